@@ -1,0 +1,177 @@
+/**
+ * Catalog search at scale: for 1,000, 10,000 and 100,000 generated services, the time to build the
+ * in-process index from Redis, search latency p50/p99 (through the index's public search, version check
+ * included), process memory, and the throughput of the search page as a ratio of the home page's in the
+ * same run (both rendered by the real app over HTTP). Needs the test Redis (127.0.0.1:6379); writes
+ * under its own key prefix and deletes it afterwards.
+ * Run: npx tsx --expose-gc bench/catalog-search.ts [sizes, e.g. 1000,10000,100000] [seconds per page]
+ * Target: p99 search under 20 ms at 100,000 services.
+ */
+import { createCatalogRepository } from '../src/catalog/catalog.repository.ts';
+import type { Service } from '../src/catalog/model.ts';
+import { readSeedCatalog } from '../src/catalog/demo-seed.ts';
+import { createTestGateway, listen, type TestGateway } from '../test/helpers/gateway.ts';
+
+const SIZES = (process.argv[2] ?? '1000,10000,100000').split(',').map(Number);
+const PAGE_SECONDS = Number(process.argv[3] ?? 5);
+const CONCURRENCY = 8;
+
+const QUERIES = [
+  'carta identita',
+  'asilo nido',
+  'tari',
+  'certificato di nascita',
+  'cambio residenza',
+  'cerificato nascita',
+  'pediatra',
+  'assegno unico',
+  'permesso ztl',
+  'biglietti museo',
+  'iscr',
+  'dichiarazione redditi',
+];
+
+/** A pseudo-random generator with a fixed seed, so every run indexes the same catalog. */
+function random(seed: number) {
+  let state = seed;
+  return () => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
+}
+
+const SYLLABLES =
+  'ba be bi bo ca ce ci co da de di do fa fe fi la le li lo ma me mi mo na ne ni no pa pe pi po ra re ri ro sa se si so ta te ti to va ve vi vo za zi'.split(
+    ' ',
+  );
+
+/** Services built from the demo catalog's texts plus generated words, so the vocabulary grows with N. */
+function generate(
+  count: number,
+  bodies: string[],
+): Array<Omit<Service, 'updatedAt'> & { updatedAt: string }> {
+  const seed = readSeedCatalog('config/catalog');
+  const next = random(42);
+  const word = () =>
+    Array.from(
+      { length: 2 + Math.floor(next() * 3) },
+      () => SYLLABLES[Math.floor(next() * SYLLABLES.length)],
+    ).join('');
+  return Array.from({ length: count }, (_, i) => {
+    const template = seed.services[i % seed.services.length]!;
+    const input: Partial<typeof template> = { ...template };
+    delete input.id;
+    delete input.body;
+    const extra = `${word()} ${word()}`;
+    return {
+      ...(input as Omit<typeof template, 'id' | 'body'>),
+      id: `bench-${i}`,
+      bodyId: bodies[i % bodies.length]!,
+      title: { it: `${template.title.it} ${extra}`, en: `${template.title.en} ${extra}` },
+      description: {
+        it: `${template.description.it} ${word()} ${word()} ${word()}`,
+        en: `${template.description.en} ${word()} ${word()}`,
+      },
+      status: 'published',
+      updatedAt: new Date().toISOString(),
+    };
+  });
+}
+
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
+const mib = (bytes: number) => round(bytes / 1024 / 1024, 1);
+const gc = (globalThis as { gc?: () => void }).gc;
+
+/** Requests per second one page answers with CONCURRENCY clients for PAGE_SECONDS. */
+async function throughput(url: string): Promise<number> {
+  const until = Date.now() + PAGE_SECONDS * 1000;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (Date.now() < until) {
+        const res = await fetch(url, { headers: { Accept: 'text/html' } });
+        await res.arrayBuffer();
+        if (res.status !== 200) throw new Error(`${url}: ${res.status}`);
+        done++;
+      }
+    }),
+  );
+  return done / PAGE_SECONDS;
+}
+
+async function measure(size: number) {
+  const gateway: TestGateway = await createTestGateway({
+    demo: true,
+    rateLimit: { forms: { windowSeconds: 60, max: 1_000_000 }, api: { windowSeconds: 60, max: 1_000_000 } },
+  });
+  try {
+    const repository = createCatalogRepository(gateway.redis);
+    const bodies = (await repository.listBodies()).map((b) => b.ipaCode);
+    const services = generate(size, bodies);
+    for (let i = 0; i < services.length; i += 1000) {
+      await Promise.all(
+        services.slice(i, i + 1000).map((s) =>
+          repository.save('service', s, {
+            at: s.updatedAt,
+            actor: 'system:bench',
+            action: 'bench',
+            kind: 'service',
+            id: s.id,
+            changes: {},
+          }),
+        ),
+      );
+    }
+    const { index } = gateway.deps.catalog;
+    gc?.();
+    const before = process.memoryUsage();
+    const started = process.hrtime.bigint();
+    await index.rebuild();
+    const buildMs = Number(process.hrtime.bigint() - started) / 1e6;
+    gc?.();
+    const after = process.memoryUsage();
+
+    const latencies: number[] = [];
+    for (let round = 0; round < 40; round++) {
+      for (const q of QUERIES) {
+        const t0 = process.hrtime.bigint();
+        await index.search({ q, limit: 20 });
+        latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      }
+      const t0 = process.hrtime.bigint();
+      await index.search({ q: 'certificato', topic: 'civil-registry', level: 'L2', limit: 20 });
+      latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    latencies.sort((a, b) => a - b);
+
+    const server = await listen(gateway.app);
+    try {
+      const home = await throughput(`${server.url}/`);
+      const search = await throughput(`${server.url}/services?q=carta+identita`);
+      return {
+        services: index.size,
+        indexBuildMs: round(buildMs, 1),
+        searchP50Ms: round(percentile(latencies, 0.5), 3),
+        searchP99Ms: round(percentile(latencies, 0.99), 3),
+        searches: latencies.length,
+        heapUsedMiB: mib(after.heapUsed),
+        indexHeapMiB: mib(after.heapUsed - before.heapUsed),
+        rssMiB: mib(after.rss),
+        homeRps: round(home, 1),
+        searchPageRps: round(search, 1),
+        searchPageToHomeRatio: round(search / home, 3),
+        p99Under20ms: percentile(latencies, 0.99) < 20,
+      };
+    } finally {
+      await server.close();
+    }
+  } finally {
+    await gateway.close();
+  }
+}
+
+for (const size of SIZES) {
+  console.log(JSON.stringify({ bench: 'catalog-search', generated: size, ...(await measure(size)) }));
+}

@@ -1,0 +1,74 @@
+import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
+import { homeRoutes } from './catalog/home.routes.ts';
+import type { Dependencies } from './dependencies.ts';
+import { createIdentityController } from './identity/identity.controller.ts';
+import { identityRoutes } from './identity/identity.routes.ts';
+import { spidRouters } from './identity/spid/spid.module.ts';
+import { csrfProtection } from './platform/csrf.ts';
+import { errorHandler, notFound } from './platform/error-handler.ts';
+import { ServiceUnavailableError } from './platform/errors.ts';
+import { healthRoutes } from './platform/health.ts';
+import { languageMiddleware } from './platform/i18n.ts';
+import { languageRoutes } from './platform/language.routes.ts';
+import { requestLogging } from './platform/request-logging.ts';
+import { cspNonce, securityHeaders } from './platform/security.ts';
+import { sessionMiddleware } from './platform/sessions.ts';
+import { staticAssets } from './platform/static-assets.ts';
+import { ASSETS, pageLocals, setUpViews } from './platform/views.ts';
+import { registryRouters } from './registry/registry.module.ts';
+
+const API_PREFIX = '/api/';
+/** Paths that authenticate state changes otherwise than with a form token. */
+const CSRF_EXEMPT = ['/api/', '/spid/acs', '/spid/slo'];
+
+/**
+ * Assembles the gateway. `extraRoutes` are mounted after the platform middleware and before the
+ * feature routes (tests and benchmarks use it; the server passes none).
+ */
+export function createApp(deps: Dependencies, extraRoutes: readonly Router[] = []): Express {
+  const { config, redis } = deps;
+  const secureCookie = config.http.publicUrl.startsWith('https://');
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.http.trustProxy);
+  app.set('query parser', 'simple');
+  setUpViews(app, { viewsDir: 'views', cache: config.env !== 'development' });
+
+  app.use(requestLogging(deps.logger));
+  app.use(cspNonce, securityHeaders({ https: secureCookie }));
+  app.use(pageLocals(config.network), languageMiddleware(deps.i18n));
+
+  // Needs no Redis: probes, static files and the language switch work while Redis is away.
+  app.use(healthRoutes(deps.readiness));
+  app.use(staticAssets(ASSETS.bootstrapItalia, ASSETS.bootstrapItaliaDir, 'public'));
+  app.use(languageRoutes({ secureCookie }));
+
+  app.use(redisGuard(() => redis.isUp()));
+  app.use(express.urlencoded({ extended: false, limit: config.http.bodyLimit, parameterLimit: 100 }));
+  app.use(API_PREFIX, express.json({ limit: config.http.bodyLimit, strict: true }));
+  app.use(sessionMiddleware(deps.sessionStore, { ...config.session, secureCookie }));
+  app.use(csrfProtection(CSRF_EXEMPT));
+  app.use(deps.loginSessions.trackActivity);
+  for (const router of extraRoutes) app.use(router);
+
+  app.use(homeRoutes(deps));
+  app.use(registryRouters(deps));
+  app.use(spidRouters(deps.spid, { loginSessions: deps.loginSessions, loginLimit: deps.rateLimits.login }));
+  app.use(
+    identityRoutes(
+      createIdentityController({ ...deps, loginOptions: () => deps.loginOptions }),
+      deps.rateLimits.forms,
+    ),
+  );
+
+  app.use(notFound);
+  app.use(errorHandler(API_PREFIX));
+  return app;
+}
+
+/** While Redis is unreachable every page that needs it answers 503 at once (and recovers by itself). */
+function redisGuard(isUp: () => boolean) {
+  return (_req: Request, _res: Response, next: NextFunction) => {
+    next(isUp() ? undefined : new ServiceUnavailableError('redis_unavailable'));
+  };
+}

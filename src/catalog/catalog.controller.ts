@@ -1,0 +1,180 @@
+import type { NextFunction, Request, Response } from 'express';
+import { z } from 'zod';
+import type { CitizenIdentity, Level } from '../identity/citizen.ts';
+import { NotFoundError } from '../platform/errors.ts';
+import type { Language } from '../platform/i18n.ts';
+import { renderPage } from '../platform/views.ts';
+import type { Catalog } from './catalog.module.ts';
+import { buildDeepLink, linkAttributes } from './deep-link.ts';
+import { checkServiceLinks } from './link-policy.ts';
+import {
+  LIFE_EVENTS,
+  REQUIRED_LEVELS,
+  TOPICS,
+  ipaCode,
+  levelNumber,
+  serviceId,
+  type Service,
+} from './model.ts';
+import { catalogCsv, catalogJsonLd } from './open-data.ts';
+import { governmentServiceJsonLd, jsonForScript, serviceSummary } from './presenters.ts';
+import { parseInput } from './validation.ts';
+
+const PAGE_SIZE = 20;
+
+/** The search query string. Empty fields (the forms' "All") count as absent. */
+const searchQuerySchema = z.strictObject({
+  q: z.string().max(200).optional(),
+  body: ipaCode.optional(),
+  topic: z.enum(TOPICS).optional(),
+  event: z.enum(LIFE_EVENTS).optional(),
+  level: z.enum(REQUIRED_LEVELS).optional(),
+  page: z.coerce.number().int().min(1).max(500).default(1),
+});
+
+const withoutEmpty = (query: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(query).filter(([, v]) => v !== ''));
+
+type StepUp = (level: Level) => (req: Request, res: Response, next: NextFunction) => void;
+
+export function createCatalogController(deps: {
+  catalog: Catalog;
+  publicUrl: string;
+  demo: boolean;
+  requireLevel: StepUp;
+}) {
+  const { index, citizenServices, usage } = deps.catalog;
+  const langOf = (res: Response) => res.locals.lang as Language;
+  const citizenOf = (req: Request): CitizenIdentity | undefined => req.session.citizen;
+
+  async function summaries(services: Service[], lang: Language) {
+    return Promise.all(services.map(async (s) => serviceSummary(s, await index.body(s.bodyId), lang)));
+  }
+
+  /** The 404 page of an unknown or withdrawn service, with a search box to find it again. */
+  function serviceNotFound(req: Request, res: Response) {
+    if (!req.accepts('html')) throw new NotFoundError('service_not_found');
+    res.status(404);
+    renderPage(req, res, 'catalog/not-found', { query: {} });
+  }
+
+  async function publishedOr404(req: Request<{ serviceId: string }>) {
+    const id = serviceId.safeParse(req.params.serviceId);
+    return id.success ? index.published(id.data) : undefined;
+  }
+
+  async function lookup(ids: string[], lang: Language) {
+    const found = await Promise.all(ids.map((id) => index.published(id)));
+    return summaries(
+      found.filter((s): s is Service => Boolean(s)),
+      lang,
+    );
+  }
+
+  return {
+    async home(req: Request, res: Response) {
+      const lang = langOf(res);
+      const citizen = citizenOf(req);
+      const { topics, lifeEvents: events } = await index.facets();
+      renderPage(req, res, 'home/home', {
+        lifeEvents: LIFE_EVENTS.filter((e) => events.has(e)),
+        topics: TOPICS.filter((t) => topics.has(t)),
+        favourites: citizen ? await lookup(await citizenServices.favourites(citizen.fiscalCode), lang) : [],
+        recent: citizen ? await lookup(await citizenServices.recent(citizen.fiscalCode), lang) : [],
+        query: {},
+      });
+    },
+
+    async search(req: Request, res: Response) {
+      const query = parseInput(searchQuerySchema, withoutEmpty(req.query as Record<string, unknown>), 400);
+      const lang = langOf(res);
+      const { total, hits } = await index.search({
+        ...query,
+        offset: (query.page - 1) * PAGE_SIZE,
+        limit: PAGE_SIZE,
+      });
+      const results = await summaries(
+        hits.map((h) => h.service),
+        lang,
+      );
+      const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+      res.vary('Accept');
+      if (req.accepts(['html', 'json']) === 'json') {
+        res.json({ total, page: query.page, pages, results });
+        return;
+      }
+      const bodies = (await index.approvedBodies()).sort((a, b) =>
+        a.name[lang].localeCompare(b.name[lang], lang),
+      );
+      renderPage(req, res, 'catalog/search', {
+        query,
+        total,
+        pages,
+        results,
+        bodies,
+        topics: TOPICS,
+        lifeEvents: LIFE_EVENTS,
+      });
+    },
+
+    async infoSheet(req: Request<{ serviceId: string }>, res: Response) {
+      const service = await publishedOr404(req);
+      if (!service) return serviceNotFound(req, res);
+      const lang = langOf(res);
+      const body = await index.body(service.bodyId);
+      const citizen = citizenOf(req);
+      renderPage(req, res, 'catalog/service', {
+        service,
+        body,
+        jsonLd: jsonForScript(governmentServiceJsonLd(service, body, deps.publicUrl, lang)),
+        favourite: citizen ? await citizenServices.isFavourite(citizen.fiscalCode, service.id) : false,
+        query: {},
+      });
+    },
+
+    async toggleFavourite(req: Request<{ serviceId: string }>, res: Response) {
+      const service = await publishedOr404(req);
+      const citizen = citizenOf(req);
+      if (!service || !citizen) throw new NotFoundError('service_not_found');
+      await citizenServices.toggleFavourite(citizen.fiscalCode, service.id);
+      res.redirect(303, `/services/${service.id}`);
+    },
+
+    /**
+     * Deep link: step up when the session's level is below the service's, then a 303 to the service's
+     * registered URL only (never a value from the request), counted for the statistics.
+     */
+    async go(req: Request<{ serviceId: string }>, res: Response, next: NextFunction) {
+      const service = await publishedOr404(req);
+      if (!service) return serviceNotFound(req, res);
+      const needed = levelNumber(service.requiredLevel);
+      const citizen = citizenOf(req);
+      if (needed > 0 && (!citizen || citizen.level < needed)) {
+        return deps.requireLevel(needed as Level)(req, res, next);
+      }
+      const body = await index.body(service.bodyId);
+      if (!body) return serviceNotFound(req, res);
+      // Checked again here, not only when written: a body's domains may have changed since.
+      checkServiceLinks(service, body, { demo: deps.demo });
+      const target = buildDeepLink(service.deepLink, linkAttributes(citizen, langOf(res)));
+      await usage.countUse(service.id);
+      if (citizen) await citizenServices.recordUse(citizen.fiscalCode, service.id, Date.now());
+      res.redirect(303, target.href);
+    },
+
+    async exportJsonLd(_req: Request, res: Response) {
+      const [services, bodies] = await Promise.all([index.allPublished(), index.approvedBodies()]);
+      const byId = new Map(bodies.map((b) => [b.ipaCode, b]));
+      res.type('application/ld+json').send(JSON.stringify(catalogJsonLd(services, byId, deps.publicUrl)));
+    },
+
+    async exportCsv(_req: Request, res: Response) {
+      const [services, bodies] = await Promise.all([index.allPublished(), index.approvedBodies()]);
+      const byId = new Map(bodies.map((b) => [b.ipaCode, b]));
+      res.attachment('catalog.csv');
+      res.type('text/csv; charset=utf-8').send(catalogCsv(services, byId, deps.publicUrl));
+    },
+  };
+}
+
+export type CatalogController = ReturnType<typeof createCatalogController>;

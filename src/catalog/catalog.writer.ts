@@ -1,0 +1,132 @@
+import { ForbiddenError, NotFoundError } from '../platform/errors.ts';
+import type { CatalogRepository } from './catalog.repository.ts';
+import { diffFields } from './diff.ts';
+import {
+  bodyInputSchema,
+  serviceInputSchema,
+  type Actor,
+  type Body,
+  type BodyInput,
+  type BodyStatus,
+  type Service,
+  type ServiceInput,
+  type ServiceStatus,
+} from './model.ts';
+import { checkServiceLinks } from './link-policy.ts';
+import { parseInput } from './validation.ts';
+
+export interface WriterOptions {
+  /** Outside demo mode links must be https. */
+  demo: boolean;
+  now?: () => Date;
+}
+
+export interface WriteResult<T> {
+  record: T;
+  created: boolean;
+  /** False when the write changed nothing (an idempotent PUT): no version bump, no audit record. */
+  changed: boolean;
+}
+
+const actorLabel = (actor: Actor) => `${actor.kind}:${actor.id}`;
+
+/**
+ * The one writer of the catalog: the registration API, the editor pages, the admin area and the demo
+ * seed all change bodies and services through here, so every change is validated the same way and leaves
+ * an audit record (who, when, which fields changed from what to what).
+ */
+export function createCatalogWriter(repository: CatalogRepository, options: WriterOptions) {
+  const now = options.now ?? (() => new Date());
+
+  async function save<T extends Body | Service>(
+    kind: 'body' | 'service',
+    id: string,
+    before: T | undefined,
+    after: T,
+    actor: Actor,
+    action: string,
+  ): Promise<WriteResult<T>> {
+    const changes = diffFields(before, after);
+    if (before && Object.keys(changes).length === 0)
+      return { record: before, created: false, changed: false };
+    const at = now().toISOString();
+    const record = { ...after, updatedAt: at };
+    await repository.save(kind, record, { at, actor: actorLabel(actor), action, kind, id, changes });
+    return { record, created: !before, changed: true };
+  }
+
+  async function ownedService(bodyId: string, serviceId: string): Promise<Service> {
+    const service = await repository.getService(serviceId);
+    // Another body's service is reported as missing: a body learns nothing about others' data.
+    if (!service || service.bodyId !== bodyId) throw new NotFoundError('service_not_found');
+    return service;
+  }
+
+  async function existingBody(ipaCode: string): Promise<Body> {
+    const body = await repository.getBody(ipaCode);
+    if (!body) throw new NotFoundError('body_not_found');
+    return body;
+  }
+
+  return {
+    /** Creates or updates a body's own description (status and editors are kept). */
+    async putBody(actor: Actor, input: BodyInput | unknown, initial: Pick<Body, 'status' | 'editors'>) {
+      const parsed = parseInput(bodyInputSchema, input);
+      const before = await repository.getBody(parsed.ipaCode);
+      const after: Body = {
+        ...parsed,
+        status: before?.status ?? initial.status,
+        editors: before?.editors ?? initial.editors,
+        updatedAt: before?.updatedAt ?? now().toISOString(),
+      };
+      return save('body', parsed.ipaCode, before, after, actor, before ? 'body.update' : 'body.create');
+    },
+
+    async setBodyStatus(actor: Actor, ipaCode: string, status: BodyStatus) {
+      const before = await existingBody(ipaCode);
+      return save('body', ipaCode, before, { ...before, status }, actor, `body.${status}`);
+    },
+
+    async setEditors(actor: Actor, ipaCode: string, editors: string[]) {
+      const before = await existingBody(ipaCode);
+      const unique = [...new Set(editors)].sort();
+      return save('body', ipaCode, before, { ...before, editors: unique }, actor, 'body.editors');
+    },
+
+    /**
+     * PUT semantics: creates the service as a draft or replaces its content (its status is kept), and
+     * writing the same content twice changes nothing. A service id owned by another body is refused.
+     */
+    async putService(
+      actor: Actor,
+      bodyId: string,
+      serviceId: string,
+      input: unknown,
+      status?: ServiceStatus,
+    ) {
+      const parsed: ServiceInput = parseInput(serviceInputSchema, input);
+      const body = await existingBody(bodyId);
+      checkServiceLinks(parsed, body, options);
+      const before = await repository.getService(serviceId);
+      if (before && before.bodyId !== bodyId) throw new ForbiddenError('service_id_taken');
+      const after: Service = {
+        ...parsed,
+        id: serviceId,
+        bodyId,
+        status: status ?? before?.status ?? 'draft',
+        updatedAt: before?.updatedAt ?? now().toISOString(),
+      };
+      return save('service', serviceId, before, after, actor, before ? 'service.update' : 'service.create');
+    },
+
+    async setServiceStatus(actor: Actor, bodyId: string, serviceId: string, status: ServiceStatus) {
+      const before = await ownedService(bodyId, serviceId);
+      if (status === 'published') checkServiceLinks(before, await existingBody(bodyId), options);
+      return save('service', serviceId, before, { ...before, status }, actor, `service.${status}`);
+    },
+
+    ownedService,
+  };
+}
+
+export type CatalogWriter = ReturnType<typeof createCatalogWriter>;

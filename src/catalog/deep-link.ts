@@ -1,0 +1,36 @@
+import type { CitizenIdentity } from '../identity/citizen.ts';
+import type { DeepLink, TemplatePlaceholder } from './model.ts';
+
+export type LinkAttributes = Partial<Record<TemplatePlaceholder, string>>;
+
+/** The attributes a template may use, taken from the session's citizen (nothing from the request). */
+export function linkAttributes(citizen: CitizenIdentity | undefined, lang: string): LinkAttributes {
+  return {
+    lang,
+    ...(citizen
+      ? {
+          fiscalCode: citizen.fiscalCode,
+          name: citizen.name,
+          familyName: citizen.familyName,
+          dateOfBirth: citizen.dateOfBirth,
+          email: citizen.email,
+        }
+      : {}),
+  };
+}
+
+/**
+ * The URL a deep link leads to. A template's placeholders are replaced by URL-encoded attribute values
+ * (empty when the citizen has none), so a value can never add a path segment, a query parameter or
+ * change the host; the result is parsed with `new URL()` and must keep the template's origin.
+ */
+export function buildDeepLink(link: DeepLink, attributes: LinkAttributes): URL {
+  if ('url' in link) return new URL(link.url);
+  const filled = link.template.replace(/\{([a-zA-Z]+)\}/g, (_, name: string) =>
+    encodeURIComponent(attributes[name as TemplatePlaceholder] ?? ''),
+  );
+  const url = new URL(filled);
+  const expected = new URL(link.template.replace(/\{[^{}]*\}/g, 'x'));
+  if (url.origin !== expected.origin) throw new Error('deep-link template changed its origin');
+  return url;
+}

@@ -1,0 +1,57 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import type { CatalogWriter } from './catalog.writer.ts';
+import { bodyInputSchema, ipaCode, serviceId, serviceInputSchema, type Actor } from './model.ts';
+
+const seedFileSchema = z.object({
+  bodies: z.array(bodyInputSchema.extend({ editors: z.array(z.string()).default([]) })).default([]),
+  services: z.array(serviceInputSchema.extend({ id: serviceId, body: ipaCode })).default([]),
+  /** Shared texts referenced with YAML anchors; not services themselves. */
+  templates: z.unknown().optional(),
+});
+
+export interface SeedCatalog {
+  bodies: z.infer<typeof seedFileSchema>['bodies'];
+  services: z.infer<typeof seedFileSchema>['services'];
+}
+
+/** Reads every YAML file of the demo catalog folder (YAML merge keys on), validated with the model. */
+export function readSeedCatalog(dir: string): SeedCatalog {
+  const out: SeedCatalog = { bodies: [], services: [] };
+  const files = readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
+  for (const file of files) {
+    const raw: unknown = parseYaml(readFileSync(path.join(dir, file), 'utf8'), { merge: true });
+    const parsed = seedFileSchema.safeParse(raw);
+    if (!parsed.success) {
+      const first = parsed.error.issues[0];
+      throw new Error(`${file}: ${first?.path.join('.') ?? ''}: ${first?.message ?? 'invalid'}`);
+    }
+    out.bodies.push(...parsed.data.bodies);
+    out.services.push(...parsed.data.services);
+  }
+  return out;
+}
+
+const SEED_ACTOR: Actor = { kind: 'system', id: 'demo-seed' };
+
+/**
+ * Writes the demo catalog through the one writer: bodies approved, services published. Idempotent: an
+ * unchanged record is not written again (no version bump, no audit record), so every start and every
+ * instance may run it.
+ */
+export async function seedCatalog(writer: CatalogWriter, catalog: SeedCatalog) {
+  let changed = 0;
+  for (const { editors, ...body } of catalog.bodies) {
+    const result = await writer.putBody(SEED_ACTOR, body, { status: 'approved', editors });
+    if (result.changed) changed++;
+  }
+  for (const { id, body, ...service } of catalog.services) {
+    const result = await writer.putService(SEED_ACTOR, body, id, service, 'published');
+    if (result.changed) changed++;
+  }
+  return { bodies: catalog.bodies.length, services: catalog.services.length, changed };
+}

@@ -1,0 +1,192 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { configSchema, type Config } from './schema.ts';
+
+/** Thrown when the configuration is unusable; lists every problem at once. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type Tree = { [key: string]: Json };
+type EnvParser = (raw: string) => Json;
+
+const asString: EnvParser = (raw) => raw;
+const asNumber: EnvParser = (raw) => (/^\d+$/.test(raw) ? Number(raw) : raw);
+const asBoolean: EnvParser = (raw) => ({ true: true, false: false, 1: true, 0: false })[raw] ?? raw;
+const asList: EnvParser = (raw) =>
+  raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+const asTrustProxy: EnvParser = (raw) => {
+  const parsed = asBoolean(raw);
+  return typeof parsed === 'boolean' ? parsed : asNumber(raw);
+};
+const asHostPorts: EnvParser = (raw) =>
+  (asList(raw) as string[]).map((item) => {
+    const colon = item.lastIndexOf(':');
+    return { host: item.slice(0, colon), port: asNumber(item.slice(colon + 1)) };
+  });
+
+/** Environment variables the gateway reads: name → [path in the configuration, parser]. */
+export const ENVIRONMENT: Record<string, [string, EnvParser]> = {
+  NODE_ENV: ['env', asString],
+  VARCO_DEMO: ['demo', asBoolean],
+  NETWORK_NAME: ['network.name', asString],
+  HOST: ['http.host', asString],
+  PORT: ['http.port', asNumber],
+  PUBLIC_URL: ['http.publicUrl', asString],
+  TRUST_PROXY: ['http.trustProxy', asTrustProxy],
+  REDIS_URL: ['redis.url', asString],
+  REDIS_SENTINEL_NAME: ['redis.sentinel.name', asString],
+  REDIS_SENTINELS: ['redis.sentinel.nodes', asHostPorts],
+  REDIS_SENTINEL_PASSWORD: ['redis.sentinel.password', asString],
+  REDIS_CLUSTER_NODES: ['redis.cluster.nodes', asList],
+  REDIS_PREFIX: ['redis.prefix', asString],
+  REDIS_EMBEDDED: ['redis.embedded.enabled', asBoolean],
+  SESSION_SECRETS: ['session.secrets', asList],
+  LOG_LEVEL: ['log.level', asString],
+  SPID_ENTITY_ID: ['spid.entityId', asString],
+  SPID_KEY: ['spid.key', asString],
+  SPID_CERT: ['spid.cert', asString],
+  SPID_KEY_FILE: ['spid.keyFile', asString],
+  SPID_CERT_FILE: ['spid.certFile', asString],
+  SPID_IPA_CODE: ['spid.organization.ipaCode', asString],
+  SPID_ORGANIZATION_NAME: ['spid.organization.name', asString],
+  SPID_CONTACT_EMAIL: ['spid.organization.email', asString],
+  SPID_CONTACT_PHONE: ['spid.organization.phone', asString],
+  SPID_METADATA_DIR: ['spid.metadataDir', asString],
+  SPID_REGISTRY_URL: ['spid.registry.url', asString],
+  SPID_REGISTRY_CERT_FILE: ['spid.registry.certFile', asString],
+  REGISTRY_ADMINS: ['registry.admins', asList],
+};
+
+function isTree(value: unknown): value is Tree {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function merge(base: Tree, over: Tree): Tree {
+  const out: Tree = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key];
+    out[key] = isTree(current) && isTree(value) ? merge(current, value) : value;
+  }
+  return out;
+}
+
+function setPath(tree: Tree, dotted: string, value: Json): Tree {
+  const [head, ...rest] = dotted.split('.') as [string, ...string[]];
+  if (rest.length === 0) return { ...tree, [head]: value };
+  const child = tree[head];
+  return { ...tree, [head]: setPath(isTree(child) ? child : {}, rest.join('.'), value) };
+}
+
+function readFileTree(file: string, problems: string[]): Tree {
+  if (!existsSync(file)) return {};
+  try {
+    const parsed: unknown = file.endsWith('.json')
+      ? JSON.parse(readFileSync(file, 'utf8'))
+      : parseYaml(readFileSync(file, 'utf8'));
+    if (parsed === null || parsed === undefined) return {};
+    if (isTree(parsed)) return parsed;
+    problems.push(`${file}: the top level must be a mapping`);
+  } catch (error) {
+    problems.push(`${file}: ${(error as Error).message}`);
+  }
+  return {};
+}
+
+function environmentTree(env: NodeJS.ProcessEnv): Tree {
+  let tree: Tree = {};
+  for (const [name, [dotted, parse]] of Object.entries(ENVIRONMENT)) {
+    const raw = env[name];
+    if (raw !== undefined && raw !== '') tree = setPath(tree, dotted, parse(raw));
+  }
+  return tree;
+}
+
+/**
+ * Outside production a session secret is generated once and kept under var/ (never in the repo),
+ * so that restarts and several local instances share it.
+ */
+function localDevelopmentSecret(dir: string): string {
+  const file = path.join(dir, 'session-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}
+
+function productionProblems(config: Config): string[] {
+  const problems: string[] = [];
+  if (config.demo) problems.push('demo mode cannot run in production: set VARCO_DEMO=false');
+  if (!config.redis.url && !config.redis.sentinel && !config.redis.cluster)
+    problems.push('production needs REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES');
+  if (!config.http.publicUrl.startsWith('https://')) problems.push('production needs an https:// PUBLIC_URL');
+  // The gateway speaks plain HTTP behind a TLS-terminating proxy; express-session sends a Secure cookie
+  // only when the request is known to be https, i.e. when the proxy's X-Forwarded-Proto is trusted.
+  else if (config.http.trustProxy === false || config.http.trustProxy === 0)
+    problems.push(
+      'an https:// PUBLIC_URL needs TRUST_PROXY (the TLS-terminating proxy), or no session cookie is ever sent',
+    );
+  return problems;
+}
+
+export interface LoadOptions {
+  /** Folder holding default.yaml and <env>.yaml. */
+  configDir?: string;
+  /** Folder for local state (development secret, embedded Redis data). */
+  varDir?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Applied last; used by tests and tools. */
+  overrides?: Record<string, unknown>;
+}
+
+/** Reads config/default.yaml, config/<env>.yaml, VARCO_CONFIG, the environment and overrides, in that order. */
+export function loadConfig(options: LoadOptions = {}): Readonly<Config> {
+  const env = options.env ?? process.env;
+  const configDir = options.configDir ?? 'config';
+  const problems: string[] = [];
+  const fromEnv = environmentTree(env);
+  const name = (options.overrides?.env ?? fromEnv.env ?? 'development') as string;
+
+  let tree: Tree = { env: name };
+  tree = merge(tree, readFileTree(path.join(configDir, 'default.yaml'), problems));
+  tree = merge(tree, readFileTree(path.join(configDir, `${name}.yaml`), problems));
+  if (env.VARCO_CONFIG) tree = merge(tree, readFileTree(env.VARCO_CONFIG, problems));
+  tree = merge(tree, fromEnv);
+  tree = merge(tree, (options.overrides ?? {}) as Tree);
+  if (tree.demo === undefined) tree.demo = name !== 'production';
+
+  const session = isTree(tree.session) ? tree.session : {};
+  const secrets = Array.isArray(session.secrets) ? session.secrets : [];
+  if (secrets.length === 0 && name !== 'production') {
+    tree = setPath(tree, 'session.secrets', [localDevelopmentSecret(options.varDir ?? 'var')]);
+  }
+
+  const parsed = configSchema.safeParse(tree);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      problems.push(`${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    }
+  } else if (parsed.data.env === 'production') {
+    problems.push(...productionProblems(parsed.data));
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  return deepFreeze(parsed.data);
+}
+
+function deepFreeze<T>(value: T): Readonly<T> {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,149 @@
+import { z } from 'zod';
+
+const port = z.number().int().min(0).max(65535);
+const seconds = z.number().int().positive();
+const hostPort = z.object({ host: z.string().min(1), port });
+
+const redisSchema = z
+  .object({
+    /** redis:// or rediss:// URL of a single server. */
+    url: z.url({ protocol: /^rediss?$/ }).optional(),
+    /** Sentinel: the master's name and the sentinels to ask for it. */
+    sentinel: z
+      .object({
+        name: z.string().min(1),
+        nodes: z.array(hostPort).min(1),
+        password: z.string().optional(),
+      })
+      .optional(),
+    /** Cluster: seed nodes, as redis:// URLs. */
+    cluster: z.object({ nodes: z.array(z.url({ protocol: /^rediss?$/ })).min(1) }).optional(),
+    /** Every key the gateway writes starts with this prefix. */
+    prefix: z
+      .string()
+      .regex(/^[a-z0-9:_-]+$/i)
+      .default('varco:'),
+    /** Private redis-server started by the gateway when nothing else is configured or reachable. */
+    embedded: z
+      .object({
+        enabled: z.boolean().default(true),
+        binary: z.string().default('redis-server'),
+        dir: z.string().default('var/redis'),
+      })
+      .prefault({}),
+    connectTimeoutMs: z.number().int().positive().default(2000),
+    maxReconnectDelayMs: z.number().int().positive().default(5000),
+  })
+  .refine((r) => [r.url, r.sentinel, r.cluster].filter(Boolean).length <= 1, {
+    message: 'set only one of redis.url, redis.sentinel and redis.cluster',
+  });
+
+/** SPID service provider (src/identity/spid): SPID technical rules and AgID Avviso SPID n.29 v3. */
+const spidSchema = z
+  .object({
+    /** The SP's entityID; defaults to the public URL (a URL of ours, as the SPID rules require). */
+    entityId: z.url({ protocol: /^https?$/ }).optional(),
+    /** SP signing key and certificate: PEM text or file paths. Demo mode generates a pair under var/spid. */
+    key: z.string().optional(),
+    cert: z.string().optional(),
+    keyFile: z.string().optional(),
+    certFile: z.string().optional(),
+    /** Where demo mode keeps its generated development keys (never committed). */
+    varDir: z.string().default('var/spid'),
+    organization: z
+      .object({
+        name: z.string().min(1).default('Varco demo'),
+        displayName: z.string().min(1).default('Varco demo'),
+        url: z.url().default('http://localhost:3000'),
+        /** Codice IPA of the public body (spid:IPACode; organizationIdentifier "PA:IT-<code>"). */
+        ipaCode: z
+          .string()
+          .regex(/^[a-z0-9_]{1,32}$/i)
+          .default('c_g999'),
+        locality: z.string().min(1).default('Prato'),
+        email: z.email().default('spid@example.invalid'),
+        phone: z
+          .string()
+          .regex(/^\+39\d{6,12}$/)
+          .optional(),
+      })
+      .prefault({}),
+    serviceName: z.string().min(1).default('Varco'),
+    /** SPID attribute names asked for (AttributeConsumingService index 0). */
+    attributes: z
+      .array(z.string().regex(/^[a-zA-Z]+$/))
+      .min(1)
+      .default(['spidCode', 'name', 'familyName', 'fiscalNumber', 'dateOfBirth', 'email']),
+    /** Tolerated clock difference with the IdPs, in seconds (bounded). */
+    clockSkewSeconds: z.number().int().min(0).max(300).default(60),
+    /** How long an AuthnRequest waits for its answer. */
+    requestTtlSeconds: seconds.max(3600).default(600),
+    /** Folder of trusted IdP metadata files (EntityDescriptor or EntitiesDescriptor). */
+    metadataDir: z.string().default('providers/spid'),
+    registry: z
+      .object({
+        url: z.url({ protocol: /^https?$/ }).optional(),
+        refreshSeconds: seconds.default(24 * 60 * 60),
+        /** PEM certificate (or a file path to one) that must sign the registry's aggregate. */
+        cert: z.string().optional(),
+        certFile: z.string().optional(),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
+const rateLimitSchema = z.object({ windowSeconds: seconds, max: z.number().int().positive() });
+
+export const configSchema = z.object({
+  env: z.enum(['development', 'test', 'production']),
+  /** Demo mode: demo identity providers, demo body systems and the demo catalog. */
+  demo: z.boolean(),
+  network: z
+    .object({
+      name: z.string().min(1).default('Varco Prato'),
+      territory: z.string().min(1).default('Prato'),
+    })
+    .prefault({}),
+  http: z
+    .object({
+      host: z.string().default('0.0.0.0'),
+      port: port.default(3000),
+      /** The address citizens and identity providers reach the gateway at. */
+      publicUrl: z.url({ protocol: /^https?$/ }).default('http://localhost:3000'),
+      /** express "trust proxy": false, a hop count, or a list of addresses/subnets. */
+      trustProxy: z.union([z.boolean(), z.number().int().min(0), z.string().min(1)]).default(false),
+      bodyLimit: z.string().default('100kb'),
+      shutdownGraceMs: z.number().int().positive().default(10_000),
+    })
+    .prefault({}),
+  redis: redisSchema.prefault({}),
+  session: z
+    .object({
+      /** Signing secrets, newest first; older ones still verify cookies during a rotation. */
+      secrets: z.array(z.string().min(32, 'each session secret needs at least 32 characters')).min(1),
+      cookieName: z.string().default('varco.sid'),
+      idleTimeoutSeconds: seconds.default(30 * 60),
+      absoluteLifetimeSeconds: seconds.default(12 * 60 * 60),
+    })
+    .prefault({ secrets: [] }),
+  rateLimit: z
+    .object({
+      login: rateLimitSchema.default({ windowSeconds: 60, max: 20 }),
+      api: rateLimitSchema.default({ windowSeconds: 60, max: 300 }),
+      forms: rateLimitSchema.default({ windowSeconds: 60, max: 60 }),
+    })
+    .prefault({}),
+  spid: spidSchema,
+  /** The network's registry (src/registry): who administers it, by fiscal code (checked on every request). */
+  registry: z
+    .object({ admins: z.array(z.string().regex(/^[A-Z0-9]{16}$/, 'a fiscal code in capitals')).default([]) })
+    .prefault({}),
+  log: z
+    .object({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type RedisConfig = Config['redis'];

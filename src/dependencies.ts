@@ -1,0 +1,55 @@
+import { buildCatalog } from './catalog/catalog.module.ts';
+import type { Config } from './config/schema.ts';
+import type { LoginOption, LogoutHandler } from './identity/identity.controller.ts';
+import { createLoginSessions } from './identity/login-session.ts';
+import { createSessionIndex } from './identity/session-index.ts';
+import { buildSpid } from './identity/spid/spid.module.ts';
+import type { ReadinessCheck } from './platform/health.ts';
+import { createI18n, readTranslations } from './platform/i18n.ts';
+import type { Logger } from './platform/logger.ts';
+import { createRateLimit } from './platform/rate-limit.ts';
+import type { RedisConnection } from './platform/redis.ts';
+import { createSessionStore } from './platform/sessions.ts';
+
+/**
+ * The one composition root: builds every service from the configuration and the Redis connection.
+ * Modules export factories; nothing is created at import time, so tests build their own graph.
+ */
+export async function buildDependencies(config: Readonly<Config>, logger: Logger, redis: RedisConnection) {
+  const sessionIndex = createSessionIndex(redis, {
+    retentionSeconds: config.session.absoluteLifetimeSeconds,
+  });
+  // Identity providers add their entries here when they are built (SPID, CIE, other OIDC providers).
+  const loginOptions: LoginOption[] = [];
+  const logoutHandlers: Record<string, LogoutHandler> = {};
+  const readiness: ReadinessCheck[] = [{ name: 'redis', check: () => redis.ping() }];
+  const i18n = await createI18n(readTranslations());
+  const catalog = await buildCatalog(config, logger, redis, i18n);
+  const spid = await buildSpid(config, logger, redis, {
+    sessionIndex,
+    readiness,
+    loginOptions,
+    logoutHandlers,
+  });
+  return {
+    config,
+    logger,
+    redis,
+    i18n,
+    sessionStore: createSessionStore(redis, config.session.idleTimeoutSeconds),
+    sessionIndex,
+    loginSessions: createLoginSessions(sessionIndex, { touchIntervalMs: 60_000 }),
+    loginOptions,
+    logoutHandlers,
+    readiness,
+    spid,
+    catalog,
+    rateLimits: {
+      login: createRateLimit(redis, 'login', config.rateLimit.login),
+      api: createRateLimit(redis, 'api', config.rateLimit.api),
+      forms: createRateLimit(redis, 'forms', config.rateLimit.forms),
+    },
+  };
+}
+
+export type Dependencies = Awaited<ReturnType<typeof buildDependencies>>;

@@ -1,0 +1,49 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { CitizenIdentity } from './citizen.ts';
+import type { SessionIndex } from './session-index.ts';
+
+const promisify = (operation: (done: (error?: unknown) => void) => void) =>
+  new Promise<void>((resolve, reject) => operation((error) => (error ? reject(error) : resolve())));
+
+/**
+ * Where a logged-in session begins and ends. Login always gets a fresh session id (against session
+ * fixation) and enters the per-citizen index; logout removes both.
+ */
+export function createLoginSessions(index: SessionIndex, options: { touchIntervalMs: number }) {
+  return {
+    async establish(req: Request, identity: CitizenIdentity): Promise<void> {
+      const returnTo = req.session.returnTo;
+      await promisify((done) => req.session.regenerate(done));
+      const now = Date.now();
+      req.session.citizen = identity;
+      req.session.createdAt = now;
+      req.session.indexedAt = now;
+      if (returnTo) req.session.returnTo = returnTo;
+      await promisify((done) => req.session.save(done));
+      await index.add(identity.fiscalCode, req.sessionID, {
+        userAgent: (req.get('user-agent') ?? '').slice(0, 300),
+        provider: identity.provider,
+        createdAt: now,
+      });
+    },
+
+    async end(req: Request): Promise<void> {
+      const citizen = req.session.citizen;
+      if (citizen) await index.remove(citizen.fiscalCode, [req.sessionID]);
+      await promisify((done) => req.session.destroy(done));
+    },
+
+    /** Records "last seen" in the index, at most once per interval so a page view costs no extra write. */
+    trackActivity(req: Request, res: Response, next: NextFunction): void {
+      const citizen = req.session?.citizen;
+      res.locals.citizen = citizen;
+      if (!citizen) return next();
+      const now = Date.now();
+      if (now - (req.session.indexedAt ?? 0) < options.touchIntervalMs) return next();
+      req.session.indexedAt = now;
+      index.touch(citizen.fiscalCode, req.sessionID, now).then(() => next(), next);
+    },
+  };
+}
+
+export type LoginSessions = ReturnType<typeof createLoginSessions>;

@@ -1,0 +1,75 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { LoginSessions } from '../login-session.ts';
+import { localPath } from '../../platform/local-path.ts';
+import type { Spid } from './spid.service.ts';
+import { SpidResponseError } from './spid-errors.ts';
+import './spid-session.ts';
+import '../step-up.ts';
+
+export function createSpidController(deps: { spid: Spid; loginSessions: LoginSessions }) {
+  const { spid, loginSessions } = deps;
+  return {
+    metadata(_req: Request, res: Response) {
+      res.type('application/samlmetadata+xml').send(spid.metadata());
+    },
+
+    async login(req: Request, res: Response) {
+      const returnTo = localPath(req.query.next) ?? req.session.returnTo ?? '/me';
+      const url = await spid.startLogin({ idp: req.query.idp, level: req.query.level, returnTo });
+      res.setHeader('Cache-Control', 'no-store');
+      res.redirect(303, url);
+    },
+
+    /**
+     * The IdP's cross-site POST: the session cookie is not sent with it (SameSite=Lax), so validation
+     * relies only on the Redis request record; the session is created (regenerated) after success.
+     */
+    async acs(req: Request, res: Response) {
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const login = await spid.validateResponse(body.SAMLResponse, body.RelayState);
+      await loginSessions.establish(req, login.identity);
+      req.session.spid = login.logout;
+      await spid.singleLogout.rememberLogin(req);
+      req.log?.info({ idp: login.logout.idp, level: login.identity.level }, 'spid login');
+      res.redirect(303, login.returnTo);
+    },
+
+    /** GET /spid/slo: the IdP's LogoutResponse, or its own LogoutRequest (answered with a LogoutResponse). */
+    async slo(req: Request, res: Response) {
+      const at = req.originalUrl.indexOf('?');
+      const next = await spid.singleLogout.receive(at < 0 ? '' : req.originalUrl.slice(at + 1));
+      res.setHeader('Cache-Control', 'no-store');
+      res.redirect(303, next);
+    },
+
+    /** POST /spid/slo: the same over the HTTP-POST binding (cross-site: no session needed). */
+    async sloPost(req: Request, res: Response) {
+      const next = await spid.singleLogout.receivePost((req.body ?? {}) as Record<string, unknown>);
+      res.setHeader('Cache-Control', 'no-store');
+      res.redirect(303, next);
+    },
+
+    /** res.locals.spidIdps: the IdPs of the SPID button (views/identity/spid-button.ejs), shuffled. */
+    buttonLocals(req: Request, res: Response, next: NextFunction) {
+      const returnTo = localPath(req.query.next);
+      res.locals.spidIdps = spid.choices(req.session.requiredLevel ?? 1, returnTo);
+      next();
+    },
+
+    /** Renders a refused Response with its own status and the AgID message; logs only the code. */
+    rejection(error: unknown, req: Request, res: Response, next: NextFunction) {
+      if (!(error instanceof SpidResponseError)) return next(error);
+      req.log?.warn({ code: error.code }, 'spid response rejected');
+      res.status(error.status).setHeader('Cache-Control', 'no-store');
+      if (!req.accepts('html')) {
+        res
+          .type('application/problem+json')
+          .send(JSON.stringify({ title: error.code, status: error.status }));
+        return;
+      }
+      res.render('identity/spid-error', { messageKey: error.messageKey, requestId: req.id });
+    },
+  };
+}
+
+export type SpidController = ReturnType<typeof createSpidController>;

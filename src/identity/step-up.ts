@@ -1,0 +1,33 @@
+import 'express-session';
+import type { NextFunction, Request, Response } from 'express';
+import { localPath } from '../platform/local-path.ts';
+import type { Level } from './citizen.ts';
+
+declare module 'express-session' {
+  interface SessionData {
+    /** The SPID level the page the citizen is trying to reach needs (read by the login page's SPID button). */
+    requiredLevel: Level;
+  }
+}
+
+/**
+ * Lets the request through when the session's level is at least `level`; otherwise starts a new login
+ * at that level and brings the citizen back here. A SPID citizen goes straight back to the IdP they
+ * used (SPID technical rules: a new AuthnRequest with the higher SpidL and ForceAuthn); anyone else
+ * chooses on the login page, whose SPID button then asks for the needed level.
+ */
+export function requireLevel(level: Level) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const citizen = req.session.citizen;
+    if (citizen && citizen.level >= level) return next();
+    const here = localPath(req.originalUrl) ?? '/';
+    if (citizen?.provider === 'spid') {
+      const query = new URLSearchParams({ idp: citizen.issuer, level: String(level), next: here });
+      return res.redirect(303, `/spid/login?${query.toString()}`);
+    }
+    req.session.returnTo = here;
+    req.session.requiredLevel = level;
+    req.session.createdAt ??= Date.now();
+    res.redirect(303, '/login');
+  };
+}

@@ -1,0 +1,85 @@
+import { STATUS_CODES } from 'node:http';
+import type { NextFunction, Request, Response } from 'express';
+import { NotFoundError, toAppError, type AppError } from './errors.ts';
+
+/** Statuses with their own page text (locales, errors.<status>); others fall back to 400 or 500. */
+export const ERROR_PAGES = [400, 403, 404, 405, 406, 413, 415, 429, 500, 503] as const;
+const KNOWN_PAGES = new Set<number>(ERROR_PAGES);
+
+/** Errors whose texts are specific enough to deserve their own message (locales, errors.<code>). */
+export const SPECIFIC_MESSAGES = ['csrf_invalid', 'language_unknown'] as const;
+const SPECIFIC = new Set<string>(SPECIFIC_MESSAGES);
+
+const PROBLEM_TYPE = 'application/problem+json';
+
+/**
+ * RFC 9457 problem details. With type "about:blank" the title is the status phrase (section 4.2.1); the
+ * stable machine code travels in the "code" extension member, the message only when it may be shown.
+ */
+function problem(error: AppError, req: Request) {
+  return {
+    type: 'about:blank',
+    title: STATUS_CODES[error.status] ?? 'Error',
+    status: error.status,
+    code: error.code,
+    ...(error.expose && error.message !== error.code ? { detail: error.message } : {}),
+    instance: req.originalUrl.split('?')[0],
+  };
+}
+
+export function notFound(_req: Request, _res: Response, next: NextFunction) {
+  next(new NotFoundError());
+}
+
+/**
+ * Problem details under the API and for clients that prefer JSON; an HTML page otherwise, also when the
+ * Accept header names nothing we have (a clear page beats an empty 406 body; RFC 9110 section 12.1
+ * lets an error response disregard Accept).
+ */
+function chooseFormat(req: Request, apiPrefix: string): 'problem' | 'html' {
+  if (req.path.startsWith(apiPrefix)) return 'problem';
+  const preferred = req.accepts(['html', PROBLEM_TYPE, 'json']);
+  return preferred === PROBLEM_TYPE || preferred === 'json' ? 'problem' : 'html';
+}
+
+/** The one place errors become responses. The status is always the error's own. */
+export function errorHandler(apiPrefix: string) {
+  return (thrown: unknown, req: Request, res: Response, next: NextFunction) => {
+    const error = toAppError(thrown);
+    if (error.status >= 500) req.log?.error({ err: thrown, code: error.code }, 'request failed');
+    else req.log?.warn({ code: error.code }, 'request rejected');
+    if (res.headersSent) return next(thrown);
+
+    res.status(error.status);
+    if (error.status === 429 && 'retryAfterSeconds' in error && error.retryAfterSeconds) {
+      res.setHeader('Retry-After', String(error.retryAfterSeconds));
+    }
+    if (error.status === 503) res.setHeader('Retry-After', '30');
+    res.setHeader('Cache-Control', 'no-store');
+    res.vary('Accept');
+
+    const t = res.locals.t as ((key: string, options?: object) => string) | undefined;
+    if (chooseFormat(req, apiPrefix) === 'problem') {
+      res.type(PROBLEM_TYPE).send(JSON.stringify(problem(error, req)));
+      return;
+    }
+    if (!t) {
+      res.type('text/plain').send(`${error.status} ${error.code}\n`);
+      return;
+    }
+    const page = KNOWN_PAGES.has(error.status) ? error.status : error.status < 500 ? 400 : 500;
+    const key = SPECIFIC.has(error.code) ? error.code : String(page);
+    const locals = {
+      status: error.status,
+      heading: t(`errors.${key}.title`),
+      message: t(`errors.${key}.message`),
+      requestId: req.id,
+    };
+    res.render('errors/error', locals, (renderError: Error | null, html: string) => {
+      if (renderError) req.log?.error({ err: renderError }, 'error page failed to render');
+      res
+        .type(renderError ? 'text/plain' : 'html')
+        .send(renderError ? `${error.status} ${error.code}\n` : html);
+    });
+  };
+}

@@ -1,0 +1,120 @@
+import { createClient, createCluster, createSentinel } from 'redis';
+import type { RedisConfig } from '../config/schema.ts';
+import type { Logger } from './logger.ts';
+
+interface SocketOptions {
+  connectTimeout: number;
+  reconnectStrategy: (retries: number) => number;
+}
+
+// Each client is built by one small function so that its precise type can be named below.
+const single = (url: string | undefined, socket: SocketOptions) =>
+  createClient({ url, socket, disableOfflineQueue: true });
+const cluster = (nodes: string[], socket: SocketOptions) =>
+  createCluster({
+    rootNodes: nodes.map((url) => ({ url })),
+    defaults: { socket, disableOfflineQueue: true },
+  });
+const sentinel = (sentinel: NonNullable<RedisConfig['sentinel']>, socket: SocketOptions) =>
+  createSentinel({
+    name: sentinel.name,
+    sentinelRootNodes: sentinel.nodes,
+    nodeClientOptions: { socket, disableOfflineQueue: true, password: sentinel.password },
+    sentinelClientOptions: { socket },
+  });
+
+export type SingleClient = ReturnType<typeof single>;
+type ClusterClient = ReturnType<typeof cluster>;
+type SentinelClient = ReturnType<typeof sentinel>;
+
+/** The one Redis connection type application code uses: a single server, Sentinel or Cluster. */
+export type RedisClient = SingleClient | ClusterClient | SentinelClient;
+
+export interface RedisConnection {
+  client: RedisClient;
+  /** Every key the gateway writes starts with this. */
+  prefix: string;
+  /** True while commands can be sent; false while the connection is down and being retried. */
+  isUp(): boolean;
+  /** Round trip to Redis, bounded by `timeoutMs`; false when it fails or takes longer. */
+  ping(timeoutMs?: number): Promise<boolean>;
+  /**
+   * Sends a raw command (for libraries that speak in argument arrays, such as rate-limit-redis);
+   * `firstKey` routes it to the right node of a Cluster.
+   */
+  sendCommand(args: string[], firstKey?: string): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/**
+ * Exponential back-off with jitter, capped: the client never gives up, so the gateway recovers by itself
+ * when Redis returns.
+ */
+export function reconnectDelay(retries: number, maxDelayMs: number): number {
+  const exponential = Math.min(maxDelayMs, 50 * 2 ** Math.min(retries, 16));
+  return Math.round(exponential / 2 + Math.random() * (exponential / 2));
+}
+
+export function createRedisConnection(config: RedisConfig, logger: Logger): RedisConnection {
+  // disableOfflineQueue (above): while disconnected a command fails at once, so a request gets a 503 now
+  // rather than hanging until Redis returns.
+  const socket: SocketOptions = {
+    connectTimeout: config.connectTimeoutMs,
+    reconnectStrategy: (retries) => reconnectDelay(retries, config.maxReconnectDelayMs),
+  };
+  let client: RedisClient;
+  let send: RedisConnection['sendCommand'];
+  if (config.cluster) {
+    const c = cluster(config.cluster.nodes, socket);
+    send = (args, firstKey) => c.sendCommand(firstKey, false, args);
+    client = c;
+  } else if (config.sentinel) {
+    const c = sentinel(config.sentinel, socket);
+    send = (args) => c.sendCommand(false, args);
+    client = c;
+  } else {
+    const c = single(config.url, socket);
+    send = (args) => c.sendCommand(args);
+    client = c;
+  }
+
+  let reported = false;
+  client.on('error', (error: Error) => {
+    // Reconnection is automatic; log the first failure of each outage, not every retry.
+    if (!reported) logger.error({ err: error }, 'redis connection lost; retrying');
+    reported = true;
+  });
+  client.on('ready', () => {
+    if (reported) logger.info('redis connection restored');
+    reported = false;
+  });
+
+  return {
+    client,
+    prefix: config.prefix,
+    isUp: () => client.isReady,
+    sendCommand: send,
+    async ping(timeoutMs = 1000) {
+      if (!client.isReady) return false;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      });
+      try {
+        return await Promise.race([send(['PING']).then((reply) => reply === 'PONG'), timeout]);
+      } catch {
+        return false;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    async close() {
+      if (client.isOpen) await client.close();
+    },
+  };
+}
+
+/** Opens the connection, waiting for the first successful connect (later drops are retried in the background). */
+export async function connectRedis(connection: RedisConnection): Promise<void> {
+  await connection.client.connect();
+}

@@ -1,0 +1,39 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { Express, NextFunction, Request, Response } from 'express';
+import { NotAcceptableError } from './errors.ts';
+import { LANGUAGES } from './i18n.ts';
+
+const require = createRequire(import.meta.url);
+const bootstrapItaliaVersion = (require('bootstrap-italia/package.json') as { version: string }).version;
+
+/** Public paths of the UI kit; the version is part of the path so the assets can be cached forever. */
+export const ASSETS = {
+  bootstrapItalia: `/assets/bootstrap-italia/${bootstrapItaliaVersion}`,
+  bootstrapItaliaDir: path.dirname(require.resolve('bootstrap-italia/package.json')) + '/dist',
+};
+
+export function setUpViews(app: Express, options: { viewsDir: string; cache: boolean }) {
+  app.set('view engine', 'ejs');
+  app.set('views', options.viewsDir);
+  app.set('view cache', options.cache);
+}
+
+/** What every page template may use. */
+export function pageLocals(network: { name: string; territory: string }) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    res.locals.network = network;
+    res.locals.assets = ASSETS;
+    res.locals.languages = LANGUAGES;
+    // Where the language switch comes back to: this page, when it can be fetched again with a GET.
+    res.locals.currentPath = req.method === 'GET' && req.originalUrl.length <= 2000 ? req.originalUrl : '/';
+    res.locals.citizen = undefined;
+    next();
+  };
+}
+
+/** Renders a page when the client accepts HTML; otherwise 406. */
+export function renderPage(req: Request, res: Response, view: string, locals: Record<string, unknown> = {}) {
+  if (!req.accepts('html')) throw new NotAcceptableError();
+  res.render(view, locals);
+}

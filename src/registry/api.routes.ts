@@ -1,0 +1,23 @@
+import { Router, type RequestHandler } from 'express';
+import type { ApiController } from './api.controller.ts';
+
+/**
+ * The registration API (JSON, problem+json errors, CSRF-exempt: it authenticates with credentials).
+ * Each route names its guards, so other APIs under /api/v1 are not affected.
+ */
+export function apiRoutes(
+  controller: ApiController,
+  authenticate: RequestHandler,
+  limit: RequestHandler,
+): Router {
+  const router = Router();
+  const guarded = [limit, authenticate];
+  router.get('/api/v1/openapi.json', limit, controller.openApi);
+  router.get('/api/v1/body', guarded, controller.body);
+  router.get('/api/v1/services', guarded, controller.list);
+  router.get('/api/v1/services/:serviceId', guarded, controller.get);
+  router.put('/api/v1/services/:serviceId', guarded, controller.put);
+  router.post('/api/v1/services/:serviceId/publish', guarded, controller.publish);
+  router.post('/api/v1/services/:serviceId/withdraw', guarded, controller.withdraw);
+  return router;
+}

@@ -1,0 +1,139 @@
+import { z } from 'zod';
+import { bodySchema, serviceInputSchema, serviceSchema } from '../catalog/model.ts';
+
+/**
+ * JSON Schema (draft 2020-12, the dialect OpenAPI 3.1 uses) of a zod schema — the same schema that
+ * validates the requests, so the document cannot drift from the code. `io: 'input'` describes what a
+ * client sends (defaults optional); refinements that JSON Schema cannot express (template
+ * placeholders, declared domains) are described in the operation texts.
+ */
+const jsonSchema = (schema: z.ZodType, io: 'input' | 'output') => {
+  const generated = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+  // The dialect is the document's own (OpenAPI 3.1 = JSON Schema 2020-12), not repeated per schema.
+  delete generated.$schema;
+  return generated;
+};
+
+const problem = {
+  description: 'RFC 9457 problem details',
+  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+};
+
+const serviceIdParameter = {
+  name: 'serviceId',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{2,79}$' },
+};
+
+const serviceResponse = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Service' } } },
+});
+
+const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 422: problem, 429: problem };
+
+/** The OpenAPI 3.1 document of the registration API, served at /api/v1/openapi.json. */
+export function openApiDocument(publicUrl: string) {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Varco registration API',
+      version: '1.0.0',
+      description:
+        'Bodies of the network register and maintain their services. Authenticate with the credential ' +
+        'issued on approval: `Authorization: Bearer <clientId>.<secret>`. A body reads and changes only ' +
+        'its own data. Deep links must use https (http only in demo mode) and point to one of the ' +
+        "body's declared domains; templates may use only {fiscalCode}, {name}, {familyName}, " +
+        '{dateOfBirth}, {email} and {lang}, in the path or query.',
+    },
+    servers: [{ url: new URL('/api/v1', publicUrl).href }],
+    security: [{ bodyCredential: [] }],
+    paths: {
+      '/body': {
+        get: {
+          summary: "The authenticated body's record",
+          responses: {
+            200: {
+              description: 'The body',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Body' } } },
+            },
+            401: problem,
+          },
+        },
+      },
+      '/services': {
+        get: {
+          summary: "The body's services, in every status",
+          responses: {
+            200: {
+              description: 'The services',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    properties: {
+                      services: { type: 'array', items: { $ref: '#/components/schemas/Service' } },
+                    },
+                  },
+                },
+              },
+            },
+            401: problem,
+          },
+        },
+      },
+      '/services/{serviceId}': {
+        parameters: [serviceIdParameter],
+        get: {
+          summary: "One of the body's services",
+          responses: { 200: serviceResponse('The service'), ...errors },
+        },
+        put: {
+          summary: 'Create (as a draft) or replace a service; idempotent',
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/ServiceInput' } } },
+          },
+          responses: { 200: serviceResponse('Replaced'), 201: serviceResponse('Created'), ...errors },
+        },
+      },
+      '/services/{serviceId}/publish': {
+        parameters: [serviceIdParameter],
+        post: {
+          summary: 'Publish the service in the catalog',
+          responses: { 200: serviceResponse('Published'), ...errors },
+        },
+      },
+      '/services/{serviceId}/withdraw': {
+        parameters: [serviceIdParameter],
+        post: {
+          summary: 'Withdraw the service from the catalog',
+          responses: { 200: serviceResponse('Withdrawn'), ...errors },
+        },
+      },
+    },
+    components: {
+      securitySchemes: {
+        bodyCredential: { type: 'http', scheme: 'bearer', bearerFormat: '<clientId>.<secret>' },
+      },
+      schemas: {
+        ServiceInput: jsonSchema(serviceInputSchema, 'input'),
+        Service: jsonSchema(serviceSchema, 'output'),
+        Body: jsonSchema(bodySchema, 'output'),
+        Problem: {
+          type: 'object',
+          properties: {
+            type: { type: 'string' },
+            title: { type: 'string' },
+            status: { type: 'integer' },
+            code: { type: 'string' },
+            detail: { type: 'string' },
+            instance: { type: 'string' },
+          },
+          required: ['type', 'title', 'status', 'code'],
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,182 @@
+import type { NextFunction, Request, Response } from 'express';
+import { z } from 'zod';
+import type { Catalog } from '../catalog/catalog.module.ts';
+import { BODY_KINDS, ipaCode, serviceId, type Actor } from '../catalog/model.ts';
+import { parseInput } from '../catalog/validation.ts';
+import { AppError, ForbiddenError } from '../platform/errors.ts';
+import { renderPage } from '../platform/views.ts';
+import type { Credentials } from './credentials.repository.ts';
+import { membershipFormSchema, parseEditors, type Memberships } from './membership.ts';
+import { FORM_CHOICES, serviceFormToInput, serviceToForm } from './service-form.ts';
+import { ValidationError } from '../catalog/validation.ts';
+
+const citizenActor = (req: Request): Actor => {
+  const citizen = req.session.citizen;
+  if (!citizen) throw new AppError(401, 'login_required');
+  return { kind: 'citizen', id: citizen.fiscalCode };
+};
+
+const reasonSchema = z.strictObject({ _csrf: z.string(), reason: z.string().trim().min(3).max(1000) });
+const editorsSchema = z.strictObject({ _csrf: z.string(), editors: z.string().max(2000) });
+const bodyStatusSchema = z.strictObject({ _csrf: z.string(), status: z.enum(['approved', 'suspended']) });
+const serviceStatusSchema = z.strictObject({ _csrf: z.string(), status: z.enum(['published', 'withdrawn']) });
+/** The form field an input path belongs to (for the error summary). */
+function formField(path: string): string {
+  const [head = '', second = ''] = path.split('.');
+  if (head === 'deepLink') return 'link';
+  if (head === 'infoSheet') return second || 'whoCanApply';
+  if (head === 'availability') return 'openingHours';
+  if (head === 'title' || head === 'description') return head;
+  return (FORM_FIELDS as readonly string[]).includes(head) ? head : 'id';
+}
+const FORM_FIELDS = [
+  'topics',
+  'lifeEvents',
+  'audience',
+  'channels',
+  'requiredLevel',
+  'integration',
+  'keywords',
+] as const;
+
+const membershipId = z.string().regex(/^[A-Za-z0-9_-]{16}$/);
+
+/** Membership form (/join), network admin area (/admin) and body editors' pages (/editor). */
+export function createRegistryController(deps: {
+  catalog: Catalog;
+  memberships: Memberships;
+  credentials: Credentials;
+  admins: readonly string[];
+}) {
+  const { memberships, credentials, catalog } = deps;
+
+  /** The body, when the logged-in citizen is one of its editors and it is active; 403 otherwise. */
+  async function editableBody(req: Request, raw: string) {
+    const actor = citizenActor(req);
+    const parsed = ipaCode.safeParse(raw);
+    const body = parsed.success ? await catalog.repository.getBody(parsed.data) : undefined;
+    if (!body?.editors.includes(actor.id)) throw new ForbiddenError('not_an_editor');
+    if (body.status !== 'approved') throw new ForbiddenError('body_not_active');
+    return body;
+  }
+
+  return {
+    /** Network admins are named in the configuration (registry.admins); checked on every request. */
+    requireAdmin(req: Request, _res: Response, next: NextFunction) {
+      const citizen = req.session.citizen;
+      next(
+        citizen && deps.admins.includes(citizen.fiscalCode) ? undefined : new ForbiddenError('not_an_admin'),
+      );
+    },
+
+    joinForm(req: Request, res: Response) {
+      renderPage(req, res, 'registry/join', { form: {}, errors: [], kinds: BODY_KINDS });
+    },
+
+    async join(req: Request, res: Response) {
+      const posted = { ...((req.body ?? {}) as Record<string, unknown>) };
+      delete posted._csrf; // checked by the CSRF middleware; not part of the application
+      const parsed = membershipFormSchema.safeParse(posted);
+      if (!parsed.success) {
+        res.status(422);
+        const errors = [...new Set(parsed.error.issues.map((i) => String(i.path[0] ?? 'form')))];
+        return renderPage(req, res, 'registry/join', { form: posted, errors, kinds: BODY_KINDS });
+      }
+      await memberships.submit(parsed.data);
+      renderPage(req, res, 'registry/join-done');
+    },
+
+    async adminHome(req: Request, res: Response) {
+      const bodies = await catalog.repository.listBodies();
+      renderPage(req, res, 'registry/admin', { memberships: await memberships.list(), bodies });
+    },
+
+    async approve(req: Request<{ id: string }>, res: Response) {
+      const id = parseInput(membershipId, req.params.id, 404);
+      const form = parseInput(editorsSchema, req.body, 400);
+      const editors = parseEditors(form.editors);
+      if (!editors) throw new AppError(422, 'editors_invalid', 'one or more valid fiscal codes are needed');
+      const { membership, credential } = await memberships.approve(citizenActor(req), id, editors);
+      renderPage(req, res, 'registry/credential', { bodyId: membership.ipaCode, credential });
+    },
+
+    async reject(req: Request<{ id: string }>, res: Response) {
+      const id = parseInput(membershipId, req.params.id, 404);
+      const form = parseInput(reasonSchema, req.body);
+      await memberships.reject(citizenActor(req), id, form.reason);
+      res.redirect(303, '/admin');
+    },
+
+    async setBodyStatus(req: Request<{ ipaCode: string }>, res: Response) {
+      const body = parseInput(ipaCode, req.params.ipaCode, 404);
+      const form = parseInput(bodyStatusSchema, req.body, 400);
+      await catalog.writer.setBodyStatus(citizenActor(req), body, form.status);
+      res.redirect(303, '/admin');
+    },
+
+    async rotateCredential(req: Request<{ ipaCode: string }>, res: Response) {
+      const body = parseInput(ipaCode, req.params.ipaCode, 404);
+      if (!(await catalog.repository.getBody(body))) throw new AppError(404, 'body_not_found');
+      renderPage(req, res, 'registry/credential', {
+        bodyId: body,
+        credential: await credentials.rotate(body),
+      });
+    },
+
+    async editorHome(req: Request, res: Response) {
+      const actor = citizenActor(req);
+      const bodies = (await catalog.repository.listBodies()).filter((b) => b.editors.includes(actor.id));
+      const ids = new Set(bodies.map((b) => b.ipaCode));
+      const services = (await catalog.repository.listServices()).filter((s) => ids.has(s.bodyId));
+      renderPage(req, res, 'registry/editor', { bodies, services });
+    },
+
+    /** The service form, empty for a new service of the body or filled with an existing one. */
+    async editorForm(req: Request<{ ipaCode: string; serviceId?: string }>, res: Response) {
+      const body = await editableBody(req, req.params.ipaCode);
+      let form: Record<string, unknown> = {};
+      if (req.params.serviceId) {
+        const service = await catalog.writer.ownedService(
+          body.ipaCode,
+          parseInput(serviceId, req.params.serviceId, 404),
+        );
+        form = serviceToForm(service);
+      }
+      renderPage(req, res, 'registry/service-form', { body, form, errors: [], choices: FORM_CHOICES });
+    },
+
+    /** Creates or replaces a service from the form (PUT semantics, same validation as the API). */
+    async editorSave(req: Request<{ ipaCode: string }>, res: Response) {
+      const body = await editableBody(req, req.params.ipaCode);
+      const form = (req.body ?? {}) as Record<string, unknown>;
+      try {
+        const id = parseInput(serviceId, typeof form.id === 'string' ? form.id.trim() : '');
+        await catalog.writer.putService(citizenActor(req), body.ipaCode, id, serviceFormToInput(form));
+        res.redirect(303, '/editor');
+      } catch (error) {
+        if (!(error instanceof AppError) || error.status !== 422) throw error;
+        const errors =
+          error instanceof ValidationError
+            ? [...new Set(error.issues.map((i) => formField(i.path)))]
+            : ['link'];
+        res.status(422);
+        renderPage(req, res, 'registry/service-form', { body, form, errors, choices: FORM_CHOICES });
+      }
+    },
+
+    /** An editor publishes or withdraws a service of a body that names them; anything else is a 403. */
+    async editorSetStatus(req: Request<{ serviceId: string }>, res: Response) {
+      const actor = citizenActor(req);
+      const id = parseInput(serviceId, req.params.serviceId, 404);
+      const form = parseInput(serviceStatusSchema, req.body, 400);
+      const service = await catalog.repository.getService(id);
+      const body = service ? await catalog.repository.getBody(service.bodyId) : undefined;
+      if (!service || !body?.editors.includes(actor.id)) throw new ForbiddenError('not_an_editor');
+      if (body.status !== 'approved') throw new ForbiddenError('body_not_active');
+      await catalog.writer.setServiceStatus(actor, body.ipaCode, id, form.status);
+      res.redirect(303, '/editor');
+    },
+  };
+}
+
+export type RegistryController = ReturnType<typeof createRegistryController>;

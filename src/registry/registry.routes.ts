@@ -1,0 +1,22 @@
+import { Router, type RequestHandler } from 'express';
+import { requireCitizen } from '../identity/identity.controller.ts';
+import type { RegistryController } from './registry.controller.ts';
+
+/** Membership (/join), network admin (/admin) and body editors (/editor): forms with CSRF tokens. */
+export function registryRoutes(controller: RegistryController, formLimit: RequestHandler): Router {
+  const router = Router();
+  const admin = [requireCitizen, controller.requireAdmin];
+  router.get('/join', controller.joinForm);
+  router.post('/join', formLimit, controller.join);
+  router.get('/admin', admin, controller.adminHome);
+  router.post('/admin/memberships/:id/approve', formLimit, admin, controller.approve);
+  router.post('/admin/memberships/:id/reject', formLimit, admin, controller.reject);
+  router.post('/admin/bodies/:ipaCode/status', formLimit, admin, controller.setBodyStatus);
+  router.post('/admin/bodies/:ipaCode/credentials', formLimit, admin, controller.rotateCredential);
+  router.get('/editor', requireCitizen, controller.editorHome);
+  router.post('/editor/services/:serviceId/status', formLimit, requireCitizen, controller.editorSetStatus);
+  router.get('/editor/bodies/:ipaCode/services/new', requireCitizen, controller.editorForm);
+  router.get('/editor/bodies/:ipaCode/services/:serviceId/edit', requireCitizen, controller.editorForm);
+  router.post('/editor/bodies/:ipaCode/services', formLimit, requireCitizen, controller.editorSave);
+  return router;
+}

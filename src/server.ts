@@ -1,0 +1,64 @@
+import type { Server } from 'node:http';
+import { createApp } from './app.ts';
+import { ConfigError, loadConfig } from './config/load.ts';
+import { buildDependencies } from './dependencies.ts';
+import { RedisUnavailableError } from './platform/embedded-redis.ts';
+import { createLogger, type Logger } from './platform/logger.ts';
+import { connectRedis, createRedisConnection } from './platform/redis.ts';
+import { resolveRedis } from './platform/redis-setup.ts';
+
+/** Stop accepting connections, let in-flight requests finish (bounded), then release everything else. */
+function shutdownOnSignals(server: Server, logger: Logger, graceMs: number, release: () => Promise<void>) {
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => server.closeAllConnections(), graceMs);
+    force.unref();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    clearTimeout(force);
+    await release();
+    logger.info('stopped');
+    process.exitCode = 0;
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      stop(signal).catch((error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      });
+    });
+  }
+}
+
+async function main() {
+  const config = loadConfig();
+  const logger = createLogger(config.log.level);
+  const { config: redisConfig, embedded } = await resolveRedis(config.redis, logger);
+  const redis = createRedisConnection(redisConfig, logger);
+  await connectRedis(redis);
+  const deps = await buildDependencies(config, logger, redis);
+  const server = createApp(deps).listen(config.http.port, config.http.host, () => {
+    logger.info(
+      { port: config.http.port, demo: config.demo, publicUrl: config.http.publicUrl },
+      `Varco is listening on ${config.http.publicUrl}`,
+    );
+  });
+  server.on('error', (error) => {
+    logger.fatal({ err: error }, 'cannot listen');
+    process.exit(1);
+  });
+  shutdownOnSignals(server, logger, config.http.shutdownGraceMs, async () => {
+    await redis.close();
+    await embedded?.stop();
+  });
+}
+
+main().catch((error: unknown) => {
+  // Before the logger exists (bad configuration, no Redis) the message goes straight to stderr.
+  const known = error instanceof ConfigError || error instanceof RedisUnavailableError;
+  process.stderr.write(`${known ? (error as Error).message : String((error as Error).stack ?? error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,94 @@
+import { inflateRawSync } from 'node:zlib';
+import * as cheerio from 'cheerio';
+import type { Agent } from 'supertest';
+import type { Level } from '../../src/identity/citizen.ts';
+import type { IdpDescriptor } from '../../src/identity/spid/idp-metadata.ts';
+import { generateSpidKeyPair, type KeyPair } from '../../src/identity/spid/sp-certificate.ts';
+import { buildSignedResponse, type ResponseInput } from '../../src/demo/spid-idp/response-builder.ts';
+import { spidAttributes, DEMO_IDENTITIES } from '../../src/demo/spid-idp/identities.ts';
+import type { TestGateway } from './gateway.ts';
+
+/** A test IdP that signs with its own key, generated once per test file (test-only keys). */
+export interface TestIdp {
+  entityId: string;
+  keys: KeyPair;
+  descriptor: IdpDescriptor;
+}
+
+export function createTestIdp(entityId = 'https://idp.test.invalid/spid'): TestIdp {
+  const keys = generateSpidKeyPair({
+    commonName: 'Test-only IdP',
+    organizationName: 'Test-only IdP',
+    entityId,
+    ipaCode: 'test_only',
+    localityName: 'Prato',
+  });
+  return {
+    entityId,
+    keys,
+    descriptor: {
+      entityId,
+      name: 'Test IdP',
+      ssoRedirect: `${entityId}/sso`,
+      sloRedirect: `${entityId}/slo`,
+      certs: [keys.cert],
+    },
+  };
+}
+
+/** The decoded AuthnRequest and RelayState of a /spid/login redirect. */
+export function decodeLoginRedirect(location: string) {
+  const url = new URL(location);
+  const xml = inflateRawSync(Buffer.from(url.searchParams.get('SAMLRequest') ?? '', 'base64')).toString(
+    'utf8',
+  );
+  const id = /ID="([^"]+)"/.exec(xml)?.[1] ?? '';
+  return { url, xml, id, relayState: url.searchParams.get('RelayState') ?? '' };
+}
+
+/** Starts a login at /spid/login and returns the outstanding request's id and RelayState. */
+export async function startLogin(agent: Agent, idp: TestIdp, level: Level = 2, next?: string) {
+  const query = `idp=${encodeURIComponent(idp.entityId)}&level=${level}${next ? `&next=${encodeURIComponent(next)}` : ''}`;
+  const res = await agent.get(`/spid/login?${query}`).expect(303);
+  return decodeLoginRedirect(res.headers.location ?? '');
+}
+
+export const TEST_CITIZEN = DEMO_IDENTITIES[2]!;
+
+/** A correct, signed Response from `idp` to the request, with single fields overridable. */
+export function signedResponse(
+  gateway: TestGateway,
+  idp: TestIdp,
+  requestId: string,
+  fields: Partial<ResponseInput> = {},
+  options: { signAssertion?: boolean; signResponse?: boolean; keys?: KeyPair } = {},
+): string {
+  const { sp } = gateway.deps.spid;
+  const xml = buildSignedResponse(
+    {
+      idpEntityId: idp.entityId,
+      spEntityId: sp.entityId,
+      acsUrl: sp.acsUrl,
+      inResponseTo: requestId,
+      level: 2,
+      attributes: spidAttributes(TEST_CITIZEN),
+      ...fields,
+    },
+    options.keys ?? idp.keys,
+    options,
+  );
+  return xml;
+}
+
+export const base64 = (xml: string) => Buffer.from(xml, 'utf8').toString('base64');
+
+/** The hidden inputs of the first form of a page, and its action. */
+export function formOf(html: string) {
+  const $ = cheerio.load(html);
+  const form = $('form').first();
+  const fields: Record<string, string> = {};
+  form.find('input[type="hidden"]').each((_, input) => {
+    fields[$(input).attr('name') ?? ''] = $(input).attr('value') ?? '';
+  });
+  return { action: form.attr('action') ?? '', fields };
+}

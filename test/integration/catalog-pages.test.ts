@@ -1,0 +1,126 @@
+import { expect } from 'chai';
+import * as cheerio from 'cheerio';
+import request from 'supertest';
+import { createTestGateway, csrfTokenFrom, type TestGateway } from '../helpers/gateway.ts';
+import { testBody, testService } from './catalog-fixtures.ts';
+
+describe('catalog pages: home, search, info sheet, open data, favourites', () => {
+  let gw: TestGateway;
+  const actor = { kind: 'system' as const, id: 'test' };
+  before(async () => {
+    gw = await createTestGateway();
+    const { writer } = gw.deps.catalog;
+    await writer.putBody(actor, testBody('demo_markup', 'markup.example.it'), {
+      status: 'approved',
+      editors: [],
+    });
+    const hostile = {
+      ...testService('markup.example.it', '<script>alert(1)</script> Servizio ostile'),
+      description: {
+        it: '</script><img src=x onerror=alert(1)> "=cmd"',
+        en: '=HYPERLINK("http://evil")',
+      },
+      keywords: ['=HYPERLINK("http://evil")'],
+    };
+    await writer.putService(actor, 'demo_markup', 'markup-ostile', hostile, 'published');
+  });
+  after(() => gw.close());
+
+  it('home shows the search box, life events and topics, without JavaScript', async () => {
+    const res = await request(gw.app).get('/').set('Accept-Language', 'it').expect(200);
+    const $ = cheerio.load(res.text);
+    expect($('form[action="/services"][method="get"] input[name="q"]')).to.have.length(1);
+    expect($('.varco-life-events a[href="/services?event=birth"]').text()).to.equal(
+      'Nascita di un bambino, richiesta adozioni',
+    );
+    expect($('.varco-topics a[href="/services?topic=civil-registry"]').text()).to.equal(
+      'Anagrafe e stato civile',
+    );
+    expect($('script:not([src]):not([type="application/ld+json"])')).to.have.length(0);
+  });
+
+  it('search page lists results in English too, with filters as plain GET forms', async () => {
+    const res = await request(gw.app).get('/services?q=pediatra').set('Accept-Language', 'en').expect(200);
+    const $ = cheerio.load(res.text);
+    expect($('.varco-results h3 a').first().attr('href')).to.equal('/services/usl-scelta-pediatra');
+    expect($('.varco-results h3 a').first().text()).to.equal('Choosing or changing the paediatrician');
+    expect($('select[name="topic"] option')).to.have.length.greaterThan(10);
+  });
+
+  it('info sheet carries schema.org GovernmentService JSON-LD under the CSP nonce and a print stylesheet', async () => {
+    const res = await request(gw.app).get('/services/prato-certificato-nascita').expect(200);
+    const $ = cheerio.load(res.text);
+    const script = $('script[type="application/ld+json"]');
+    expect(script.attr('nonce')).to.be.a('string').and.not.equal('');
+    const data = JSON.parse(script.text()) as Record<string, unknown>;
+    expect(data['@type']).to.equal('GovernmentService');
+    expect((data.provider as { identifier: string }).identifier).to.equal('c_g999');
+    expect($('link[rel="stylesheet"][media="print"]').attr('href')).to.equal('/assets/css/catalog-print.css');
+    expect($('a[href="/go/prato-certificato-nascita"]')).to.have.length(1);
+  });
+
+  it('escapes markup from bodies in pages, JSON-LD and CSV', async () => {
+    const page = await request(gw.app).get('/services/markup-ostile').expect(200);
+    expect(page.text).not.to.contain('<script>alert(1)</script>');
+    expect(page.text).not.to.contain('<img src=x');
+    const $ = cheerio.load(page.text);
+    expect($('h1').text()).to.equal('<script>alert(1)</script> Servizio ostile');
+    const jsonLd = $('script[type="application/ld+json"]').html() ?? '';
+    expect(jsonLd).not.to.contain('</script');
+    expect(JSON.parse(jsonLd).description).to.equal('</script><img src=x onerror=alert(1)> "=cmd"');
+    const results = await request(gw.app).get('/services?q=ostile').expect(200);
+    expect(results.text).not.to.contain('<script>alert(1)</script>');
+    const csv = await request(gw.app).get('/catalog.csv').expect(200);
+    expect(csv.headers['content-type']).to.match(/^text\/csv/);
+    // A cell starting with "=" is neutralised so that a spreadsheet never runs it as a formula.
+    expect(csv.text).to.contain(`"'=HYPERLINK(""http://evil"")"`);
+  });
+
+  it('open data: the published catalog as CPSV-AP_IT JSON-LD and CSV', async () => {
+    const res = await request(gw.app).get('/catalog.jsonld').expect(200);
+    expect(res.headers['content-type']).to.match(/^application\/ld\+json/);
+    const graph = (JSON.parse(res.text) as { '@graph': Array<Record<string, unknown>> })['@graph'];
+    expect(graph.length).to.be.at.least(80);
+    const cie = graph.find((s) => s['dct:identifier'] === 'prato-carta-identita-elettronica');
+    expect(cie?.['@type']).to.equal('cpsv:PublicService');
+    expect(cie?.['cv:isGroupedBy']).to.deep.equal([
+      {
+        '@id':
+          'https://w3id.org/italia/controlled-vocabulary/classifications-for-public-services/life-event/11',
+      },
+    ]);
+    const csv = await request(gw.app).get('/catalog.csv').expect(200);
+    const lines = csv.text.trim().split('\r\n');
+    expect(lines[0]).to.match(/^id,body_ipa_code,/);
+    expect(lines.length).to.equal(graph.length + 1);
+  });
+
+  it('unknown and withdrawn services answer 404 with a search box', async () => {
+    for (const path of ['/services/non-esiste', '/services/..%2f..%2fetc', '/go/non-esiste']) {
+      const res = await request(gw.app).get(path).expect(404);
+      expect(cheerio.load(res.text)('form[action="/services"] input[name="q"]'), path).to.have.length(1);
+    }
+    await gw.deps.catalog.writer.setServiceStatus(actor, 'demo_markup', 'markup-ostile', 'withdrawn');
+    await request(gw.app).get('/services/markup-ostile').expect(404);
+    await request(gw.app).get('/go/markup-ostile').expect(404);
+    await gw.deps.catalog.writer.setServiceStatus(actor, 'demo_markup', 'markup-ostile', 'published');
+  });
+
+  it('favourites: a CSRF-protected toggle for logged-in citizens, shown on the home page', async () => {
+    const agent = request.agent(gw.app);
+    await agent.post('/services/prato-tari/favourite').type('form').send({}).expect(403);
+    await agent.get('/__test/login?fiscalCode=RSSMRA80A01H501U&level=2').expect(200);
+    const sheet = await agent.get('/services/prato-tari').expect(200);
+    await agent.post('/services/prato-tari/favourite').type('form').send({ _csrf: 'wrong' }).expect(403);
+    await agent
+      .post('/services/prato-tari/favourite')
+      .type('form')
+      .send({ _csrf: csrfTokenFrom(sheet.text) })
+      .expect(303)
+      .expect('Location', '/services/prato-tari');
+    const home = await agent.get('/').expect(200);
+    expect(cheerio.load(home.text)('.varco-favourites a').attr('href')).to.equal('/services/prato-tari');
+    const key = `${gw.config.redis.prefix}citizen:{RSSMRA80A01H501U}:favourites`;
+    expect(await gw.redis.client.sMembers(key)).to.deep.equal(['prato-tari']);
+  });
+});

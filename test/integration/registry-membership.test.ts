@@ -1,0 +1,167 @@
+import { expect } from 'chai';
+import * as cheerio from 'cheerio';
+import request from 'supertest';
+import { createTestGateway, csrfTokenFrom, type TestGateway } from '../helpers/gateway.ts';
+import { testService } from './catalog-fixtures.ts';
+
+const ADMIN = 'BNCGVN75L41H501C';
+const EDITOR = 'RSSMRA80A01H501U';
+const STRANGER = 'VRDLGU70M01H501T';
+
+describe('membership: /join → /admin approval → API credential → /editor', () => {
+  let gw: TestGateway;
+  before(async () => {
+    gw = await createTestGateway({ registry: { admins: [ADMIN] } });
+  });
+  after(() => gw.close());
+
+  const application = {
+    ipaCode: 'demo_nuovo_ente',
+    name: 'Istituto <b>Comprensivo</b> Nuovo',
+    kind: 'school',
+    territory: 'Prato',
+    signatoryName: 'Anna Bianchi',
+    signatoryRole: 'Dirigente scolastica',
+    email: 'segreteria@nuovo.example.it',
+    website: 'https://www.nuovo.example.it',
+    domains: 'www.nuovo.example.it\nservizi.nuovo.example.it',
+    acceptProtocol: 'yes',
+  };
+
+  async function loggedIn(fiscalCode: string) {
+    const agent = request.agent(gw.app);
+    await agent.get(`/__test/login?fiscalCode=${fiscalCode}&level=2`).expect(200);
+    return agent;
+  }
+
+  it('runs the whole flow end to end', async () => {
+    // 1. A body applies (CSRF-protected public form).
+    const visitor = request.agent(gw.app);
+    const form = await visitor.get('/join').expect(200);
+    await visitor.post('/join').type('form').send(application).expect(403); // no token
+    const invalid = await visitor
+      .post('/join')
+      .type('form')
+      .send({
+        ...application,
+        _csrf: csrfTokenFrom(form.text),
+        website: 'javascript:alert(1)',
+        acceptProtocol: '',
+      })
+      .expect(422);
+    const $invalid = cheerio.load(invalid.text);
+    expect($invalid('.alert-danger a[href="#join-website"]')).to.have.length(1);
+    expect($invalid('.alert-danger a[href="#join-acceptProtocol"]')).to.have.length(1);
+    await visitor
+      .post('/join')
+      .type('form')
+      .send({ ...application, _csrf: csrfTokenFrom(form.text) })
+      .expect(200);
+
+    // 2. Only a configured admin reaches /admin.
+    await request(gw.app).get('/admin').expect(303).expect('Location', '/login');
+    await (await loggedIn(STRANGER)).get('/admin').expect(403);
+    const admin = await loggedIn(ADMIN);
+    const page = await admin.get('/admin').expect(200);
+    const $ = cheerio.load(page.text);
+    const card = $('.varco-membership[data-status="pending"]').first();
+    expect(card.find('h3').text()).to.contain('Istituto <b>Comprensivo</b> Nuovo'); // shown as text
+    const approveAction = card.find('form[action$="/approve"]').attr('action') ?? '';
+
+    // 3. Approval with a bad editor list is refused; with a valid one it creates the body and shows the credential once.
+    await admin
+      .post(approveAction)
+      .type('form')
+      .send({ _csrf: csrfTokenFrom(page.text), editors: 'nope' })
+      .expect(422);
+    const approved = await admin
+      .post(approveAction)
+      .type('form')
+      .send({ _csrf: csrfTokenFrom(page.text), editors: EDITOR })
+      .expect(200);
+    const token = cheerio.load(approved.text)('.varco-token').text();
+    expect(token).to.match(/^c_[A-Za-z0-9_-]{12}\.[A-Za-z0-9_-]{43}$/);
+    await admin
+      .post(approveAction)
+      .type('form')
+      .send({ _csrf: csrfTokenFrom(page.text), editors: EDITOR })
+      .expect(409);
+    const body = await gw.deps.catalog.repository.getBody('demo_nuovo_ente');
+    expect(body).to.include({ status: 'approved' });
+    expect(body?.editors).to.deep.equal([EDITOR]);
+    expect(body?.domains).to.deep.equal(['www.nuovo.example.it', 'servizi.nuovo.example.it']);
+
+    // 4. The body's system registers a service with the credential.
+    await request(gw.app)
+      .put('/api/v1/services/nuovo-iscrizioni')
+      .set('Authorization', `Bearer ${token}`)
+      .send(testService('servizi.nuovo.example.it', 'Iscrizioni scolastiche Nuovo'))
+      .expect(201);
+
+    // 5. The named editor publishes it from /editor; a stranger cannot.
+    const editor = await loggedIn(EDITOR);
+    const editorPage = await editor.get('/editor').expect(200);
+    expect(cheerio.load(editorPage.text)('th').text()).to.contain('nuovo-iscrizioni');
+    const stranger = await loggedIn(STRANGER);
+    const strangerPage = await stranger.get('/editor').expect(200);
+    await stranger
+      .post('/editor/services/nuovo-iscrizioni/status')
+      .type('form')
+      .send({ _csrf: csrfTokenFrom(strangerPage.text), status: 'published' })
+      .expect(403);
+    await editor
+      .post('/editor/services/nuovo-iscrizioni/status')
+      .type('form')
+      .send({ _csrf: csrfTokenFrom(editorPage.text), status: 'published' })
+      .expect(303);
+    await request(gw.app).get('/services/nuovo-iscrizioni').expect(200);
+
+    // 6. Rotating the credential revokes the old one; suspending the body hides its services.
+    const rotated = await admin
+      .post('/admin/bodies/demo_nuovo_ente/credentials')
+      .type('form')
+      .send({ _csrf: csrfTokenFrom(page.text) })
+      .expect(200);
+    const fresh = cheerio.load(rotated.text)('.varco-token').text();
+    await request(gw.app).get('/api/v1/services').set('Authorization', `Bearer ${token}`).expect(401);
+    await request(gw.app).get('/api/v1/services').set('Authorization', `Bearer ${fresh}`).expect(200);
+    await admin
+      .post('/admin/bodies/demo_nuovo_ente/status')
+      .type('form')
+      .send({ _csrf: csrfTokenFrom(page.text), status: 'suspended' })
+      .expect(303);
+    await request(gw.app).get('/services/nuovo-iscrizioni').expect(404);
+    await request(gw.app).get('/api/v1/services').set('Authorization', `Bearer ${fresh}`).expect(403);
+  });
+
+  it('a rejection keeps its reason and creates nothing', async () => {
+    const visitor = request.agent(gw.app);
+    const form = await visitor.get('/join').expect(200);
+    await visitor
+      .post('/join')
+      .type('form')
+      .send({ ...application, ipaCode: 'demo_respinto', _csrf: csrfTokenFrom(form.text) })
+      .expect(200);
+    const admin = await loggedIn(ADMIN);
+    const page = await admin.get('/admin').expect(200);
+    const $ = cheerio.load(page.text);
+    const action =
+      $('.varco-membership[data-status="pending"]')
+        .filter((_, el) => $(el).text().includes('demo_respinto'))
+        .find('form[action$="/reject"]')
+        .attr('action') ?? '';
+    await admin
+      .post(action)
+      .type('form')
+      .send({ _csrf: csrfTokenFrom(page.text), reason: '' })
+      .expect(422);
+    await admin
+      .post(action)
+      .type('form')
+      .send({ _csrf: csrfTokenFrom(page.text), reason: 'Codice IPA errato' })
+      .expect(303);
+    const after = cheerio.load((await admin.get('/admin').expect(200)).text);
+    expect(after('.varco-membership[data-status="rejected"]').text()).to.contain('Codice IPA errato');
+    expect(await gw.deps.catalog.repository.getBody('demo_respinto')).to.equal(undefined);
+  });
+});

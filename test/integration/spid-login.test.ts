@@ -1,0 +1,86 @@
+import { expect } from 'chai';
+import * as cheerio from 'cheerio';
+import request from 'supertest';
+import { sessionKeyPrefix } from '../../src/platform/sessions.ts';
+import { createTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { formOf } from '../helpers/saml.ts';
+
+async function sessionCount(gateway: TestGateway): Promise<number> {
+  return (await gateway.redis.client.keys(`${sessionKeyPrefix(gateway.redis)}*`)).length;
+}
+
+describe('SPID login through the demo IdP (full round trip)', () => {
+  let gateway: TestGateway;
+  before(async () => {
+    gateway = await createTestGateway();
+  });
+  after(async () => {
+    await gateway.close();
+  });
+
+  async function toIdp(agent: ReturnType<typeof request.agent>, level: number, next = '/me') {
+    const demo = gateway.deps.spid.demoIdp!;
+    const start = await agent
+      .get(
+        `/spid/login?idp=${encodeURIComponent(demo.entityId)}&level=${level}&next=${encodeURIComponent(next)}`,
+      )
+      .expect(303);
+    const location = new URL(start.headers.location ?? '');
+    expect(location.pathname).to.equal('/demo/spid-idp/sso');
+    const page = await agent.get(location.pathname + location.search).expect(200);
+    return page.text;
+  }
+
+  it('logs the citizen in at the requested level and returns them where they were going', async () => {
+    const agent = request.agent(gateway.app);
+    const loginPage = await toIdp(agent, 2, '/me?tab=1');
+    const $ = cheerio.load(loginPage);
+    const laura = $('input[name="identity"][value="DEMO0000000002"]').closest('form');
+    const csrf = laura.find('input[name="_csrf"]').val() as string;
+    const token = laura.find('input[name="token"]').val() as string;
+    const posted = await agent
+      .post('/demo/spid-idp/login')
+      .type('form')
+      .send({ _csrf: csrf, token, identity: 'DEMO0000000002' })
+      .expect(200);
+    const { action, fields } = formOf(posted.text);
+    expect(action).to.equal(gateway.deps.spid.sp.acsUrl);
+    expect(posted.text).to.match(/<script src="\/assets\/spid\/auto-submit\.js" nonce="/);
+
+    // The IdP's POST is cross-site: a fresh client without the session cookie, as a browser would send it.
+    const acs = await request(gateway.app).post('/spid/acs').type('form').send(fields).expect(303);
+    expect(acs.headers.location).to.equal('/me?tab=1');
+    const cookie = acs.headers['set-cookie'];
+    expect(cookie).to.be.an('array');
+    const me = await request(gateway.app).get('/me').set('Cookie', cookie!).expect(200);
+    expect(me.text).to.contain('BNCLRA85M41G999K');
+    const sessions = await gateway.deps.sessionIndex.list('BNCLRA85M41G999K');
+    expect(sessions).to.have.length(1);
+  });
+
+  it('maps a cancel at the IdP to the AgID nr25 message with a 4xx status and no session', async () => {
+    const agent = request.agent(gateway.app);
+    const $ = cheerio.load(await toIdp(agent, 1));
+    const cancel = $('input[name="action"][value="cancel"]').closest('form');
+    const posted = await agent
+      .post('/demo/spid-idp/login')
+      .type('form')
+      .send({
+        _csrf: cancel.find('input[name="_csrf"]').val(),
+        token: cancel.find('input[name="token"]').val(),
+        action: 'cancel',
+      })
+      .expect(200);
+    const before = await sessionCount(gateway);
+    const acs = await request(gateway.app)
+      .post('/spid/acs')
+      .set('Accept-Language', 'en')
+      .set('Accept', 'text/html')
+      .type('form')
+      .send(formOf(posted.text).fields)
+      .expect(401);
+    expect(acs.text).to.contain('You cancelled the login.');
+    expect(acs.headers['set-cookie']).to.equal(undefined);
+    expect(await sessionCount(gateway)).to.equal(before);
+  });
+});

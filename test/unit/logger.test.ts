@@ -1,0 +1,138 @@
+import { Writable } from 'node:stream';
+import { expect } from 'chai';
+import express from 'express';
+import request from 'supertest';
+import { createLogger, redactFiscalCodes } from '../../src/platform/logger.ts';
+import { requestLogging } from '../../src/platform/request-logging.ts';
+
+const FISCAL_CODE = 'RSSMRA80A01H501U';
+const OMOCODE = 'RSSMRA80A01H50MU'; // the same code with omocodia substitution in the last digits
+
+/** A logger that writes to memory; returns the parsed lines. */
+function memoryLogger() {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const logger = createLogger('info', sink);
+  return {
+    logger,
+    records: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
+    raw: () => lines.join('\n'),
+  };
+}
+
+describe('logger redaction', () => {
+  it('redacts cookies, authorization headers and Set-Cookie of logged requests and responses', () => {
+    const { logger, records, raw } = memoryLogger();
+    logger.info({
+      req: { headers: { cookie: 'varco.sid=s%3Asecret-session', authorization: 'Bearer eyJhbGciOi.secret' } },
+      res: { headers: { 'set-cookie': ['varco.sid=s%3Anew-secret; HttpOnly'] } },
+    });
+    const [record] = records();
+    expect(record).to.have.nested.property('req.headers.cookie', '[redacted]');
+    expect(record).to.have.nested.property('req.headers.authorization', '[redacted]');
+    expect(record).to.have.nested.property('res.headers.set-cookie', '[redacted]');
+    expect(raw()).not.to.contain('secret');
+  });
+
+  it('redacts fiscal codes and personal data at any of the first three levels', () => {
+    const { logger, raw } = memoryLogger();
+    logger.info({ fiscalCode: FISCAL_CODE });
+    logger.info({
+      citizen: { fiscalCode: FISCAL_CODE, name: 'Mario', familyName: 'Rossi', email: 'm@x.it' },
+    });
+    logger.info({ session: { citizen: { fiscalCode: FISCAL_CODE, dateOfBirth: '1980-01-01' } } });
+    logger.info({ attributes: { fiscalNumber: `TINIT-${FISCAL_CODE}`, spidCode: 'ABCD123' } });
+    const text = raw();
+    expect(text).not.to.contain(FISCAL_CODE);
+    expect(text).not.to.contain('Mario').and.not.to.contain('Rossi').and.not.to.contain('m@x.it');
+    expect(text).not.to.contain('1980-01-01').and.not.to.contain('ABCD123');
+    expect(text.match(/\[redacted\]/g)).to.have.length(9);
+  });
+
+  it('masks fiscal codes inside messages, also in omocode form and lower case', () => {
+    const { logger, records } = memoryLogger();
+    logger.warn(`login of ${FISCAL_CODE} refused`);
+    logger.warn({ where: 'acs' }, `citizen ${OMOCODE.toLowerCase()} at level 2`);
+    const [first, second] = records();
+    expect(first?.msg).to.equal('login of [redacted] refused');
+    expect(second?.msg).to.equal('citizen [redacted] at level 2');
+  });
+
+  it('masks fiscal codes in logged errors, message and stack', () => {
+    const { logger, records, raw } = memoryLogger();
+    logger.error({ err: new Error(`no citizen ${FISCAL_CODE}`) }, 'lookup failed');
+    const [record] = records();
+    expect(record).to.have.nested.property('err.message', 'no citizen [redacted]');
+    expect(record).to.have.nested.property('err.type', 'Error');
+    expect(raw()).not.to.contain(FISCAL_CODE);
+  });
+
+  it('masks fiscal codes in the request log line and errors of pino-http', async () => {
+    const { logger, raw } = memoryLogger();
+    const app = express();
+    app.use(requestLogging(logger));
+    app.get('/citizens/:code', () => {
+      throw new Error(`unknown citizen ${FISCAL_CODE}`);
+    });
+    app.use((error: Error, req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      req.log.error({ err: error }, 'failed');
+      res.status(500).end();
+    });
+    await request(app).get(`/citizens/${FISCAL_CODE}?fiscalCode=${FISCAL_CODE}`).expect(500);
+    const text = raw();
+    expect(text).to.contain('/citizens/[redacted]').and.contain('unknown citizen [redacted]');
+    expect(text).not.to.contain(FISCAL_CODE);
+  });
+
+  it('redacts SAML messages and OAuth/OIDC tokens', () => {
+    const { logger, raw } = memoryLogger();
+    logger.info({ body: { SAMLResponse: 'PHNhbWxwOlJlc3BvbnNl', RelayState: 'r1' } });
+    logger.info({ SAMLRequest: 'fZJNT8MwDIbv' });
+    logger.info({
+      tokens: { access_token: 'at-1', id_token: 'it-1', refresh_token: 'rt-1' },
+      client: { client_secret: 'cs-1' },
+      query: { code: 'authz-code-1', state: 's1' },
+    });
+    logger.info({ token: 'tok-1', csrfToken: 'csrf-1', oidc: { idToken: 'it-2', accessToken: 'at-2' } });
+    const text = raw();
+    for (const secret of [
+      'PHNhbWxw',
+      'fZJNT8Mw',
+      'at-1',
+      'it-1',
+      'rt-1',
+      'cs-1',
+      'authz-code-1',
+      'tok-1',
+      'csrf-1',
+      'it-2',
+      'at-2',
+    ]) {
+      expect(text).not.to.contain(secret);
+    }
+    expect(text).to.contain('"RelayState":"r1"').and.contain('"state":"s1"');
+  });
+
+  it('keeps what operators need: error codes, request ids, paths', () => {
+    const { logger, records } = memoryLogger();
+    logger.warn(
+      { code: 'csrf_invalid', req: { id: 'abc12345', method: 'POST', path: '/logout' } },
+      'request rejected',
+    );
+    const [record] = records();
+    expect(record).to.include({ code: 'csrf_invalid', msg: 'request rejected' });
+    expect(record).to.have.nested.property('req.path', '/logout');
+  });
+
+  it('redactFiscalCodes leaves other text alone', () => {
+    expect(redactFiscalCodes('/me/sessions/abc/end')).to.equal('/me/sessions/abc/end');
+    expect(redactFiscalCodes(`/admin/citizens/${FISCAL_CODE}/sessions`)).to.equal(
+      '/admin/citizens/[redacted]/sessions',
+    );
+  });
+});
