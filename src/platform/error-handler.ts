@@ -69,10 +69,12 @@ export function errorHandler(apiPrefix: string) {
     }
     const page = KNOWN_PAGES.has(error.status) ? error.status : error.status < 500 ? 400 : 500;
     const key = SPECIFIC.has(error.code) ? error.code : String(page);
+    const words = error.page;
     const locals = {
       status: error.status,
-      heading: t(`errors.${key}.title`),
-      message: t(`errors.${key}.message`),
+      heading: words ? t(words.titleKey) : t(`errors.${key}.title`),
+      message: words ? t(words.messageKey) : t(`errors.${key}.message`),
+      action: words?.action && { href: words.action.href, label: t(words.action.labelKey) },
       requestId: req.id,
     };
     res.render('errors/error', locals, (renderError: Error | null, html: string) => {

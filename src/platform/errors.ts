@@ -1,19 +1,31 @@
 /**
+ * The words of an error that deserves more than its status page (a refused login, say): locale keys
+ * of the heading and the message, and where the citizen can go next.
+ */
+export interface ErrorPage {
+  readonly titleKey: string;
+  readonly messageKey: string;
+  readonly action?: { readonly href: string; readonly labelKey: string };
+}
+
+/**
  * Errors the gateway raises on purpose. Each carries an HTTP status, a stable machine code and whether
  * its message may be shown to the user (`expose`, true below 500). One handler renders them all.
  */
 export class AppError extends Error {
   readonly expose: boolean;
+  readonly page: ErrorPage | undefined;
 
   constructor(
     readonly status: number,
     readonly code: string,
     message?: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; page?: ErrorPage },
   ) {
     super(message ?? code, options);
     this.name = new.target.name;
     this.expose = status < 500;
+    this.page = options?.page;
   }
 }
 

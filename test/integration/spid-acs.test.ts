@@ -48,7 +48,7 @@ describe('POST /spid/acs', () => {
     const before = await sessionCount(gateway);
     const res = await post(gateway, build(started), options.relayState ?? started.relayState);
     expect(res.status, res.text).to.equal(status);
-    expect(JSON.parse(res.text).title).to.equal(code);
+    expect(JSON.parse(res.text).code).to.equal(code);
     expect(res.headers['set-cookie'], 'no session cookie').to.equal(undefined);
     expect(await sessionCount(gateway), 'no session in Redis').to.equal(before);
     expect(await gateway.deps.sessionIndex.list(TEST_CITIZEN.fiscalCode)).to.deep.equal([]);
@@ -251,6 +251,8 @@ describe('POST /spid/acs', () => {
         .send({ SAMLResponse: base64(xml), RelayState: started.relayState })
         .expect(401);
       expect(res.text).to.contain('Hai negato il consenso');
+      expect(res.text).to.match(/<h1>Accesso con SPID non riuscito<\/h1>/);
+      expect(res.text).to.match(/<a class="btn btn-primary me-2" href="\/login">Riprova ad accedere<\/a>/);
       expect(res.headers['set-cookie']).to.equal(undefined);
     });
 
@@ -294,7 +296,7 @@ describe('POST /spid/acs with no clock skew tolerated', () => {
     const started = await startLogin(request.agent(gateway.app), idp, 2);
     const xml = signedResponse(gateway, idp, started.id, { notBefore: samlInstant(Date.now() + 2000) });
     const res = await post(gateway, xml, started.relayState).expect(400);
-    expect(JSON.parse(res.text).title).to.equal('spid_conditions');
+    expect(JSON.parse(res.text).code).to.equal('spid_conditions');
   });
 });
 
@@ -317,7 +319,7 @@ describe('POST /spid/acs replay across instances', () => {
     const xml = signedResponse(first, idp, started.id);
     await post(second, xml, started.relayState).expect(303);
     const replay = await post(first, xml, started.relayState).expect(400);
-    expect(JSON.parse(replay.text).title).to.equal('spid_unknown_request');
+    expect(JSON.parse(replay.text).code).to.equal('spid_unknown_request');
   });
 
   it('lets exactly one of two simultaneous deliveries through', async () => {

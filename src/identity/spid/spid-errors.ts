@@ -42,8 +42,15 @@ export class SpidResponseError extends AppError {
     readonly anomaly?: IdpAnomaly,
   ) {
     const [status, key] = REJECTIONS[code];
-    super(status, anomaly ? `spid_idp_${anomaly}` : code);
-    this.messageKey = anomaly ?? key;
+    const messageKey = anomaly ?? key;
+    super(status, anomaly ? `spid_idp_${anomaly}` : code, undefined, {
+      page: {
+        titleKey: 'spid.errors.title',
+        messageKey: `spid.errors.${messageKey}`,
+        action: { href: '/login', labelKey: 'spid.errors.tryAgain' },
+      },
+    });
+    this.messageKey = messageKey;
   }
 }
 

@@ -2,7 +2,6 @@ import type { NextFunction, Request, Response } from 'express';
 import type { LoginSessions } from '../login-session.ts';
 import { localPath } from '../../platform/local-path.ts';
 import type { Spid } from './spid.service.ts';
-import { SpidResponseError } from './spid-errors.ts';
 import './spid-session.ts';
 import '../step-up.ts';
 
@@ -54,20 +53,6 @@ export function createSpidController(deps: { spid: Spid; loginSessions: LoginSes
       const returnTo = localPath(req.query.next);
       res.locals.spidIdps = spid.choices(req.session.requiredLevel ?? 1, returnTo);
       next();
-    },
-
-    /** Renders a refused Response with its own status and the AgID message; logs only the code. */
-    rejection(error: unknown, req: Request, res: Response, next: NextFunction) {
-      if (!(error instanceof SpidResponseError)) return next(error);
-      req.log?.warn({ code: error.code }, 'spid response rejected');
-      res.status(error.status).setHeader('Cache-Control', 'no-store');
-      if (!req.accepts('html')) {
-        res
-          .type('application/problem+json')
-          .send(JSON.stringify({ title: error.code, status: error.status }));
-        return;
-      }
-      res.render('identity/spid-error', { messageKey: error.messageKey, requestId: req.id });
     },
   };
 }

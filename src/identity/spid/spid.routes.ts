@@ -8,7 +8,6 @@ export function spidRoutes(controller: SpidController, loginLimit: RequestHandle
   router.post('/spid/acs', loginLimit, controller.acs);
   router.get('/spid/slo', loginLimit, controller.slo);
   router.post('/spid/slo', loginLimit, controller.sloPost);
-  router.use('/spid', controller.rejection);
   // The login page (identity controller) renders the SPID button from this local.
   router.get('/login', controller.buttonLocals);
   return router;
