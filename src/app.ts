@@ -12,6 +12,7 @@ import { languageMiddleware } from './platform/i18n.ts';
 import { languageRoutes } from './platform/language.routes.ts';
 import { requestLogging } from './platform/request-logging.ts';
 import { cspNonce, securityHeaders } from './platform/security.ts';
+import { isRedisConnectionError } from './platform/redis.ts';
 import { sessionMiddleware } from './platform/sessions.ts';
 import { staticAssets } from './platform/static-assets.ts';
 import { ASSETS, pageLocals, setUpViews } from './platform/views.ts';
@@ -62,6 +63,7 @@ export function createApp(deps: Dependencies, extraRoutes: readonly Router[] = [
   );
 
   app.use(notFound);
+  app.use(redisFailuresAsUnavailable);
   app.use(errorHandler(API_PREFIX));
   return app;
 }
@@ -71,4 +73,13 @@ function redisGuard(isUp: () => boolean) {
   return (_req: Request, _res: Response, next: NextFunction) => {
     next(isUp() ? undefined : new ServiceUnavailableError('redis_unavailable'));
   };
+}
+
+/** A request whose Redis command failed because Redis went away mid-request gets the same 503. */
+function redisFailuresAsUnavailable(error: unknown, _req: Request, _res: Response, next: NextFunction) {
+  next(
+    isRedisConnectionError(error)
+      ? new ServiceUnavailableError('redis_unavailable', { cause: error })
+      : error,
+  );
 }

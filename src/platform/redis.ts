@@ -1,4 +1,15 @@
-import { createClient, createCluster, createSentinel } from 'redis';
+import {
+  ClientClosedError,
+  ClientOfflineError,
+  ConnectionTimeoutError,
+  createClient,
+  createCluster,
+  createSentinel,
+  ReconnectStrategyError,
+  RootNodesUnavailableError,
+  SocketClosedUnexpectedlyError,
+  SocketTimeoutError,
+} from 'redis';
 import type { RedisConfig } from '../config/schema.ts';
 import type { Logger } from './logger.ts';
 
@@ -117,4 +128,19 @@ export function createRedisConnection(config: RedisConfig, logger: Logger): Redi
 /** Opens the connection, waiting for the first successful connect (later drops are retried in the background). */
 export async function connectRedis(connection: RedisConnection): Promise<void> {
   await connection.client.connect();
+}
+
+const CONNECTION_ERRORS = [
+  ClientClosedError,
+  ClientOfflineError,
+  ConnectionTimeoutError,
+  ReconnectStrategyError,
+  RootNodesUnavailableError,
+  SocketClosedUnexpectedlyError,
+  SocketTimeoutError,
+];
+
+/** True for the errors a command fails with when Redis cannot be reached (as opposed to a command error). */
+export function isRedisConnectionError(error: unknown): boolean {
+  return CONNECTION_ERRORS.some((type) => error instanceof type);
 }

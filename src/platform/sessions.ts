@@ -2,6 +2,7 @@ import './session-data.ts';
 import { RedisStore } from 'connect-redis';
 import type { NextFunction, Request, Response } from 'express';
 import session from 'express-session';
+import { ServiceUnavailableError } from './errors.ts';
 import type { RedisConnection } from './redis.ts';
 
 export interface SessionOptions {
@@ -43,7 +44,16 @@ export function sessionMiddleware(store: session.Store, options: SessionOptions)
   });
   const absoluteMs = options.absoluteLifetimeSeconds * 1000;
   return [
-    handle,
+    (req: Request, res: Response, next: NextFunction) => {
+      handle(req, res, (error?: unknown) => {
+        if (!error) return next();
+        // The session could not be read (Redis went away mid-request). With `unset: 'destroy'`
+        // express-session would delete the session from the store when the response ends, as if the
+        // citizen had logged out: forget its id for this request so the session survives the outage.
+        (req as { sessionID?: string }).sessionID = undefined;
+        next(new ServiceUnavailableError('redis_unavailable', { cause: error }));
+      });
+    },
     (req: Request, _res: Response, next: NextFunction) => {
       const createdAt = req.session.createdAt;
       if (createdAt !== undefined && Date.now() - createdAt > absoluteMs) {
