@@ -28,11 +28,11 @@ const asTrustProxy: EnvParser = (raw) => {
   const parsed = asBoolean(raw);
   return typeof parsed === 'boolean' ? parsed : asNumber(raw);
 };
-const asHostPorts: EnvParser = (raw) =>
-  (asList(raw) as string[]).map((item) => {
-    const colon = item.lastIndexOf(':');
-    return { host: item.slice(0, colon), port: asNumber(item.slice(colon + 1)) };
-  });
+const asHostPort: EnvParser = (raw) => {
+  const colon = raw.lastIndexOf(':');
+  return { host: raw.slice(0, colon), port: asNumber(raw.slice(colon + 1)) };
+};
+const asHostPorts: EnvParser = (raw) => (asList(raw) as string[]).map(asHostPort);
 
 /** Environment variables the gateway reads: name → [path in the configuration, parser]. */
 export const ENVIRONMENT: Record<string, [string, EnvParser]> = {
@@ -50,6 +50,9 @@ export const ENVIRONMENT: Record<string, [string, EnvParser]> = {
   REDIS_CLUSTER_NODES: ['redis.cluster.nodes', asList],
   REDIS_PREFIX: ['redis.prefix', asString],
   REDIS_EMBEDDED: ['redis.embedded.enabled', asBoolean],
+  REDIS_EMBEDDED_BINARY: ['redis.embedded.binary', asString],
+  REDIS_EMBEDDED_DIR: ['redis.embedded.dir', asString],
+  REDIS_PROBE: ['redis.embedded.probe', asHostPort],
   SESSION_SECRETS: ['session.secrets', asList],
   LOG_LEVEL: ['log.level', asString],
   SPID_ENTITY_ID: ['spid.entityId', asString],

@@ -29,6 +29,8 @@ const redisSchema = z
         enabled: z.boolean().default(true),
         binary: z.string().default('redis-server'),
         dir: z.string().default('var/redis'),
+        /** Where a Redis already running on this machine is looked for before starting one. */
+        probe: hostPort.default({ host: '127.0.0.1', port: 6379 }),
       })
       .prefault({}),
     connectTimeoutMs: z.number().int().positive().default(2000),
