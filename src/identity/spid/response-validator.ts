@@ -1,5 +1,6 @@
-import { SAML } from '@node-saml/node-saml';
+import type { Request, Response } from 'express';
 import { LEVELS, normaliseFiscalCode, type CitizenIdentity, type Level } from '../citizen.ts';
+import type { AssertionVerifier } from './assertion-verifier.ts';
 import type { IdpRegistry } from './idp-registry.ts';
 import { parseXml } from './idp-metadata.ts';
 import type { OutstandingRequest, RequestStore } from './request-store.ts';
@@ -65,15 +66,16 @@ export interface ResponseValidatorDeps {
   sp: ServiceProvider;
   idps: IdpRegistry;
   requests: RequestStore;
+  verifyAssertion: AssertionVerifier;
   now?: () => number;
 }
 
 /**
  * Every check the SPID technical rules ask of a Response ("Response", "Assertion") is made here before
- * anything is accepted. The XML signature itself is verified by node-saml against the certificates of
- * the IdP the request went to, on the one Assertion the document may hold (so a wrapped, unsigned or
- * re-signed assertion is refused); values read here are cross-checked with what node-saml read from the
- * signed XML.
+ * anything is accepted. The XML signature itself is verified by passport-saml (MultiSamlStrategy, see
+ * assertion-verifier.ts) against the certificates of the IdP the request went to, on the one Assertion
+ * the document may hold (so a wrapped, unsigned or re-signed assertion is refused); values read here are
+ * cross-checked with what the library read from the signed XML.
  */
 export function createResponseValidator(deps: ResponseValidatorDeps) {
   const { sp, idps, requests } = deps;
@@ -139,27 +141,11 @@ export function createResponseValidator(deps: ResponseValidatorDeps) {
     };
   }
 
-  async function verifySignature(samlResponse: string, certs: string[]) {
-    const saml = new SAML({
-      idpCert: certs,
-      issuer: sp.entityId,
-      callbackUrl: sp.acsUrl,
-      audience: sp.entityId,
-      wantAssertionsSigned: true,
-      wantAuthnResponseSigned: false,
-      acceptedClockSkewMs: skew,
-      validateInResponseTo: 'never' as never,
-    });
-    try {
-      const { profile } = await saml.validatePostResponseAsync({ SAMLResponse: samlResponse });
-      return profile ?? fail('spid_signature');
-    } catch (error) {
-      if (error instanceof SpidResponseError) throw error;
-      return fail('spid_signature');
-    }
-  }
-
-  return async function validate(samlResponse: unknown, relayState: unknown): Promise<ValidatedLogin> {
+  /** Validates the Response the IdP posted (`req.body`: SAMLResponse, RelayState). */
+  return async function validate(req: Request, res: Response): Promise<ValidatedLogin> {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const samlResponse = body.SAMLResponse;
+    const relayState = body.RelayState;
     if (typeof samlResponse !== 'string' || samlResponse.length === 0 || samlResponse.length > 150_000) {
       fail('spid_response_malformed');
     }
@@ -220,7 +206,7 @@ export function createResponseValidator(deps: ResponseValidatorDeps) {
     check(assertion.parentNode === response, 'spid_response_structure');
     const found = checkAssertion(assertion, request, requestId);
 
-    const profile = await verifySignature(samlResponse, idp.certs);
+    const profile = await deps.verifyAssertion(req, res, idp.certs);
     const signedFiscalNumber = (profile.attributes as Record<string, unknown> | undefined)?.fiscalNumber;
     check(
       profile.nameID === found.nameId &&

@@ -24,8 +24,7 @@ export function createSpidController(deps: { spid: Spid; loginSessions: LoginSes
      * relies only on the Redis request record; the session is created (regenerated) after success.
      */
     async acs(req: Request, res: Response) {
-      const body = (req.body ?? {}) as Record<string, unknown>;
-      const login = await spid.validateResponse(body.SAMLResponse, body.RelayState);
+      const login = await spid.validateResponse(req, res);
       await loginSessions.establish(req, login.identity);
       req.session.spid = login.logout;
       await spid.singleLogout.rememberLogin(req);

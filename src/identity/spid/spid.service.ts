@@ -5,6 +5,7 @@ import { BadRequestError } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { RedisConnection } from '../../platform/redis.ts';
 import { LEVELS, type Level } from '../citizen.ts';
+import { createAssertionVerifier } from './assertion-verifier.ts';
 import { buildAuthnRequest } from './authn-request.ts';
 import type { SessionIndex } from '../session-index.ts';
 import { createIdpRegistry, type IdpRegistryOptions } from './idp-registry.ts';
@@ -81,7 +82,12 @@ export async function createSpid(
     sp,
     idps,
     requests,
-    validateResponse: createResponseValidator({ sp, idps, requests }),
+    validateResponse: createResponseValidator({
+      sp,
+      idps,
+      requests,
+      verifyAssertion: createAssertionVerifier(sp),
+    }),
     singleLogout: createSingleLogout({
       sp,
       idps,
