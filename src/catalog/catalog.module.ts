@@ -6,6 +6,7 @@ import { createUsageCounter } from '../stats/usage-counter.ts';
 import { createCatalogRepository } from './catalog.repository.ts';
 import { createCatalogWriter } from './catalog.writer.ts';
 import { createCitizenServices } from './citizen-services.repository.ts';
+import { createEndpointDirectory } from './endpoint-directory.ts';
 import { readSeedCatalog, seedCatalog } from './demo-seed.ts';
 import type { LifeEvent, Topic } from './model.ts';
 import { createSearchIndex, type VocabularyLabels } from './search-index.ts';
@@ -34,16 +35,22 @@ export async function buildCatalog(
   options: { seedDir?: string } = {},
 ) {
   const repository = createCatalogRepository(redis);
-  const writer = createCatalogWriter(repository, { demo: config.demo });
+  const publicUrl = config.http.publicUrl;
+  const writer = createCatalogWriter(repository, {
+    demo: config.demo,
+    gatewayOrigin: new URL(publicUrl).origin,
+  });
   const index = createSearchIndex(repository, vocabularyLabels(i18n));
   if (config.demo) {
-    const seeded = await seedCatalog(writer, readSeedCatalog(options.seedDir ?? 'config/catalog'));
+    const seed = readSeedCatalog(options.seedDir ?? 'config/catalog');
+    const seeded = await seedCatalog(writer, seed, { publicUrl });
     logger.info(seeded, 'demo catalog seeded');
   }
   return {
     repository,
     writer,
     index,
+    endpoints: createEndpointDirectory(repository),
     citizenServices: createCitizenServices(redis),
     usage: createUsageCounter(redis),
   };

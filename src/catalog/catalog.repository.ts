@@ -1,10 +1,14 @@
 import type { RedisConnection } from '../platform/redis.ts';
+import { endpointSchema, type Endpoint } from './endpoint.ts';
 import { bodySchema, serviceSchema, type Body, type Service } from './model.ts';
+
+export type RecordKind = 'body' | 'service' | 'endpoint';
 
 /** One change as the change log records it: which record, and the catalog version it produced. */
 export interface CatalogChange {
   version: number;
-  kind: 'body' | 'service';
+  kind: RecordKind;
+  /** IPA code, service id, or `<ipa>/<endpoint id>`. */
   id: string;
 }
 
@@ -13,17 +17,20 @@ export interface AuditRecord {
   at: string;
   actor: string;
   action: string;
-  kind: 'body' | 'service';
+  kind: RecordKind;
   id: string;
   changes: Record<string, [unknown, unknown]>;
 }
 
 const MGET_CHUNK = 1000;
 
-/** KEYS: record, id set, version, change log, audit. ARGV: json, id, kind, log length, at, actor, action, diff. */
+/**
+ * KEYS: record, id set, version, change log, audit.
+ * ARGV: json, id, kind, log length, at, actor, action, diff, member of the id set.
+ */
 const SAVE_SCRIPT = `
 redis.call('SET', KEYS[1], ARGV[1])
-redis.call('SADD', KEYS[2], ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[9])
 local version = redis.call('INCR', KEYS[3])
 redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[4], '*', 'version', version, 'kind', ARGV[3], 'id', ARGV[2])
 redis.call('XADD', KEYS[5], '*', 'at', ARGV[5], 'actor', ARGV[6], 'action', ARGV[7], 'kind', ARGV[3], 'id', ARGV[2], 'changes', ARGV[8])
@@ -39,6 +46,8 @@ const CHANGE_LOG_LENGTH = 10_000;
  *   catalog:{catalog}:bodies           set of IPA codes
  *   catalog:{catalog}:service:<id>     JSON of a Service
  *   catalog:{catalog}:services         set of service ids
+ *   catalog:{catalog}:endpoint:<ipa>:<id>  JSON of an Endpoint
+ *   catalog:{catalog}:endpoints:<ipa>  set of the body's endpoint ids
  *   catalog:{catalog}:version          counter, +1 per change
  *   catalog:{catalog}:changes          stream: version, kind, id (capped)
  *   registry:{catalog}:audit           stream: the audit trail (who, when, what changed)
@@ -51,6 +60,8 @@ export function createCatalogRepository(redis: RedisConnection) {
     bodies: `${base}bodies`,
     service: (id: string) => `${base}service:${id}`,
     services: `${base}services`,
+    endpoint: (ipa: string, id: string) => `${base}endpoint:${ipa}:${id}`,
+    endpoints: (ipa: string) => `${base}endpoints:${ipa}`,
     version: `${base}version`,
     changes: `${base}changes`,
     audit: `${redis.prefix}registry:{catalog}:audit`,
@@ -67,6 +78,26 @@ export function createCatalogRepository(redis: RedisConnection) {
 
   const parseBody = (raw: unknown) => bodySchema.parse(raw);
   const parseService = (raw: unknown) => serviceSchema.parse(raw);
+  const parseEndpoint = (raw: unknown) => endpointSchema.parse(raw);
+
+  /** Where a record lives: its key, the id set it belongs to, its member there, and its change-log id. */
+  function placeOf(kind: RecordKind, record: Body | Service | Endpoint) {
+    if (kind === 'body') {
+      const { ipaCode } = record as Body;
+      return { key: keys.body(ipaCode), set: keys.bodies, member: ipaCode, id: ipaCode };
+    }
+    if (kind === 'service') {
+      const { id } = record as Service;
+      return { key: keys.service(id), set: keys.services, member: id, id };
+    }
+    const { bodyIpa, id } = record as Endpoint;
+    return {
+      key: keys.endpoint(bodyIpa, id),
+      set: keys.endpoints(bodyIpa),
+      member: id,
+      id: `${bodyIpa}/${id}`,
+    };
+  }
 
   return {
     keys,
@@ -83,6 +114,17 @@ export function createCatalogRepository(redis: RedisConnection) {
 
     async getServices(ids: string[]): Promise<Service[]> {
       return readMany(ids, keys.service, parseService);
+    },
+
+    async getEndpoint(bodyIpa: string, id: string): Promise<Endpoint | undefined> {
+      const raw = await client.get(keys.endpoint(bodyIpa, id));
+      return raw ? parseEndpoint(JSON.parse(raw)) : undefined;
+    },
+
+    /** A body's endpoints, by id. */
+    async listEndpoints(bodyIpa: string): Promise<Endpoint[]> {
+      const ids = (await client.sMembers(keys.endpoints(bodyIpa))).sort();
+      return readMany(ids, (id) => keys.endpoint(bodyIpa, id), parseEndpoint);
     },
 
     async listBodies(): Promise<Body[]> {
@@ -123,10 +165,8 @@ export function createCatalogRepository(redis: RedisConnection) {
      * Stores a record, bumps the version, logs the change and the audit record in one Lua script, so
      * versions and change-log entries are in the same order and no instance ever sees one without the other.
      */
-    async save(kind: 'body' | 'service', record: Body | Service, audit: AuditRecord): Promise<number> {
-      const id = kind === 'body' ? (record as Body).ipaCode : (record as Service).id;
-      const recordKey = kind === 'body' ? keys.body(id) : keys.service(id);
-      const setKey = kind === 'body' ? keys.bodies : keys.services;
+    async save(kind: RecordKind, record: Body | Service | Endpoint, audit: AuditRecord): Promise<number> {
+      const { key: recordKey, set: setKey, member, id } = placeOf(kind, record);
       const reply = await redis.sendCommand(
         [
           'EVAL',
@@ -145,6 +185,7 @@ export function createCatalogRepository(redis: RedisConnection) {
           audit.actor,
           audit.action,
           JSON.stringify(audit.changes),
+          member,
         ],
         recordKey,
       );
@@ -152,7 +193,7 @@ export function createCatalogRepository(redis: RedisConnection) {
     },
 
     /** The audit trail of one record, newest first. */
-    async auditOf(kind: 'body' | 'service', id: string, count = 100): Promise<AuditRecord[]> {
+    async auditOf(kind: RecordKind, id: string, count = 100): Promise<AuditRecord[]> {
       const entries = await client.xRevRange(keys.audit, '+', '-', { COUNT: 10_000 });
       const out: AuditRecord[] = [];
       for (const entry of entries ?? []) {

@@ -1,6 +1,13 @@
 import { ForbiddenError, NotFoundError } from '../platform/errors.ts';
-import type { CatalogRepository } from './catalog.repository.ts';
+import type { CatalogRepository, RecordKind } from './catalog.repository.ts';
 import { diffFields } from './diff.ts';
+import {
+  checkEndpointUrl,
+  endpointInputSchema,
+  type Endpoint,
+  type EndpointInput,
+  type EndpointStatus,
+} from './endpoint.ts';
 import {
   bodyInputSchema,
   serviceInputSchema,
@@ -18,6 +25,8 @@ import { parseInput } from './validation.ts';
 export interface WriterOptions {
   /** Outside demo mode links must be https. */
   demo: boolean;
+  /** The gateway's own origin (demo body systems live there; accepted as an endpoint in demo mode). */
+  gatewayOrigin?: string;
   now?: () => Date;
 }
 
@@ -32,14 +41,14 @@ const actorLabel = (actor: Actor) => `${actor.kind}:${actor.id}`;
 
 /**
  * The one writer of the catalog: the registration API, the editor pages, the admin area and the demo
- * seed all change bodies and services through here, so every change is validated the same way and leaves
+ * seed all change bodies, services and endpoints through here, so every change is validated the same way and leaves
  * an audit record (who, when, which fields changed from what to what).
  */
 export function createCatalogWriter(repository: CatalogRepository, options: WriterOptions) {
   const now = options.now ?? (() => new Date());
 
-  async function save<T extends Body | Service>(
-    kind: 'body' | 'service',
+  async function save<T extends Body | Service | Endpoint>(
+    kind: RecordKind,
     id: string,
     before: T | undefined,
     after: T,
@@ -60,6 +69,12 @@ export function createCatalogWriter(repository: CatalogRepository, options: Writ
     // Another body's service is reported as missing: a body learns nothing about others' data.
     if (!service || service.bodyId !== bodyId) throw new NotFoundError('service_not_found');
     return service;
+  }
+
+  async function ownedEndpoint(bodyIpa: string, endpointId: string): Promise<Endpoint> {
+    const endpoint = await repository.getEndpoint(bodyIpa, endpointId);
+    if (!endpoint) throw new NotFoundError('endpoint_not_found');
+    return endpoint;
   }
 
   async function existingBody(ipaCode: string): Promise<Body> {
@@ -126,6 +141,36 @@ export function createCatalogWriter(repository: CatalogRepository, options: Writ
     },
 
     ownedService,
+
+    /**
+     * PUT semantics for a body's endpoint: creates it (active) or replaces its title, URL and step ids
+     * (its status is kept); the same content twice changes nothing. Endpoint ids are per body, so a
+     * body can only ever address its own.
+     */
+    async putEndpoint(actor: Actor, bodyIpa: string, endpointId: string, input: EndpointInput | unknown) {
+      const parsed = parseInput(endpointInputSchema, input);
+      const body = await existingBody(bodyIpa);
+      checkEndpointUrl(parsed.url, body, options);
+      const before = await repository.getEndpoint(bodyIpa, endpointId);
+      const after: Endpoint = {
+        id: endpointId,
+        bodyIpa,
+        ...parsed,
+        status: before?.status ?? 'active',
+        updatedAt: before?.updatedAt ?? now().toISOString(),
+      };
+      const action = before ? 'endpoint.update' : 'endpoint.create';
+      return save('endpoint', `${bodyIpa}/${endpointId}`, before, after, actor, action);
+    },
+
+    async setEndpointStatus(actor: Actor, bodyIpa: string, endpointId: string, status: EndpointStatus) {
+      const before = await ownedEndpoint(bodyIpa, endpointId);
+      if (status === 'active') checkEndpointUrl(before.url, await existingBody(bodyIpa), options);
+      const id = `${bodyIpa}/${endpointId}`;
+      return save('endpoint', id, before, { ...before, status }, actor, `endpoint.${status}`);
+    },
+
+    ownedEndpoint,
   };
 }
 

@@ -3,11 +3,23 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { CatalogWriter } from './catalog.writer.ts';
+import { endpointId, endpointInputSchema } from './endpoint.ts';
 import { bodyInputSchema, ipaCode, serviceId, serviceInputSchema, type Actor } from './model.ts';
 
 const seedFileSchema = z.object({
   bodies: z.array(bodyInputSchema.extend({ editors: z.array(z.string()).default([]) })).default([]),
   services: z.array(serviceInputSchema.extend({ id: serviceId, body: ipaCode })).default([]),
+  /** Bodies' procedure endpoints; `url` may be a path, resolved against the gateway's public URL. */
+  endpoints: z
+    .array(
+      endpointInputSchema.extend({
+        bodyIpa: ipaCode,
+        id: endpointId,
+        url: z.string().trim().min(1).max(2000),
+      }),
+    )
+    .nullish()
+    .transform((list) => list ?? []),
   /** Shared texts referenced with YAML anchors; not services themselves. */
   templates: z.unknown().optional(),
 });
@@ -15,11 +27,12 @@ const seedFileSchema = z.object({
 export interface SeedCatalog {
   bodies: z.infer<typeof seedFileSchema>['bodies'];
   services: z.infer<typeof seedFileSchema>['services'];
+  endpoints: z.infer<typeof seedFileSchema>['endpoints'];
 }
 
 /** Reads every YAML file of the demo catalog folder (YAML merge keys on), validated with the model. */
 export function readSeedCatalog(dir: string): SeedCatalog {
-  const out: SeedCatalog = { bodies: [], services: [] };
+  const out: SeedCatalog = { bodies: [], services: [], endpoints: [] };
   const files = readdirSync(dir)
     .filter((f) => /\.ya?ml$/.test(f))
     .sort();
@@ -32,6 +45,7 @@ export function readSeedCatalog(dir: string): SeedCatalog {
     }
     out.bodies.push(...parsed.data.bodies);
     out.services.push(...parsed.data.services);
+    out.endpoints.push(...parsed.data.endpoints);
   }
   return out;
 }
@@ -39,11 +53,16 @@ export function readSeedCatalog(dir: string): SeedCatalog {
 const SEED_ACTOR: Actor = { kind: 'system', id: 'demo-seed' };
 
 /**
- * Writes the demo catalog through the one writer: bodies approved, services published. Idempotent: an
- * unchanged record is not written again (no version bump, no audit record), so every start and every
- * instance may run it.
+ * Writes the demo catalog through the one writer: bodies approved, services published, endpoints
+ * active (an endpoint `url` given as a path is resolved against `publicUrl`, where the demo body
+ * systems run). Idempotent: an unchanged record is not written again (no version bump, no audit
+ * record), so every start and every instance may run it.
  */
-export async function seedCatalog(writer: CatalogWriter, catalog: SeedCatalog) {
+export async function seedCatalog(
+  writer: CatalogWriter,
+  catalog: SeedCatalog,
+  options: { publicUrl: string } = { publicUrl: 'http://localhost:3000' },
+) {
   let changed = 0;
   for (const { editors, ...body } of catalog.bodies) {
     const result = await writer.putBody(SEED_ACTOR, body, { status: 'approved', editors });
@@ -53,5 +72,15 @@ export async function seedCatalog(writer: CatalogWriter, catalog: SeedCatalog) {
     const result = await writer.putService(SEED_ACTOR, body, id, service, 'published');
     if (result.changed) changed++;
   }
-  return { bodies: catalog.bodies.length, services: catalog.services.length, changed };
+  for (const { bodyIpa, id, url, ...endpoint } of catalog.endpoints) {
+    const resolved = new URL(url, options.publicUrl).href;
+    const result = await writer.putEndpoint(SEED_ACTOR, bodyIpa, id, { ...endpoint, url: resolved });
+    if (result.changed) changed++;
+  }
+  return {
+    bodies: catalog.bodies.length,
+    services: catalog.services.length,
+    endpoints: catalog.endpoints.length,
+    changed,
+  };
 }

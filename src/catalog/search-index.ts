@@ -165,7 +165,7 @@ export function createSearchIndex(repository: CatalogRepository, labels: Vocabul
         const body = await repository.getBody(change.id);
         if (body) bodies.set(body.ipaCode, body);
         for (const service of [...all.values()]) if (service.bodyId === change.id) put(service);
-      } else {
+      } else if (change.kind === 'service') {
         const service = await repository.getService(change.id);
         if (service) put(service);
       }

@@ -1,5 +1,6 @@
 import { Router, type RequestHandler } from 'express';
 import type { ApiController } from './api.controller.ts';
+import type { EndpointApiController } from './endpoint-api.controller.ts';
 
 /**
  * The registration API (JSON, problem+json errors, CSRF-exempt: it authenticates with credentials).
@@ -7,6 +8,7 @@ import type { ApiController } from './api.controller.ts';
  */
 export function apiRoutes(
   controller: ApiController,
+  endpoints: EndpointApiController,
   authenticate: RequestHandler,
   limit: RequestHandler,
 ): Router {
@@ -19,5 +21,10 @@ export function apiRoutes(
   router.put('/api/v1/services/:serviceId', guarded, controller.put);
   router.post('/api/v1/services/:serviceId/publish', guarded, controller.publish);
   router.post('/api/v1/services/:serviceId/withdraw', guarded, controller.withdraw);
+  router.get('/api/v1/endpoints', guarded, endpoints.list);
+  router.get('/api/v1/endpoints/:endpointId', guarded, endpoints.get);
+  router.put('/api/v1/endpoints/:endpointId', guarded, endpoints.put);
+  router.post('/api/v1/endpoints/:endpointId/disable', guarded, endpoints.disable);
+  router.post('/api/v1/endpoints/:endpointId/enable', guarded, endpoints.enable);
   return router;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { endpointInputSchema, endpointSchema } from '../catalog/endpoint.ts';
 import { bodySchema, serviceInputSchema, serviceSchema } from '../catalog/model.ts';
 
 /**
@@ -31,6 +32,18 @@ const serviceResponse = (description: string) => ({
   content: { 'application/json': { schema: { $ref: '#/components/schemas/Service' } } },
 });
 
+const endpointIdParameter = {
+  name: 'endpointId',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{1,63}$' },
+};
+
+const endpointResponse = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Endpoint' } } },
+});
+
 const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 422: problem, 429: problem };
 
 /** The OpenAPI 3.1 document of the registration API, served at /api/v1/openapi.json. */
@@ -41,7 +54,8 @@ export function openApiDocument(publicUrl: string) {
       title: 'Varco registration API',
       version: '1.0.0',
       description:
-        'Bodies of the network register and maintain their services. Authenticate with the credential ' +
+        'Bodies of the network register and maintain their services and the endpoints where the ' +
+        'gateway delivers procedure steps. Authenticate with the credential ' +
         'issued on approval: `Authorization: Bearer <clientId>.<secret>`. A body reads and changes only ' +
         'its own data. Deep links must use https (http only in demo mode) and point to one of the ' +
         "body's declared domains; templates may use only {fiscalCode}, {name}, {familyName}, " +
@@ -112,6 +126,58 @@ export function openApiDocument(publicUrl: string) {
           responses: { 200: serviceResponse('Withdrawn'), ...errors },
         },
       },
+      '/endpoints': {
+        get: {
+          summary: "The body's procedure endpoints, in every status",
+          responses: {
+            200: {
+              description: 'The endpoints',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    properties: {
+                      endpoints: { type: 'array', items: { $ref: '#/components/schemas/Endpoint' } },
+                    },
+                  },
+                },
+              },
+            },
+            401: problem,
+          },
+        },
+      },
+      '/endpoints/{endpointId}': {
+        parameters: [endpointIdParameter],
+        get: {
+          summary: "One of the body's endpoints",
+          responses: { 200: endpointResponse('The endpoint'), ...errors },
+        },
+        put: {
+          summary:
+            'Create (active) or replace an endpoint where the gateway delivers procedure steps; idempotent. ' +
+            "The URL must use https and one of the body's declared domains.",
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/EndpointInput' } } },
+          },
+          responses: { 200: endpointResponse('Replaced'), 201: endpointResponse('Created'), ...errors },
+        },
+      },
+      '/endpoints/{endpointId}/disable': {
+        parameters: [endpointIdParameter],
+        post: {
+          summary: 'Stop deliveries to the endpoint',
+          responses: { 200: endpointResponse('Disabled'), ...errors },
+        },
+      },
+      '/endpoints/{endpointId}/enable': {
+        parameters: [endpointIdParameter],
+        post: {
+          summary: 'Resume deliveries to the endpoint',
+          responses: { 200: endpointResponse('Enabled'), ...errors },
+        },
+      },
     },
     components: {
       securitySchemes: {
@@ -121,6 +187,8 @@ export function openApiDocument(publicUrl: string) {
         ServiceInput: jsonSchema(serviceInputSchema, 'input'),
         Service: jsonSchema(serviceSchema, 'output'),
         Body: jsonSchema(bodySchema, 'output'),
+        EndpointInput: jsonSchema(endpointInputSchema, 'input'),
+        Endpoint: jsonSchema(endpointSchema, 'output'),
         Problem: {
           type: 'object',
           properties: {

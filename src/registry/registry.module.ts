@@ -3,6 +3,7 @@ import type { Dependencies } from '../dependencies.ts';
 import { bodyAuthentication } from './api-auth.ts';
 import { createApiController } from './api.controller.ts';
 import { apiRoutes } from './api.routes.ts';
+import { createEndpointApiController } from './endpoint-api.controller.ts';
 import { createCredentials } from './credentials.repository.ts';
 import { createMemberships } from './membership.ts';
 import { createRegistryController } from './registry.controller.ts';
@@ -21,7 +22,12 @@ export function registryRouters(deps: Dependencies): Router[] {
     admins: deps.config.registry.admins,
   });
   return [
-    apiRoutes(api, bodyAuthentication(credentials, catalog.repository), deps.rateLimits.api),
+    apiRoutes(
+      api,
+      createEndpointApiController({ catalog }),
+      bodyAuthentication(credentials, catalog.repository),
+      deps.rateLimits.api,
+    ),
     registryRoutes(pages, deps.rateLimits.forms),
   ];
 }
