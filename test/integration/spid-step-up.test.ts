@@ -4,7 +4,14 @@ import request from 'supertest';
 import { createApp } from '../../src/app.ts';
 import { requireLevel } from '../../src/identity/step-up.ts';
 import { createTestGateway, testLoginRoutes, type TestGateway } from '../helpers/gateway.ts';
-import { base64, createTestIdp, decodeLoginRedirect, signedResponse, startLogin } from '../helpers/saml.ts';
+import {
+  base64,
+  createTestIdp,
+  decodeLoginRedirect,
+  signedResponse,
+  startLogin,
+  TEST_CITIZEN,
+} from '../helpers/saml.ts';
 
 const idp = createTestIdp();
 
@@ -76,6 +83,35 @@ describe('step-up with requireLevel', () => {
       })
       .expect(403);
     await agent.get('/records').expect(303);
+  });
+
+  it('ends the lower-level session it replaces, though the cross-site POST carries no cookie', async () => {
+    const { fiscalCode } = TEST_CITIZEN;
+    const sessions = async () => (await gateway.deps.sessionIndex.list(fiscalCode)).map((e) => e.sessionId);
+    const earlier = await sessions();
+    const { agent } = await spidLogin(1);
+    const before = await sessions();
+    const oldSession = before.find((id) => !earlier.includes(id));
+    expect(oldSession).to.be.a('string');
+    const stepUp = await agent.get('/records').expect(303);
+    const login = await agent.get(stepUp.headers.location!).expect(303);
+    const started = decodeLoginRedirect(login.headers.location!);
+    // A browser does not send the SameSite=Lax session cookie with the IdP's cross-site POST.
+    const acs = await request(app)
+      .post('/spid/acs')
+      .type('form')
+      .send({
+        SAMLResponse: base64(signedResponse(gateway, idp, started.id, { level: 3 })),
+        RelayState: started.relayState,
+      })
+      .expect(303);
+    const after = (await gateway.deps.sessionIndex.list(fiscalCode)).map((e) => e.sessionId);
+    expect(after, 'the new session replaced the old one').to.have.length(before.length);
+    expect(after).not.to.include(oldSession);
+    await agent.get('/records').expect(303); // the old cookie's session is gone
+    const fresh = request.agent(app);
+    fresh.jar.setCookies(acs.headers['set-cookie']!);
+    await fresh.get('/records').expect(200);
   });
 
   it('sends a visitor to the login page, whose SPID button then asks for the needed level', async () => {

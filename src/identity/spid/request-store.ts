@@ -8,6 +8,8 @@ const outstandingSchema = z.object({
   issuedAt: z.number(),
   relayState: z.string(),
   returnTo: z.string(),
+  /** The session this login replaces (a step-up): ended once the new one exists. */
+  replaces: z.object({ sessionId: z.string(), fiscalCode: z.string() }).optional(),
 });
 
 /** An AuthnRequest waiting for its Response. */

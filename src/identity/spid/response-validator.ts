@@ -13,6 +13,8 @@ import { anomalyOf, SpidResponseError, type RejectionCode } from './spid-errors.
 export interface ValidatedLogin {
   identity: CitizenIdentity;
   returnTo: string;
+  /** The session a step-up replaces, to be ended once the new one exists. */
+  replaces?: { sessionId: string; fiscalCode: string };
   /** Kept in the session for Single Logout (SPID technical rules, LogoutRequest). */
   logout: { idp: string; nameId: string; nameQualifier: string; sessionIndex: string };
 }
@@ -237,6 +239,7 @@ export function createResponseValidator(deps: ResponseValidatorDeps) {
         loginAt: now(),
       },
       returnTo: request.returnTo,
+      ...(request.replaces ? { replaces: request.replaces } : {}),
       logout: {
         idp: request.idp,
         nameId: found.nameId,

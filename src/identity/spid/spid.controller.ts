@@ -14,7 +14,9 @@ export function createSpidController(deps: { spid: Spid; loginSessions: LoginSes
 
     async login(req: Request, res: Response) {
       const returnTo = localPath(req.query.next) ?? req.session.returnTo ?? '/me';
-      const url = await spid.startLogin({ idp: req.query.idp, level: req.query.level, returnTo });
+      const citizen = req.session.citizen;
+      const replaces = citizen ? { sessionId: req.sessionID, fiscalCode: citizen.fiscalCode } : undefined;
+      const url = await spid.startLogin({ idp: req.query.idp, level: req.query.level, returnTo, replaces });
       res.setHeader('Cache-Control', 'no-store');
       res.redirect(303, url);
     },
@@ -28,6 +30,7 @@ export function createSpidController(deps: { spid: Spid; loginSessions: LoginSes
       await loginSessions.establish(req, login.identity);
       req.session.spid = login.logout;
       await spid.singleLogout.rememberLogin(req);
+      if (login.replaces) await spid.endReplacedSession(login.replaces, req.sessionID);
       req.log?.info({ idp: login.logout.idp, level: login.identity.level }, 'spid login');
       res.redirect(303, login.returnTo);
     },

@@ -105,7 +105,12 @@ export async function createSpid(
     },
 
     /** Starts a login: records the request in Redis and returns the IdP URL (HTTP-Redirect binding). */
-    async startLogin(input: { idp: unknown; level: unknown; returnTo: string }): Promise<string> {
+    async startLogin(input: {
+      idp: unknown;
+      level: unknown;
+      returnTo: string;
+      replaces?: { sessionId: string; fiscalCode: string } | undefined;
+    }): Promise<string> {
       const idp = typeof input.idp === 'string' ? idps.get(input.idp) : undefined;
       const level = parseLevel(input.level);
       if (!idp) throw new BadRequestError('spid_unknown_idp');
@@ -114,7 +119,14 @@ export async function createSpid(
       const issuedAt = Date.now();
       // RelayState is an opaque random value checked against the stored request, never a URL.
       const relayState = randomBytes(16).toString('base64url');
-      await requests.save(id, { idp: idp.entityId, level, issuedAt, relayState, returnTo: input.returnTo });
+      await requests.save(id, {
+        idp: idp.entityId,
+        level,
+        issuedAt,
+        relayState,
+        returnTo: input.returnTo,
+        ...(input.replaces ? { replaces: input.replaces } : {}),
+      });
       const xml = buildAuthnRequest({
         id,
         issuedAt,
@@ -123,6 +135,15 @@ export async function createSpid(
         level,
       });
       return redirectUrl(idp.ssoRedirect, 'SAMLRequest', xml, relayState, sp.keys.key);
+    },
+
+    /**
+     * Ends the session a step-up replaced. The IdP's POST to the ACS is cross-site, so the browser
+     * does not send the old session's cookie with it and regeneration cannot end it; without this it
+     * would linger in Redis and in the citizen's list of active sessions until its idle timeout.
+     */
+    async endReplacedSession(replaced: { sessionId: string; fiscalCode: string }, current: string) {
+      if (replaced.sessionId !== current) await sessionIndex.end(replaced.fiscalCode, [replaced.sessionId]);
     },
 
     /** The IdPs for the SPID button, in a fresh random order each time (AgID's button guidelines). */
