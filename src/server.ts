@@ -15,9 +15,12 @@ function shutdownOnSignals(server: Server, logger: Logger, graceMs: number, rele
     stopping = true;
     logger.info({ signal }, 'shutting down');
     const force = setTimeout(() => server.closeAllConnections(), graceMs);
+    // close() stops accepting and drops idle keep-alive connections once; a connection whose request
+    // finishes later would otherwise linger until its keep-alive timeout.
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
     force.unref();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
+    clearInterval(sweep);
     clearTimeout(force);
     await release();
     logger.info('stopped');
@@ -52,6 +55,7 @@ async function main() {
   });
   shutdownOnSignals(server, logger, config.http.shutdownGraceMs, async () => {
     await redis.close();
+    logger.info('redis connection closed');
     await embedded?.stop();
   });
 }
