@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
 import type { Catalog } from '../catalog/catalog.module.ts';
-import { BODY_KINDS, ipaCode, serviceId, type Actor } from '../catalog/model.ts';
+import { BODY_KINDS, ipaCode, serviceId } from '../catalog/model.ts';
 import { parseInput } from '../catalog/validation.ts';
 import { AppError, ForbiddenError } from '../platform/errors.ts';
 import { renderPage } from '../platform/views.ts';
@@ -9,12 +9,7 @@ import type { Credentials } from './credentials.repository.ts';
 import { membershipFormSchema, parseEditors, type Memberships } from './membership.ts';
 import { FORM_CHOICES, serviceFormToInput, serviceToForm } from './service-form.ts';
 import { ValidationError } from '../catalog/validation.ts';
-
-const citizenActor = (req: Request): Actor => {
-  const citizen = req.session.citizen;
-  if (!citizen) throw new AppError(401, 'login_required');
-  return { kind: 'citizen', id: citizen.fiscalCode };
-};
+import { citizenActor, editableBody as editableBodyOf } from './editor-access.ts';
 
 const reasonSchema = z.strictObject({ _csrf: z.string(), reason: z.string().trim().min(3).max(1000) });
 const editorsSchema = z.strictObject({ _csrf: z.string(), editors: z.string().max(2000) });
@@ -50,15 +45,7 @@ export function createRegistryController(deps: {
 }) {
   const { memberships, credentials, catalog } = deps;
 
-  /** The body, when the logged-in citizen is one of its editors and it is active; 403 otherwise. */
-  async function editableBody(req: Request, raw: string) {
-    const actor = citizenActor(req);
-    const parsed = ipaCode.safeParse(raw);
-    const body = parsed.success ? await catalog.repository.getBody(parsed.data) : undefined;
-    if (!body?.editors.includes(actor.id)) throw new ForbiddenError('not_an_editor');
-    if (body.status !== 'approved') throw new ForbiddenError('body_not_active');
-    return body;
-  }
+  const editableBody = (req: Request, raw: string) => editableBodyOf(catalog.repository, req, raw);
 
   return {
     /** Network admins are named in the configuration (registry.admins); checked on every request. */
@@ -128,7 +115,10 @@ export function createRegistryController(deps: {
       const bodies = (await catalog.repository.listBodies()).filter((b) => b.editors.includes(actor.id));
       const ids = new Set(bodies.map((b) => b.ipaCode));
       const services = (await catalog.repository.listServices()).filter((s) => ids.has(s.bodyId));
-      renderPage(req, res, 'registry/editor', { bodies, services });
+      const endpoints = (
+        await Promise.all(bodies.map((b) => catalog.endpoints.listByBody(b.ipaCode)))
+      ).flat();
+      renderPage(req, res, 'registry/editor', { bodies, services, endpoints });
     },
 
     /** The service form, empty for a new service of the body or filled with an existing one. */

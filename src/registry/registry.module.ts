@@ -4,6 +4,7 @@ import { bodyAuthentication } from './api-auth.ts';
 import { createApiController } from './api.controller.ts';
 import { apiRoutes } from './api.routes.ts';
 import { createEndpointApiController } from './endpoint-api.controller.ts';
+import { createEndpointPagesController } from './endpoint-pages.controller.ts';
 import { createCredentials } from './credentials.repository.ts';
 import { createMemberships } from './membership.ts';
 import { createRegistryController } from './registry.controller.ts';
@@ -28,6 +29,6 @@ export function registryRouters(deps: Dependencies): Router[] {
       bodyAuthentication(credentials, catalog.repository),
       deps.rateLimits.api,
     ),
-    registryRoutes(pages, deps.rateLimits.forms),
+    registryRoutes(pages, createEndpointPagesController({ catalog }), deps.rateLimits.forms),
   ];
 }

@@ -1,9 +1,14 @@
 import { Router, type RequestHandler } from 'express';
 import { requireCitizen } from '../identity/identity.controller.ts';
+import type { EndpointPagesController } from './endpoint-pages.controller.ts';
 import type { RegistryController } from './registry.controller.ts';
 
 /** Membership (/join), network admin (/admin) and body editors (/editor): forms with CSRF tokens. */
-export function registryRoutes(controller: RegistryController, formLimit: RequestHandler): Router {
+export function registryRoutes(
+  controller: RegistryController,
+  endpoints: EndpointPagesController,
+  formLimit: RequestHandler,
+): Router {
   const router = Router();
   const admin = [requireCitizen, controller.requireAdmin];
   router.get('/join', controller.joinForm);
@@ -18,5 +23,14 @@ export function registryRoutes(controller: RegistryController, formLimit: Reques
   router.get('/editor/bodies/:ipaCode/services/new', requireCitizen, controller.editorForm);
   router.get('/editor/bodies/:ipaCode/services/:serviceId/edit', requireCitizen, controller.editorForm);
   router.post('/editor/bodies/:ipaCode/services', formLimit, requireCitizen, controller.editorSave);
+  router.get('/editor/bodies/:ipaCode/endpoints/new', requireCitizen, endpoints.form);
+  router.get('/editor/bodies/:ipaCode/endpoints/:endpointId/edit', requireCitizen, endpoints.form);
+  router.post('/editor/bodies/:ipaCode/endpoints', formLimit, requireCitizen, endpoints.save);
+  router.post(
+    '/editor/bodies/:ipaCode/endpoints/:endpointId/status',
+    formLimit,
+    requireCitizen,
+    endpoints.setStatus,
+  );
   return router;
 }
