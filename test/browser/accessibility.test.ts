@@ -1,23 +1,14 @@
-import { existsSync } from 'node:fs';
 import axe from 'axe-core';
 import { expect } from 'chai';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchBrowserOrSkip } from '../helpers/browser.ts';
 import { createTestGateway, listen, type TestGateway } from '../helpers/gateway.ts';
 
 /**
  * The pages in a real browser: axe-core's WCAG 2.1 A/AA rules, no Content-Security-Policy violation
  * and no console error (the UI kit's script must run under the nonce CSP), keyboard and no-JS use.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
-const LAUNCH_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 interface Problems {
   console: string[];
@@ -72,16 +63,10 @@ describe('pages in a browser (accessibility, CSP)', function () {
   let server: Awaited<ReturnType<typeof listen>>;
   let browser: Browser;
 
-  before(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `Chromium is needed for the browser tests and is missing at ${CHROMIUM}: ` +
-          'install it with "apt-get install -y chromium" (.ci/run does) or set CHROMIUM_PATH.',
-      );
-    }
+  before(async function () {
+    browser = await launchBrowserOrSkip(this);
     gateway = await createTestGateway();
     server = await listen(gateway.app);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
   });
   after(async () => {
     await browser?.close();

@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { Server } from 'node:http';
 import axe from 'axe-core';
 import { expect } from 'chai';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowserOrSkip } from '../helpers/browser.ts';
 import { createTestGateway, type TestGateway } from '../helpers/gateway.ts';
 
 /**
@@ -11,7 +11,6 @@ import { createTestGateway, type TestGateway } from '../helpers/gateway.ts';
  * IdP, and the HTTP-POST back to the ACS — auto-submitted by the self-hosted script under the nonce CSP,
  * or with the visible Continue button when JavaScript is off.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -38,14 +37,13 @@ describe('SPID demo login in a browser', function () {
   let base: string;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) this.skip();
+    browser = await launchBrowserOrSkip(this);
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     gateway = await createTestGateway({ http: { publicUrl: base } });
     server = await new Promise<Server>((resolve) => {
       const s = gateway.app.listen(port, '127.0.0.1', () => resolve(s));
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
   });
   after(async () => {
     await browser?.close();
