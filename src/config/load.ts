@@ -127,19 +127,43 @@ function localDevelopmentSecret(dir: string): string {
   return secret;
 }
 
-function productionProblems(config: Config): string[] {
+const at = (tree: Tree, dotted: string): Json | undefined =>
+  dotted.split('.').reduce<Json | undefined>((node, key) => (isTree(node) ? node[key] : undefined), tree);
+
+/**
+ * What production refuses to start without. Checked on the merged settings before the schema, so that
+ * these problems are listed together with the schema's own.
+ */
+function productionProblems(tree: Tree): string[] {
   const problems: string[] = [];
-  if (config.demo) problems.push('demo mode cannot run in production: set VARCO_DEMO=false');
-  if (!config.redis.url && !config.redis.sentinel && !config.redis.cluster)
+  if (at(tree, 'demo') !== false) problems.push('demo mode cannot run in production: set VARCO_DEMO=false');
+  if (!at(tree, 'redis.url') && !at(tree, 'redis.sentinel') && !at(tree, 'redis.cluster'))
     problems.push('production needs REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES');
-  if (!config.http.publicUrl.startsWith('https://')) problems.push('production needs an https:// PUBLIC_URL');
+  const publicUrl = at(tree, 'http.publicUrl');
+  const trustProxy = at(tree, 'http.trustProxy') ?? false;
+  if (typeof publicUrl !== 'string' || !publicUrl.startsWith('https://'))
+    problems.push('production needs an https:// PUBLIC_URL');
   // The gateway speaks plain HTTP behind a TLS-terminating proxy; express-session sends a Secure cookie
   // only when the request is known to be https, i.e. when the proxy's X-Forwarded-Proto is trusted.
-  else if (config.http.trustProxy === false || config.http.trustProxy === 0)
+  else if (trustProxy === false || trustProxy === 0)
     problems.push(
       'an https:// PUBLIC_URL needs TRUST_PROXY (the TLS-terminating proxy), or no session cookie is ever sent',
     );
+  const hasKey = Boolean(at(tree, 'spid.key') || at(tree, 'spid.keyFile'));
+  const hasCert = Boolean(at(tree, 'spid.cert') || at(tree, 'spid.certFile'));
+  if (!hasKey || !hasCert)
+    problems.push(
+      'production needs the SPID signing key: SPID_KEY_FILE and SPID_CERT_FILE (or SPID_KEY and SPID_CERT)',
+    );
   return problems;
+}
+
+/** "http.port: …" becomes "http.port (PORT): …" when the value came from an environment variable. */
+function describePath(issuePath: string, env: NodeJS.ProcessEnv): string {
+  const source = Object.entries(ENVIRONMENT).find(
+    ([name, [dotted]]) => env[name] && (issuePath === dotted || issuePath.startsWith(`${dotted}.`)),
+  );
+  return source ? `${issuePath} (${source[0]})` : issuePath || '(root)';
 }
 
 export interface LoadOptions {
@@ -177,11 +201,10 @@ export function loadConfig(options: LoadOptions = {}): Readonly<Config> {
   const parsed = configSchema.safeParse(tree);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
-      problems.push(`${issue.path.join('.') || '(root)'}: ${issue.message}`);
+      problems.push(`${describePath(issue.path.join('.'), env)}: ${issue.message}`);
     }
-  } else if (parsed.data.env === 'production') {
-    problems.push(...productionProblems(parsed.data));
   }
+  if (name === 'production') problems.push(...productionProblems(tree));
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   return deepFreeze(parsed.data);
 }

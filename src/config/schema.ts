@@ -122,7 +122,10 @@ export const configSchema = z.object({
   session: z
     .object({
       /** Signing secrets, newest first; older ones still verify cookies during a rotation. */
-      secrets: z.array(z.string().min(32, 'each session secret needs at least 32 characters')).min(1),
+      secrets: z
+        .array(z.string().min(32, 'each session secret needs at least 32 characters'))
+        .min(1, 'set SESSION_SECRETS (comma separated, newest first, at least 32 characters each)')
+        .prefault([]),
       cookieName: z.string().default('varco.sid'),
       idleTimeoutSeconds: seconds.default(30 * 60),
       absoluteLifetimeSeconds: seconds.default(12 * 60 * 60),
