@@ -5,16 +5,32 @@
  * same run (both rendered by the real app over HTTP). Needs the test Redis (127.0.0.1:6379); writes
  * under its own key prefix and deletes it afterwards.
  * Run: npx tsx --expose-gc bench/catalog-search.ts [sizes, e.g. 1000,10000,100000] [seconds per page]
+ * or import `runCatalogSearchBench` (bench/run.ts does).
  * Target: p99 search under 20 ms at 100,000 services.
  */
+import { pathToFileURL } from 'node:url';
 import { createCatalogRepository } from '../src/catalog/catalog.repository.ts';
 import type { Service } from '../src/catalog/model.ts';
 import { readSeedCatalog } from '../src/catalog/demo-seed.ts';
 import { createTestGateway, listen, type TestGateway } from '../test/helpers/gateway.ts';
 
-const SIZES = (process.argv[2] ?? '1000,10000,100000').split(',').map(Number);
-const PAGE_SECONDS = Number(process.argv[3] ?? 5);
+const DEFAULT_SIZES = [1000, 10_000, 100_000];
+const DEFAULT_PAGE_SECONDS = 5;
 const CONCURRENCY = 8;
+
+export interface CatalogSearchBenchOptions {
+  /** Numbers of generated services, one measurement each (default 1,000, 10,000, 100,000). */
+  sizes?: number[];
+  /** Seconds each page's throughput is measured for (default 5). */
+  pageSeconds?: number;
+  /** Where each size's figures are printed as one JSON line (default console.log; null: silent). */
+  print?: ((line: string) => void) | null;
+}
+
+export type CatalogSearchFigures = Awaited<ReturnType<typeof measure>> & {
+  bench: 'catalog-search';
+  generated: number;
+};
 
 const QUERIES = [
   'carta identita',
@@ -85,8 +101,8 @@ const mib = (bytes: number) => round(bytes / 1024 / 1024, 1);
 const gc = (globalThis as { gc?: () => void }).gc;
 
 /** Requests per second one page answers with CONCURRENCY clients for PAGE_SECONDS. */
-async function throughput(url: string): Promise<number> {
-  const until = Date.now() + PAGE_SECONDS * 1000;
+async function throughput(url: string, pageSeconds: number): Promise<number> {
+  const until = Date.now() + pageSeconds * 1000;
   let done = 0;
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
@@ -98,10 +114,10 @@ async function throughput(url: string): Promise<number> {
       }
     }),
   );
-  return done / PAGE_SECONDS;
+  return done / pageSeconds;
 }
 
-async function measure(size: number) {
+async function measure(size: number, pageSeconds: number) {
   const gateway: TestGateway = await createTestGateway({
     demo: true,
     rateLimit: { forms: { windowSeconds: 60, max: 1_000_000 }, api: { windowSeconds: 60, max: 1_000_000 } },
@@ -148,8 +164,8 @@ async function measure(size: number) {
 
     const server = await listen(gateway.app);
     try {
-      const home = await throughput(`${server.url}/`);
-      const search = await throughput(`${server.url}/services?q=carta+identita`);
+      const home = await throughput(`${server.url}/`, pageSeconds);
+      const search = await throughput(`${server.url}/services?q=carta+identita`, pageSeconds);
       return {
         services: index.size,
         indexBuildMs: round(buildMs, 1),
@@ -172,6 +188,30 @@ async function measure(size: number) {
   }
 }
 
-for (const size of SIZES) {
-  console.log(JSON.stringify({ bench: 'catalog-search', generated: size, ...(await measure(size)) }));
+/** Measures every size in turn; prints one JSON line per size and returns the figures. */
+export async function runCatalogSearchBench(
+  options: CatalogSearchBenchOptions = {},
+): Promise<CatalogSearchFigures[]> {
+  const sizes = options.sizes ?? DEFAULT_SIZES;
+  const pageSeconds = options.pageSeconds ?? DEFAULT_PAGE_SECONDS;
+  const print = options.print === undefined ? (line: string) => console.log(line) : options.print;
+  const figures: CatalogSearchFigures[] = [];
+  for (const size of sizes) {
+    const result = {
+      bench: 'catalog-search' as const,
+      generated: size,
+      ...(await measure(size, pageSeconds)),
+    };
+    print?.(JSON.stringify(result));
+    figures.push(result);
+  }
+  return figures;
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (isMain) {
+  await runCatalogSearchBench({
+    ...(process.argv[2] ? { sizes: process.argv[2].split(',').map(Number) } : {}),
+    ...(process.argv[3] ? { pageSeconds: Number(process.argv[3]) } : {}),
+  });
 }
