@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
 import { buildDependencies } from './dependencies.ts';
+import { answerClientErrors } from './platform/client-errors.ts';
 import { RedisUnavailableError } from './platform/embedded-redis.ts';
 import { createLogger, type Logger } from './platform/logger.ts';
 import { connectRedis, createRedisConnection } from './platform/redis.ts';
@@ -49,6 +50,7 @@ async function main() {
       `Varco is listening on ${config.http.publicUrl}`,
     );
   });
+  answerClientErrors(server);
   server.on('error', (error) => {
     logger.fatal({ err: error }, 'cannot listen');
     process.exit(1);

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import { sparePort } from '../../src/platform/embedded-redis.ts';
 import { TEST_ONLY_SESSION_SECRET, TEST_REDIS_URL } from './gateway.ts';
 
@@ -75,4 +76,17 @@ export function spawnServer(
       throw new Error(`server did not become healthy:\n${err}${out.slice(-2000)}`);
     },
   };
+}
+
+/** Sends raw bytes and returns everything the server answers until it closes the connection. */
+export function rawExchange(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port }, () => socket.end(bytes));
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    socket.once('error', (error: NodeJS.ErrnoException) =>
+      error.code === 'ECONNRESET' || error.code === 'EPIPE' ? resolve(answer) : reject(error),
+    );
+    socket.once('close', () => resolve(answer));
+  });
 }

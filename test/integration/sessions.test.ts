@@ -15,11 +15,26 @@ describe('sessions and the personal area', () => {
     expect(res.headers['set-cookie']).to.equal(undefined);
   });
 
+  it('sends an anonymous visitor of /me to the login page without creating a session', async () => {
+    for (const path of ['/me', '/login']) {
+      const res = await request(gateway.app).get(path);
+      expect(res.status, path).to.be.oneOf([200, 303]);
+      expect(res.headers['set-cookie'], path).to.equal(undefined);
+    }
+    await request(gateway.app).get('/me').expect(303).expect('Location', '/login');
+    const stray = await request(gateway.app)
+      .post('/me/sessions/end-all')
+      .set('Cookie', 'varco.sid=s%3Aforged.sig');
+    expect(stray.headers['set-cookie']).to.equal(undefined);
+    expect(await gateway.redis.client.keys(`${gateway.config.redis.prefix}sess:*`)).to.deep.equal([]);
+  });
+
   it('issues a fresh session id at login and a HttpOnly, SameSite=Lax cookie', async () => {
     const agent = request.agent(gateway.app);
     const sid = (res: request.Response) =>
       /varco\.sid=([^;]+)/.exec(res.headers['set-cookie']?.[0] ?? '')?.[1];
-    const anonymous = await agent.get('/me').expect(303).expect('Location', '/login');
+    // An anonymous session (a page to come back to after login, remembered in the session).
+    const anonymous = await agent.get('/editor').expect(303).expect('Location', '/login');
     const login = await agent.get('/__test/login').expect(200);
     const cookie = login.headers['set-cookie']?.[0] ?? '';
     expect(cookie)
