@@ -3,6 +3,7 @@ import { homeRoutes } from './catalog/home.routes.ts';
 import type { Dependencies } from './dependencies.ts';
 import { createIdentityController } from './identity/identity.controller.ts';
 import { identityRoutes } from './identity/identity.routes.ts';
+import { oidcRouters } from './identity/oidc/oidc.module.ts';
 import { spidRouters } from './identity/spid/spid.module.ts';
 import { csrfProtection } from './platform/csrf.ts';
 import { errorHandler, notFound } from './platform/error-handler.ts';
@@ -17,6 +18,7 @@ import { sessionMiddleware } from './platform/sessions.ts';
 import { staticAssets } from './platform/static-assets.ts';
 import { ASSETS, pageLocals, setUpViews } from './platform/views.ts';
 import { registryRouters } from './registry/registry.module.ts';
+import { ssoRouters } from './sso/sso.module.ts';
 
 const API_PREFIX = '/api/';
 /** Paths that authenticate state changes otherwise than with a form token. */
@@ -45,16 +47,26 @@ export function createApp(deps: Dependencies, extraRoutes: readonly Router[] = [
   app.use(languageRoutes({ secureCookie }));
 
   app.use(redisGuard(() => redis.isUp()));
+  const session = sessionMiddleware(deps.sessionStore, { ...config.session, secureCookie });
+  const sso = ssoRouters(deps, session);
+  app.use(sso.provider); // before the body parsers and CSRF: the provider parses and protects its own
+  const oidc = oidcRouters(deps.oidc, {
+    loginSessions: deps.loginSessions,
+    loginLimit: deps.rateLimits.login,
+  });
+  for (const router of oidc.provider) app.use(router); // the demo OpenID Provider, likewise
   app.use(express.urlencoded({ extended: false, limit: config.http.bodyLimit, parameterLimit: 100 }));
   app.use(API_PREFIX, express.json({ limit: config.http.bodyLimit, strict: true }));
-  app.use(sessionMiddleware(deps.sessionStore, { ...config.session, secureCookie }));
+  app.use(session);
   app.use(csrfProtection(CSRF_EXEMPT));
   app.use(deps.loginSessions.trackActivity);
   for (const router of extraRoutes) app.use(router);
 
+  app.use(sso.pages);
   app.use(homeRoutes(deps));
   app.use(registryRouters(deps));
   app.use(spidRouters(deps.spid, { loginSessions: deps.loginSessions, loginLimit: deps.rateLimits.login }));
+  for (const router of oidc.pages) app.use(router);
   app.use(
     identityRoutes(
       createIdentityController({ ...deps, loginOptions: () => deps.loginOptions }),

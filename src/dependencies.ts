@@ -1,7 +1,9 @@
 import { buildCatalog } from './catalog/catalog.module.ts';
 import type { Config } from './config/schema.ts';
 import type { LoginOption, LogoutHandler } from './identity/identity.controller.ts';
+import { createCitizenRecords } from './identity/citizen-record.ts';
 import { createLoginSessions } from './identity/login-session.ts';
+import { buildOidc } from './identity/oidc/oidc.module.ts';
 import { createSessionIndex } from './identity/session-index.ts';
 import { buildSpid } from './identity/spid/spid.module.ts';
 import type { ReadinessCheck } from './platform/health.ts';
@@ -10,6 +12,7 @@ import type { Logger } from './platform/logger.ts';
 import { createRateLimit } from './platform/rate-limit.ts';
 import type { RedisConnection } from './platform/redis.ts';
 import { createSessionStore } from './platform/sessions.ts';
+import { buildSso } from './sso/sso.module.ts';
 
 /**
  * The one composition root: builds every service from the configuration and the Redis connection.
@@ -31,6 +34,10 @@ export async function buildDependencies(config: Readonly<Config>, logger: Logger
     loginOptions,
     logoutHandlers,
   });
+  const sso = buildSso(config, logger, redis, catalog);
+  // SPID first, then CIE and the other OpenID Connect providers: the login page keeps this order.
+  const oidc = await buildOidc(config, logger, redis, { readiness, loginOptions, logoutHandlers });
+  const citizens = createCitizenRecords(redis);
   return {
     config,
     logger,
@@ -38,12 +45,17 @@ export async function buildDependencies(config: Readonly<Config>, logger: Logger
     i18n,
     sessionStore: createSessionStore(redis, config.session.idleTimeoutSeconds),
     sessionIndex,
-    loginSessions: createLoginSessions(sessionIndex, { touchIntervalMs: 60_000 }),
+    loginSessions: createLoginSessions(sessionIndex, { touchIntervalMs: 60_000, citizens }),
     loginOptions,
     logoutHandlers,
     readiness,
     spid,
+    oidc,
+    citizens,
+    providerName: oidc.providerName,
     catalog,
+    sso,
+    sessionEndListeners: [sso.sessionsEnded],
     rateLimits: {
       login: createRateLimit(redis, 'login', config.rateLimit.login),
       api: createRateLimit(redis, 'api', config.rateLimit.api),

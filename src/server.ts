@@ -1,7 +1,5 @@
 import type { Server } from 'node:http';
-import { createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
-import { buildDependencies } from './dependencies.ts';
 import { answerClientErrors } from './platform/client-errors.ts';
 import { RedisUnavailableError } from './platform/embedded-redis.ts';
 import { createLogger, type Logger } from './platform/logger.ts';
@@ -39,6 +37,8 @@ function shutdownOnSignals(server: Server, logger: Logger, graceMs: number, rele
 
 async function main() {
   const config = loadConfig();
+  // Loaded once the configuration is known good, so a refused configuration is the only thing printed.
+  const [{ createApp }, { buildDependencies }] = await Promise.all([import('./app.ts'), import('./dependencies.ts')]);
   const logger = createLogger(config.log.level);
   const { config: redisConfig, embedded } = await resolveRedis(config.redis, logger);
   const redis = createRedisConnection(redisConfig, logger);

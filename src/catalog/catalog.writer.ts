@@ -1,4 +1,5 @@
-import { ForbiddenError, NotFoundError } from '../platform/errors.ts';
+import { AppError, ForbiddenError, NotFoundError } from '../platform/errors.ts';
+import { bodyDomainsSchema, bodyProfileSchema, checkBodyUrls } from './body-profile.ts';
 import type { CatalogRepository, RecordKind } from './catalog.repository.ts';
 import { diffFields } from './diff.ts';
 import {
@@ -21,6 +22,12 @@ import {
 } from './model.ts';
 import { checkServiceLinks } from './link-policy.ts';
 import { parseInput } from './validation.ts';
+
+class ConflictError extends AppError {
+  constructor(code: string) {
+    super(409, code);
+  }
+}
 
 export interface WriterOptions {
   /** Outside demo mode links must be https. */
@@ -87,6 +94,7 @@ export function createCatalogWriter(repository: CatalogRepository, options: Writ
     /** Creates or updates a body's own description (status and editors are kept). */
     async putBody(actor: Actor, input: BodyInput | unknown, initial: Pick<Body, 'status' | 'editors'>) {
       const parsed = parseInput(bodyInputSchema, input);
+      checkBodyUrls(parsed, options);
       const before = await repository.getBody(parsed.ipaCode);
       const after: Body = {
         ...parsed,
@@ -95,6 +103,43 @@ export function createCatalogWriter(repository: CatalogRepository, options: Writ
         updatedAt: before?.updatedAt ?? now().toISOString(),
       };
       return save('body', parsed.ipaCode, before, after, actor, before ? 'body.update' : 'body.create');
+    },
+
+    /**
+     * Creates a new body (membership approval). A body that already exists is refused (409): an approval
+     * must never overwrite another body's record, editors or domains.
+     */
+    async createBody(actor: Actor, input: unknown, initial: Pick<Body, 'status' | 'editors'>) {
+      const parsed = parseInput(bodyInputSchema, input);
+      checkBodyUrls(parsed, options);
+      if (await repository.getBody(parsed.ipaCode)) throw new ConflictError('body_exists');
+      const after: Body = { ...parsed, ...initial, updatedAt: now().toISOString() };
+      return save('body', parsed.ipaCode, undefined, after, actor, 'body.create');
+    },
+
+    /** A body changes its own profile (names, kind, territory, contacts, logo); the rest is kept. */
+    async putBodyProfile(actor: Actor, ipaCode: string, input: unknown) {
+      const profile = parseInput(bodyProfileSchema, input);
+      checkBodyUrls(profile, options);
+      const before = await existingBody(ipaCode);
+      const after: Body = {
+        ipaCode: before.ipaCode,
+        domains: before.domains,
+        demoIpaCode: before.demoIpaCode,
+        ...profile,
+        status: before.status,
+        editors: before.editors,
+        updatedAt: before.updatedAt,
+      };
+      return save('body', ipaCode, before, after, actor, 'body.profile');
+    },
+
+    /** A network admin sets the domains a body's links and endpoints may use. */
+    async setBodyDomains(actor: Actor, ipaCode: string, domains: unknown) {
+      const parsed = parseInput(bodyDomainsSchema, domains);
+      const before = await existingBody(ipaCode);
+      const unique = [...new Set(parsed)];
+      return save('body', ipaCode, before, { ...before, domains: unique }, actor, 'body.domains');
     },
 
     async setBodyStatus(actor: Actor, ipaCode: string, status: BodyStatus) {

@@ -1,5 +1,5 @@
 import { AppError } from '../platform/errors.ts';
-import type { Body, DeepLink } from './model.ts';
+import type { Body, DeepLink, SsoClient } from './model.ts';
 
 export class LinkRejectedError extends AppError {
   constructor(message: string) {
@@ -19,7 +19,12 @@ const isDeclared = (host: string, domains: readonly string[]) => domains.include
  * A body's links may only lead to its own declared hosts, over https outside demo mode (the schema has
  * already refused every scheme other than http and https: no javascript:, data:, file:).
  */
-export function checkServiceLinks(service: { deepLink: DeepLink }, body: Body, options: { demo: boolean }) {
+export function checkServiceLinks(
+  service: { deepLink: DeepLink; integration?: string; sso?: SsoClient },
+  body: Body,
+  options: { demo: boolean },
+) {
+  if (service.sso) checkSsoClient(service.sso, service.integration, body, options);
   const url = linkOrigin(service.deepLink);
   if (url.protocol !== 'https:' && !(options.demo && url.protocol === 'http:')) {
     throw new LinkRejectedError('deep links must use https');
@@ -28,4 +33,42 @@ export function checkServiceLinks(service: { deepLink: DeepLink }, body: Body, o
   if (!isDeclared(url.hostname, body.domains)) {
     throw new LinkRejectedError(`the host ${url.hostname} is not one of the body's declared domains`);
   }
+}
+
+/** Loopback hosts: in demo mode the demo body systems are served by the gateway itself. */
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * The URIs of a single-sign-on client follow the same rules as links (https outside demo mode, on the
+ * body's declared hosts, no credentials); redirect URIs have no fragment (OpenID Connect Core 3.1.2.1)
+ * and share one host, the sector of the body's pairwise subject identifiers.
+ */
+function checkSsoClient(
+  sso: SsoClient,
+  integration: string | undefined,
+  body: Body,
+  options: { demo: boolean },
+) {
+  if (integration !== undefined && integration !== 'sso')
+    throw new LinkRejectedError('an sso block needs integration "sso"');
+  const uris = [
+    ...sso.redirectUris,
+    ...sso.postLogoutRedirectUris,
+    sso.backchannelLogoutUri,
+    sso.initiateLoginUri,
+    sso.clientAuthentication.jwksUri,
+  ].filter((uri): uri is string => Boolean(uri));
+  for (const raw of uris) {
+    const url = new URL(raw);
+    const demoHost = options.demo && LOOPBACK.has(url.hostname);
+    if (url.protocol !== 'https:' && !(options.demo && url.protocol === 'http:'))
+      throw new LinkRejectedError('single sign-on URIs must use https');
+    if (url.username || url.password)
+      throw new LinkRejectedError('single sign-on URIs may not carry credentials');
+    if (url.hash) throw new LinkRejectedError('single sign-on URIs may not carry a fragment');
+    if (!demoHost && !isDeclared(url.hostname, body.domains))
+      throw new LinkRejectedError(`the host ${url.hostname} is not one of the body's declared domains`);
+  }
+  if (new Set(sso.redirectUris.map((uri) => new URL(uri).host)).size > 1)
+    throw new LinkRejectedError('the redirect URIs of a service must share one host');
 }

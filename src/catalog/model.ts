@@ -220,6 +220,52 @@ export const infoSheetSchema = z.strictObject({
     .optional(),
 });
 
+/** Citizen attributes a single-sign-on service may declare it needs (released as OIDC claims, src/sso). */
+export const SSO_CLAIMS = ['fiscal_number', 'given_name', 'family_name', 'birthdate', 'email'] as const;
+export const SSO_AUTH_METHODS = ['private_key_jwt', 'client_secret_basic'] as const;
+
+const ssoUri = z.url({ protocol: /^https?$/ }).max(2000);
+/** A public JSON Web Key (RFC 7517); private members are refused. */
+const publicJwk = z
+  .looseObject({ kty: z.enum(['RSA', 'EC', 'OKP']), kid: z.string().max(200).optional() })
+  .refine((jwk) => !('d' in jwk) && !('p' in jwk) && !('k' in jwk), 'only public keys');
+
+/**
+ * A service with integration "sso" is an OpenID Connect client of the gateway (src/sso); the client id
+ * is the service id. URIs must be https (http only in demo mode) on the body's declared domains (checked
+ * with the links, src/catalog/link-policy.ts). Client authentication: private_key_jwt with the body's keys
+ * (preferred), or client_secret_basic with a secret the gateway generates and shows once.
+ */
+export const ssoClientSchema = z
+  .strictObject({
+    redirectUris: z.array(ssoUri).min(1).max(10),
+    postLogoutRedirectUris: z.array(ssoUri).max(10).default([]),
+    backchannelLogoutUri: ssoUri.optional(),
+    /** OIDC third-party-initiated login: where /go/:serviceId sends the citizen to start a login. */
+    initiateLoginUri: ssoUri.optional(),
+    clientAuthentication: z.strictObject({
+      method: z.enum(SSO_AUTH_METHODS),
+      jwksUri: ssoUri.optional(),
+      jwks: z.strictObject({ keys: z.array(publicJwk).min(1).max(10) }).optional(),
+    }),
+    /** The attributes the service needs, each with the reason shown to the citizen before the first release. */
+    claims: z
+      .array(z.strictObject({ claim: z.enum(SSO_CLAIMS), purpose: localizedShort }))
+      .max(SSO_CLAIMS.length)
+      .default([]),
+  })
+  .superRefine((sso, ctx) => {
+    const { method, jwksUri, jwks } = sso.clientAuthentication;
+    const keySources = [jwksUri, jwks].filter(Boolean).length;
+    if (method === 'private_key_jwt' && keySources !== 1)
+      ctx.addIssue({ code: 'custom', message: 'private_key_jwt needs either jwksUri or jwks' });
+    if (method === 'client_secret_basic' && keySources !== 0)
+      ctx.addIssue({ code: 'custom', message: 'client_secret_basic takes no keys' });
+    if (new Set(sso.claims.map((c) => c.claim)).size !== sso.claims.length)
+      ctx.addIssue({ code: 'custom', message: 'each claim may be declared once' });
+  });
+export type SsoClient = z.infer<typeof ssoClientSchema>;
+
 /** What a body writes about one of its services (registration API, editor pages, demo seed). */
 export const serviceInputSchema = z.strictObject({
   title: localizedShort,
@@ -237,6 +283,8 @@ export const serviceInputSchema = z.strictObject({
   requiredLevel: z.enum(REQUIRED_LEVELS),
   deepLink: deepLinkSchema,
   integration: z.enum(['link', 'sso']),
+  /** The OpenID Connect client of a service with integration "sso". */
+  sso: ssoClientSchema.optional(),
   availability: z
     .strictObject({
       /** Opening hours of the desk (schema.org openingHours). The online service is always on when empty. */

@@ -18,6 +18,7 @@ type EnvParser = (raw: string) => Json;
 
 const asString: EnvParser = (raw) => raw;
 const asNumber: EnvParser = (raw) => (/^\d+$/.test(raw) ? Number(raw) : raw);
+const asFloat: EnvParser = (raw) => (/^\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw);
 const asBoolean: EnvParser = (raw) => ({ true: true, false: false, 1: true, 0: false })[raw] ?? raw;
 const asList: EnvParser = (raw) =>
   raw
@@ -34,11 +35,16 @@ const asHostPort: EnvParser = (raw) => {
 };
 const asHostPorts: EnvParser = (raw) => (asList(raw) as string[]).map(asHostPort);
 
+/** Demo mode only: AgID's accessibility-statement service, where a body publishes its statement. */
+const DEMO_ACCESSIBILITY_STATEMENT = 'https://form.agid.gov.it/';
+
 /** Environment variables the gateway reads: name → [path in the configuration, parser]. */
 export const ENVIRONMENT: Record<string, [string, EnvParser]> = {
   NODE_ENV: ['env', asString],
   VARCO_DEMO: ['demo', asBoolean],
   NETWORK_NAME: ['network.name', asString],
+  ACCESSIBILITY_STATEMENT_URL: ['network.accessibilityStatementUrl', asString],
+  PRIVACY_POLICY_URL: ['network.privacyPolicyUrl', asString],
   HOST: ['http.host', asString],
   PORT: ['http.port', asNumber],
   PUBLIC_URL: ['http.publicUrl', asString],
@@ -68,7 +74,29 @@ export const ENVIRONMENT: Record<string, [string, EnvParser]> = {
   SPID_REGISTRY_URL: ['spid.registry.url', asString],
   SPID_REGISTRY_CERT_FILE: ['spid.registry.certFile', asString],
   REGISTRY_ADMINS: ['registry.admins', asList],
+  PROCEDURES_SIGNING_KEY: ['procedures.signingKey', asString],
+  PROCEDURES_SIGNING_KEY_FILE: ['procedures.signingKeyFile', asString],
+  PROCEDURES_DATA_KEYS: ['procedures.dataKeys', asList],
+  PROCEDURES_DELIVERY_WORKERS: ['procedures.delivery.workers', asBoolean],
+  DEMO_BODY_SYSTEMS_DELAY_MS: ['procedures.demoBodySystems.delayMs', asNumber],
+  DEMO_BODY_SYSTEMS_FAILURE_RATE: ['procedures.demoBodySystems.failureRate', asFloat],
+  SSO_SIGNING_KEYS: ['sso.signingKeys', asString],
+  SSO_SIGNING_KEYS_FILE: ['sso.signingKeysFiles', asList],
+  SSO_PAIRWISE_SALT: ['sso.pairwiseSalt', asString],
 };
+
+/**
+ * The OIDC_* variables, which OpenID Connect provider descriptors (providers/oidc/*.yaml) refer to by name
+ * for client ids, secrets and key files: read here, so the configuration stays the only reader of the environment.
+ */
+function oidcEnvironment(env: NodeJS.ProcessEnv): Tree {
+  return Object.fromEntries(
+    Object.entries(env).filter(
+      (entry): entry is [string, string] =>
+        /^OIDC_[A-Z0-9_]+$/.test(entry[0]) && typeof entry[1] === 'string',
+    ),
+  );
+}
 
 function isTree(value: unknown): value is Tree {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -149,6 +177,11 @@ function productionProblems(tree: Tree): string[] {
     problems.push(
       'an https:// PUBLIC_URL needs TRUST_PROXY (the TLS-terminating proxy), or no session cookie is ever sent',
     );
+  // Italian public bodies must link their accessibility statement (Legge 4/2004, art. 3-quater; AgID
+  // guidelines) and their privacy notice (GDPR art. 13) from every page.
+  if (!at(tree, 'network.accessibilityStatementUrl'))
+    problems.push('production needs ACCESSIBILITY_STATEMENT_URL (the AgID accessibility statement)');
+  if (!at(tree, 'network.privacyPolicyUrl')) problems.push('production needs PRIVACY_POLICY_URL');
   const hasKey = Boolean(at(tree, 'spid.key') || at(tree, 'spid.keyFile'));
   const hasCert = Boolean(at(tree, 'spid.cert') || at(tree, 'spid.certFile'));
   if (!hasKey || !hasCert)
@@ -189,8 +222,12 @@ export function loadConfig(options: LoadOptions = {}): Readonly<Config> {
   tree = merge(tree, readFileTree(path.join(configDir, `${name}.yaml`), problems));
   if (env.VARCO_CONFIG) tree = merge(tree, readFileTree(env.VARCO_CONFIG, problems));
   tree = merge(tree, fromEnv);
+  tree = merge(tree, { oidc: { environment: oidcEnvironment(env) } });
   tree = merge(tree, (options.overrides ?? {}) as Tree);
   if (tree.demo === undefined) tree.demo = name !== 'production';
+  if (tree.demo === true && !at(tree, 'network.accessibilityStatementUrl')) {
+    tree = setPath(tree, 'network.accessibilityStatementUrl', DEMO_ACCESSIBILITY_STATEMENT);
+  }
 
   const session = isTree(tree.session) ? tree.session : {};
   const secrets = Array.isArray(session.secrets) ? session.secrets : [];

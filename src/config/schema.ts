@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { proceduresConfigSchema } from '../procedures/procedures.config.ts';
 
 const port = z.number().int().min(0).max(65535);
 const seconds = z.number().int().positive();
@@ -94,6 +95,25 @@ const spidSchema = z
   })
   .prefault({});
 
+/** OpenID Connect relying party (src/identity/oidc): providers are YAML descriptors in `providersDir`. */
+const oidcSchema = z
+  .object({
+    /** Folder of provider descriptors (one YAML file per provider). */
+    providersDir: z.string().default('providers/oidc'),
+    /** The OIDC_* environment variables descriptors may refer to ({ env: OIDC_… }); filled by loadConfig. */
+    environment: z.record(z.string(), z.string()).default({}),
+    /** Bound on every request to a provider (discovery, token, userinfo), in seconds. */
+    timeoutSeconds: z.number().positive().max(60).default(10),
+    /** Tolerated clock difference with the providers when checking an id_token, in seconds (bounded). */
+    clockToleranceSeconds: z.number().int().min(0).max(300).default(60),
+    /** How long a started login waits for its callback. */
+    stateTtlSeconds: seconds.max(3600).default(600),
+    /** How often each provider's discovery document is fetched again; a failed fetch retries sooner. */
+    discoveryRefreshSeconds: seconds.default(60 * 60),
+    discoveryRetrySeconds: seconds.default(30),
+  })
+  .prefault({});
+
 const rateLimitSchema = z.object({ windowSeconds: seconds, max: z.number().int().positive() });
 
 export const configSchema = z.object({
@@ -104,6 +124,10 @@ export const configSchema = z.object({
     .object({
       name: z.string().min(1).default('Varco Prato'),
       territory: z.string().min(1).default('Prato'),
+      /** The accessibility statement (Dichiarazione di accessibilità, published through AgID's form.agid.gov.it). */
+      accessibilityStatementUrl: z.url({ protocol: /^https?$/ }).optional(),
+      /** The privacy notice of the network's data controller (GDPR articles 13-14). */
+      privacyPolicyUrl: z.url({ protocol: /^https?$/ }).optional(),
     })
     .prefault({}),
   http: z
@@ -139,6 +163,24 @@ export const configSchema = z.object({
     })
     .prefault({}),
   spid: spidSchema,
+  oidc: oidcSchema,
+  /** The gateway's OpenID Provider for bodies' services (src/sso). */
+  sso: z
+    .object({
+      /** Signing keys as a JWK Set (JSON text); the first key signs, the others stay published (rollover). */
+      signingKeys: z.string().optional(),
+      /** Files holding the signing keys (a JWK Set as .json, or a PEM private key each), first one signs. */
+      signingKeysFiles: z.array(z.string().min(1)).default([]),
+      /** Secret mixed into pairwise subject identifiers; changing it changes every body's `sub`. */
+      pairwiseSalt: z.string().min(32, 'the pairwise salt needs at least 32 characters').optional(),
+      /** Where development and demo mode keep the signing key and salt they generate once (never committed). */
+      varDir: z.string().default('var/sso'),
+      /** Access history entries kept per citizen (oldest dropped first). */
+      historyLength: z.number().int().min(10).max(10_000).default(500),
+    })
+    .prefault({}),
+  /** Composite procedures (src/procedures): definitions, delivery queue, keys. */
+  procedures: proceduresConfigSchema,
   /** The network's registry (src/registry): who administers it, by fiscal code (checked on every request). */
   registry: z
     .object({ admins: z.array(z.string().regex(/^[A-Z0-9]{16}$/, 'a fiscal code in capitals')).default([]) })

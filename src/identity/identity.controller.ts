@@ -2,15 +2,23 @@ import type { NextFunction, Request, Response } from 'express';
 import { AppError, NotFoundError } from '../platform/errors.ts';
 import { localPath } from '../platform/local-path.ts';
 import { renderPage } from '../platform/views.ts';
+import type { CitizenRecords } from './citizen-record.ts';
 import type { LoginSessions } from './login-session.ts';
 import type { SessionIndex } from './session-index.ts';
 import { describeUserAgent } from './user-agent.ts';
+import './staff.ts';
 
 /** One way to log in, as the login page offers it (SPID, CIE, other OpenID Connect providers). */
 export interface LoginOption {
   id: string;
   label: string;
   href: string;
+  /** The label in each language (OpenID Connect providers' descriptors carry both). */
+  labels?: { it: string; en: string };
+  /** Where the login page places it: CIE right after SPID, then the other OpenID Connect providers. */
+  kind?: 'cie' | 'oidc';
+  /** An icon under /assets/. */
+  logo?: string;
 }
 
 /** Where a login ends when nothing else was asked for. */
@@ -44,18 +52,30 @@ function citizenOf(req: Request) {
  */
 export type LogoutHandler = (req: Request) => Promise<string | undefined>;
 
+/** Told when gateway sessions end (logout, ending sessions from the personal area), e.g. SSO back-channel logout. */
+export type SessionEndListener = (fiscalCode: string, sessionIds: readonly string[]) => Promise<void>;
+
 export function createIdentityController(deps: {
   loginSessions: LoginSessions;
   sessionIndex: SessionIndex;
   loginOptions: () => readonly LoginOption[];
   logoutHandlers: Readonly<Record<string, LogoutHandler>>;
+  sessionEndListeners?: readonly SessionEndListener[];
+  citizens?: CitizenRecords;
+  /** A provider's name for people, by CitizenIdentity.provider (SPID is named by the view). */
+  providerName?: (provider: string, language: string) => string | undefined;
 }) {
   const { loginSessions, sessionIndex } = deps;
+  const ended = async (fiscalCode: string, sessionIds: readonly string[]) => {
+    for (const listener of deps.sessionEndListeners ?? []) await listener(fiscalCode, sessionIds);
+  };
 
   async function logout(req: Request, res: Response) {
-    const provider = req.session.citizen?.provider;
+    const provider = req.session.citizen?.provider ?? req.session.staff?.provider;
     const handler = provider ? deps.logoutHandlers[provider] : undefined;
     const providerLogoutUrl = handler ? await handler(req) : undefined;
+    const citizen = req.session.citizen;
+    if (citizen) await ended(citizen.fiscalCode, [req.sessionID]);
     await loginSessions.end(req);
     res.redirect(303, providerLogoutUrl ?? '/');
   }
@@ -64,6 +84,7 @@ export function createIdentityController(deps: {
     const { fiscalCode } = citizenOf(req);
     const sessions = await sessionIndex.list(fiscalCode);
     const others = sessions.filter((entry) => entry.sessionId !== req.sessionID).map((e) => e.sessionId);
+    await ended(fiscalCode, others);
     await sessionIndex.end(fiscalCode, others);
   }
 
@@ -81,6 +102,8 @@ export function createIdentityController(deps: {
     async personalArea(req: Request, res: Response) {
       const citizen = citizenOf(req);
       const sessions = await sessionIndex.list(citizen.fiscalCode);
+      const linked = (await deps.citizens?.linkedIdentities(citizen.fiscalCode)) ?? [];
+      const language = String(res.locals.lang ?? 'it');
       const t = res.locals.t as (key: string, options?: object) => string;
       renderPage(req, res, 'identity/me', {
         sessions: sessions.map((entry) => {
@@ -92,6 +115,9 @@ export function createIdentityController(deps: {
           };
         }),
         notice: typeof req.query.notice === 'string' ? req.query.notice : undefined,
+        providerName: (provider: string) =>
+          provider === 'spid' ? 'SPID' : (deps.providerName?.(provider, language) ?? provider.toUpperCase()),
+        linkedIdentities: linked,
       });
     },
 
@@ -101,6 +127,7 @@ export function createIdentityController(deps: {
       const target = sessions.find((entry) => entry.handle === req.params.handle);
       if (!target) throw new NotFoundError('session_not_found');
       if (target.sessionId === req.sessionID) return logout(req, res);
+      await ended(citizen.fiscalCode, [target.sessionId]);
       await sessionIndex.end(citizen.fiscalCode, [target.sessionId]);
       res.redirect(303, '/me?notice=sessionEnded#sessions');
     },

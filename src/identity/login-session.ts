@@ -1,19 +1,31 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { CitizenIdentity } from './citizen.ts';
+import type { CitizenRecords } from './citizen-record.ts';
 import type { SessionIndex } from './session-index.ts';
+import type { StaffIdentity } from './staff.ts';
 
 const promisify = (operation: (done: (error?: unknown) => void) => void) =>
   new Promise<void>((resolve, reject) => operation((error) => (error ? reject(error) : resolve())));
 
 /**
  * Where a logged-in session begins and ends. Login always gets a fresh session id (against session
- * fixation) and enters the per-citizen index; logout removes both.
+ * fixation) and enters the per-citizen index; logout removes both. Every provider (SPID, CIE, other
+ * OpenID Connect providers) goes through `establish`, which also records the login in the citizen's
+ * one record (the fiscal code joins the providers).
  */
-export function createLoginSessions(index: SessionIndex, options: { touchIntervalMs: number }) {
+export function createLoginSessions(
+  index: SessionIndex,
+  options: { touchIntervalMs: number; citizens?: CitizenRecords },
+) {
+  async function regenerate(req: Request): Promise<string | undefined> {
+    const returnTo = req.session.returnTo;
+    await promisify((done) => req.session.regenerate(done));
+    return returnTo;
+  }
+
   return {
     async establish(req: Request, identity: CitizenIdentity): Promise<void> {
-      const returnTo = req.session.returnTo;
-      await promisify((done) => req.session.regenerate(done));
+      const returnTo = await regenerate(req);
       const now = Date.now();
       req.session.citizen = identity;
       req.session.createdAt = now;
@@ -25,6 +37,16 @@ export function createLoginSessions(index: SessionIndex, options: { touchInterva
         provider: identity.provider,
         createdAt: now,
       });
+      await options.citizens?.recordLogin(identity);
+    },
+
+    /** A staff-only provider's login: a fresh session holding the staff identity, no citizen data. */
+    async establishStaff(req: Request, staff: StaffIdentity): Promise<void> {
+      const returnTo = await regenerate(req);
+      req.session.staff = staff;
+      req.session.createdAt = Date.now();
+      if (returnTo) req.session.returnTo = returnTo;
+      await promisify((done) => req.session.save(done));
     },
 
     async end(req: Request): Promise<void> {

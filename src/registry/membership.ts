@@ -115,7 +115,8 @@ export function createMemberships(redis: RedisConnection, writer: CatalogWriter,
     ): Promise<{ membership: Membership; credential: IssuedCredential }> {
       const membership = await get(id);
       if (membership.status !== 'pending') throw new MembershipStateError();
-      await writer.putBody(
+      // Refused (409) when a body with this IPA code is already in the registry.
+      await writer.createBody(
         admin,
         {
           ipaCode: membership.ipaCode,
@@ -125,10 +126,8 @@ export function createMemberships(redis: RedisConnection, writer: CatalogWriter,
           contacts: { email: membership.email, website: membership.website },
           domains: membership.domains,
         },
-        { status: 'approved', editors },
+        { status: 'approved', editors: [...new Set(editors)].sort() },
       );
-      await writer.setBodyStatus(admin, membership.ipaCode, 'approved');
-      await writer.setEditors(admin, membership.ipaCode, editors);
       const decided = await decide(id, { status: 'approved', decidedBy: `${admin.kind}:${admin.id}` });
       return { membership: decided, credential: await credentials.issue(membership.ipaCode) };
     },

@@ -26,6 +26,8 @@ const PRODUCTION: NodeJS.ProcessEnv = {
   SESSION_SECRETS: TEST_ONLY_SESSION_SECRET,
   SPID_KEY_FILE: '/run/secrets/spid.key',
   SPID_CERT_FILE: '/run/secrets/spid.crt',
+  ACCESSIBILITY_STATEMENT_URL: 'https://form.agid.gov.it/view/test-only',
+  PRIVACY_POLICY_URL: 'https://varco.example.it/privacy',
 };
 
 describe('configuration', () => {

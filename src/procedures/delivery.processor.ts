@@ -1,0 +1,81 @@
+import { UnrecoverableError } from 'bullmq';
+import type { Logger } from '../platform/logger.ts';
+import {
+  idempotencyKey,
+  type CaseService,
+  type DeliveryJob,
+  type EndpointLookup,
+  type StepReport,
+} from './case.service.ts';
+import type { DeliverySigner } from './delivery-signer.ts';
+import { stepReportSchema } from './report.schema.ts';
+
+/** Answers worth trying again: the endpoint is down, overloaded or timed out. Other 4xx are final. */
+const RETRYABLE = new Set([408, 425, 429]);
+
+/** The report in a delivery's answer, when it carries a valid one; a plain 2xx means "delivered". */
+function reportIn(text: string): StepReport {
+  if (!text.trim()) return { status: 'delivered' };
+  try {
+    const parsed = stepReportSchema.safeParse(JSON.parse(text));
+    if (parsed.success) return parsed.data;
+  } catch {
+    // not JSON: the body only acknowledged the delivery
+  }
+  return { status: 'delivered' };
+}
+
+/**
+ * Delivers one step: builds what the body receives, signs it, POSTs it to the body's registered
+ * endpoint with the idempotency key, and records the answer. Throwing makes BullMQ try again later.
+ */
+export function createDeliveryProcessor(deps: {
+  cases: CaseService;
+  signer: DeliverySigner;
+  endpoints: EndpointLookup;
+  publicUrl: string;
+  timeoutMs: number;
+  logger: Logger;
+}) {
+  return async (job: DeliveryJob): Promise<string> => {
+    const payload = await deps.cases.payloadFor(job.caseId, job.stepId);
+    if (!payload) return 'already-delivered';
+    const endpoint = await deps.endpoints(job.bodyIpa, job.endpointId);
+    if (endpoint?.status !== 'active')
+      throw new Error(`endpoint ${job.bodyIpa}/${job.endpointId} is not active`);
+    const key = idempotencyKey(job.caseId, job.stepId);
+    const reportUrl = new URL(
+      `/api/v1/cases/${job.caseId}/steps/${job.stepId}/result`,
+      deps.publicUrl,
+    ).toString();
+    const token = await deps.signer.sign({ ...payload, reportUrl }, { audience: job.bodyIpa, jti: key });
+    let response: Response;
+    try {
+      response = await fetch(endpoint.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/jwt', accept: 'application/json', 'idempotency-key': key },
+        body: token,
+        redirect: 'error',
+        signal: AbortSignal.timeout(deps.timeoutMs),
+      });
+    } catch (error) {
+      throw new Error(`endpoint unreachable: ${(error as Error).name}`, { cause: error });
+    }
+    const text = (await response.text()).slice(0, 100_000);
+    if (response.status >= 500 || RETRYABLE.has(response.status))
+      throw new Error(`endpoint answered ${response.status}`);
+    if (!response.ok) throw new UnrecoverableError(`endpoint refused the delivery with ${response.status}`);
+    const report = reportIn(text);
+    try {
+      await deps.cases.report(job.caseId, job.stepId, report);
+    } catch (error) {
+      // A malformed result (e.g. missing outputs) still proves delivery; the body can report again via the API.
+      deps.logger.warn(
+        { case: job.caseId, step: job.stepId, code: (error as { code?: string }).code },
+        'result in delivery answer refused',
+      );
+      await deps.cases.report(job.caseId, job.stepId, { status: 'delivered' });
+    }
+    return report.status;
+  };
+}

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+
+/**
+ * Settings of the composite-procedure engine (section `procedures` of the configuration). Production
+ * refuses to start without a delivery signing key and data keys (checked where they are loaded).
+ */
+export const proceduresConfigSchema = z
+  .object({
+    /** Folder of procedure definitions (one YAML file per procedure). */
+    definitionsDir: z.string().default('config/procedures'),
+    /** ES256 private key (PKCS#8 PEM text or a file) that signs deliveries; generated under varDir outside production. */
+    signingKey: z.string().optional(),
+    signingKeyFile: z.string().optional(),
+    /**
+     * AES-256 keys for personal data of cases, as "<key id>:<32 bytes in base64>", newest first: the
+     * first encrypts, every one decrypts (rotation). Generated under varDir outside production.
+     */
+    dataKeys: z
+      .array(
+        z
+          .string()
+          .regex(/^[A-Za-z0-9_-]{1,16}:[A-Za-z0-9+/=_-]{43,44}$/, 'a data key: "<id>:<32 bytes in base64>"'),
+      )
+      .default([]),
+    /** Where development and demo mode keep the keys they generate once (never committed). */
+    varDir: z.string().default('var/procedures'),
+    /** How long personal data of a finished case stays readable by its citizen before it is purged. */
+    retainDataSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .default(7 * 24 * 60 * 60),
+    /** How long a form left half-way is kept. */
+    draftSeconds: z
+      .number()
+      .int()
+      .positive()
+      .default(30 * 24 * 60 * 60),
+    delivery: z
+      .object({
+        /** Whether this instance runs the delivery workers (they can run in separate processes instead). */
+        workers: z.boolean().default(true),
+        /**
+         * Attempts per delivery, with exponential back-off from backoffMs (5 s, 10 s, 20 s, … ): the
+         * defaults cover an endpoint that is down for about 2 h 50 min; then the dead-letter list.
+         */
+        attempts: z.number().int().min(1).max(30).default(12),
+        backoffMs: z.number().int().min(10).default(5000),
+        timeoutMs: z.number().int().min(100).default(10_000),
+        concurrency: z.number().int().min(1).max(100).default(5),
+        /** How long a worker holds a job before another instance may take it over (a killed worker). */
+        lockMs: z.number().int().min(500).default(30_000),
+      })
+      .prefault({}),
+    /** The demo body systems (demo mode only): how slow and how unreliable they are. */
+    demoBodySystems: z
+      .object({
+        delayMs: z.number().int().min(0).max(600_000).default(3000),
+        failureRate: z.number().min(0).max(1).default(0.2),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
+export type ProceduresConfig = z.infer<typeof proceduresConfigSchema>;

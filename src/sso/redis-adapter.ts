@@ -1,0 +1,103 @@
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { RedisConnection } from '../platform/redis.ts';
+
+/** Models that belong to one grant: revoking the grant (consent withdrawn, logout) removes them all. */
+const GRANTABLE = new Set([
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+]);
+/** Models stored as a hash with a `consumed` field, so consuming is one HSET (single use codes). */
+const CONSUMABLE = new Set([
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+]);
+
+/**
+ * oidc-provider's state in Redis (keys under `<prefix>oidc:`), so every gateway instance serves every
+ * step of a flow:
+ *   oidc:<Model>:<id>          the payload (JSON; a hash {payload, consumed} for single-use models)
+ *   oidc:grant:<grantId>       set of the keys issued under a grant (for revokeByGrantId)
+ *   oidc:userCode:<code>, oidc:uid:<uid>   indexes to the model id
+ * Each key expires with its artifact. The Client model is not stored here: clients are the catalog's
+ * services (src/sso/clients.ts).
+ */
+export function createRedisAdapter(redis: RedisConnection, name: string): Adapter {
+  const { client } = redis;
+  const base = `${redis.prefix}oidc:`;
+  const key = (id: string) => `${base}${name}:${id}`;
+  const grantKey = (grantId: string) => `${base}grant:${grantId}`;
+  const userCodeKey = (code: string) => `${base}userCode:${code}`;
+  const uidKey = (uid: string) => `${base}uid:${uid}`;
+  const consumable = CONSUMABLE.has(name);
+
+  async function find(id: string): Promise<AdapterPayload | undefined> {
+    if (consumable) {
+      const stored = await client.hGetAll(key(id));
+      if (!stored.payload) return undefined;
+      const payload = JSON.parse(stored.payload) as AdapterPayload;
+      return stored.consumed ? { ...payload, consumed: Number(stored.consumed) } : payload;
+    }
+    const raw = await client.get(key(id));
+    return raw ? (JSON.parse(raw) as AdapterPayload) : undefined;
+  }
+
+  const setWithTtl = (k: string, value: string, ttl: number | undefined) =>
+    ttl ? client.set(k, value, { expiration: { type: 'EX', value: ttl } }) : client.set(k, value);
+
+  function writeHash(k: string, json: string, ttl: number | undefined) {
+    const transaction = client.multi().del(k).hSet(k, { payload: json });
+    return (ttl ? transaction.expire(k, ttl) : transaction).exec();
+  }
+
+  async function findBy(indexKey: string) {
+    const id = await client.get(indexKey);
+    return id ? find(id) : undefined;
+  }
+
+  return {
+    async upsert(id, payload, expiresIn) {
+      const ttl = expiresIn && expiresIn > 0 ? Math.ceil(expiresIn) : undefined;
+      const json = JSON.stringify(payload);
+      const writes: Array<Promise<unknown>> = [];
+      writes.push(consumable ? writeHash(key(id), json, ttl) : setWithTtl(key(id), json, ttl));
+      if (GRANTABLE.has(name) && payload.grantId) {
+        const grant = grantKey(payload.grantId);
+        writes.push(
+          client.sAdd(grant, key(id)).then(async () => {
+            // The index lives as long as the longest artifact of the grant.
+            if (ttl && (await client.ttl(grant)) < ttl) await client.expire(grant, ttl);
+          }),
+        );
+      }
+      if (payload.userCode) writes.push(setWithTtl(userCodeKey(payload.userCode), id, ttl));
+      if (payload.uid) writes.push(setWithTtl(uidKey(payload.uid), id, ttl));
+      await Promise.all(writes);
+    },
+
+    find,
+    findByUserCode: (userCode) => findBy(userCodeKey(userCode)),
+    findByUid: (uid) => findBy(uidKey(uid)),
+
+    async consume(id) {
+      // HSET on an existing hash only: a code that has expired meanwhile is not brought back to life.
+      if ((await client.exists(key(id))) === 1)
+        await client.hSet(key(id), 'consumed', Math.floor(Date.now() / 1000));
+    },
+
+    async destroy(id) {
+      await client.del(key(id));
+    },
+
+    async revokeByGrantId(grantId) {
+      const grant = grantKey(grantId);
+      const keys = await client.sMembers(grant);
+      // One DEL per key: in a Redis Cluster the artifacts of a grant live in different slots.
+      await Promise.all([...keys, grant].map((k) => client.del(k)));
+    },
+  };
+}

@@ -1,0 +1,136 @@
+import type { Request, RequestHandler, Response } from 'express';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { Catalog } from '../catalog/catalog.module.ts';
+import type { Config } from '../config/schema.ts';
+import type { Dependencies } from '../dependencies.ts';
+import { bodyAuthentication } from '../registry/api-auth.ts';
+import { createCredentials } from '../registry/credentials.repository.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { RedisConnection } from '../platform/redis.ts';
+import { createAccessHistory } from './access-history.repository.ts';
+import { createAccounts } from './accounts.repository.ts';
+import { createBackChannelLogout } from './back-channel-logout.ts';
+import { createClientSecretController } from './client-secret.controller.ts';
+import { createClientSecrets } from './client-secrets.repository.ts';
+import { createCatalogClientAdapter } from './clients.ts';
+import { createConsents } from './consents.repository.ts';
+import { createInteractionController } from './interaction.controller.ts';
+import { createPersonalAreaController } from './personal-area.controller.ts';
+import { createProvider } from './provider.ts';
+import { createRedisAdapter } from './redis-adapter.ts';
+import { loadPairwiseSalt, loadSigningKeys } from './signing-keys.ts';
+import { createSsoSessions } from './sso-sessions.repository.ts';
+import { ssoProviderRoutes, ssoRoutes } from './sso.routes.ts';
+
+/** Renders a gateway view into the provider's (koa) response, with the request's page locals. */
+async function renderIntoKoa(ctx: KoaContextWithOIDC, view: string, locals: Record<string, unknown>) {
+  const res = ctx.res as unknown as Response;
+  const html = await new Promise<string>((resolve, reject) => {
+    res.render(view, locals, (error: Error | null, out: string) => (error ? reject(error) : resolve(out)));
+  });
+  ctx.type = 'html';
+  ctx.body = html;
+}
+
+/**
+ * The gateway's OpenID Provider for bodies' services: oidc-provider on Redis, clients from the catalog,
+ * consents, access history and back-channel logout.
+ */
+export function buildSso(config: Readonly<Config>, logger: Logger, redis: RedisConnection, catalog: Catalog) {
+  const sessionTtlSeconds = config.session.absoluteLifetimeSeconds;
+  const secrets = createClientSecrets(redis);
+  const consents = createConsents(redis);
+  const history = createAccessHistory(redis, { length: config.sso.historyLength });
+  const accounts = createAccounts(redis, { ttlSeconds: sessionTtlSeconds });
+  const ssoSessions = createSsoSessions(redis, { ttlSeconds: sessionTtlSeconds });
+  const clientAdapter = createCatalogClientAdapter(catalog.repository, secrets);
+  const adapter = (name: string) => (name === 'Client' ? clientAdapter : createRedisAdapter(redis, name));
+  const log = logger.child({ module: 'sso' });
+
+  const provider = createProvider({
+    issuer: config.http.publicUrl,
+    signingKeys: loadSigningKeys(config),
+    cookieKeys: config.session.secrets,
+    pairwiseSalt: loadPairwiseSalt(config),
+    sessionTtlSeconds,
+    adapter,
+    accounts,
+    consents,
+    history,
+    renderPage: renderIntoKoa,
+    onError: (error) => log.warn({ reason: (error as Error)?.message }, 'provider error'),
+  });
+  provider.proxy = config.http.trustProxy !== false && config.http.trustProxy !== 0;
+
+  // Which services each gateway session entered, for back-channel logout when that session ends.
+  provider.on('authorization.success', (ctx: KoaContextWithOIDC) => {
+    const { session, client } = ctx.oidc;
+    const sessionId = (ctx.req as unknown as Request).sessionID;
+    if (!session?.accountId || !client || !sessionId) return;
+    ssoSessions
+      .add(sessionId, {
+        clientId: client.clientId,
+        accountId: session.accountId,
+        sid: session.sidFor(client.clientId) ?? '',
+        opSession: session.jti,
+      })
+      .catch((error: unknown) => log.error({ err: error }, 'cannot record the service entered'));
+  });
+  provider.on('server_error', (_ctx: unknown, error: Error) => log.error({ err: error }, 'provider failure'));
+
+  const sessions = adapter('Session');
+  const sessionsEnded = createBackChannelLogout({
+    provider,
+    ssoSessions,
+    destroyOpSession: (id) => sessions.destroy(id),
+    logger: log,
+  });
+
+  /** Destroys grants and every token issued under them. */
+  async function revokeGrants(grantIds: string[]) {
+    await Promise.all(
+      grantIds.map(async (grantId) => {
+        const grant = await provider.Grant.find(grantId);
+        await grant?.destroy();
+        for (const model of ['AccessToken', 'AuthorizationCode', 'RefreshToken']) {
+          await adapter(model).revokeByGrantId(grantId);
+        }
+      }),
+    );
+  }
+
+  return { provider, secrets, consents, history, accounts, ssoSessions, sessionsEnded, revokeGrants };
+}
+
+export type Sso = ReturnType<typeof buildSso>;
+
+/** The SSO routers: the provider's endpoints (mounted before the body parsers) and the gateway pages. */
+export function ssoRouters(deps: Dependencies, session: RequestHandler | RequestHandler[]) {
+  const { sso, catalog } = deps;
+  const credentials = createCredentials(deps.redis);
+  return {
+    provider: ssoProviderRoutes(sso.provider.callback() as unknown as RequestHandler, session),
+    pages: ssoRoutes(
+      {
+        interactions: createInteractionController({
+          provider: sso.provider,
+          catalog: catalog.repository,
+          accounts: sso.accounts,
+          consents: sso.consents,
+        }),
+        personalArea: createPersonalAreaController({
+          catalog: catalog.repository,
+          consents: sso.consents,
+          history: sso.history,
+          revokeGrants: sso.revokeGrants,
+        }),
+        clientSecret: createClientSecretController({ writer: catalog.writer, secrets: sso.secrets }),
+      },
+      {
+        formLimit: deps.rateLimits.forms,
+        apiLimit: deps.rateLimits.api,
+        bodyAuthentication: bodyAuthentication(credentials, catalog.repository),
+      },
+    ),
+  };
+}

@@ -1,0 +1,61 @@
+import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { requireCitizen } from '../identity/identity.controller.ts';
+import { csrfToken } from '../platform/csrf.ts';
+import type { ClientSecretController } from './client-secret.controller.ts';
+import type { InteractionController } from './interaction.controller.ts';
+import type { PersonalAreaController } from './personal-area.controller.ts';
+import { OP_MOUNT } from './provider.ts';
+
+const DISCOVERY = '/.well-known/openid-configuration';
+
+/** What the gateway's layout needs on the provider's own pages (errors, logout confirmation). */
+function providerPageLocals(req: Request, res: Response, next: NextFunction) {
+  res.locals.csrfToken = () => csrfToken(req);
+  res.locals.citizen = req.session?.citizen;
+  next();
+}
+
+/**
+ * The provider's endpoints under /op, and discovery at the root (issuer = the public URL). Mounted
+ * before the gateway's body parsers and CSRF check: oidc-provider parses its own bodies and protects
+ * its forms itself; the session middleware runs first so the provider sees the gateway session.
+ */
+export function ssoProviderRoutes(
+  callback: RequestHandler,
+  session: RequestHandler | RequestHandler[],
+): Router {
+  const router = Router();
+  router.use(OP_MOUNT, session, providerPageLocals, callback);
+  router.get(DISCOVERY, (req, res, next) => {
+    // Served as if mounted under /op, so the document names the endpoints there.
+    req.originalUrl = `${OP_MOUNT}${DISCOVERY}`;
+    req.url = DISCOVERY;
+    return callback(req, res, next);
+  });
+  return router;
+}
+
+/** Interaction pages, the SSO part of the personal area, and the client-secret API. */
+export function ssoRoutes(
+  controllers: {
+    interactions: InteractionController;
+    personalArea: PersonalAreaController;
+    clientSecret: ClientSecretController;
+  },
+  guards: { formLimit: RequestHandler; apiLimit: RequestHandler; bodyAuthentication: RequestHandler },
+): Router {
+  const { interactions, personalArea, clientSecret } = controllers;
+  const router = Router();
+  router.get('/sso/interaction/:uid', interactions.show);
+  router.post('/sso/interaction/:uid/consent', guards.formLimit, interactions.decide);
+  router.get('/me', personalArea.personalArea);
+  router.post('/me/consents/:serviceId/revoke', guards.formLimit, requireCitizen, personalArea.revokeConsent);
+  router.get('/me/access-history.csv', requireCitizen, personalArea.historyCsv);
+  router.post(
+    '/api/v1/services/:serviceId/sso/secret',
+    guards.apiLimit,
+    guards.bodyAuthentication,
+    clientSecret.rotate,
+  );
+  return router;
+}
