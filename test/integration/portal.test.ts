@@ -177,6 +177,43 @@ describe('portal pages', () => {
       expect($('header a[href="/login"]')).to.have.length(0);
     });
 
+    it('links the accessibility statement and the privacy notice from the footer of every page', async () => {
+      const statement = 'https://form.agid.gov.it/view/test-only-statement';
+      const privacy = 'https://varco.example.it/test-only/privacy';
+      const configured = await createTestGateway({
+        network: { accessibilityStatementUrl: statement, privacyPolicyUrl: privacy },
+      });
+      try {
+        const agent = request.agent(configured.app);
+        for (const [path, status] of [
+          ['/', 200],
+          ['/login', 200],
+          ['/no-such-page', 404],
+        ] as const) {
+          const italian = cheerio.load((await agent.get(path).expect(status)).text);
+          expect(italian(`footer a[href="${statement}"]`).text(), path).to.equal(
+            'Dichiarazione di accessibilità',
+          );
+          expect(italian(`footer a[href="${privacy}"]`).text(), path).to.equal('Informativa sulla privacy');
+        }
+        const english = cheerio.load((await agent.get('/').set('Accept-Language', 'en').expect(200)).text);
+        expect(english(`footer a[href="${statement}"]`).text()).to.equal('Accessibility statement');
+        expect(english(`footer a[href="${privacy}"]`).text()).to.equal('Privacy notice');
+      } finally {
+        await configured.close();
+      }
+    });
+
+    it('has no privacy link when none is configured (demo), never an empty href', async () => {
+      const $ = cheerio.load((await request(app).get('/').expect(200)).text);
+      expect($('footer a').filter((_, a) => $(a).text() === 'Informativa sulla privacy')).to.have.length(0);
+      expect($('footer a[href=""]')).to.have.length(0);
+      // Demo mode falls back to AgID's accessibility-statement service.
+      expect($('footer a[href="https://form.agid.gov.it/"]').text()).to.equal(
+        'Dichiarazione di accessibilità',
+      );
+    });
+
     it('points /favicon.ico at the portal icon (browsers ask for it on non-HTML documents)', async () => {
       await request(app).get('/favicon.ico').expect(301).expect('Location', '/assets/favicon.svg');
       await request(app).get('/assets/favicon.svg').expect(200).expect('Content-Type', /svg/);

@@ -124,6 +124,30 @@ describe('configuration', () => {
     ).to.equal('PEM (test)');
   });
 
+  it('in production, refuses to start without the accessibility statement and the privacy notice', () => {
+    expect(problemsOf({ ...PRODUCTION, ACCESSIBILITY_STATEMENT_URL: undefined })).to.deep.equal([
+      'production needs ACCESSIBILITY_STATEMENT_URL (the AgID accessibility statement)',
+    ]);
+    expect(problemsOf({ ...PRODUCTION, PRIVACY_POLICY_URL: undefined })).to.deep.equal([
+      'production needs PRIVACY_POLICY_URL',
+    ]);
+    // The demo's stand-in statement is never applied in production.
+    expect(
+      problemsOf({ ...PRODUCTION, ACCESSIBILITY_STATEMENT_URL: undefined, PRIVACY_POLICY_URL: undefined }),
+    ).to.have.length(2);
+  });
+
+  it('refuses an accessibility statement or privacy notice that is not an http(s) URL', () => {
+    const problems = problemsOf({
+      ...PRODUCTION,
+      ACCESSIBILITY_STATEMENT_URL: 'javascript:alert(1)',
+      PRIVACY_POLICY_URL: 'privacy.html',
+    });
+    expect(problems).to.have.length(2);
+    expect(problems[0]).to.match(/^network\.accessibilityStatementUrl \(ACCESSIBILITY_STATEMENT_URL\): /);
+    expect(problems[1]).to.match(/^network\.privacyPolicyUrl \(PRIVACY_POLICY_URL\): /);
+  });
+
   it('in production, lists all the missing pieces together with schema problems', () => {
     const problems = problemsOf(
       { NODE_ENV: 'production', VARCO_DEMO: 'true', PORT: '99999' },
