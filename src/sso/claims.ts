@@ -14,9 +14,14 @@ export const RELEASABLE_CLAIMS = [
 ] as const;
 export type ReleasableClaim = (typeof RELEASABLE_CLAIMS)[number];
 
-/** Scopes a client may ask for, and the claims each stands for (OpenID Connect Core 5.4). */
+/**
+ * Scopes a client may ask for, and the claims each stands for (OpenID Connect Core 5.4). A service's
+ * declaration is its request: `openid` stands for every releasable claim, and the account releases only
+ * those the service declared (provider.ts, findAccount), so a client gets exactly what the citizen was
+ * shown on the consent page whatever scopes it asks for; the standard scopes stay accepted.
+ */
 export const SCOPE_CLAIMS: Record<string, readonly string[]> = {
-  openid: ['sub', 'acr', 'amr', 'auth_time'],
+  openid: ['sub', 'acr', 'amr', 'auth_time', ...RELEASABLE_CLAIMS],
   profile: ['given_name', 'family_name', 'birthdate'],
   email: ['email'],
   fiscal_number: ['fiscal_number'],
