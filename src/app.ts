@@ -9,6 +9,7 @@ import { csrfProtection } from './platform/csrf.ts';
 import { errorHandler, notFound } from './platform/error-handler.ts';
 import { ServiceUnavailableError } from './platform/errors.ts';
 import { healthRoutes } from './platform/health.ts';
+import { proceduresRouters } from './procedures/procedures.module.ts';
 import { languageMiddleware } from './platform/i18n.ts';
 import { languageRoutes } from './platform/language.routes.ts';
 import { requestLogging } from './platform/request-logging.ts';
@@ -65,6 +66,7 @@ export function createApp(deps: Dependencies, extraRoutes: readonly Router[] = [
   app.use(sso.pages);
   app.use(homeRoutes(deps));
   app.use(registryRouters(deps));
+  for (const router of proceduresRouters(deps)) app.use(router);
   app.use(spidRouters(deps.spid, { loginSessions: deps.loginSessions, loginLimit: deps.rateLimits.login }));
   for (const router of oidc.pages) app.use(router);
   app.use(

@@ -11,6 +11,7 @@ import { createI18n, readTranslations } from './platform/i18n.ts';
 import type { Logger } from './platform/logger.ts';
 import { createRateLimit } from './platform/rate-limit.ts';
 import type { RedisConnection } from './platform/redis.ts';
+import { buildProcedures } from './procedures/procedures.module.ts';
 import { createSessionStore } from './platform/sessions.ts';
 import { buildSso } from './sso/sso.module.ts';
 
@@ -38,6 +39,7 @@ export async function buildDependencies(config: Readonly<Config>, logger: Logger
   // SPID first, then CIE and the other OpenID Connect providers: the login page keeps this order.
   const oidc = await buildOidc(config, logger, redis, { readiness, loginOptions, logoutHandlers });
   const citizens = createCitizenRecords(redis);
+  const procedures = await buildProcedures(config, logger, redis, catalog);
   return {
     config,
     logger,
@@ -55,6 +57,7 @@ export async function buildDependencies(config: Readonly<Config>, logger: Logger
     providerName: oidc.providerName,
     catalog,
     sso,
+    procedures,
     sessionEndListeners: [sso.sessionsEnded],
     rateLimits: {
       login: createRateLimit(redis, 'login', config.rateLimit.login),

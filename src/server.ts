@@ -38,7 +38,10 @@ function shutdownOnSignals(server: Server, logger: Logger, graceMs: number, rele
 async function main() {
   const config = loadConfig();
   // Loaded once the configuration is known good, so a refused configuration is the only thing printed.
-  const [{ createApp }, { buildDependencies }] = await Promise.all([import('./app.ts'), import('./dependencies.ts')]);
+  const [{ createApp }, { buildDependencies }] = await Promise.all([
+    import('./app.ts'),
+    import('./dependencies.ts'),
+  ]);
   const logger = createLogger(config.log.level);
   const { config: redisConfig, embedded } = await resolveRedis(config.redis, logger);
   const redis = createRedisConnection(redisConfig, logger);
@@ -56,6 +59,7 @@ async function main() {
     process.exit(1);
   });
   shutdownOnSignals(server, logger, config.http.shutdownGraceMs, async () => {
+    await deps.procedures.close();
     await redis.close();
     logger.info('redis connection closed');
     await embedded?.stop();

@@ -99,6 +99,7 @@ export async function createTestGateway(
     redis,
     config,
     async close() {
+      await deps.procedures.close();
       if (redis.isUp()) await deleteKeys(redis, config.redis.prefix);
       await redis.close();
     },
