@@ -17,7 +17,8 @@ import {
   type Service,
 } from './model.ts';
 import { catalogCsv, catalogJsonLd } from './open-data.ts';
-import { governmentServiceJsonLd, jsonForScript, serviceSummary } from './presenters.ts';
+import { describeOpeningHours } from './opening-hours.ts';
+import { governmentServiceJsonLd, jsonForScript, serviceDesk, serviceSummary } from './presenters.ts';
 import { parseInput } from './validation.ts';
 
 const PAGE_SIZE = 20;
@@ -123,9 +124,11 @@ export function createCatalogController(deps: {
       const lang = langOf(res);
       const body = await index.body(service.bodyId);
       const citizen = citizenOf(req);
+      const desk = serviceDesk(service, body);
       renderPage(req, res, 'catalog/service', {
         service,
         body,
+        desk: { ...desk, openingHours: desk.openingHours.map((h) => describeOpeningHours(h, lang)) },
         jsonLd: jsonForScript(governmentServiceJsonLd(service, body, deps.publicUrl, lang)),
         favourite: citizen ? await citizenServices.isFavourite(citizen.fiscalCode, service.id) : false,
         query: {},

@@ -107,7 +107,7 @@ export const hostName = z
 export const webUrl = z.url({ protocol: /^https?$/, hostname: z.regexes.domain }).max(2000);
 
 /** schema.org openingHours ("Mo-Fr 08:30-13:00", "Tu,Th 15:00-17:30", "Mo-Su 00:00-24:00"). */
-const openingHours = z
+export const openingHours = z
   .string()
   .regex(
     /^(Mo|Tu|We|Th|Fr|Sa|Su)([-,](Mo|Tu|We|Th|Fr|Sa|Su))* ([01]\d|2[0-4]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$/,
@@ -131,14 +131,26 @@ export const BODY_KINDS = [
 export const BODY_STATUSES = ['requested', 'approved', 'suspended'] as const;
 export type BodyStatus = (typeof BODY_STATUSES)[number];
 
+const phone = z.string().regex(/^\+?[0-9 ]{6,20}$/, 'a phone number: digits and spaces, an optional +');
+
 export const contactsSchema = z.strictObject({
   email: z.email().max(254),
   pec: z.email().max(254).optional(),
-  phone: z
-    .string()
-    .regex(/^\+?[0-9 ]{6,20}$/)
-    .optional(),
+  phone: phone.optional(),
   website: webUrl,
+});
+
+/** An office citizens can go to or call: the service's own desk, or a body's main office (URP). */
+export const officeSchema = z.strictObject({
+  name: localizedShort,
+  address: shortText,
+  phone: phone.optional(),
+  email: z.email().max(254).optional(),
+});
+
+/** A body's main office, with its opening hours (shown on the info sheets of services without their own office). */
+export const bodyOfficeSchema = officeSchema.extend({
+  openingHours: z.array(openingHours).max(14).default([]),
 });
 
 /** What a body declares about itself. Status and editors are the network's business, not the body's. */
@@ -149,6 +161,7 @@ export const bodyInputSchema = z.strictObject({
   territory: shortText,
   contacts: contactsSchema,
   logo: webUrl.optional(),
+  office: bodyOfficeSchema.optional(),
   /** Host names the body's service links may point to (deep links outside them are refused). */
   domains: z.array(hostName).min(1).max(20),
   /** True when the IPA code is a stand-in for the demo, not the body's registered code. */
@@ -207,17 +220,7 @@ export const infoSheetSchema = z.strictObject({
   documents: localizedLong,
   costs: localizedLong,
   times: localizedLong,
-  office: z
-    .strictObject({
-      name: localizedShort,
-      address: shortText,
-      phone: z
-        .string()
-        .regex(/^\+?[0-9 ]{6,20}$/)
-        .optional(),
-      email: z.email().max(254).optional(),
-    })
-    .optional(),
+  office: officeSchema.optional(),
 });
 
 /** Citizen attributes a single-sign-on service may declare it needs (released as OIDC claims, src/sso). */

@@ -1,5 +1,6 @@
 import type { Language } from '../platform/i18n.ts';
 import { lifeEventUri, type Body, type Service } from './model.ts';
+import { openingHoursSpecification } from './opening-hours.ts';
 
 /** A service as search results show it (HTML and JSON): what a citizen needs to choose. */
 export function serviceSummary(service: Service, body: Body | undefined, lang: Language) {
@@ -24,7 +25,23 @@ export function jsonForScript(value: unknown): string {
     .replace(/\u2029/g, '\\u2029');
 }
 
-/** schema.org GovernmentService (https://schema.org/GovernmentService) for a service's info sheet. */
+/**
+ * Where a citizen goes or calls for a service: the service's own office and desk hours, else the body's
+ * main office with its hours (a service's own hours, when given, win over the body's).
+ */
+export function serviceDesk(service: Service, body: Body | undefined) {
+  const own = service.infoSheet.office;
+  const office = own ?? body?.office;
+  const hours = service.availability.openingHours;
+  const openingHours = hours.length > 0 || own ? hours : (body?.office?.openingHours ?? []);
+  return { office, openingHours, ownOffice: Boolean(own) };
+}
+
+/**
+ * schema.org GovernmentService (https://schema.org/GovernmentService) for a service's info sheet: the
+ * provider with its contacts, and the channel with the online link, the office (serviceLocation, a
+ * GovernmentOffice) and the desk's contact point with its hours (hoursAvailable).
+ */
 export function governmentServiceJsonLd(
   service: Service,
   body: Body | undefined,
@@ -32,6 +49,8 @@ export function governmentServiceJsonLd(
   lang: Language,
 ) {
   const page = new URL(`/services/${service.id}`, publicUrl).href;
+  const { office, openingHours } = serviceDesk(service, body);
+  const hours = openingHours.flatMap(openingHoursSpecification);
   return {
     '@context': 'https://schema.org',
     '@type': 'GovernmentService',
@@ -50,13 +69,31 @@ export function governmentServiceJsonLd(
       identifier: body.ipaCode,
       url: body.contacts.website,
       email: body.contacts.email,
+      telephone: body.contacts.phone,
+      logo: body.logo,
     },
     availableChannel: {
       '@type': 'ServiceChannel',
       serviceUrl: new URL(`/go/${service.id}`, publicUrl).href,
       availableLanguage: ['it', 'en'],
-      ...(service.availability.openingHours.length > 0 && {
-        servicePlace: { '@type': 'Place', openingHours: service.availability.openingHours },
+      ...(office && {
+        serviceLocation: {
+          '@type': 'GovernmentOffice',
+          name: office.name[lang],
+          address: office.address,
+          telephone: office.phone,
+          email: office.email,
+          ...(hours.length > 0 && { openingHoursSpecification: hours }),
+        },
+      }),
+      ...((office?.phone || office?.email || hours.length > 0) && {
+        servicePhone: {
+          '@type': 'ContactPoint',
+          telephone: office?.phone ?? body?.contacts.phone,
+          email: office?.email ?? body?.contacts.email,
+          availableLanguage: ['it'],
+          ...(hours.length > 0 && { hoursAvailable: hours }),
+        },
       }),
     },
     isRelatedTo: service.lifeEvents.map((e) => ({ '@type': 'Thing', '@id': lifeEventUri(e) })),

@@ -59,6 +59,86 @@ describe('catalog pages: home, search, info sheet, open data, favourites', () =>
     expect($('a[href="/go/prato-certificato-nascita"]')).to.have.length(1);
   });
 
+  it("info sheet shows the office, its hours and the body's contacts, and puts them in the JSON-LD", async () => {
+    const res = await request(gw.app)
+      .get('/services/prato-carta-identita-elettronica')
+      .set('Accept-Language', 'it')
+      .expect(200);
+    const $ = cheerio.load(res.text);
+    // No office of its own: the body's main office; the service's own desk hours.
+    expect($('.varco-office').text()).to.contain('Ufficio relazioni con il pubblico (URP)');
+    expect($('.varco-office').text()).to.contain('Piazza del Comune 2, 59100 Prato');
+    expect(
+      $('.varco-hours li')
+        .map((_, li) => $(li).text())
+        .get(),
+    ).to.deep.equal(['lunedì–venerdì, 08:30–12:30', 'martedì, giovedì, 15:00–17:30']);
+    const profile = $('.varco-body-profile');
+    expect(profile.find('a[href="/services?body=c_g999"]').text()).to.equal('Comune di Prato');
+    expect(profile.find('a[href="mailto:comune.prato@postacert.toscana.it"]')).to.have.length(1);
+    expect(profile.find('a[href="https://www.comune.prato.it"]')).to.have.length(1);
+    const data = JSON.parse($('script[type="application/ld+json"]').text());
+    const channel = data.availableChannel;
+    expect(channel.serviceLocation).to.include({
+      '@type': 'GovernmentOffice',
+      address: 'Piazza del Comune 2, 59100 Prato',
+    });
+    expect(channel.servicePhone.hoursAvailable).to.deep.equal(
+      channel.serviceLocation.openingHoursSpecification,
+    );
+    expect(channel.servicePhone.hoursAvailable[1]).to.deep.equal({
+      '@type': 'OpeningHoursSpecification',
+      dayOfWeek: ['https://schema.org/Tuesday', 'https://schema.org/Thursday'],
+      opens: '15:00',
+      closes: '17:30',
+    });
+
+    // A service with its own office shows that one, and the body's hours do not leak into it.
+    const withOffice = {
+      ...testService('markup.example.it', 'Servizio con sportello'),
+      infoSheet: {
+        ...testService('markup.example.it').infoSheet,
+        office: {
+          name: { it: 'Sportello <b>unico</b>', en: 'One-stop <b>desk</b>' },
+          address: 'Via Roma 1, 59100 Prato',
+          phone: '+39 0574 000000',
+          email: 'sportello@markup.example.it',
+        },
+      },
+    };
+    await gw.deps.catalog.writer.putService(
+      actor,
+      'demo_markup',
+      'markup-sportello',
+      withOffice,
+      'published',
+    );
+    const own = await request(gw.app)
+      .get('/services/markup-sportello')
+      .set('Accept-Language', 'en')
+      .expect(200);
+    const $own = cheerio.load(own.text);
+    expect($own('.varco-office strong').text()).to.equal('One-stop <b>desk</b>');
+    expect($own('.varco-office a[href="tel:+390574000000"]').text()).to.equal('+39 0574 000000');
+    expect($own('.varco-hours')).to.have.length(0);
+    const ownData = JSON.parse($own('script[type="application/ld+json"]').text());
+    expect(ownData.availableChannel.serviceLocation.telephone).to.equal('+39 0574 000000');
+    expect(ownData.availableChannel.servicePhone).not.to.have.property('hoursAvailable');
+  });
+
+  it('every demo service has an info sheet with an office to go to, in both languages', async () => {
+    const { index } = gw.deps.catalog;
+    const services = (await index.allPublished()).filter((s) => !s.bodyId.startsWith('demo_markup'));
+    expect(services.length).to.be.at.least(80);
+    for (const s of services) {
+      const body = await index.body(s.bodyId);
+      expect(s.infoSheet.office ?? body?.office, s.id).to.not.equal(undefined);
+      for (const field of ['whoCanApply', 'documents', 'costs', 'times'] as const) {
+        expect(s.infoSheet[field].it, `${s.id} ${field}`).to.not.equal(s.infoSheet[field].en);
+      }
+    }
+  });
+
   it('escapes markup from bodies in pages, JSON-LD and CSV', async () => {
     const page = await request(gw.app).get('/services/markup-ostile').expect(200);
     expect(page.text).not.to.contain('<script>alert(1)</script>');
