@@ -23,7 +23,7 @@ import { ssoRouters } from './sso/sso.module.ts';
 
 const API_PREFIX = '/api/';
 /** Paths that authenticate state changes otherwise than with a form token. */
-const CSRF_EXEMPT = ['/api/', '/spid/acs', '/spid/slo'];
+const CSRF_EXEMPT = ['/api/', '/spid/acs', '/spid/slo', '/demo/bodies/'];
 
 /**
  * Assembles the gateway. `extraRoutes` are mounted after the platform middleware and before the

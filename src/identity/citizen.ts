@@ -27,7 +27,8 @@ const FISCAL_CODE = /^[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-EHLMPRST][0-9LMNPQRSTUV]{2}[A
 // Values of each character in odd (1st, 3rd, …) positions for the check character (DM 23/12/1976).
 const ODD = [1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23];
 
-function checkCharacter(first15: string): string {
+/** The check character of the first 15 characters of a fiscal code (DM 23/12/1976, annex). */
+export function checkCharacter(first15: string): string {
   let sum = 0;
   for (let i = 0; i < first15.length; i++) {
     const c = first15.charCodeAt(i);

@@ -1,5 +1,6 @@
 import type { Router } from 'express';
 import type { Catalog } from '../catalog/catalog.module.ts';
+import { demoBodySystemsRoutes } from '../demo/body-systems/body-systems.routes.ts';
 import type { Config } from '../config/schema.ts';
 import type { Dependencies } from '../dependencies.ts';
 import type { Logger } from '../platform/logger.ts';
@@ -111,5 +112,14 @@ export function proceduresRouters(deps: Dependencies): Router[] {
   const { procedures, catalog } = deps;
   const authenticate = bodyAuthentication(createCredentials(deps.redis), catalog.repository);
   const reports = createReportController({ cases: procedures.cases, procedures: procedures.procedures });
-  return [deliveryKeysRoutes(procedures.signer), reportApiRoutes(reports, authenticate, deps.rateLimits.api)];
+  const routers = [
+    deliveryKeysRoutes(procedures.signer),
+    reportApiRoutes(reports, authenticate, deps.rateLimits.api),
+  ];
+  const { config } = deps;
+  if (config.demo && config.env !== 'production') {
+    const settings = { publicUrl: config.http.publicUrl, ...config.procedures.demoBodySystems };
+    routers.push(demoBodySystemsRoutes(procedures.procedures, deps.redis, settings, deps.logger));
+  }
+  return routers;
 }

@@ -1,0 +1,175 @@
+import { expect } from 'chai';
+import { SignJWT, generateKeyPair } from 'jose';
+import request from 'supertest';
+import { normaliseFiscalCode } from '../../src/identity/citizen.ts';
+import { childFiscalCode } from '../../src/demo/body-systems/child-fiscal-code.ts';
+import { validatePage, italianToday } from '../../src/procedures/form.ts';
+import { DELIVERY_KEYS_PATH, DELIVERY_TYPE } from '../../src/procedures/delivery-signer.ts';
+import type { SingleClient } from '../../src/platform/redis.ts';
+import { testCitizen } from '../helpers/gateway.ts';
+import { finished, newbornForm, startDeliveringGateway } from '../helpers/procedures.ts';
+
+type Gateway = Awaited<ReturnType<typeof startDeliveringGateway>>;
+
+/** Every value stored under the gateway's prefix, whatever the key's type, as one text. */
+async function everythingStored(gateway: Gateway): Promise<string> {
+  const client = gateway.redis.client as SingleClient;
+  let all = '';
+  for await (const keys of client.scanIterator({ MATCH: `${gateway.config.redis.prefix}*`, COUNT: 500 })) {
+    for (const key of keys) {
+      const type = await client.type(key);
+      all += `${key}\n`;
+      if (type === 'string') all += `${await client.get(key)}\n`;
+      if (type === 'hash') all += `${JSON.stringify(await client.hGetAll(key))}\n`;
+      if (type === 'list') all += `${(await client.lRange(key, 0, -1)).join('\n')}\n`;
+      if (type === 'zset' || type === 'set')
+        all += `${(type === 'zset' ? await client.zRange(key, 0, -1) : await client.sMembers(key)).join('\n')}\n`;
+      if (type === 'stream') all += `${JSON.stringify(await client.xRange(key, '-', '+'))}\n`;
+    }
+  }
+  return all;
+}
+
+describe('composite procedures: the newborn bundle through the engine and the demo body systems', function () {
+  this.timeout(30_000);
+  let gateway: Gateway;
+  const parent = testCitizen({ fiscalCode: 'RSSMRA80A01H501U' });
+
+  before(async () => {
+    gateway = await startDeliveringGateway();
+  });
+  after(async () => {
+    await gateway.stop();
+  });
+
+  const newborn = () => {
+    const procedure = gateway.deps.procedures.procedures.get('newborn');
+    if (!procedure) throw new Error('newborn not loaded');
+    return procedure;
+  };
+
+  it('the form fixture passes the form validation page by page (so the tests file real cases)', () => {
+    const form = newbornForm();
+    const today = italianToday(new Date());
+    for (const page of newborn().definition.form.pages) {
+      const posted = Object.fromEntries(
+        page.fields.map((f) => [f.id, form[f.id] === true ? 'yes' : String(form[f.id] ?? '')]),
+      );
+      expect(validatePage(page, posted, today).errors, page.id).to.deep.equal([]);
+    }
+  });
+
+  it('delivers every step in dependency order, feeds the child fiscal code forward and completes the case', async () => {
+    const record = await gateway.deps.procedures.cases.confirm(newborn(), parent, newbornForm());
+    expect(record.steps['birth-registration']?.status).to.equal('queued');
+    expect(record.steps['health-enrolment']?.status).to.equal('waiting');
+
+    const done = await finished(gateway, record.id);
+    expect(done.status).to.equal('completed');
+    expect(Object.values(done.steps).map((s) => s.status)).to.deep.equal(Array(5).fill('completed'));
+
+    const outputs = await gateway.deps.procedures.cases.outputs(done);
+    const expected = childFiscalCode({
+      givenName: 'Giulia',
+      familyName: 'Bianchi',
+      sex: 'F',
+      birthDate: String(newbornForm().birthDate),
+      municipalityCode: 'G999',
+    });
+    expect(outputs['birth-registration']?.childFiscalCode).to.equal(expected);
+    expect(normaliseFiscalCode(expected)).to.equal(expected);
+    expect(outputs['health-enrolment']?.paediatrician).to.equal('Dott.ssa Anna Bellini');
+    expect(outputs['assegno-unico']?.applicationNumber).to.match(/^INPS-AUU-\d{4}-\d{9}$/);
+
+    // The history tells the order: no dependent step was queued before the birth was registered.
+    const history = await gateway.deps.procedures.cases.history(record.id);
+    const index = (step: string, status: string) =>
+      history.findIndex((e) => e.step === step && e.status === status);
+    expect(index('birth-registration', 'completed')).to.be.greaterThan(-1);
+    for (const step of ['health-enrolment', 'assegno-unico', 'birth-bonus', 'nursery-enrolment'])
+      expect(index(step, 'queued')).to.be.greaterThan(index('birth-registration', 'completed'));
+    expect(history.at(-1)?.status).to.equal('completed');
+    expect(await gateway.deps.procedures.repository.listOpen()).to.not.deep.include({ id: record.id });
+  });
+
+  it('keeps personal data only encrypted: the raw Redis content holds none of the form or the outputs', async () => {
+    const form = newbornForm({ childGivenName: 'Ottavia', residenceAddress: 'Via dei Tintori 3, Prato' });
+    const record = await gateway.deps.procedures.cases.confirm(newborn(), parent, form);
+    const done = await finished(gateway, record.id);
+    const childCode = (await gateway.deps.procedures.cases.outputs(done))['birth-registration']
+      ?.childFiscalCode;
+    const raw = await everythingStored(gateway);
+    expect(raw).to.include(record.id); // the scan did see the case
+    for (const secret of ['Ottavia', 'Tintori', 'IT60X0542811101000000123456', 'BNCLCU85M10G999Z', childCode])
+      expect(raw, String(secret)).to.not.include(String(secret));
+  });
+
+  it('purges personal data when the case is complete and keeps the status history', async () => {
+    const purging = await startDeliveringGateway({ procedures: { retainDataSeconds: 0 } });
+    try {
+      const procedure = purging.deps.procedures.procedures.get('newborn');
+      const record = await purging.deps.procedures.cases.confirm(procedure!, parent, newbornForm());
+      const done = await finished(purging, record.id);
+      expect(done.status).to.equal('completed');
+      expect(await purging.deps.procedures.repository.data(record.id)).to.deep.equal({});
+      const history = await purging.deps.procedures.cases.history(record.id);
+      expect(history.filter((e) => e.status === 'completed')).to.have.length(6);
+    } finally {
+      await purging.stop();
+    }
+  });
+
+  it('another citizen can neither see nor find the case', async () => {
+    const record = await gateway.deps.procedures.cases.confirm(newborn(), parent, newbornForm());
+    const cases = gateway.deps.procedures.cases;
+    expect(await cases.caseOf(parent.fiscalCode, record.id)).to.include({ id: record.id });
+    expect(await cases.caseOf('BNCLCU85M10G999Z', record.id)).to.equal(undefined);
+    expect(await gateway.deps.procedures.repository.listByCitizen('BNCLCU85M10G999Z')).to.deep.equal([]);
+    expect(await gateway.deps.procedures.repository.listByCitizen(parent.fiscalCode)).to.include(record.id);
+    await finished(gateway, record.id);
+  });
+
+  it('publishes the delivery keys as a JWK Set without private parts', async () => {
+    const res = await request(gateway.app).get(DELIVERY_KEYS_PATH).expect(200);
+    expect(res.headers['content-type']).to.match(/^application\/jwk-set\+json/);
+    const [key] = res.body.keys as Array<Record<string, string>>;
+    expect(key).to.include({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
+    expect(key).to.not.have.property('d');
+  });
+
+  it('demo body systems refuse a delivery signed with another key, for another body, or without its key', async () => {
+    const path = '/demo/bodies/c_g999/stato-civile-nascite';
+    const forger = await generateKeyPair('ES256');
+    const forged = await new SignJWT({ case: 'X', step: 'newborn.birth-registration', data: {}, inputs: {} })
+      .setProtectedHeader({
+        alg: 'ES256',
+        typ: DELIVERY_TYPE,
+        kid: (await request(gateway.app).get(DELIVERY_KEYS_PATH)).body.keys[0].kid,
+      })
+      .setIssuer(gateway.url)
+      .setAudience('c_g999')
+      .setJti('X.birth-registration')
+      .setExpirationTime('5m')
+      .sign(forger.privateKey);
+    const send = (token: string, key = 'X.birth-registration') =>
+      request(gateway.app)
+        .post(path)
+        .set('content-type', 'application/jwt')
+        .set('idempotency-key', key)
+        .send(token);
+    expect((await send(forged)).status).to.equal(401);
+    expect((await send('not.a.jwt')).status).to.equal(401);
+
+    const signer = gateway.deps.procedures.signer;
+    const claims = { case: 'X', step: 'newborn.birth-registration', data: {}, inputs: {} };
+    const forInps = await signer.sign(claims, { audience: 'inps', jti: 'X.birth-registration' });
+    expect((await send(forInps)).status).to.equal(401);
+    const genuine = await signer.sign(claims, { audience: 'c_g999', jti: 'X.birth-registration' });
+    expect((await send(genuine, 'another-key')).status).to.equal(400);
+    const wrongStep = await signer.sign(
+      { ...claims, step: 'newborn.assegno-unico' },
+      { audience: 'c_g999', jti: 'X.a' },
+    );
+    expect((await send(wrongStep, 'X.a')).status).to.equal(422);
+  });
+});
