@@ -32,6 +32,24 @@ export interface ProviderOptions {
   /** Renders the provider's own pages (errors, logout confirmation) in the gateway's layout. */
   renderPage: (ctx: KoaContextWithOIDC, view: string, locals: Record<string, unknown>) => Promise<void>;
   onError: (error: unknown) => void;
+  /**
+   * Demo mode only: the provider may call loopback addresses (the demo body systems run inside the
+   * gateway). Otherwise oidc-provider's SSRF guard refuses every special-use address.
+   */
+  allowLoopbackFetch?: boolean;
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** oidc-provider's outgoing requests (back-channel logout, client jwks_uri), loopback allowed in demo mode. */
+function outgoingFetch(allowLoopback: boolean) {
+  return (url: string | URL | globalThis.Request, init?: RequestInit) => {
+    const host = new URL(url instanceof globalThis.Request ? url.url : url).hostname;
+    if (!allowLoopback || !LOOPBACK_HOSTS.has(host) || !init) return fetch(url, init);
+    const withoutGuard: RequestInit & { dispatcher?: unknown } = { ...init };
+    delete withoutGuard.dispatcher;
+    return fetch(url, withoutGuard);
+  };
 }
 
 type ClientLike = { clientId: string; [key: string]: unknown };
@@ -105,6 +123,7 @@ export function createProvider(options: ProviderOptions): Provider {
   const { accounts, consents, history } = options;
   const configuration: Configuration = {
     adapter: options.adapter,
+    fetch: outgoingFetch(options.allowLoopbackFetch ?? false),
     clients: [],
     jwks: { keys: options.signingKeys },
     cookies: {

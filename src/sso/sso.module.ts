@@ -58,6 +58,7 @@ export function buildSso(config: Readonly<Config>, logger: Logger, redis: RedisC
     consents,
     history,
     renderPage: renderIntoKoa,
+    allowLoopbackFetch: config.demo && config.env !== 'production',
     onError: (error) => log.warn({ reason: (error as Error)?.message }, 'provider error'),
   });
   provider.proxy = config.http.trustProxy !== false && config.http.trustProxy !== 0;

@@ -6,6 +6,8 @@ import { createApp } from '../../src/app.ts';
 import type { Actor } from '../../src/catalog/model.ts';
 import { createTestGateway, testConfig, testLoginRoutes, type TestGateway } from './gateway.ts';
 import { testBody, testService } from '../integration/catalog-fixtures.ts';
+import type { Level } from '../../src/identity/citizen.ts';
+import { base64, decodeLoginRedirect, signedResponse, type TestIdp } from './saml.ts';
 
 /** A free loopback port (the gateway's issuer must be known before the gateway is built). */
 export async function sparePort(): Promise<number> {
@@ -164,6 +166,27 @@ export class TestBrowser {
     throw new Error(`more than ${max} redirects from ${url}`);
   }
 
+  /**
+   * Answers the SPID AuthnRequest the browser was sent to (a redirect to the test IdP) with a signed
+   * response at `level`, and follows the gateway's redirects after the ACS.
+   */
+  async answerSpid(gateway: TestGateway, idp: TestIdp, idpRedirect: URL, level: Level) {
+    const request = decodeLoginRedirect(idpRedirect.href);
+    const acs = await this.post('/spid/acs', {
+      SAMLResponse: base64(signedResponse(gateway, idp, request.id, { level })),
+      RelayState: request.relayState ?? '',
+    });
+    if (acs.status !== 303) throw new Error(`SPID login refused: ${acs.status}`);
+    return this.follow(acs.headers.get('location')!);
+  }
+
+  /** A real SPID login with the test IdP at `level`. */
+  async spidLogin(gateway: TestGateway, idp: TestIdp, level: Level) {
+    const start = await this.follow(`/spid/login?idp=${encodeURIComponent(idp.entityId)}&level=${level}`);
+    if (!start.left) throw new Error('the SPID login did not go to the IdP');
+    return this.answerSpid(gateway, idp, start.left, level);
+  }
+
   async login(fiscalCode: string, level: 1 | 2 | 3 = 2) {
     const response = await this.request(`/__test/login?fiscalCode=${fiscalCode}&level=${level}`);
     if (response.status !== 200) throw new Error(`test login failed: ${response.status}`);
@@ -202,4 +225,37 @@ export async function authorizationRequest(
     ...extra,
   });
   return { url, verifier, state, nonce };
+}
+
+/**
+ * A citizen's browser enters a service: the authorization request, the consent page when there is one
+ * (allowed), back to the relying party, and the code exchanged. Says whether consent was asked and
+ * whether the browser was sent to an identity provider on the way.
+ */
+export async function enterService(
+  browser: TestBrowser,
+  config: oidc.Configuration,
+  redirectUri: string,
+  extra: Record<string, string> = {},
+) {
+  const start = await authorizationRequest(config, redirectUri, extra);
+  let step = await browser.follow(start.url.href);
+  let consentAsked = false;
+  if (!step.left && step.response.status === 200 && step.url.pathname.startsWith('/sso/interaction/')) {
+    consentAsked = true;
+    const form = consentForm(await step.response.text());
+    const decided = await browser.post(form.action, { _csrf: form.csrf, decision: 'allow' });
+    step = await browser.follow(decided.headers.get('location')!);
+  }
+  const callback = step.left;
+  if (!callback || callback.origin !== new URL(redirectUri).origin)
+    throw new Error(
+      `did not come back to the service: ${step.response.status} ${callback?.href ?? step.url.href}`,
+    );
+  const tokens = await oidc.authorizationCodeGrant(config, callback, {
+    pkceCodeVerifier: start.verifier,
+    expectedState: start.state,
+    expectedNonce: start.nonce,
+  });
+  return { tokens, claims: tokens.claims()!, consentAsked };
 }
