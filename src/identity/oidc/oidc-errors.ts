@@ -2,39 +2,47 @@ import * as client from 'openid-client';
 import { AppError } from '../../platform/errors.ts';
 
 /**
- * Why an OpenID Connect login failed: HTTP status and the message group the citizen reads (locale keys
- * errors.<messageKey>). Codes are stable: logs and tests use them; none carries personal data.
+ * Why an OpenID Connect login failed: HTTP status and the message the citizen reads (locale key
+ * oidc.errors.<message>). Codes are stable: logs and tests use them; none carries personal data.
  */
 export const OIDC_FAILURES = {
-  oidc_unknown_provider: [404, 'oidc_unknown_provider'],
-  oidc_bad_request: [400, 'oidc_invalid'],
-  oidc_state_unknown: [400, 'oidc_expired'],
-  oidc_state_browser: [400, 'oidc_expired'],
-  oidc_nonce_mismatch: [400, 'oidc_invalid'],
-  oidc_response_invalid: [400, 'oidc_invalid'],
-  oidc_code_invalid: [400, 'oidc_expired'],
-  oidc_clock_skew: [400, 'oidc_invalid'],
-  oidc_wrong_issuer: [403, 'oidc_untrusted'],
-  oidc_bad_signature: [403, 'oidc_untrusted'],
-  oidc_level: [403, 'oidc_level'],
-  oidc_no_fiscal_code: [403, 'oidc_no_fiscal_code'],
-  oidc_cancelled: [401, 'oidc_cancelled'],
-  oidc_provider_error: [400, 'oidc_provider_error'],
-  oidc_provider_down: [502, 'oidc_provider_down'],
-  oidc_provider_timeout: [504, 'oidc_provider_down'],
+  oidc_unknown_provider: [404, 'unknownProvider'],
+  oidc_bad_request: [400, 'invalid'],
+  oidc_state_unknown: [400, 'expired'],
+  oidc_state_browser: [400, 'expired'],
+  oidc_nonce_mismatch: [400, 'invalid'],
+  oidc_response_invalid: [400, 'invalid'],
+  oidc_code_invalid: [400, 'expired'],
+  oidc_clock_skew: [400, 'clockSkew'],
+  oidc_wrong_issuer: [403, 'untrusted'],
+  oidc_bad_signature: [403, 'untrusted'],
+  oidc_level: [403, 'level'],
+  oidc_no_fiscal_code: [403, 'noFiscalCode'],
+  oidc_cancelled: [401, 'cancelled'],
+  oidc_provider_error: [400, 'providerError'],
+  oidc_provider_down: [502, 'providerDown'],
+  oidc_provider_timeout: [504, 'providerDown'],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type OidcFailure = keyof typeof OIDC_FAILURES;
 
-/** The locale groups OIDC failures use (errors.<key>.title / .message), for the translations test. */
+/** The messages OIDC failures use (oidc.errors.<key>), for the translations test. */
 export const OIDC_MESSAGE_KEYS = [...new Set(Object.values(OIDC_FAILURES).map(([, key]) => key))];
 
+/** A refused or failed OpenID Connect login: its own page (what happened, "try again"), never a session. */
 export class OidcError extends AppError {
   readonly messageKey: string;
 
   constructor(code: OidcFailure, options?: { cause?: unknown }) {
     const [status, messageKey] = OIDC_FAILURES[code];
-    super(status, code, undefined, options);
+    super(status, code, undefined, {
+      ...options,
+      page: {
+        titleKey: 'oidc.errors.title',
+        messageKey: `oidc.errors.${messageKey}`,
+        action: { href: '/login', labelKey: 'oidc.errors.tryAgain' },
+      },
+    });
     this.messageKey = messageKey;
   }
 }
@@ -61,6 +69,16 @@ const CLAIM_FAILURES: Record<string, OidcFailure> = {
   azp: 'oidc_wrong_issuer',
 };
 
+/**
+ * oauth4webapi reports these under one code; its message tells which check failed. RFC 9207: an
+ * authorization response whose `iss` is not the provider's (a mix-up) is refused as untrusted.
+ */
+function invalidResponse(message: string): OidcFailure {
+  if (/signature/i.test(message)) return 'oidc_bad_signature';
+  if (/"iss"/.test(message)) return 'oidc_wrong_issuer';
+  return 'oidc_response_invalid';
+}
+
 function fromClientError(error: client.ClientError): OidcFailure {
   switch (error.code) {
     case 'OAUTH_TIMEOUT':
@@ -79,9 +97,7 @@ function fromClientError(error: client.ClientError): OidcFailure {
     case 'OAUTH_KEY_SELECTION_FAILED':
       return 'oidc_bad_signature';
     case 'OAUTH_INVALID_RESPONSE':
-      return /signature/i.test(error.message) || /signature/i.test(String((error.cause as Error)?.message))
-        ? 'oidc_bad_signature'
-        : 'oidc_response_invalid';
+      return invalidResponse(`${error.message} ${String((error.cause as Error | undefined)?.message)}`);
     default:
       return isNetworkFailure(error.cause) ? 'oidc_provider_down' : 'oidc_response_invalid';
   }

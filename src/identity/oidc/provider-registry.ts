@@ -82,8 +82,13 @@ export async function createProviderRegistry(
   const clientMetadata = (): Partial<client.ClientMetadata> => ({
     [client.clockTolerance]: options.clockToleranceSeconds,
   });
-  const insecure = (d: ProviderDescriptor) =>
-    d.issuer.startsWith('http:') ? [client.allowInsecureRequests] : [];
+  // openid-client skips the id_token signature check for tokens fetched over TLS (OIDC Core 3.1.3.7 allows
+  // it); the gateway checks it anyway: the identity of a citizen rests on that signature, and a login
+  // is kept as evidence (non-repudiation). http:// issuers only outside production (local, tests).
+  const execute = (d: ProviderDescriptor) => [
+    client.enableNonRepudiationChecks,
+    ...(d.issuer.startsWith('http:') ? [client.allowInsecureRequests] : []),
+  ];
 
   async function load(entry: Entry): Promise<client.Configuration> {
     const d = entry.descriptor;
@@ -94,7 +99,7 @@ export async function createProviderRegistry(
         clientMetadata(),
         entry.auth,
       );
-      for (const apply of insecure(d)) apply(configuration);
+      for (const apply of execute(d)) apply(configuration);
       configuration.timeout = options.timeoutSeconds;
       client.setJwksCache(configuration, {
         jwks: entry.known.jwks as never,
@@ -104,7 +109,7 @@ export async function createProviderRegistry(
     }
     return client.discovery(new URL(d.issuer), d.clientId ?? '', clientMetadata(), entry.auth, {
       timeout: options.timeoutSeconds,
-      execute: insecure(d),
+      execute: execute(d),
     });
   }
 
@@ -155,6 +160,19 @@ export async function createProviderRegistry(
         const failure = classifyLoginFailure(error);
         throw failure.status >= 500 ? failure : new OidcError('oidc_provider_down', { cause: error });
       }
+    },
+
+    /**
+     * Fetches the provider's metadata now (what the timer does); true when it loaded. A failure keeps
+     * the last good copy, so logins go on while the provider's discovery document is unreachable.
+     */
+    async refresh(id: string): Promise<boolean> {
+      const entry = entries.get(id);
+      if (!entry) return false;
+      return refresh(entry).then(
+        () => true,
+        () => false,
+      );
     },
 
     /** Whether the provider's metadata has loaded at least once (readiness). */
