@@ -34,8 +34,39 @@ export async function createI18n(translations: Translations): Promise<I18n> {
     interpolation: { escapeValue: false }, // ejs escapes on output
     returnNull: false,
   });
-  const fixed = { it: instance.getFixedT('it'), en: instance.getFixedT('en') };
+  const keys = [...new Set([...leafKeys(translations.it), ...leafKeys(translations.en)])];
+  const fixed = {
+    it: withPlainLookups(instance.getFixedT('it'), keys),
+    en: withPlainLookups(instance.getFixedT('en'), keys),
+  };
   return { t: (language) => fixed[language] };
+}
+
+/** Every leaf of a translation tree, as "a.b.c". */
+function leafKeys(tree: Record<string, unknown>, prefix = ''): string[] {
+  return Object.entries(tree).flatMap(([key, value]) => {
+    const full = prefix ? `${prefix}.${key}` : key;
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? leafKeys(value as Record<string, unknown>, full)
+      : [full];
+  });
+}
+
+/**
+ * i18next's t() copies its whole options object on every call, which made translating the largest cost
+ * of rendering a page (bench/http-pages.ts). Without options a key always gives the same text, so those
+ * texts are asked of i18next once, at start, for every key the locales define. Calls with options
+ * (interpolation, plurals) and keys the locales lack still go through i18next; a key built from request
+ * input therefore never grows the table.
+ */
+function withPlainLookups(t: TFunction, keys: readonly string[]): TFunction {
+  const translate = t as unknown as (...args: unknown[]) => string;
+  const plain = new Map(keys.map((key) => [key, translate(key)]));
+  const lookup = (key: unknown, ...rest: unknown[]) =>
+    rest.length === 0 && typeof key === 'string'
+      ? (plain.get(key) ?? translate(key))
+      : translate(key, ...rest);
+  return lookup as unknown as TFunction;
 }
 
 /** The language a request is served in: the citizen's choice (cookie), else the browser's, else Italian. */

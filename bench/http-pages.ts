@@ -1,0 +1,299 @@
+/**
+ * Throughput and p99 latency of two pages under 50 concurrent connections — the anonymous home page and
+ * a logged-in citizen's personal area (/me, which reads the session) — each against a bare Express +
+ * express-session + connect-redis app that serves a page of the same byte size from the same Redis (the
+ * /me one reading a session created beforehand), measured in the same run. The machine is shared, so
+ * the two apps are measured in short interleaved rounds (the order alternating) and the medians compared.
+ * The gateway runs as configured for the demo, with the request log at production level (info) written
+ * to /dev/null. Needs the test Redis (127.0.0.1:6379); writes under its own key prefix and deletes it.
+ * Run: npx tsx bench/http-pages.ts [rounds] [seconds per measurement], or import `runHttpPagesBench`.
+ * Target: the gateway at ≥ 0.8 of the baseline's requests per second on both pages.
+ */
+import { createWriteStream } from 'node:fs';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { RedisStore } from 'connect-redis';
+import express, { type Express } from 'express';
+import session from 'express-session';
+import { createClient } from 'redis';
+import { createApp } from '../src/app.ts';
+import type { Config } from '../src/config/schema.ts';
+import { buildDependencies } from '../src/dependencies.ts';
+import { createLogger } from '../src/platform/logger.ts';
+import { connectRedis, createRedisConnection } from '../src/platform/redis.ts';
+import { deleteKeys, listen, testCitizen, testConfig, testLoginRoutes } from '../test/helpers/gateway.ts';
+
+const CONNECTIONS = 50;
+const DEFAULT_ROUNDS = 5;
+const DEFAULT_SECONDS = 4;
+export const TARGET_RATIO = 0.8;
+
+/** The part of autocannon's programmatic API used here (the package ships no types). */
+interface LoadResult {
+  requests: { average: number };
+  latency: { p99: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+type LoadOptions = {
+  url: string;
+  connections: number;
+  duration: number;
+  headers?: Record<string, string>;
+  workers?: number;
+};
+const autocannon = createRequire(import.meta.url)('autocannon') as (
+  options: LoadOptions,
+) => Promise<LoadResult>;
+
+export interface HttpPagesBenchOptions {
+  /** Interleaved rounds (default 5); each measures every page of both apps once. */
+  rounds?: number;
+  /** Seconds of each measurement (default 4). */
+  seconds?: number;
+  /** Where each scenario's figures are printed as one JSON line (default console.log; null: silent). */
+  print?: ((line: string) => void) | null;
+}
+
+export interface HttpPageFigures {
+  bench: 'http-pages';
+  scenario: string;
+  bytes: number;
+  rounds: number;
+  requestsPerSecond: number;
+  p99Ms: number;
+  baselineRequestsPerSecond: number;
+  baselineP99Ms: number;
+  ratio: number;
+  meetsTarget: boolean;
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/** Lets the requests the load generator left in flight finish before a server and its Redis client close. */
+const drain = () => new Promise((resolve) => setTimeout(resolve, 250));
+
+/** An HTML page of exactly `bytes` bytes that shows `text`. */
+function pageOfSize(bytes: number, text: string): string {
+  const frame = (padding: string) =>
+    `<!doctype html><html lang="it"><head><meta charset="utf-8"><title>${text}</title></head><body><h1>${text}</h1><p>${padding}</p></body></html>`;
+  const missing = bytes - Buffer.byteLength(frame(''));
+  if (missing < 0) throw new Error(`a page of ${bytes} bytes cannot hold its frame`);
+  return frame('x'.repeat(missing));
+}
+
+/**
+ * The baseline: express-session on connect-redis with the gateway's session settings (store prefix and
+ * TTL, cookie, rolling idle timeout), on its own `redis` client, serving fixed pages of the given sizes.
+ */
+async function startBaseline(config: Readonly<Config>, sizes: { home: number; me: number }) {
+  const client = createClient({ url: config.redis.url });
+  await client.connect();
+  const app: Express = express();
+  app.disable('x-powered-by');
+  app.use(
+    session({
+      store: new RedisStore({
+        client,
+        prefix: `${config.redis.prefix}baseline:sess:`,
+        ttl: config.session.idleTimeoutSeconds,
+      }),
+      name: config.session.cookieName,
+      secret: [...config.session.secrets],
+      resave: false,
+      saveUninitialized: false,
+      rolling: true,
+      unset: 'destroy',
+      cookie: {
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: false,
+        path: '/',
+        maxAge: config.session.idleTimeoutSeconds * 1000,
+      },
+    }),
+  );
+  const home = pageOfSize(sizes.home, config.network.name);
+  app.get('/', (_req, res) => {
+    res.type('html').send(home);
+  });
+  app.get('/login', (req, res, next) => {
+    req.session.citizen = testCitizen();
+    req.session.createdAt = Date.now();
+    req.session.save((error) => (error ? next(error) : res.json({ ok: true })));
+  });
+  app.get('/me', (req, res) => {
+    const citizen = req.session.citizen;
+    if (!citizen) return res.redirect(303, '/login');
+    res.type('html').send(pageOfSize(sizes.me, `${citizen.name} ${citizen.familyName}`));
+  });
+  const server = await listen(app);
+  return {
+    url: server.url,
+    async close() {
+      await drain();
+      await server.close();
+      await client.quit();
+    },
+  };
+}
+
+/** The real gateway (demo configuration, its own key prefix), with a test-only login route. */
+async function startGateway() {
+  const config = testConfig({
+    log: { level: 'info' },
+    rateLimit: {
+      login: { windowSeconds: 60, max: 1_000_000 },
+      forms: { windowSeconds: 60, max: 1_000_000 },
+      api: { windowSeconds: 60, max: 1_000_000 },
+    },
+  });
+  const logger = createLogger(config.log.level, createWriteStream('/dev/null'));
+  const redis = createRedisConnection(config.redis, logger);
+  await connectRedis(redis);
+  const deps = await buildDependencies(config, logger, redis);
+  const server = await listen(createApp(deps, [testLoginRoutes(deps)]));
+  return {
+    config,
+    url: server.url,
+    async close() {
+      await drain();
+      await server.close();
+      await deleteKeys(redis, config.redis.prefix); // the baseline's keys too: they share the prefix
+      await redis.close();
+    },
+  };
+}
+
+/** Logs in through the app's login route and returns the session cookie to send. */
+async function sessionCookie(loginUrl: string): Promise<string> {
+  const res = await fetch(loginUrl, { redirect: 'manual' });
+  if (res.status !== 200) throw new Error(`${loginUrl}: ${res.status}`);
+  const cookie = res.headers.getSetCookie()[0]?.split(';')[0];
+  if (!cookie) throw new Error(`${loginUrl} set no session cookie`);
+  return cookie;
+}
+
+/** The body size of a page, checking it answers 200 with HTML. */
+async function pageBytes(url: string, headers: Record<string, string>): Promise<number> {
+  const res = await fetch(url, { headers: { Accept: 'text/html', ...headers }, redirect: 'manual' });
+  const body = Buffer.from(await res.arrayBuffer());
+  if (res.status !== 200 || !res.headers.get('content-type')?.startsWith('text/html'))
+    throw new Error(`${url}: ${res.status} ${res.headers.get('content-type')}`);
+  return body.length;
+}
+
+async function load(url: string, headers: Record<string, string>, seconds: number): Promise<LoadResult> {
+  // The load generator runs in a worker thread, so it does not share the servers' event loop.
+  const result = await autocannon({ url, connections: CONNECTIONS, duration: seconds, headers, workers: 1 });
+  if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0)
+    throw new Error(
+      `${url}: ${result.non2xx} non-2xx answers, ${result.errors} errors, ${result.timeouts} timeouts`,
+    );
+  return result;
+}
+
+interface Scenario {
+  name: string;
+  path: string;
+  gatewayHeaders: Record<string, string>;
+  baselineHeaders: Record<string, string>;
+  bytes: number;
+}
+
+/** Measures both pages of both apps in interleaved rounds; prints one JSON line per page and returns the figures. */
+export async function runHttpPagesBench(options: HttpPagesBenchOptions = {}): Promise<HttpPageFigures[]> {
+  const rounds = options.rounds ?? DEFAULT_ROUNDS;
+  const seconds = options.seconds ?? DEFAULT_SECONDS;
+  const print = options.print === undefined ? (line: string) => console.log(line) : options.print;
+  const gateway = await startGateway();
+  let baseline: Awaited<ReturnType<typeof startBaseline>> | undefined;
+  try {
+    const accept = { Accept: 'text/html,application/xhtml+xml', 'Accept-Language': 'it-IT,it;q=0.9' };
+    const gatewayCookie = await sessionCookie(`${gateway.url}/__test/login`);
+    const sizes = {
+      home: await pageBytes(`${gateway.url}/`, accept),
+      me: await pageBytes(`${gateway.url}/me`, { ...accept, Cookie: gatewayCookie }),
+    };
+    baseline = await startBaseline(gateway.config, sizes);
+    const baselineCookie = await sessionCookie(`${baseline.url}/login`);
+    const scenarios: Scenario[] = [
+      {
+        name: 'home (anonymous)',
+        path: '/',
+        gatewayHeaders: accept,
+        baselineHeaders: accept,
+        bytes: sizes.home,
+      },
+      {
+        name: '/me (session read)',
+        path: '/me',
+        gatewayHeaders: { ...accept, Cookie: gatewayCookie },
+        baselineHeaders: { ...accept, Cookie: baselineCookie },
+        bytes: sizes.me,
+      },
+    ];
+    for (const scenario of scenarios) {
+      if ((await pageBytes(`${baseline.url}${scenario.path}`, scenario.baselineHeaders)) !== scenario.bytes)
+        throw new Error(`the baseline's ${scenario.path} is not ${scenario.bytes} bytes`);
+    }
+
+    const servers = { gateway: gateway.url, baseline: baseline.url };
+    const measured = new Map<string, { gateway: LoadResult[]; baseline: LoadResult[] }>(
+      scenarios.map((s) => [s.name, { gateway: [], baseline: [] }]),
+    );
+    // One short warm-up of each (JIT, view cache, connection pools), not counted.
+    for (const scenario of scenarios) {
+      await load(`${servers.baseline}${scenario.path}`, scenario.baselineHeaders, 1);
+      await load(`${servers.gateway}${scenario.path}`, scenario.gatewayHeaders, 1);
+    }
+    for (let i = 0; i < rounds; i++) {
+      const order = i % 2 === 0 ? (['baseline', 'gateway'] as const) : (['gateway', 'baseline'] as const);
+      for (const scenario of scenarios) {
+        for (const app of order) {
+          const headers = app === 'gateway' ? scenario.gatewayHeaders : scenario.baselineHeaders;
+          const results = measured.get(scenario.name)![app];
+          results.push(await load(`${servers[app]}${scenario.path}`, headers, seconds));
+        }
+      }
+    }
+
+    return scenarios.map((scenario) => {
+      const results = measured.get(scenario.name)!;
+      const rps = median(results.gateway.map((r) => r.requests.average));
+      const baselineRps = median(results.baseline.map((r) => r.requests.average));
+      const figures: HttpPageFigures = {
+        bench: 'http-pages',
+        scenario: scenario.name,
+        bytes: scenario.bytes,
+        rounds,
+        requestsPerSecond: round(rps),
+        p99Ms: median(results.gateway.map((r) => r.latency.p99)),
+        baselineRequestsPerSecond: round(baselineRps),
+        baselineP99Ms: median(results.baseline.map((r) => r.latency.p99)),
+        ratio: round(rps / baselineRps, 3),
+        meetsTarget: rps / baselineRps >= TARGET_RATIO,
+      };
+      print?.(JSON.stringify(figures));
+      return figures;
+    });
+  } finally {
+    await baseline?.close();
+    await gateway.close();
+  }
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (isMain) {
+  await runHttpPagesBench({
+    ...(process.argv[2] ? { rounds: Number(process.argv[2]) } : {}),
+    ...(process.argv[3] ? { seconds: Number(process.argv[3]) } : {}),
+  });
+  process.exit(0);
+}

@@ -1,0 +1,37 @@
+import { expect } from 'chai';
+import { createI18n } from '../../src/platform/i18n.ts';
+
+/** createI18n answers plain keys from a table built at start: it must say exactly what i18next says. */
+describe('translation lookups', () => {
+  const translations = {
+    it: {
+      site: { home: 'Home', greeting: 'Ciao {{name}}', only: 'Solo in italiano' },
+      items_one: '{{count}} elemento',
+      items_other: '{{count}} elementi',
+    },
+    en: {
+      site: { home: 'Home page', greeting: 'Hello {{name}}' },
+      items_one: '{{count}} item',
+      items_other: '{{count}} items',
+    },
+  };
+
+  it('translates plain keys in each language, falling back to Italian', async () => {
+    const i18n = await createI18n(translations);
+    expect(i18n.t('it')('site.home')).to.equal('Home');
+    expect(i18n.t('en')('site.home')).to.equal('Home page');
+    expect(i18n.t('en')('site.only')).to.equal('Solo in italiano');
+  });
+
+  it('still interpolates and pluralises when given options', async () => {
+    const i18n = await createI18n(translations);
+    expect(i18n.t('en')('site.greeting', { name: 'Maria' })).to.equal('Hello Maria');
+    expect(i18n.t('it')('items', { count: 1 })).to.equal('1 elemento');
+    expect(i18n.t('en')('items', { count: 3 })).to.equal('3 items');
+  });
+
+  it('answers a key the locales lack (e.g. built from request input) with the key itself', async () => {
+    const i18n = await createI18n(translations);
+    expect(i18n.t('it')('me.<script>')).to.equal('me.<script>');
+  });
+});
