@@ -7,6 +7,7 @@ import type { AccessHistory, AccessRecord } from './access-history.repository.ts
 import type { Consents } from './consents.repository.ts';
 
 const HISTORY_ON_PAGE = 50;
+const NOTICES = ['consentRevoked', 'servicesEnded'] as const;
 
 /** Neutralises spreadsheet formulas (OWASP "CSV injection") and quotes every field (RFC 4180). */
 export function csvField(value: string): string {
@@ -21,6 +22,10 @@ export function createPersonalAreaController(deps: {
   history: AccessHistory;
   /** Destroys the provider's grants (and so the tokens) made under a revoked consent. */
   revokeGrants: (grantIds: string[]) => Promise<void>;
+  /** The ids of the citizen's open gateway sessions. */
+  sessionsOf: (fiscalCode: string) => Promise<string[]>;
+  /** Back-channel logout to every service entered in those sessions (the gateway sessions stay open). */
+  endServices: (fiscalCode: string, sessionIds: readonly string[]) => Promise<void>;
 }) {
   const citizenOf = (req: Request) => {
     const citizen = req.session.citizen;
@@ -56,7 +61,7 @@ export function createPersonalAreaController(deps: {
       res.locals.sso = {
         consents: consents.map((c) => ({ ...c, ...label(c) })),
         history: history.map((h) => ({ ...h, ...label(h) })),
-        notice: req.query.notice === 'consentRevoked' ? 'consentRevoked' : undefined,
+        notice: NOTICES.find((notice) => notice === req.query.notice),
       };
       next();
     },
@@ -68,6 +73,13 @@ export function createPersonalAreaController(deps: {
       if (!revoked) throw new NotFoundError('consent_not_found');
       await deps.revokeGrants(revoked.grantIds);
       res.redirect(303, '/me?notice=consentRevoked#consents');
+    },
+
+    /** Logs the citizen out of every body's service entered in any of their sessions, on every device. */
+    async endServices(req: Request, res: Response) {
+      const citizen = citizenOf(req);
+      await deps.endServices(citizen.fiscalCode, await deps.sessionsOf(citizen.fiscalCode));
+      res.redirect(303, '/me?notice=servicesEnded#services-sessions');
     },
 
     async historyCsv(req: Request, res: Response) {

@@ -124,6 +124,9 @@ export function ssoRouters(deps: Dependencies, session: RequestHandler | Request
           consents: sso.consents,
           history: sso.history,
           revokeGrants: sso.revokeGrants,
+          sessionsOf: async (fiscalCode) =>
+            (await deps.sessionIndex.list(fiscalCode)).map((entry) => entry.sessionId),
+          endServices: sso.sessionsEnded,
         }),
         clientSecret: createClientSecretController({ writer: catalog.writer, secrets: sso.secrets }),
       },

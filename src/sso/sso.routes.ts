@@ -50,6 +50,7 @@ export function ssoRoutes(
   router.post('/sso/interaction/:uid/consent', guards.formLimit, interactions.decide);
   router.get('/me', personalArea.personalArea);
   router.post('/me/consents/:serviceId/revoke', guards.formLimit, requireCitizen, personalArea.revokeConsent);
+  router.post('/me/services/end-all', guards.formLimit, requireCitizen, personalArea.endServices);
   router.get('/me/access-history.csv', requireCitizen, personalArea.historyCsv);
   router.post(
     '/api/v1/services/:serviceId/sso/secret',
