@@ -91,8 +91,14 @@ export function createIdentityController(deps: {
   return {
     loginPage(req: Request, res: Response) {
       if (req.session.citizen) return res.redirect(303, localPath(req.query.next) ?? AFTER_LOGIN);
+      // Where to go after logging in travels with each provider's link (the SPID button does the same).
+      const next = localPath(req.query.next);
       renderPage(req, res, 'identity/login', {
-        options: deps.loginOptions(),
+        options: deps
+          .loginOptions()
+          .map((option) =>
+            next ? { ...option, href: `${option.href}?next=${encodeURIComponent(next)}` } : option,
+          ),
         loginRequired: Boolean(req.session.returnTo),
       });
     },

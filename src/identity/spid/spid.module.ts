@@ -32,14 +32,8 @@ export async function buildSpid(
   plug.logoutHandlers.spid = spid.singleLogout.startLogout;
   const demoIdp =
     config.demo && config.env !== 'production' ? createDemoIdp(config, redis, spid.sp) : undefined;
-  if (demoIdp) {
-    spid.idps.add(demoIdp.descriptor);
-    plug.loginOptions.push({
-      id: 'spid-demo',
-      label: 'SPID demo',
-      href: `/spid/login?idp=${encodeURIComponent(demoIdp.entityId)}&level=2`,
-    });
-  }
+  // The demo IdP is one of the SPID button's IdPs: no login option of its own.
+  if (demoIdp) spid.idps.add(demoIdp.descriptor);
   plug.readiness.push({ name: 'spid-idps', check: async () => spid.idps.list().length > 0 });
   return { ...spid, demoIdp };
 }
