@@ -5,7 +5,7 @@ import { NotFoundError } from '../platform/errors.ts';
 import type { Language } from '../platform/i18n.ts';
 import { renderPage } from '../platform/views.ts';
 import type { Catalog } from './catalog.module.ts';
-import { buildDeepLink, linkAttributes } from './deep-link.ts';
+import { linkAttributes, serviceEntryUrl } from './deep-link.ts';
 import { checkServiceLinks } from './link-policy.ts';
 import {
   LIFE_EVENTS,
@@ -145,7 +145,8 @@ export function createCatalogController(deps: {
 
     /**
      * Deep link: step up when the session's level is below the service's, then a 303 to the service's
-     * registered URL only (never a value from the request), counted for the statistics.
+     * registered URL only (never a value from the request; for a single-sign-on service, its registered
+     * login start), counted for the statistics.
      */
     async go(req: Request<{ serviceId: string }>, res: Response, next: NextFunction) {
       const service = await publishedOr404(req);
@@ -159,7 +160,8 @@ export function createCatalogController(deps: {
       if (!body) return serviceNotFound(req, res);
       // Checked again here, not only when written: a body's domains may have changed since.
       checkServiceLinks(service, body, { demo: deps.demo });
-      const target = buildDeepLink(service.deepLink, linkAttributes(citizen, langOf(res)));
+      // A single-sign-on service is entered through its login start, so the citizen arrives identified.
+      const target = serviceEntryUrl(service, linkAttributes(citizen, langOf(res)), deps.publicUrl);
       await usage.countUse(service.id);
       if (citizen) await citizenServices.recordUse(citizen.fiscalCode, service.id, Date.now());
       res.redirect(303, target.href);

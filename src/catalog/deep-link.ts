@@ -1,5 +1,6 @@
 import type { CitizenIdentity } from '../identity/citizen.ts';
-import type { DeepLink, TemplatePlaceholder } from './model.ts';
+import { initiateLoginUrl } from '../sso/initiate-login.ts';
+import type { DeepLink, Service, TemplatePlaceholder } from './model.ts';
 
 export type LinkAttributes = Partial<Record<TemplatePlaceholder, string>>;
 
@@ -33,4 +34,20 @@ export function buildDeepLink(link: DeepLink, attributes: LinkAttributes): URL {
   const expected = new URL(link.template.replace(/\{[^{}]*\}/g, 'x'));
   if (url.origin !== expected.origin) throw new Error('deep-link template changed its origin');
   return url;
+}
+
+/**
+ * Where /go/:serviceId sends the citizen: for a single-sign-on service that registered a login start,
+ * its initiate_login_uri with the deep link as target (OpenID Connect third-party-initiated login), so
+ * the service sends the citizen to the gateway's provider and they arrive identified; otherwise the
+ * deep link itself.
+ */
+export function serviceEntryUrl(
+  service: Pick<Service, 'deepLink' | 'integration' | 'sso'>,
+  attributes: LinkAttributes,
+  issuer: string,
+): URL {
+  const target = buildDeepLink(service.deepLink, attributes);
+  if (service.integration !== 'sso') return target;
+  return initiateLoginUrl(service.sso, issuer, target) ?? target;
 }
