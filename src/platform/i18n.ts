@@ -87,12 +87,41 @@ function readCookie(req: Request, name: string): string | undefined {
   return undefined;
 }
 
-/** Puts the request's language and translator where controllers and views find them. */
+/**
+ * Date and time as pages show them: Italian time, numeric, in the page's language (what
+ * Date.toLocaleString gives). The formatters are built once: building one costs a hundred times more
+ * than formatting with it.
+ */
+const DATE_TIME_OPTIONS: Intl.DateTimeFormatOptions = {
+  timeZone: 'Europe/Rome',
+  year: 'numeric',
+  month: 'numeric',
+  day: 'numeric',
+  hour: 'numeric',
+  minute: 'numeric',
+  second: 'numeric',
+};
+const DATE_TIME_FORMATS: Record<Language, Intl.DateTimeFormat> = {
+  it: new Intl.DateTimeFormat('it-IT', DATE_TIME_OPTIONS),
+  en: new Intl.DateTimeFormat('en-GB', DATE_TIME_OPTIONS),
+};
+
+/** A time (milliseconds since the epoch, or a Date) as pages show it; views call it as formatDateTime(…). */
+export function formatDateTime(language: Language, value: number | Date): string {
+  return DATE_TIME_FORMATS[language].format(value);
+}
+const FORMAT_DATE_TIME = {
+  it: (value: number | Date) => formatDateTime('it', value),
+  en: (value: number | Date) => formatDateTime('en', value),
+};
+
+/** Puts the request's language, translator and date formatting where controllers and views find them. */
 export function languageMiddleware(i18n: I18n) {
   return (req: Request, res: Response, next: NextFunction) => {
     const language = chooseLanguage(req);
     res.locals.lang = language;
     res.locals.t = i18n.t(language);
+    res.locals.formatDateTime = FORMAT_DATE_TIME[language];
     res.setHeader('Content-Language', language);
     res.vary('Accept-Language');
     next();

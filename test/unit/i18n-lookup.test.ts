@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createI18n } from '../../src/platform/i18n.ts';
+import { createI18n, formatDateTime } from '../../src/platform/i18n.ts';
 
 /** createI18n answers plain keys from a table built at start: it must say exactly what i18next says. */
 describe('translation lookups', () => {
@@ -33,5 +33,19 @@ describe('translation lookups', () => {
   it('answers a key the locales lack (e.g. built from request input) with the key itself', async () => {
     const i18n = await createI18n(translations);
     expect(i18n.t('it')('me.<script>')).to.equal('me.<script>');
+  });
+});
+
+describe('dates and times on pages', () => {
+  it('formats as Date.toLocaleString does, in Italian time, with formatters built once', () => {
+    for (const at of [0, Date.UTC(2026, 2, 29, 0, 30), Date.UTC(2026, 9, 25, 1, 30), Date.now()]) {
+      expect(formatDateTime('it', at)).to.equal(
+        new Date(at).toLocaleString('it-IT', { timeZone: 'Europe/Rome' }),
+      );
+      expect(formatDateTime('en', new Date(at))).to.equal(
+        new Date(at).toLocaleString('en-GB', { timeZone: 'Europe/Rome' }),
+      );
+    }
+    expect(formatDateTime('it', Date.UTC(2026, 6, 1, 10, 0, 5))).to.equal('01/07/2026, 12:00:05');
   });
 });
