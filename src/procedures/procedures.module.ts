@@ -10,6 +10,7 @@ import { createCredentials } from '../registry/credentials.repository.ts';
 import { createCaseRepository } from './case.repository.ts';
 import { createCaseService, type EndpointLookup } from './case.service.ts';
 import { createDataCipher } from './data-cipher.ts';
+import { createDeadLettersController } from './dead-letters.controller.ts';
 import { loadDefinitions } from './definitions.ts';
 import { createDeliveryQueues } from './delivery-queue.ts';
 import { createDeliverySigner } from './delivery-signer.ts';
@@ -17,7 +18,7 @@ import { createDeliveryProcessor } from './delivery.processor.ts';
 import { createDraftRepository } from './draft.repository.ts';
 import { loadDataKeys, loadSigningKey } from './keys.ts';
 import { createReportController } from './report.controller.ts';
-import { deliveryKeysRoutes, reportApiRoutes } from './procedures.routes.ts';
+import { deadLetterRoutes, deliveryKeysRoutes, reportApiRoutes } from './procedures.routes.ts';
 
 /** How often an instance running workers sweeps open cases for steps whose enqueueing was cut short. */
 const SWEEP_INTERVAL_MS = 60_000;
@@ -115,6 +116,10 @@ export function proceduresRouters(deps: Dependencies): Router[] {
   const routers = [
     deliveryKeysRoutes(procedures.signer),
     reportApiRoutes(reports, authenticate, deps.rateLimits.api),
+    deadLetterRoutes(
+      createDeadLettersController({ queues: procedures.queues, admins: deps.config.registry.admins }),
+      deps.rateLimits.forms,
+    ),
   ];
   const { config } = deps;
   if (config.demo && config.env !== 'production') {

@@ -1,4 +1,6 @@
 import { Router, type RequestHandler } from 'express';
+import { requireCitizen } from '../identity/identity.controller.ts';
+import type { DeadLettersController } from './dead-letters.controller.ts';
 import { DELIVERY_KEYS_PATH, type DeliverySigner } from './delivery-signer.ts';
 import type { ReportController } from './report.controller.ts';
 
@@ -19,5 +21,14 @@ export function reportApiRoutes(
 ): Router {
   const router = Router();
   router.post('/api/v1/cases/:caseId/steps/:stepId/result', limit, authenticate, controller.report);
+  return router;
+}
+
+/** The network admin's dead-letter list (/admin area: a page and a CSRF-protected retry form). */
+export function deadLetterRoutes(controller: DeadLettersController, formLimit: RequestHandler): Router {
+  const router = Router();
+  const admin = [requireCitizen, controller.requireAdmin];
+  router.get('/admin/deliveries', admin, controller.list);
+  router.post('/admin/deliveries/retry', formLimit, admin, controller.retry);
   return router;
 }
