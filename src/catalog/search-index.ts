@@ -1,6 +1,7 @@
-import MiniSearch from 'minisearch';
 import type { CatalogRepository } from './catalog.repository.ts';
 import {
+  LIFE_EVENTS,
+  TOPICS,
   levelNumber,
   type Body,
   type LifeEvent,
@@ -8,7 +9,7 @@ import {
   type Service,
   type Topic,
 } from './model.ts';
-import { fuzziness, processTerm, tokenize } from './search-text.ts';
+import { createTextIndex } from './text-index.ts';
 
 /** Words a code is known by, in every language (from the locales), so "salute" finds topic "health". */
 export interface VocabularyLabels {
@@ -32,14 +33,6 @@ export interface SearchHit {
   score: number;
 }
 
-interface IndexedDocument {
-  id: string;
-  title: string;
-  tags: string;
-  description: string;
-  body: string;
-}
-
 /**
  * Field boosts: a word in the title counts most, then topics, life events and keywords, then the body's
  * name, then the description.
@@ -47,9 +40,25 @@ interface IndexedDocument {
 const BOOST = { title: 6, tags: 2.5, body: 1.5, description: 1 };
 const MAX_QUERY_TERMS = 12;
 
-function document(service: Service, bodyName: string, labels: VocabularyLabels): IndexedDocument {
+/** What the filters look at, one fixed shape per service (filtering 10,000 matches stays cheap). */
+interface FilterKey {
+  body: string;
+  topics: number;
+  events: number;
+  level: number;
+}
+const bits = <T extends string>(all: readonly T[], some: readonly T[]) =>
+  some.reduce((mask, value) => mask | (1 << all.indexOf(value)), 0);
+const filterKey = (service: Service): FilterKey => ({
+  body: service.bodyId,
+  topics: bits(TOPICS, service.topics),
+  events: bits(LIFE_EVENTS, service.lifeEvents),
+  level: levelNumber(service.requiredLevel),
+});
+
+/** The texts of a service, field by field, in both languages. */
+function document(service: Service, bodyName: string, labels: VocabularyLabels): Record<string, string> {
   return {
-    id: service.id,
     title: `${service.title.it} ${service.title.en}`,
     tags: [
       ...service.topics.flatMap((t) => labels.topic(t)),
@@ -70,9 +79,11 @@ function document(service: Service, bodyName: string, labels: VocabularyLabels):
  * down (Redis pub/sub is fire-and-forget).
  */
 export function createSearchIndex(repository: CatalogRepository, labels: VocabularyLabels) {
-  /** Every term ever indexed since the last rebuild: a query term found here is not a typo. */
-  let vocabulary = new Set<string>();
-  let mini = newMini();
+  /**
+   * Full text with Italian folding and stemming, prefix matching for the word being typed (the last) or
+   * an unknown one, and typo tolerance for unknown words (src/catalog/text-index.ts).
+   */
+  const text = createTextIndex<FilterKey>(BOOST);
   /** Every service known (any status), and the visible ones (published, by an approved body). */
   const all = new Map<string, Service>();
   const services = new Map<string, Service>();
@@ -81,31 +92,6 @@ export function createSearchIndex(repository: CatalogRepository, labels: Vocabul
   /** Derived views, recomputed lazily after a change (the home page and filter-only searches use them). */
   let derived: { byTitle: Service[]; topics: Set<Topic>; lifeEvents: Set<LifeEvent> } | undefined;
   let refreshing: Promise<void> | undefined;
-
-  /**
-   * Typo tolerance only for query terms the index does not know (an edit-distance walk of a large
-   * vocabulary is the expensive part of a search), and prefix matching for the word being typed (the
-   * last) or an unknown one.
-   */
-  function newMini() {
-    vocabulary = new Set<string>();
-    return new MiniSearch<IndexedDocument>({
-      fields: ['title', 'tags', 'description', 'body'],
-      tokenize,
-      processTerm: (term) => {
-        const processed = processTerm(term);
-        if (processed) vocabulary.add(processed);
-        return processed;
-      },
-      searchOptions: {
-        processTerm,
-        boost: BOOST,
-        prefix: (term, i, terms) => term.length >= 3 && (i === terms.length - 1 || !vocabulary.has(term)),
-        fuzzy: (term) => (vocabulary.has(term) ? 0 : fuzziness(term)),
-        weights: { fuzzy: 0.45, prefix: 0.6 },
-      },
-    });
-  }
 
   const bodyName = (bodyId: string) => {
     const body = bodies.get(bodyId);
@@ -132,12 +118,12 @@ export function createSearchIndex(repository: CatalogRepository, labels: Vocabul
     derived = undefined;
     all.set(service.id, service);
     if (services.has(service.id)) {
-      mini.discard(service.id);
+      text.remove(service.id);
       services.delete(service.id);
     }
     if (!visible(service)) return;
     services.set(service.id, service);
-    mini.add(document(service, bodyName(service.bodyId), labels));
+    text.add(service.id, document(service, bodyName(service.bodyId), labels), filterKey(service));
   }
 
   async function rebuild() {
@@ -149,10 +135,16 @@ export function createSearchIndex(repository: CatalogRepository, labels: Vocabul
     services.clear();
     all.clear();
     for (const service of allServices) all.set(service.id, service);
-    mini = newMini();
+    text.clear();
     const published = allServices.filter(visible);
     for (const service of published) services.set(service.id, service);
-    mini.addAll(published.map((s) => document(s, bodyName(s.bodyId), labels)));
+    text.addAll(
+      published.map((s) => ({
+        id: s.id,
+        texts: document(s, bodyName(s.bodyId), labels),
+        meta: filterKey(s),
+      })),
+    );
     version = at;
   }
 
@@ -171,7 +163,8 @@ export function createSearchIndex(repository: CatalogRepository, labels: Vocabul
       }
       version = change.version;
     }
-    if (version < current) await rebuild();
+    // Many replaced documents leave many dead postings behind: start afresh.
+    if (version < current || text.fragmented) await rebuild();
   }
 
   /** Brings the index up to the catalog's current version (one GET when nothing changed). */
@@ -192,8 +185,17 @@ export function createSearchIndex(repository: CatalogRepository, labels: Vocabul
     return true;
   }
 
-  /** Query text limited to a bounded number of words, so a hostile query cannot make a search slow. */
-  const boundedQuery = (q: string) => tokenize(q).slice(0, MAX_QUERY_TERMS).join(' ');
+  /** The filters of a query as a test of a service's filter key. */
+  function keyFilter(query: SearchQuery): (key: FilterKey) => boolean {
+    const topic = query.topic ? 1 << TOPICS.indexOf(query.topic) : 0;
+    const event = query.event ? 1 << LIFE_EVENTS.indexOf(query.event) : 0;
+    const level = query.level ? levelNumber(query.level) : 3;
+    return (key) =>
+      (!query.body || key.body === query.body) &&
+      (key.topics & topic) === topic &&
+      (key.events & event) === event &&
+      key.level <= level;
+  }
 
   return {
     refresh,
@@ -210,17 +212,23 @@ export function createSearchIndex(repository: CatalogRepository, labels: Vocabul
       await refresh();
       const offset = query.offset ?? 0;
       const limit = query.limit ?? 20;
-      const text = query.q ? boundedQuery(query.q) : '';
-      let hits: SearchHit[];
-      if (text) {
-        hits = mini
-          .search(text, { filter: (r) => matchesFilters(services.get(r.id as string) as Service, query) })
-          .map((r) => ({ service: services.get(r.id as string) as Service, score: r.score }));
-      } else {
-        hits = views()
-          .byTitle.filter((s) => matchesFilters(s, query))
-          .map((service) => ({ service, score: 0 }));
+      if (query.q?.trim()) {
+        const filtered = query.body || query.topic || query.event || query.level;
+        const found = text.search(query.q, {
+          offset,
+          limit,
+          // A query is bounded to a few words, so a hostile one cannot make a search slow.
+          maxTerms: MAX_QUERY_TERMS,
+          ...(filtered && { accept: keyFilter(query) }),
+        });
+        return {
+          total: found.total,
+          hits: found.hits.map((h) => ({ service: services.get(h.id) as Service, score: h.score })),
+        };
       }
+      const hits = views()
+        .byTitle.filter((s) => matchesFilters(s, query))
+        .map((service) => ({ service, score: 0 }));
       return { total: hits.length, hits: hits.slice(offset, offset + limit) };
     },
 
