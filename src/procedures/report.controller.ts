@@ -5,7 +5,7 @@ import { ForbiddenError, NotFoundError } from '../platform/errors.ts';
 import { authenticatedBody } from '../registry/api-auth.ts';
 import type { CaseService } from './case.service.ts';
 import type { ProcedureCatalogue } from './definitions.ts';
-import { stepReportSchema } from './report.schema.ts';
+import { stepReportResultSchema, stepReportSchema } from './report.schema.ts';
 
 const caseId = z.string().regex(/^[0-9A-Z]{16}$/);
 const stepId = z.string().regex(/^[a-z][a-z0-9-]{0,47}$/);
@@ -30,7 +30,9 @@ export function createReportController(deps: { cases: CaseService; procedures: P
       if (definition.body !== body) throw new ForbiddenError('not_your_step');
       const report = parseInput(stepReportSchema, req.body);
       const result = await deps.cases.report(id, step, report);
-      res.json({ case: id, step, status: result.status, changed: result.changed });
+      res.json(
+        stepReportResultSchema.parse({ case: id, step, status: result.status, changed: result.changed }),
+      );
     },
   };
 }

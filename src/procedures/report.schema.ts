@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { STEP_STATUSES } from './step-state.ts';
 
 /**
  * A body's report about a step, in the answer to a delivery or later through
@@ -19,3 +20,11 @@ export const stepReportSchema = z
   });
 
 export type StepReportInput = z.infer<typeof stepReportSchema>;
+
+/** The answer to a report: the step's status after it, and whether the report changed anything. */
+export const stepReportResultSchema = z.strictObject({
+  case: z.string().regex(/^[0-9A-Z]{16}$/),
+  step: z.string(),
+  status: z.enum(STEP_STATUSES),
+  changed: z.boolean(),
+});

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { endpointInputSchema, endpointSchema } from '../catalog/endpoint.ts';
 import { bodySchema, serviceInputSchema, serviceSchema } from '../catalog/model.ts';
+import { stepReportResultSchema, stepReportSchema } from '../procedures/report.schema.ts';
 
 /**
  * JSON Schema (draft 2020-12, the dialect OpenAPI 3.1 uses) of a zod schema — the same schema that
@@ -44,6 +45,22 @@ const endpointResponse = (description: string) => ({
   content: { 'application/json': { schema: { $ref: '#/components/schemas/Endpoint' } } },
 });
 
+const caseIdParameter = {
+  name: 'caseId',
+  in: 'path',
+  required: true,
+  description: 'The case id the delivery carried (claim `case`)',
+  schema: { type: 'string', pattern: '^[0-9A-Z]{16}$' },
+};
+
+const stepIdParameter = {
+  name: 'stepId',
+  in: 'path',
+  required: true,
+  description: "The step's id within its procedure (the delivery's `reportUrl` names it)",
+  schema: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,47}$' },
+};
+
 const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 422: problem, 429: problem };
 
 /** The OpenAPI 3.1 document of the registration API, served at /api/v1/openapi.json. */
@@ -59,7 +76,11 @@ export function openApiDocument(publicUrl: string) {
         'issued on approval: `Authorization: Bearer <clientId>.<secret>`. A body reads and changes only ' +
         'its own data. Deep links must use https (http only in demo mode) and point to one of the ' +
         "body's declared domains; templates may use only {fiscalCode}, {name}, {familyName}, " +
-        '{dateOfBirth}, {email} and {lang}, in the path or query.',
+        '{dateOfBirth}, {email} and {lang}, in the path or query. ' +
+        'Procedure steps reach an endpoint as an HTTPS POST whose body is a JWT (application/jwt, ES256, ' +
+        "typ varco-delivery+jwt, aud the body's IPA code, jti equal to the Idempotency-Key header): verify " +
+        "it with the gateway's keys at /.well-known/varco-delivery-keys.json and report the result in the " +
+        'answer or later at /cases/{caseId}/steps/{stepId}/result.',
     },
     servers: [{ url: new URL('/api/v1', publicUrl).href }],
     security: [{ bodyCredential: [] }],
@@ -178,6 +199,30 @@ export function openApiDocument(publicUrl: string) {
           responses: { 200: endpointResponse('Enabled'), ...errors },
         },
       },
+      '/cases/{caseId}/steps/{stepId}/result': {
+        parameters: [caseIdParameter, stepIdParameter],
+        post: {
+          summary:
+            "Report a procedure step delivered to one of the body's endpoints: accepted, completed (with " +
+            'exactly the outputs the procedure declares for the step) or rejected (with a reason, shown to ' +
+            'the citizen). The same report may also be the JSON answer to the delivery itself. A step only ' +
+            'moves forward, so a duplicate or late report changes nothing (200, changed: false). Only the ' +
+            "body handling the step may report it (403 for another body's step; 404 when the body has no " +
+            'step in the case); 409 when the step has not been delivered yet.',
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/StepReport' } } },
+          },
+          responses: {
+            200: {
+              description: "The step's status after the report",
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/StepReportResult' } } },
+            },
+            409: problem,
+            ...errors,
+          },
+        },
+      },
     },
     components: {
       securitySchemes: {
@@ -189,6 +234,8 @@ export function openApiDocument(publicUrl: string) {
         Body: jsonSchema(bodySchema, 'output'),
         EndpointInput: jsonSchema(endpointInputSchema, 'input'),
         Endpoint: jsonSchema(endpointSchema, 'output'),
+        StepReport: jsonSchema(stepReportSchema, 'input'),
+        StepReportResult: jsonSchema(stepReportResultSchema, 'output'),
         Problem: {
           type: 'object',
           properties: {

@@ -241,4 +241,16 @@ describe('composite procedures: deliveries to bodies, reports, retries and dead 
     expect(letter.attempts).to.equal(1);
     expect(letter.reason).to.equal('endpoint refused the delivery with 400');
   });
+
+  it('documents the report operation in the OpenAPI document from the validating schemas', async () => {
+    const res = await request(gateway.app).get('/api/v1/openapi.json').expect(200);
+    const operation = res.body.paths['/cases/{caseId}/steps/{stepId}/result'].post;
+    expect(operation.requestBody.content['application/json'].schema.$ref).to.equal(
+      '#/components/schemas/StepReport',
+    );
+    const schema = res.body.components.schemas.StepReport;
+    expect(schema.properties.status.enum).to.deep.equal(['accepted', 'completed', 'rejected']);
+    expect(schema.additionalProperties).to.equal(false);
+    expect(res.body.components.schemas.StepReportResult.required).to.include.members(['status', 'changed']);
+  });
 });
