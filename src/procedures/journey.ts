@@ -18,6 +18,11 @@ export interface Draft {
   values: FormValues;
   /** Pages submitted valid, by id. */
   completed: string[];
+  /**
+   * The token the preview's confirmation form carries, made once per draft: every tab and every
+   * double click of the same draft confirms under it, so they file one case between them.
+   */
+  submission?: string;
 }
 
 export const emptyDraft = (): Draft => ({ values: {}, completed: [] });

@@ -16,6 +16,7 @@ import { createDeliveryQueues } from './delivery-queue.ts';
 import { createDeliverySigner } from './delivery-signer.ts';
 import { createDeliveryProcessor } from './delivery.processor.ts';
 import { createDraftRepository } from './draft.repository.ts';
+import { journeyRouter } from './journey.module.ts';
 import { loadDataKeys, loadSigningKey } from './keys.ts';
 import { createReportController } from './report.controller.ts';
 import { deadLetterRoutes, deliveryKeysRoutes, reportApiRoutes } from './procedures.routes.ts';
@@ -120,6 +121,7 @@ export function proceduresRouters(deps: Dependencies): Router[] {
       createDeadLettersController({ queues: procedures.queues, admins: deps.config.registry.admins }),
       deps.rateLimits.forms,
     ),
+    journeyRouter(deps),
   ];
   const { config } = deps;
   if (config.demo && config.env !== 'production') {

@@ -1,0 +1,458 @@
+import { randomBytes } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import type { CitizenIdentity } from '../identity/citizen.ts';
+import { requireLevel } from '../identity/step-up.ts';
+import { AppError, BadRequestError, NotFoundError } from '../platform/errors.ts';
+import type { Language } from '../platform/i18n.ts';
+import { renderPage } from '../platform/views.ts';
+import type { CaseRecord } from './case.repository.ts';
+import { ProcedureUnavailableError, referenceOf, type CaseService } from './case.service.ts';
+import type { ConfirmationRepository } from './confirmation.repository.ts';
+import type { PageDefinition } from './definition.schema.ts';
+import type { Procedure, ProcedureCatalogue } from './definitions.ts';
+import type { DraftRepository } from './draft.repository.ts';
+import { italianToday, validatePage, type FieldError, type FormValues } from './form.ts';
+import {
+  caseProgress,
+  draftTexts,
+  formatInstant,
+  inputId,
+  pageFields,
+  postedTexts,
+  previewByBody,
+  receiptByBody,
+  type BodyNames,
+  type Translate,
+} from './journey.presenter.ts';
+import {
+  emptyDraft,
+  isAllowed,
+  journeyTable,
+  resumeState,
+  statePath,
+  type Draft,
+  type JourneyState,
+} from './journey.ts';
+
+type ProcedureRequest = Request<{ procedureId: string; pageId?: string }>;
+type CaseRequest = Request<{ caseId: string }>;
+
+const ACTIONS = ['next', 'back', 'save'] as const;
+type Action = (typeof ACTIONS)[number];
+const SUBMISSION = /^[A-Za-z0-9_-]{22}$/;
+const CASES_IN_PERSONAL_AREA = 50;
+
+const words = (res: Response) => ({
+  lang: res.locals.lang as Language,
+  t: res.locals.t as Translate,
+});
+
+const citizenOf = (req: Request): CitizenIdentity => {
+  const citizen = req.session.citizen;
+  if (!citizen) throw new AppError(401, 'login_required');
+  return citizen;
+};
+
+const formOf = (req: Request): Record<string, unknown> =>
+  typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>) : {};
+
+/** The journey's states, numbered for "step 2 of 7". */
+const progress = (procedure: Procedure, state: JourneyState) => {
+  const states = [...journeyTable(procedure.definition).keys()];
+  return { step: states.indexOf(state) + 1, total: states.length };
+};
+
+/**
+ * The draft's values checked again as they would be posted today: a date bound such as "within the
+ * last 10 days" moves, so a draft saved a while ago may no longer hold. Returns the parsed values and
+ * the first page that no longer passes.
+ */
+function recheck(procedure: Procedure, draft: Draft, today: string) {
+  const values: FormValues = {};
+  for (const page of procedure.definition.form.pages) {
+    const checked = validatePage(page, draftTexts(page, draft.values), today);
+    if (checked.errors.length > 0) return { values, invalidPage: page };
+    Object.assign(values, checked.values);
+  }
+  return { values };
+}
+
+/**
+ * The citizen's way through a composite procedure (issue 7, item 3): the start page, one page per form
+ * page, the preview of what each body receives, the confirmation, the receipt and the case's progress;
+ * and the citizen's cases in the personal area. The journey's rules are journey.ts's state machine;
+ * the case's are the case service's.
+ */
+export function createJourneyController(deps: {
+  procedures: ProcedureCatalogue;
+  drafts: DraftRepository;
+  confirmations: ConfirmationRepository;
+  cases: Pick<CaseService, 'confirm' | 'caseOf' | 'outputs' | 'history'>;
+  /** The citizen's case ids, newest first (the case repository's listByCitizen). */
+  casesOf: (owner: string, limit: number) => Promise<string[]>;
+  /** A body's name in a language, by IPA code (the catalog's). */
+  bodyName: (ipaCode: string, lang: Language) => Promise<string | undefined>;
+  /** How long a draft is kept after its last save. */
+  draftSeconds: number;
+  now?: () => Date;
+}) {
+  const { procedures, drafts, confirmations, cases } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  function procedureOf(req: ProcedureRequest): Procedure {
+    const procedure = procedures.get(req.params.procedureId);
+    if (!procedure) throw new NotFoundError('procedure_not_found');
+    return procedure;
+  }
+
+  function pageOf(procedure: Procedure, req: ProcedureRequest): PageDefinition {
+    const page = procedure.definition.form.pages.find((p) => p.id === req.params.pageId);
+    if (!page) throw new NotFoundError('page_not_found');
+    return page;
+  }
+
+  async function bodyNames(procedure: Procedure, lang: Language): Promise<BodyNames> {
+    const ipaCodes = [...new Set(procedure.order.map((step) => step.body))];
+    const names = await Promise.all(
+      ipaCodes.map(async (ipa) => [ipa, (await deps.bodyName(ipa, lang)) ?? ipa]),
+    );
+    return new Map(names as Array<[string, string]>);
+  }
+
+  const draftOf = async (owner: string, procedure: Procedure) =>
+    (await drafts.get(owner, procedure.definition.id)) ?? emptyDraft();
+
+  const resume = (res: Response, procedure: Procedure, draft: Draft) =>
+    res.redirect(303, statePath(procedure.definition.id, resumeState(procedure.definition, draft)));
+
+  function renderForm(
+    req: ProcedureRequest,
+    res: Response,
+    procedure: Procedure,
+    page: PageDefinition,
+    texts: Record<string, string>,
+    errors: readonly FieldError[],
+  ) {
+    const { lang, t } = words(res);
+    const state: JourneyState = `page:${page.id}`;
+    const fields = pageFields(page, texts, errors, lang, t);
+    renderPage(req, res, 'procedures/page', {
+      procedure: procedure.definition,
+      page,
+      fields,
+      summary: fields.flatMap((f) =>
+        f.error ? [{ href: `#${inputId(f.field)}`, message: `${f.label}: ${f.error}` }] : [],
+      ),
+      progress: progress(procedure, state),
+      action: statePath(procedure.definition.id, state),
+      first: journeyTable(procedure.definition).get(state)?.back === undefined,
+    });
+  }
+
+  /** Renders the preview; with `missingConfirmation`, as the answer to a confirmation without the tick. */
+  async function renderPreview(
+    req: ProcedureRequest,
+    res: Response,
+    procedure: Procedure,
+    draft: Draft & { submission: string },
+    values: FormValues,
+    missingConfirmation = false,
+  ) {
+    const { lang, t } = words(res);
+    const names = await bodyNames(procedure, lang);
+    const id = procedure.definition.id;
+    renderPage(req, res, 'procedures/preview', {
+      procedure: procedure.definition,
+      bodies: previewByBody(procedure, values, citizenOf(req), names, lang, t),
+      pages: procedure.definition.form.pages.map((page) => ({
+        title: page.title[lang],
+        href: statePath(id, `page:${page.id}`),
+      })),
+      progress: progress(procedure, 'preview'),
+      submission: draft.submission,
+      action: statePath(id, 'preview'),
+      missingConfirmation,
+    });
+  }
+
+  return {
+    /** Lets the citizen in at the level the procedure's definition asks for (step-up otherwise). */
+    requireProcedureLevel(req: ProcedureRequest, res: Response, next: NextFunction) {
+      requireLevel(procedureOf(req).definition.loginLevel)(req, res, next);
+    },
+
+    /** What the procedure does, which bodies take part, what the citizen needs; start or resume. */
+    async start(req: ProcedureRequest, res: Response) {
+      const procedure = procedureOf(req);
+      const { definition } = procedure;
+      const { lang } = words(res);
+      const citizen = req.session.citizen;
+      const draft =
+        citizen && citizen.level >= definition.loginLevel
+          ? await drafts.get(citizen.fiscalCode, definition.id)
+          : undefined;
+      const names = await bodyNames(procedure, lang);
+      const resumeAt = draft && resumeState(definition, draft);
+      renderPage(req, res, 'procedures/start', {
+        procedure: definition,
+        bodies: [...names].map(([ipa, name]) => ({
+          name,
+          steps: procedure.order.filter((s) => s.body === ipa).map((s) => s.title[lang]),
+        })),
+        pages: definition.form.pages.map((page) => ({
+          title: page.title[lang],
+          fields: page.fields.map((f) => f.label[lang]),
+        })),
+        firstHref: statePath(definition.id, resumeState(definition, emptyDraft())),
+        draft: resumeAt && {
+          href: statePath(definition.id, resumeAt),
+          progress: progress(procedure, resumeAt),
+        },
+        draftDays: Math.round(deps.draftSeconds / 86_400),
+        notice: ['saved', 'discarded'].includes(String(req.query.notice)) ? req.query.notice : undefined,
+      });
+    },
+
+    /** Throws the draft away (the start page's "start again"). */
+    async discard(req: ProcedureRequest, res: Response) {
+      const procedure = procedureOf(req);
+      if (formOf(req).action !== 'discard') throw new BadRequestError('unknown_action');
+      await drafts.remove(citizenOf(req).fiscalCode, procedure.definition.id);
+      res.redirect(303, `/procedures/${procedure.definition.id}?notice=discarded`);
+    },
+
+    /** One page of the form, filled with the draft; `?check=1` shows what no longer passes. */
+    async showPage(req: ProcedureRequest, res: Response) {
+      const procedure = procedureOf(req);
+      const page = pageOf(procedure, req);
+      const draft = await draftOf(citizenOf(req).fiscalCode, procedure);
+      if (!isAllowed(procedure.definition, draft, `page:${page.id}`)) return resume(res, procedure, draft);
+      const texts = draftTexts(page, draft.values);
+      const errors = req.query.check === '1' ? validatePage(page, texts, italianToday(now())).errors : [];
+      renderForm(req, res, procedure, page, texts, errors);
+    },
+
+    /**
+     * A page posted: "next" needs every field valid; "back" and "save" keep what is valid and let
+     * required fields wait, but a value that is wrong is shown, never dropped silently. A refused page
+     * answers 400 and changes nothing.
+     */
+    async savePage(req: ProcedureRequest, res: Response) {
+      const procedure = procedureOf(req);
+      const page = pageOf(procedure, req);
+      const { definition } = procedure;
+      const owner = citizenOf(req).fiscalCode;
+      const draft = await draftOf(owner, procedure);
+      const state: JourneyState = `page:${page.id}`;
+      if (!isAllowed(definition, draft, state)) return resume(res, procedure, draft);
+      const form = formOf(req);
+      const action = (form.action ?? 'next') as Action;
+      if (!ACTIONS.includes(action)) throw new BadRequestError('unknown_action');
+
+      const { values, errors } = validatePage(page, form, italianToday(now()));
+      const blocking = action === 'next' ? errors : errors.filter((e) => e.code !== 'required');
+      if (blocking.length > 0) {
+        res.status(400);
+        return renderForm(req, res, procedure, page, postedTexts(page, form), blocking);
+      }
+      const own = new Set(page.fields.map((f) => f.id));
+      await drafts.save(owner, definition.id, {
+        ...draft,
+        values: {
+          ...Object.fromEntries(Object.entries(draft.values).filter(([id]) => !own.has(id))),
+          ...values,
+        },
+        completed: [...draft.completed.filter((id) => id !== page.id), ...(errors.length ? [] : [page.id])],
+      });
+      const transition = journeyTable(definition).get(state);
+      const target =
+        action === 'save'
+          ? `/procedures/${definition.id}?notice=saved`
+          : action === 'back'
+            ? transition?.back
+              ? statePath(definition.id, transition.back)
+              : `/procedures/${definition.id}`
+            : statePath(definition.id, transition?.next ?? 'preview');
+      res.redirect(303, target);
+    },
+
+    /** Exactly what each body will receive, and the confirmation form. */
+    async preview(req: ProcedureRequest, res: Response) {
+      const procedure = procedureOf(req);
+      const owner = citizenOf(req).fiscalCode;
+      const draft = await draftOf(owner, procedure);
+      const { definition } = procedure;
+      if (!isAllowed(definition, draft, 'preview')) return resume(res, procedure, draft);
+      const { values, invalidPage } = recheck(procedure, draft, italianToday(now()));
+      if (invalidPage)
+        return res.redirect(303, `${statePath(definition.id, `page:${invalidPage.id}`)}?check=1`);
+      const submission = draft.submission ?? randomBytes(16).toString('base64url');
+      if (!draft.submission) await drafts.save(owner, definition.id, { ...draft, submission });
+      await renderPreview(req, res, procedure, { ...draft, submission }, values);
+    },
+
+    /**
+     * The explicit confirmation: files the case once per draft, however often it is posted, and
+     * sends the citizen to the receipt.
+     */
+    async confirm(req: ProcedureRequest, res: Response) {
+      const procedure = procedureOf(req);
+      const { definition } = procedure;
+      const citizen = citizenOf(req);
+      const owner = citizen.fiscalCode;
+      const form = formOf(req);
+      const token = typeof form.submission === 'string' ? form.submission : '';
+      if (!SUBMISSION.test(token)) throw new BadRequestError('submission_invalid');
+      const receipt = (caseId: string) => res.redirect(303, `/cases/${caseId}/receipt`);
+
+      const draft = await drafts.get(owner, definition.id);
+      if (draft?.submission !== token) {
+        // Already filed (a repeated click after the draft went), or a form from a draft thrown away.
+        const filed = await confirmations.caseFiledUnder(owner, token);
+        return filed ? receipt(filed) : res.redirect(303, `/procedures/${definition.id}`);
+      }
+      const submitted = { ...draft, submission: token };
+      if (!isAllowed(definition, draft, 'preview')) return resume(res, procedure, draft);
+      const { values, invalidPage } = recheck(procedure, draft, italianToday(now()));
+      if (invalidPage)
+        return res.redirect(303, `${statePath(definition.id, `page:${invalidPage.id}`)}?check=1`);
+      if (form.confirmed !== 'yes') {
+        res.status(400);
+        return renderPreview(req, res, procedure, submitted, values, true);
+      }
+
+      if (!(await confirmations.claim(owner, token))) {
+        const filed = await confirmations.caseFiledUnder(owner, token);
+        if (filed) return receipt(filed);
+        throw new AppError(409, 'confirmation_in_progress');
+      }
+      let record: CaseRecord;
+      try {
+        record = await cases.confirm(procedure, citizen, values);
+      } catch (error) {
+        await confirmations.release(owner, token);
+        if (error instanceof ProcedureUnavailableError)
+          throw new AppError(503, error.code, error.message, {
+            cause: error,
+            page: {
+              titleKey: 'procedures.unavailable.title',
+              messageKey: 'procedures.unavailable.message',
+              action: { href: statePath(definition.id, 'preview'), labelKey: 'procedures.unavailable.back' },
+            },
+          });
+        throw error;
+      }
+      await confirmations.settle(owner, token, record.id);
+      await drafts.remove(owner, definition.id);
+      receipt(record.id);
+    },
+
+    /** The printable receipt: reference number, when, what was asked of which body. */
+    async receipt(req: CaseRequest, res: Response, next: NextFunction) {
+      const citizen = citizenOf(req);
+      const { record, procedure } = await caseOf(citizen, req);
+      if (citizen.level < procedure.definition.loginLevel)
+        return requireLevel(procedure.definition.loginLevel)(req, res, next);
+      const { lang, t } = words(res);
+      renderPage(req, res, 'procedures/receipt', {
+        procedure: procedure.definition,
+        reference: referenceOf(record.id),
+        caseId: record.id,
+        filedAt: formatInstant(record.createdAt, lang),
+        filedAtIso: record.createdAt,
+        bodies: receiptByBody(procedure, await bodyNames(procedure, lang), lang, t),
+      });
+    },
+
+    /** The case's progress, step by step; `?format=json` (or Accept: JSON) for the page's script. */
+    async caseStatus(req: CaseRequest, res: Response, next: NextFunction) {
+      const citizen = citizenOf(req);
+      const { record, procedure } = await caseOf(citizen, req);
+      if (citizen.level < procedure.definition.loginLevel)
+        return requireLevel(procedure.definition.loginLevel)(req, res, next);
+      const { lang, t } = words(res);
+      const names = await bodyNames(procedure, lang);
+      const [outputs, history] = await Promise.all([cases.outputs(record), cases.history(record.id)]);
+      const steps = caseProgress(procedure, record, outputs, history, names, lang);
+      if (req.accepts(['html', 'json']) === 'json') {
+        // For the page's script: states only, no personal data.
+        res.json({
+          status: record.status,
+          updatedAt: record.updatedAt,
+          steps: steps.map((s) => ({
+            id: s.id,
+            status: s.status,
+            label: t(`procedures.stepStatus.${s.status}`),
+          })),
+        });
+        return;
+      }
+      renderPage(req, res, 'procedures/case', {
+        procedure: procedure.definition,
+        reference: referenceOf(record.id),
+        caseId: record.id,
+        status: record.status,
+        filedAt: formatInstant(record.createdAt, lang),
+        updatedAt: formatInstant(record.updatedAt, lang),
+        updatedAtIso: record.updatedAt,
+        steps: steps.map((s) => ({ ...s, atText: formatInstant(s.at, lang) })),
+        purged:
+          record.status !== 'open' && steps.some((s) => s.status === 'completed' && s.outputs.length === 0),
+      });
+    },
+
+    /** Adds the citizen's cases and unfinished forms to the personal area (rendered by identity). */
+    async personalArea(req: Request, res: Response, next: NextFunction) {
+      const citizen = req.session.citizen;
+      if (!citizen) return next();
+      const { lang } = words(res);
+      const ids = await deps.casesOf(citizen.fiscalCode, CASES_IN_PERSONAL_AREA);
+      const records = await Promise.all(ids.map((id) => cases.caseOf(citizen.fiscalCode, id)));
+      const list = procedures.list();
+      const draftList = await Promise.all(
+        list.map(async (procedure) => ({
+          procedure,
+          draft: await drafts.get(citizen.fiscalCode, procedure.definition.id),
+        })),
+      );
+      res.locals.procedureCases = {
+        cases: records.flatMap((record) => {
+          const procedure = record && procedures.get(record.procedureId);
+          if (!record || !procedure) return [];
+          return [
+            {
+              reference: referenceOf(record.id),
+              href: `/cases/${record.id}`,
+              title: procedure.definition.title[lang],
+              filedAt: formatInstant(record.createdAt, lang),
+              filedAtIso: record.createdAt,
+              status: record.status,
+            },
+          ];
+        }),
+        drafts: draftList.flatMap(({ procedure, draft }) =>
+          draft
+            ? [
+                {
+                  title: procedure.definition.title[lang],
+                  href: `/procedures/${procedure.definition.id}`,
+                  progress: progress(procedure, resumeState(procedure.definition, draft)),
+                },
+              ]
+            : [],
+        ),
+      };
+      next();
+    },
+  };
+
+  /** The case and its procedure, when the case belongs to the citizen; 404 otherwise (whoever else asks). */
+  async function caseOf(citizen: CitizenIdentity, req: CaseRequest) {
+    const record = await cases.caseOf(citizen.fiscalCode, req.params.caseId);
+    const procedure = record && procedures.get(record.procedureId);
+    if (!record || !procedure) throw new NotFoundError('case_not_found');
+    return { record, procedure };
+  }
+}
+
+export type JourneyController = ReturnType<typeof createJourneyController>;
