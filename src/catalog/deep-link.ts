@@ -1,5 +1,6 @@
 import type { CitizenIdentity } from '../identity/citizen.ts';
 import { initiateLoginUrl } from '../sso/initiate-login.ts';
+import { LinkRejectedError } from './link-policy.ts';
 import type { DeepLink, Service, TemplatePlaceholder } from './model.ts';
 
 export type LinkAttributes = Partial<Record<TemplatePlaceholder, string>>;
@@ -20,10 +21,14 @@ export function linkAttributes(citizen: CitizenIdentity | undefined, lang: strin
   };
 }
 
+const segments = (url: URL) => url.pathname.split('/').length;
+
 /**
  * The URL a deep link leads to. A template's placeholders are replaced by URL-encoded attribute values
  * (empty when the citizen has none), so a value can never add a path segment, a query parameter or
- * change the host; the result is parsed with `new URL()` and must keep the template's origin.
+ * change the host; the result is parsed with `new URL()` and must keep the template's origin and its
+ * number of path segments: a value "." or ".." (which URL parsing resolves as a dot segment even when
+ * percent-encoded, WHATWG URL "double-dot segment") cannot climb out of the template's path.
  */
 export function buildDeepLink(link: DeepLink, attributes: LinkAttributes): URL {
   if ('url' in link) return new URL(link.url);
@@ -32,7 +37,9 @@ export function buildDeepLink(link: DeepLink, attributes: LinkAttributes): URL {
   );
   const url = new URL(filled);
   const expected = new URL(link.template.replace(/\{[^{}]*\}/g, 'x'));
-  if (url.origin !== expected.origin) throw new Error('deep-link template changed its origin');
+  if (url.origin !== expected.origin || segments(url) !== segments(expected)) {
+    throw new LinkRejectedError("the citizen's attributes do not fit the service's link template");
+  }
   return url;
 }
 

@@ -71,5 +71,27 @@ describe('deep links GET /go/:serviceId', () => {
     expect(url.pathname).to.equal('/p/..%2F..%2F%40evil.example%2Fx%3Fy%3D1%23');
     expect(url.searchParams.get('n')).to.equal('a&admin=1');
     expect([...url.searchParams.keys()]).to.deep.equal(['n']);
+    // Dot segments are resolved by URL parsing even when percent-encoded: refused, never followed.
+    for (const familyName of ['..', '.']) {
+      const deeper = { template: 'https://links.example.it/p/{familyName}/dettaglio' };
+      expect(() => buildDeepLink(deeper, { familyName }), familyName).to.throw(/template/);
+    }
+    const safe = buildDeepLink(link, { familyName: '...', name: '..' });
+    expect(safe.pathname).to.equal('/p/...');
+    const encoded = buildDeepLink(link, { familyName: '%2e%2e' });
+    expect(encoded.pathname).to.equal('/p/%252e%252e');
+    expect(safe.searchParams.get('n')).to.equal('..');
+    for (const [name, value] of [
+      ['host', 'evil.example'],
+      ['at', '@evil.example'],
+      ['backslash', '\\evil.example'],
+      ['scheme', 'javascript:alert(1)'],
+    ]) {
+      const url2 = buildDeepLink(
+        { template: 'https://links.example.it/{familyName}' },
+        { familyName: value },
+      );
+      expect(url2.origin, name).to.equal('https://links.example.it');
+    }
   });
 });
