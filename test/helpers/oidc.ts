@@ -1,4 +1,4 @@
-import { createPrivateKey, sign } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -87,6 +87,8 @@ export async function startTestOp(options: {
   postLogoutRedirectUris?: string[];
   identities?: readonly DemoOidcIdentity[];
   codeTtlSeconds?: number;
+  /** The relying party's public keys: it then authenticates with private_key_jwt and signs its requests. */
+  clientJwks?: { keys: Array<Record<string, unknown>> };
 }): Promise<TestOp> {
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -97,7 +99,7 @@ export async function startTestOp(options: {
     clients: [
       {
         client_id: TEST_CLIENT_ID,
-        client_secret: TEST_ONLY_CLIENT_SECRET,
+        ...(options.clientJwks ? { jwks: options.clientJwks } : { client_secret: TEST_ONLY_CLIENT_SECRET }),
         redirect_uris: options.redirectUris,
         post_logout_redirect_uris: options.postLogoutRedirectUris ?? [],
       },
@@ -212,5 +214,22 @@ export function oidcConfig(dir: string, extra: Record<string, unknown> = {}) {
       clockToleranceSeconds: 30,
       ...extra,
     },
+  };
+}
+
+/**
+ * A relying-party key pair for private_key_jwt and request objects (test-only, generated at test time):
+ * the PEM file the descriptor's auth.keyFile names, and the public JWK the provider registers.
+ */
+export function writeClientKey(kid = 'test-rp-key') {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const dir = mkdtempSync(path.join(tmpdir(), 'varco-rp-key-'));
+  const keyFile = path.join(dir, 'test-only-rp-key.pem');
+  writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  return {
+    keyFile,
+    kid,
+    publicJwk: { ...publicKey.export({ format: 'jwk' }), kid, alg: 'ES256', use: 'sig' },
+    remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -24,6 +24,7 @@ import {
   startTestOp,
   testDescriptor,
   throughProvider,
+  writeClientKey,
   writeProvidersDir,
   type TestOp,
 } from '../helpers/oidc.ts';
@@ -76,6 +77,8 @@ describe('OpenID Connect login (real oidc-provider on 127.0.0.1)', () => {
   let op: TestOp;
   let shortCodes: TestOp;
   let fragile: TestOp;
+  let signed: TestOp;
+  const clientKey = writeClientKey();
   let gateway: TestGateway;
   let logLines: string[];
   let providers: ReturnType<typeof writeProvidersDir>;
@@ -88,11 +91,20 @@ describe('OpenID Connect login (real oidc-provider on 127.0.0.1)', () => {
     });
     shortCodes = await startTestOp({ redirectUris: [callbackUri('short')], codeTtlSeconds: 1 });
     fragile = await startTestOp({ redirectUris: [callbackUri('fragile')] });
+    signed = await startTestOp({
+      redirectUris: [callbackUri('signed')],
+      clientJwks: { keys: [clientKey.publicJwk] },
+    });
     providers = writeProvidersDir({
       test: testDescriptor(op),
       staff: testDescriptor(op, { staffOnly: true, label: { it: 'Personale', en: 'Staff' } }),
       short: testDescriptor(shortCodes),
       fragile: testDescriptor(fragile),
+      // CIE id's way: private_key_jwt at the token endpoint and signed request objects (JAR)
+      signed: testDescriptor(signed, {
+        auth: { method: 'private_key_jwt', keyFile: clientKey.keyFile, alg: 'ES256', kid: clientKey.kid },
+        requestObject: true,
+      }),
       down: testDescriptor(op, { issuer: `http://127.0.0.1:${await closedPort()}` }),
     });
     ({ gateway, lines: logLines } = await gatewayWithLogs({
@@ -104,8 +116,9 @@ describe('OpenID Connect login (real oidc-provider on 127.0.0.1)', () => {
   });
   after(async () => {
     await gateway.close();
-    await Promise.all([op.close(), shortCodes.close(), fragile.close()]);
+    await Promise.all([op.close(), shortCodes.close(), fragile.close(), signed.close()]);
     providers.remove();
+    clientKey.remove();
   });
   beforeEach(() => {
     op.loginAs = OIDC_PERSON.sub;
@@ -164,6 +177,25 @@ describe('OpenID Connect login (real oidc-provider on 127.0.0.1)', () => {
       expect(Object.keys(JSON.parse(p.get('claims') ?? '{}').id_token)).to.include(
         'https://attributes.eid.gov.it/fiscal_number',
       );
+    });
+
+    it('signs its requests (JAR) and authenticates with private_key_jwt when the provider wants it', async () => {
+      const agent = request.agent(gateway.app);
+      const start = await agent.get('/oidc/login/signed?level=2').expect(303);
+      const url = new URL(start.headers.location ?? '');
+      const requestObject = decodeJwt(url.searchParams.get('request') ?? '');
+      expect(requestObject).to.include({
+        iss: 'varco-test-rp',
+        aud: signed.issuer,
+        scope: 'openid profile email',
+      });
+      expect(requestObject.nonce).to.be.a('string');
+      expect(url.searchParams.get('scope')).to.equal('openid profile email');
+      expect(url.searchParams.get('nonce'), 'only inside the signed request').to.equal(null);
+      // The provider registered the client as requiring signed requests and private_key_jwt.
+      const callback = await throughProvider(url.href, providerAgent(signed));
+      await agent.get(callback).expect(303);
+      expect((await gateway.deps.citizens.linkedIdentities(FISCAL_CODE))[0]?.provider).to.equal('signed');
     });
 
     it('joins SPID and OpenID Connect logins with the same fiscal code into one citizen', async () => {
@@ -235,6 +267,12 @@ describe('OpenID Connect login (real oidc-provider on 127.0.0.1)', () => {
       expect(res.text).to.contain('href="/login"');
       expect((await sessionKeys()).length).to.equal(before);
       expect(await citizenKeys()).to.deep.equal([]);
+    });
+
+    it('refuses a login at a lower level than asked for (403)', async () => {
+      op.misbehave = { idToken: (p) => ({ ...p, acr: 'https://www.spid.gov.it/SpidL1' }) };
+      const agent = request.agent(gateway.app);
+      await expectRefused(agent, await authenticate(agent, 'test', op, 'level=2'), 403, 'oidc_level');
     });
 
     it('refuses an unknown state (400)', async () => {

@@ -1,6 +1,6 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
-import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Level } from '../../identity/citizen.ts';
 import { BadRequestError } from '../../platform/errors.ts';
 import { CIE_FISCAL_NUMBER, type DemoOidcIdentity } from './identities.ts';
@@ -22,9 +22,32 @@ const ROUTES = {
 
 export interface DemoOpClient {
   client_id: string;
-  client_secret: string;
+  /** A client with a secret authenticates with client_secret_basic… */
+  client_secret?: string;
+  /**
+   * …one with public keys (JWKS) with private_key_jwt, and must sign its authorization requests
+   * (request objects), as CIE id requires of relying parties.
+   */
+  jwks?: { keys: Array<Record<string, unknown>> };
   redirect_uris: string[];
   post_logout_redirect_uris: string[];
+}
+
+/** oidc-provider's client metadata for a demo client: secret, or keys with signed requests. */
+function clientMetadata(client: DemoOpClient): ClientMetadata {
+  const common: ClientMetadata = {
+    ...client,
+    ...(client.jwks ? { jwks: client.jwks as ClientMetadata['jwks'] } : {}),
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    id_token_signed_response_alg: 'ES256',
+  };
+  if (!client.jwks) return { ...common, token_endpoint_auth_method: 'client_secret_basic' };
+  return {
+    ...common,
+    token_endpoint_auth_method: 'private_key_jwt',
+    require_signed_request_object: true,
+  };
 }
 
 export interface DemoOpOptions {
@@ -73,13 +96,7 @@ export function createDemoOp(options: DemoOpOptions) {
   const claimNames = [...new Set(options.identities.flatMap((identity) => Object.keys(identity.claims)))];
 
   const provider = new Provider(options.issuer, {
-    clients: options.clients.map((client) => ({
-      ...client,
-      grant_types: ['authorization_code'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'client_secret_basic',
-      id_token_signed_response_alg: 'ES256',
-    })),
+    clients: options.clients.map(clientMetadata),
     jwks: { keys: [key as never] },
     routes: ROUTES,
     acrValues: Object.values(DEMO_ACR),
@@ -95,6 +112,7 @@ export function createDemoOp(options: DemoOpOptions) {
     features: {
       devInteractions: { enabled: false },
       claimsParameter: { enabled: true },
+      requestObjects: { enabled: true },
       rpInitiatedLogout: { enabled: true, ...(options.pages ?? {}) },
     },
     ...(options.pages?.renderError ? { renderError: options.pages.renderError } : {}),

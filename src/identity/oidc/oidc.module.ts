@@ -68,6 +68,8 @@ function demoCie(config: Readonly<Config>, descriptors: ProviderDescriptor[]) {
     enabled: true,
     clientId: DEMO_CLIENT_ID,
     auth: { method: 'client_secret_basic', secret },
+    // The demo client authenticates with a secret generated at start, so it sends no request objects.
+    requestObject: false,
     name: 'CIE (demo)',
     label: { it: 'Entra con CIE (demo)', en: 'Log in with CIE (demo)' },
   };

@@ -87,7 +87,16 @@ export function createOidcRelyingParty(deps: {
         ui_locales: input.language,
       };
       if (d.claimsParameter) parameters.claims = claimsParameter(d);
-      return client.buildAuthorizationUrl(configuration, parameters).href;
+      if (!d.requestObject) return client.buildAuthorizationUrl(configuration, parameters).href;
+      const signingKey = registry.signingKey(d.id);
+      if (!signingKey) throw new OidcError('oidc_unknown_provider');
+      const url = await client.buildAuthorizationUrlWithJAR(configuration, parameters, signingKey);
+      // The request object wins, but CIE id and SPID want scope (and PKCE, response_type) in the query
+      // too, with the same values (CIE OIDC docs, "Authorization endpoint").
+      for (const name of ['scope', 'response_type', 'code_challenge', 'code_challenge_method']) {
+        url.searchParams.set(name, parameters[name] ?? '');
+      }
+      return url.href;
     },
 
     /**

@@ -46,12 +46,17 @@ const descriptorSchema = z
     claimsParameter: z.boolean().default(false),
     /** The `prompt` sent with every login ("login": a fresh authentication, like SPID's ForceAuthn). */
     prompt: z.enum(['login', 'consent', 'consent login', 'none']).default('login'),
+    /**
+     * Send the authorization request as a signed request object (JAR, RFC 9101; OIDC Core 6.1), signed
+     * with the private_key_jwt key. Required by CIE id and SPID OpenID Connect.
+     */
+    requestObject: z.boolean().default(false),
     /** Also read the UserInfo endpoint (its claims complete the id_token's). */
     userinfo: z.boolean().default(true),
     claims: claimMappingSchema,
     /** The provider's acr value for each level (1, 2, 3); a login whose acr is not listed is refused. */
     acr: z
-      .record(z.enum(['1', '2', '3']), text)
+      .partialRecord(z.enum(['1', '2', '3']), text)
       .refine((map) => Object.keys(map).length > 0, 'map at least one level'),
     /** Staff-only providers log in people without a fiscal code, as staff (never as citizens). */
     staffOnly: z.boolean().default(false),
@@ -74,6 +79,8 @@ const descriptorSchema = z
       ctx.addIssue({ code: 'custom', path: ['auth', 'secret'], message: 'required when enabled' });
     if (d.auth.method === 'private_key_jwt' && !d.auth.keyFile)
       ctx.addIssue({ code: 'custom', path: ['auth', 'keyFile'], message: 'required when enabled' });
+    if (d.requestObject && d.auth.method !== 'private_key_jwt')
+      ctx.addIssue({ code: 'custom', path: ['requestObject'], message: 'needs auth.method private_key_jwt' });
     if (!d.staffOnly && !d.claims.fiscalCode)
       ctx.addIssue({ code: 'custom', path: ['claims', 'fiscalCode'], message: 'required unless staffOnly' });
     if (!d.scopes.includes('openid'))

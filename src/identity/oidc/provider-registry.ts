@@ -27,9 +27,20 @@ const SIGNING_PARAMS: Record<string, RsaHashedImportParams | EcKeyImportParams> 
   ES256: { name: 'ECDSA', namedCurve: 'P-256' },
 };
 
-/** How the gateway authenticates at the provider's token endpoint, from the descriptor. */
-async function clientAuthentication(d: ProviderDescriptor): Promise<client.ClientAuth> {
-  if (d.auth.method === 'client_secret_basic') return client.ClientSecretBasic(d.auth.secret ?? '');
+/** A private key the gateway signs with for a provider (client assertions, request objects). */
+export interface SigningKey {
+  key: CryptoKey;
+  kid?: string;
+}
+
+/**
+ * How the gateway authenticates at the provider's token endpoint, from the descriptor; with
+ * private_key_jwt, also the key (which signs the request objects too).
+ */
+async function clientAuthentication(
+  d: ProviderDescriptor,
+): Promise<{ auth: client.ClientAuth; signingKey?: SigningKey }> {
+  if (d.auth.method === 'client_secret_basic') return { auth: client.ClientSecretBasic(d.auth.secret ?? '') };
   const file = d.auth.keyFile ?? '';
   let pem: string;
   try {
@@ -41,12 +52,14 @@ async function clientAuthentication(d: ProviderDescriptor): Promise<client.Clien
   const params = SIGNING_PARAMS[d.auth.alg];
   if (!params) throw new Error(`OpenID Connect provider "${d.id}": unsupported auth.alg ${d.auth.alg}`);
   const key = await webcrypto.subtle.importKey('pkcs8', der, params, false, ['sign']);
-  return client.PrivateKeyJwt(d.auth.kid ? { key, kid: d.auth.kid } : key);
+  const signingKey: SigningKey = d.auth.kid ? { key, kid: d.auth.kid } : { key };
+  return { auth: client.PrivateKeyJwt(signingKey), signingKey };
 }
 
 interface Entry {
   descriptor: ProviderDescriptor;
   auth: client.ClientAuth;
+  signingKey?: SigningKey;
   known?: KnownMetadata;
   configuration?: client.Configuration;
   inflight?: Promise<client.Configuration>;
@@ -74,7 +87,7 @@ export async function createProviderRegistry(
     const metadata = known.get(descriptor.id);
     entries.set(descriptor.id, {
       descriptor,
-      auth: await clientAuthentication(descriptor),
+      ...(await clientAuthentication(descriptor)),
       ...(metadata ? { known: metadata } : {}),
     });
   }
@@ -148,6 +161,9 @@ export async function createProviderRegistry(
     list: () => [...entries.values()].map((e) => e.descriptor),
 
     get: (id: string) => entries.get(id)?.descriptor,
+
+    /** The key request objects for the provider are signed with (private_key_jwt providers only). */
+    signingKey: (id: string) => entries.get(id)?.signingKey,
 
     /** The provider's client configuration; discovery is retried now if it never loaded. */
     async configuration(id: string): Promise<client.Configuration> {
