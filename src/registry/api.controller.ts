@@ -24,6 +24,12 @@ export function createApiController(deps: { catalog: Catalog; publicUrl: string 
       res.json(await repository.getBody(authenticatedBody(res)));
     },
 
+    /** PUT /body: the body's own profile (names, kind, territory, contacts, logo, main office); idempotent. */
+    async putBody(req: Request, res: Response) {
+      const result = await writer.putBodyProfile(actorOf(res), authenticatedBody(res), req.body);
+      res.json(result.record);
+    },
+
     async list(_req: Request, res: Response) {
       const bodyId = authenticatedBody(res);
       const services = (await repository.listServices()).filter((s) => s.bodyId === bodyId);

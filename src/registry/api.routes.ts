@@ -16,6 +16,7 @@ export function apiRoutes(
   const guarded = [limit, authenticate];
   router.get('/api/v1/openapi.json', limit, controller.openApi);
   router.get('/api/v1/body', guarded, controller.body);
+  router.put('/api/v1/body', guarded, controller.putBody);
   router.get('/api/v1/services', guarded, controller.list);
   router.get('/api/v1/services/:serviceId', guarded, controller.get);
   router.put('/api/v1/services/:serviceId', guarded, controller.put);

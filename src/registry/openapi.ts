@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { bodyProfileSchema } from '../catalog/body-profile.ts';
 import { endpointInputSchema, endpointSchema } from '../catalog/endpoint.ts';
 import { bodySchema, serviceInputSchema, serviceSchema } from '../catalog/model.ts';
 import { stepReportResultSchema, stepReportSchema } from '../procedures/report.schema.ts';
@@ -94,6 +95,22 @@ export function openApiDocument(publicUrl: string) {
               content: { 'application/json': { schema: { $ref: '#/components/schemas/Body' } } },
             },
             401: problem,
+          },
+        },
+        put: {
+          summary:
+            "Replace the body's profile (names, kind, territory, contacts, logo, main office); idempotent. " +
+            'The IPA code and the declared domains are set by the network (admin area).',
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/BodyProfile' } } },
+          },
+          responses: {
+            200: {
+              description: 'The body',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Body' } } },
+            },
+            ...errors,
           },
         },
       },
@@ -232,6 +249,7 @@ export function openApiDocument(publicUrl: string) {
         ServiceInput: jsonSchema(serviceInputSchema, 'input'),
         Service: jsonSchema(serviceSchema, 'output'),
         Body: jsonSchema(bodySchema, 'output'),
+        BodyProfile: jsonSchema(bodyProfileSchema, 'input'),
         EndpointInput: jsonSchema(endpointInputSchema, 'input'),
         Endpoint: jsonSchema(endpointSchema, 'output'),
         StepReport: jsonSchema(stepReportSchema, 'input'),

@@ -115,6 +115,57 @@ describe('registration API /api/v1', () => {
     ]);
   });
 
+  it("PUT /body replaces the body's own profile, idempotently, and nothing the network decides", async () => {
+    const { kind, territory, contacts } = testBody('demo_api_a', 'a.example.it');
+    const profile = {
+      kind,
+      territory,
+      name: { it: 'Ente <i>A</i> rinnovato', en: 'Body A renewed' },
+      contacts: { ...contacts, phone: '+39 0574 1234567' },
+      office: {
+        name: { it: 'Sportello unico', en: 'One-stop desk' },
+        address: 'Via Roma 1, 59100 Prato',
+        openingHours: ['Mo-Fr 09:00-13:00'],
+      },
+    };
+    const first = await api('put', '/body', tokenA).send(profile).expect(200);
+    expect(first.body).to.include({ ipaCode: 'demo_api_a', status: 'approved' });
+    expect(first.body.domains).to.deep.equal(['a.example.it']);
+    expect(first.body.office.openingHours).to.deep.equal(['Mo-Fr 09:00-13:00']);
+    const again = await api('put', '/body', tokenA).send(profile).expect(200);
+    expect(again.body.updatedAt).to.equal(first.body.updatedAt);
+    const audit = await gw.deps.catalog.repository.auditOf('body', 'demo_api_a');
+    expect(audit.filter((r) => r.action === 'body.profile')).to.have.length(1);
+    expect(audit[0]?.actor).to.equal('client:demo_api_a');
+
+    const refused: Array<[string, unknown]> = [
+      ['domains', { ...profile, domains: ['evil.example'] }],
+      ['status', { ...profile, status: 'approved' }],
+      ['editors', { ...profile, editors: ['RSSMRA80A01H501U'] }],
+      ['ipaCode', { ...profile, ipaCode: 'demo_api_b' }],
+      ['javascript', { ...profile, contacts: { ...profile.contacts, website: 'javascript:alert(1)' } }],
+      ['data-logo', { ...profile, logo: 'data:image/svg+xml,<svg onload=alert(1)>' }],
+      ['hours', { ...profile, office: { ...profile.office, openingHours: ['sempre'] } }],
+      ['wrong-types', { ...profile, name: 'A', kind: 42 }],
+      ['array', [profile]],
+    ];
+    for (const [label, payload] of refused) {
+      const res = await api('put', '/body', tokenA).send(payload as object);
+      expect(res.status, label).to.equal(422);
+      expect(res.headers['content-type'], label).to.match(/^application\/problem\+json/);
+    }
+    const stored = await gw.deps.catalog.repository.getBody('demo_api_a');
+    expect(stored?.updatedAt).to.equal(first.body.updatedAt);
+    expect(stored?.domains).to.deep.equal(['a.example.it']);
+    // The other body is untouched by A's writes and changes only itself.
+    expect((await gw.deps.catalog.repository.getBody('demo_api_b'))?.name.it).to.equal('Ente demo_api_b');
+    // The new name reaches the catalog at once, as text.
+    await api('post', '/services/a-privato/publish', tokenA).expect(200);
+    const page = await request(gw.app).get('/services/a-privato').expect(200);
+    expect(page.text).not.to.contain('<i>A</i>');
+    expect(page.text).to.contain('Ente &lt;i&gt;A&lt;/i&gt; rinnovato');
+  });
+
   it('outside demo mode accepts only https links', async () => {
     const prod = await createTestGateway({ demo: false });
     try {
@@ -131,6 +182,13 @@ describe('registration API /api/v1', () => {
         .send(http)
         .expect(422);
       expect(res.body.code).to.equal('link_rejected');
+      const { name, kind, territory, contacts } = testBody('demo_api_c', 'c.example.it');
+      const httpSite = { name, kind, territory, contacts: { ...contacts, website: 'http://c.example.it' } };
+      await request(prod.app)
+        .put('/api/v1/body')
+        .set('Authorization', `Bearer ${token}`)
+        .send(httpSite)
+        .expect(422);
     } finally {
       await prod.close();
     }
@@ -145,5 +203,12 @@ describe('registration API /api/v1', () => {
     expect(input.properties.requiredLevel.enum).to.deep.equal(['none', 'L1', 'L2', 'L3']);
     expect(input.properties.lifeEvents.items.enum).to.include('birth');
     expect(input.required).to.include.members(['title', 'deepLink', 'infoSheet']);
+    const profile = res.body.components.schemas.BodyProfile;
+    expect(profile.additionalProperties).to.equal(false);
+    expect(Object.keys(profile.properties)).to.include.members(['name', 'contacts', 'office']);
+    expect(Object.keys(profile.properties)).not.to.include.members(['ipaCode', 'domains', 'status']);
+    expect(res.body.paths['/body'].put.requestBody.content['application/json'].schema.$ref).to.equal(
+      '#/components/schemas/BodyProfile',
+    );
   });
 });
