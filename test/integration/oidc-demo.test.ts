@@ -87,6 +87,25 @@ describe('CIE (demo): the demo OpenID Provider stands in for CIE in demo mode', 
     expect(linked).to.include({ provider: 'cie', lastLevel: 2 });
   });
 
+  it('tells the citizen the login was cancelled when they cancel at the provider (401, no session)', async () => {
+    const agent = request.agent(gateway.app);
+    const start = await agent.get('/oidc/login/cie').expect(303);
+    const loginPage = await follow(agent, start.headers.location ?? '', /\/demo\/oidc-login\//);
+    const page = await agent.get(new URL(loginPage, base).pathname).expect(200);
+    const cancelForm = cheerio.load(page.text)('input[name="action"][value="cancel"]').closest('form');
+    const cancelled = await agent
+      .post(cancelForm.attr('action') ?? '')
+      .type('form')
+      .send({ _csrf: csrfTokenFrom(page.text), action: 'cancel' })
+      .expect(303);
+    const callback = await follow(agent, cancelled.headers.location ?? '', /\/oidc\/callback\/cie\?/);
+    const url = new URL(callback, base);
+    expect(url.searchParams.get('error')).to.equal('access_denied');
+    const res = await agent.get(`${url.pathname}${url.search}`).expect(401);
+    expect(res.text).to.contain('annullato');
+    await agent.get('/me').expect(303).expect('Location', '/login');
+  });
+
   it('refuses the demo provider login form without its CSRF token (403)', async () => {
     const agent = request.agent(gateway.app);
     const start = await agent.get('/oidc/login/cie').expect(303);
