@@ -51,6 +51,7 @@ export function createApp(deps: Dependencies, extraRoutes: readonly Router[] = [
   const session = sessionMiddleware(deps.sessionStore, { ...config.session, secureCookie });
   const sso = ssoRouters(deps, session);
   app.use(sso.provider); // before the body parsers and CSRF: the provider parses and protects its own
+  for (const router of sso.demo) app.use(router); // demo body systems (demo mode only), likewise
   const oidc = oidcRouters(deps.oidc, {
     loginSessions: deps.loginSessions,
     loginLimit: deps.rateLimits.login,

@@ -159,7 +159,7 @@ export function createCatalogController(deps: {
       const body = await index.body(service.bodyId);
       if (!body) return serviceNotFound(req, res);
       // Checked again here, not only when written: a body's domains may have changed since.
-      checkServiceLinks(service, body, { demo: deps.demo });
+      checkServiceLinks(service, body, { demo: deps.demo, gatewayOrigin: new URL(deps.publicUrl).origin });
       // A single-sign-on service is entered through its login start, so the citizen arrives identified.
       const target = serviceEntryUrl(service, linkAttributes(citizen, langOf(res)), deps.publicUrl);
       await usage.countUse(service.id);

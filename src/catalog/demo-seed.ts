@@ -53,6 +53,21 @@ export function readSeedCatalog(dir: string): SeedCatalog {
 const SEED_ACTOR: Actor = { kind: 'system', id: 'demo-seed' };
 
 /**
+ * In the seed, URLs on this origin stand for the gateway's public URL, where demo mode runs the demo
+ * body systems (e.g. the relying parties of src/demo/sso-rp): they are rebased when the seed is written.
+ */
+export const SEED_GATEWAY_ORIGIN = 'http://gateway.demo.invalid';
+
+function onGateway<T>(value: T, publicUrl: string): T {
+  const base = publicUrl.replace(/\/$/, '');
+  const rebase = (_key: string, v: unknown) =>
+    typeof v === 'string' && v.startsWith(`${SEED_GATEWAY_ORIGIN}/`)
+      ? `${base}${v.slice(SEED_GATEWAY_ORIGIN.length)}`
+      : v;
+  return JSON.parse(JSON.stringify(value), rebase) as T;
+}
+
+/**
  * Writes the demo catalog through the one writer: bodies approved, services published, endpoints
  * active (an endpoint `url` given as a path is resolved against `publicUrl`, where the demo body
  * systems run). Idempotent: an unchanged record is not written again (no version bump, no audit
@@ -69,7 +84,13 @@ export async function seedCatalog(
     if (result.changed) changed++;
   }
   for (const { id, body, ...service } of catalog.services) {
-    const result = await writer.putService(SEED_ACTOR, body, id, service, 'published');
+    const result = await writer.putService(
+      SEED_ACTOR,
+      body,
+      id,
+      onGateway(service, options.publicUrl),
+      'published',
+    );
     if (result.changed) changed++;
   }
   for (const { bodyIpa, id, url, ...endpoint } of catalog.endpoints) {

@@ -15,6 +15,18 @@ export function linkOrigin(link: DeepLink): URL {
 
 const isDeclared = (host: string, domains: readonly string[]) => domains.includes(host.toLowerCase());
 
+/** Loopback hosts: in demo mode the demo body systems are served by the gateway itself. */
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+export interface LinkPolicyOptions {
+  demo: boolean;
+  /** The gateway's own origin, where demo mode serves the demo body systems. */
+  gatewayOrigin?: string;
+}
+
+const isDemoSystem = (url: URL, options: LinkPolicyOptions) =>
+  options.demo && (LOOPBACK.has(url.hostname) || url.origin === options.gatewayOrigin);
+
 /**
  * A body's links may only lead to its own declared hosts, over https outside demo mode (the schema has
  * already refused every scheme other than http and https: no javascript:, data:, file:).
@@ -22,7 +34,7 @@ const isDeclared = (host: string, domains: readonly string[]) => domains.include
 export function checkServiceLinks(
   service: { deepLink: DeepLink; integration?: string; sso?: SsoClient },
   body: Body,
-  options: { demo: boolean },
+  options: LinkPolicyOptions,
 ) {
   if (service.sso) checkSsoClient(service.sso, service.integration, body, options);
   const url = linkOrigin(service.deepLink);
@@ -35,9 +47,6 @@ export function checkServiceLinks(
   }
 }
 
-/** Loopback hosts: in demo mode the demo body systems are served by the gateway itself. */
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
-
 /**
  * The URIs of a single-sign-on client follow the same rules as links (https outside demo mode, on the
  * body's declared hosts, no credentials); redirect URIs have no fragment (OpenID Connect Core 3.1.2.1)
@@ -47,7 +56,7 @@ function checkSsoClient(
   sso: SsoClient,
   integration: string | undefined,
   body: Body,
-  options: { demo: boolean },
+  options: LinkPolicyOptions,
 ) {
   if (integration !== undefined && integration !== 'sso')
     throw new LinkRejectedError('an sso block needs integration "sso"');
@@ -60,7 +69,7 @@ function checkSsoClient(
   ].filter((uri): uri is string => Boolean(uri));
   for (const raw of uris) {
     const url = new URL(raw);
-    const demoHost = options.demo && LOOPBACK.has(url.hostname);
+    const demoHost = isDemoSystem(url, options);
     if (url.protocol !== 'https:' && !(options.demo && url.protocol === 'http:'))
       throw new LinkRejectedError('single sign-on URIs must use https');
     if (url.username || url.password)

@@ -23,7 +23,11 @@ export function isActiveClient(
   );
 }
 
-/** The oidc-provider client metadata of a service (the client id is the service id). */
+/**
+ * The oidc-provider client metadata of a service (the client id is the service id). The service's
+ * initiate_login_uri is the gateway's business (/go/:serviceId), not the provider's: oidc-provider would
+ * refuse the http one a demo body system has.
+ */
 export function clientMetadata(
   service: Service & { sso: SsoClient },
   secret: string | undefined,
@@ -38,7 +42,6 @@ export function clientMetadata(
     ...(sso.backchannelLogoutUri
       ? { backchannel_logout_uri: sso.backchannelLogoutUri, backchannel_logout_session_required: true }
       : {}),
-    ...(sso.initiateLoginUri ? { initiate_login_uri: sso.initiateLoginUri } : {}),
     grant_types: ['authorization_code'],
     response_types: ['code'],
     token_endpoint_auth_method: auth.method,

@@ -3,6 +3,7 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Catalog } from '../catalog/catalog.module.ts';
 import type { Config } from '../config/schema.ts';
 import type { Dependencies } from '../dependencies.ts';
+import { demoRelyingPartyRouters } from '../demo/sso-rp/demo-rp.routes.ts';
 import { bodyAuthentication } from '../registry/api-auth.ts';
 import { createCredentials } from '../registry/credentials.repository.ts';
 import type { Logger } from '../platform/logger.ts';
@@ -111,6 +112,15 @@ export function ssoRouters(deps: Dependencies, session: RequestHandler | Request
   const credentials = createCredentials(deps.redis);
   return {
     provider: ssoProviderRoutes(sso.provider.callback() as unknown as RequestHandler, session),
+    /** Demo mode only: the demo body systems, relying parties of the provider (src/demo/sso-rp). */
+    demo:
+      deps.config.demo && deps.config.env !== 'production'
+        ? demoRelyingPartyRouters({
+            redis: deps.redis,
+            publicUrl: deps.config.http.publicUrl,
+            secrets: sso.secrets,
+          })
+        : [],
     pages: ssoRoutes(
       {
         interactions: createInteractionController({

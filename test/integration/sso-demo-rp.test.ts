@@ -1,0 +1,88 @@
+import { expect } from 'chai';
+import * as cheerio from 'cheerio';
+import { csrfTokenFrom } from '../helpers/gateway.ts';
+import { consentForm, startSsoGateway, TestBrowser, type SsoGateway } from '../helpers/sso.ts';
+
+const CITIZEN = 'RSSMRA80A01H501U';
+
+/** Claims shown by a demo body system's page, by name. */
+async function shownClaims(response: Response) {
+  const $ = cheerio.load(await response.text());
+  return Object.fromEntries(
+    $('tr[data-claim]')
+      .map((_, tr) => [[$(tr).attr('data-claim'), $(tr).find('td').text()]])
+      .get() as Array<[string, string]>,
+  );
+}
+
+describe('demo body systems (relying parties of the gateway, demo mode)', () => {
+  let op: SsoGateway;
+  before(async () => {
+    op = await startSsoGateway();
+  });
+  after(async () => {
+    await op.close();
+  });
+
+  /** From the catalog's deep link to the body system's page, agreeing on the consent page if asked. */
+  async function enterFromCatalog(browser: TestBrowser, serviceId: string) {
+    let step = await browser.follow(`/go/${serviceId}`);
+    if (step.url.pathname.startsWith('/sso/interaction/')) {
+      const form = consentForm(await step.response.text());
+      const decided = await browser.post(form.action, { _csrf: form.csrf, decision: 'allow' });
+      step = await browser.follow(decided.headers.get('location')!);
+    }
+    return step;
+  }
+
+  it('are published in the demo catalog as single-sign-on services', async () => {
+    for (const id of ['prato-certificati-anagrafici', 'usl-prenotazioni']) {
+      const service = await op.gateway.deps.catalog.repository.getService(id);
+      expect(service?.status).to.equal('published');
+      expect(service?.sso?.redirectUris).to.deep.equal([`${op.url}/demo/rp/${id}/callback`]);
+    }
+  });
+
+  it('take the citizen from the catalog into both bodies’ systems with one login, showing the claims', async () => {
+    const browser = new TestBrowser(op.url);
+    await browser.login(CITIZEN, 2);
+    const prato = await enterFromCatalog(browser, 'prato-certificati-anagrafici');
+    expect(prato.left).to.equal(undefined);
+    expect(prato.url.pathname).to.equal('/demo/rp/prato-certificati-anagrafici/');
+    const pratoClaims = await shownClaims(prato.response);
+    expect(pratoClaims.fiscal_number).to.equal(`TINIT-${CITIZEN}`);
+    expect(pratoClaims.family_name).to.equal('Rossi');
+    expect(pratoClaims.acr).to.equal('https://www.spid.gov.it/SpidL2');
+
+    const usl = await enterFromCatalog(browser, 'usl-prenotazioni');
+    expect(usl.url.pathname).to.equal('/demo/rp/usl-prenotazioni/');
+    const uslClaims = await shownClaims(usl.response);
+    expect(uslClaims.given_name).to.equal('Mario');
+    expect(uslClaims).to.not.have.property('birthdate');
+    expect(uslClaims.sub).to.not.equal(pratoClaims.sub);
+
+    // Logging out of the portal reaches both systems by back-channel logout.
+    const csrf = csrfTokenFrom(await (await browser.request('/me')).text());
+    expect((await browser.post('/logout', { _csrf: csrf })).status).to.equal(303);
+    for (const id of ['prato-certificati-anagrafici', 'usl-prenotazioni']) {
+      const page = await browser.request(`/demo/rp/${id}/`);
+      expect(await shownClaims(page), id).to.deep.equal({});
+    }
+  });
+
+  it('refuse a login started for another issuer and a forged back-channel logout', async () => {
+    const browser = new TestBrowser(op.url);
+    const foreign = await browser.request(
+      '/demo/rp/usl-prenotazioni/login?iss=https%3A%2F%2Fevil.example&target_link_uri=https%3A%2F%2Fevil.example',
+    );
+    expect(foreign.status).to.equal(400);
+    const forged = await browser.post('/demo/rp/usl-prenotazioni/backchannel-logout', {
+      logout_token: 'eyJhbGciOiJub25lIn0.eyJzaWQiOiJ4In0.',
+    });
+    expect(forged.status).to.equal(400);
+    const callback = await new TestBrowser(op.url).request(
+      '/demo/rp/usl-prenotazioni/callback?code=x&state=y',
+    );
+    expect(callback.status).to.equal(400);
+  });
+});
