@@ -3,14 +3,15 @@
  * Response (Assertion and Response signed), validation at the ACS and the session — against the raw
  * RSA operations one login needs (3 RSA-SHA256 signatures, 2 verifications, 2048-bit keys),
  * measured with node:crypto in the same run. Needs the test Redis (127.0.0.1:6379, own key prefix).
- * Run: npx tsx bench/spid-login.ts [logins]
+ * Run: npx tsx bench/spid-login.ts [logins], or import `runSpidLoginBench` (bench/run.ts does).
  */
 import { createSign, createVerify } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
 import request from 'supertest';
 import { createTestGateway } from '../test/helpers/gateway.ts';
 import { base64, createTestIdp, signedResponse, startLogin } from '../test/helpers/saml.ts';
 
-const LOGINS = Number(process.argv[2] ?? 200);
+const DEFAULT_LOGINS = 200;
 const SIGNS_PER_LOGIN = 3; // AuthnRequest (SP), Assertion and Response (IdP)
 const VERIFIES_PER_LOGIN = 2; // Response and Assertion signatures (SP, in node-saml)
 
@@ -26,7 +27,17 @@ function rawRsaPerSecond(key: string, cert: string, rounds: number): number {
   return rounds / (Number(process.hrtime.bigint() - started) / 1e9);
 }
 
-async function main() {
+export interface SpidLoginBenchOptions {
+  /** Logins measured (default 200), after 10 not counted. */
+  logins?: number;
+  /** Where the figures are printed as one JSON line (default console.log; null: silent). */
+  print?: ((line: string) => void) | null;
+}
+
+/** Measures complete SPID logins per second against the raw RSA operations they need; prints and returns the figures. */
+export async function runSpidLoginBench(options: SpidLoginBenchOptions = {}) {
+  const logins = options.logins ?? DEFAULT_LOGINS;
+  const print = options.print === undefined ? (line: string) => console.log(line) : options.print;
   const idp = createTestIdp();
   const gateway = await createTestGateway({
     rateLimit: { login: { windowSeconds: 60, max: 1_000_000 } },
@@ -45,23 +56,24 @@ async function main() {
     };
     for (let i = 0; i < 10; i++) await once(); // warm-up
     const started = process.hrtime.bigint();
-    for (let i = 0; i < LOGINS; i++) await once();
-    const loginsPerSecond = LOGINS / (Number(process.hrtime.bigint() - started) / 1e9);
-    const rawPerSecond = rawRsaPerSecond(idp.keys.key, idp.keys.cert, LOGINS);
+    for (let i = 0; i < logins; i++) await once();
+    const loginsPerSecond = logins / (Number(process.hrtime.bigint() - started) / 1e9);
+    const rawPerSecond = rawRsaPerSecond(idp.keys.key, idp.keys.cert, logins);
     const ratio = loginsPerSecond / rawPerSecond;
-    console.log(
-      JSON.stringify({
-        bench: 'spid-login',
-        logins: LOGINS,
-        loginsPerSecond: Math.round(loginsPerSecond * 10) / 10,
-        rawRsaLoginsPerSecond: Math.round(rawPerSecond * 10) / 10,
-        rsaOperationsPerLogin: { sign: SIGNS_PER_LOGIN, verify: VERIFIES_PER_LOGIN },
-        ratio: Math.round(ratio * 1000) / 1000,
-      }),
-    );
+    const figures = {
+      bench: 'spid-login' as const,
+      logins,
+      loginsPerSecond: Math.round(loginsPerSecond * 10) / 10,
+      rawRsaLoginsPerSecond: Math.round(rawPerSecond * 10) / 10,
+      rsaOperationsPerLogin: { sign: SIGNS_PER_LOGIN, verify: VERIFIES_PER_LOGIN },
+      ratio: Math.round(ratio * 1000) / 1000,
+    };
+    print?.(JSON.stringify(figures));
+    return figures;
   } finally {
     await gateway.close();
   }
 }
 
-await main();
+const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (isMain) await runSpidLoginBench(process.argv[2] ? { logins: Number(process.argv[2]) } : {});
