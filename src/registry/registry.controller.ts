@@ -35,6 +35,21 @@ const FORM_FIELDS = [
 ] as const;
 
 const membershipId = z.string().regex(/^[A-Za-z0-9_-]{16}$/);
+const clientIdSchema = z.string().regex(/^c_[A-Za-z0-9_-]{12}$/);
+const csrfOnly = z.strictObject({ _csrf: z.string() });
+/** Host names typed by an admin, separated by spaces, commas or new lines (checked by the writer). */
+const domainsFormSchema = z.strictObject({
+  _csrf: z.string(),
+  domains: z
+    .string()
+    .max(2000)
+    .transform((raw) =>
+      raw
+        .split(/[\s,]+/)
+        .filter(Boolean)
+        .map((d) => d.toLowerCase()),
+    ),
+});
 
 /** Membership form (/join), network admin area (/admin) and body editors' pages (/editor). */
 export function createRegistryController(deps: {
@@ -75,7 +90,12 @@ export function createRegistryController(deps: {
 
     async adminHome(req: Request, res: Response) {
       const bodies = await catalog.repository.listBodies();
-      renderPage(req, res, 'registry/admin', { memberships: await memberships.list(), bodies });
+      const clients = await Promise.all(bodies.map((b) => credentials.list(b.ipaCode)));
+      renderPage(req, res, 'registry/admin', {
+        memberships: await memberships.list(),
+        bodies,
+        credentials: new Map(bodies.map((b, i) => [b.ipaCode, clients[i] ?? []])),
+      });
     },
 
     async approve(req: Request<{ id: string }>, res: Response) {
@@ -108,6 +128,23 @@ export function createRegistryController(deps: {
         bodyId: body,
         credential: await credentials.rotate(body),
       });
+    },
+
+    /** Revokes one API credential of a body at once (the body's other credentials keep working). */
+    async revokeCredential(req: Request<{ ipaCode: string; clientId: string }>, res: Response) {
+      const body = parseInput(ipaCode, req.params.ipaCode, 404);
+      const clientId = parseInput(clientIdSchema, req.params.clientId, 404);
+      parseInput(csrfOnly, req.body, 400);
+      if (!(await credentials.revoke(body, clientId))) throw new AppError(404, 'credential_not_found');
+      res.redirect(303, '/admin');
+    },
+
+    /** The host names a body's links, single sign-on URIs and endpoints may use (only admins set them). */
+    async setBodyDomains(req: Request<{ ipaCode: string }>, res: Response) {
+      const body = parseInput(ipaCode, req.params.ipaCode, 404);
+      const form = parseInput(domainsFormSchema, req.body);
+      await catalog.writer.setBodyDomains(citizenActor(req), body, form.domains);
+      res.redirect(303, '/admin');
     },
 
     async editorHome(req: Request, res: Response) {

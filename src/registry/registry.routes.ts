@@ -18,6 +18,13 @@ export function registryRoutes(
   router.post('/admin/memberships/:id/reject', formLimit, admin, controller.reject);
   router.post('/admin/bodies/:ipaCode/status', formLimit, admin, controller.setBodyStatus);
   router.post('/admin/bodies/:ipaCode/credentials', formLimit, admin, controller.rotateCredential);
+  router.post(
+    '/admin/bodies/:ipaCode/credentials/:clientId/revoke',
+    formLimit,
+    admin,
+    controller.revokeCredential,
+  );
+  router.post('/admin/bodies/:ipaCode/domains', formLimit, admin, controller.setBodyDomains);
   router.get('/editor', requireCitizen, controller.editorHome);
   router.post('/editor/services/:serviceId/status', formLimit, requireCitizen, controller.editorSetStatus);
   router.get('/editor/bodies/:ipaCode/services/new', requireCitizen, controller.editorForm);

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import * as cheerio from 'cheerio';
 import request from 'supertest';
+import { createCredentials } from '../../src/registry/credentials.repository.ts';
 import { createTestGateway, csrfTokenFrom, type TestGateway } from '../helpers/gateway.ts';
-import { testService } from './catalog-fixtures.ts';
+import { testBody, testService } from './catalog-fixtures.ts';
 
 const ADMIN = 'BNCGVN75L41H501C';
 const EDITOR = 'RSSMRA80A01H501U';
@@ -132,6 +133,75 @@ describe('membership: /join → /admin approval → API credential → /editor',
       .expect(303);
     await request(gw.app).get('/services/nuovo-iscrizioni').expect(404);
     await request(gw.app).get('/api/v1/services').set('Authorization', `Bearer ${fresh}`).expect(403);
+  });
+
+  it("an admin sets a body's domains and revokes one API credential; nobody else can", async () => {
+    const actor = { kind: 'system' as const, id: 'test' };
+    await gw.deps.catalog.writer.putBody(actor, testBody('demo_domini', 'uno.example.it'), {
+      status: 'approved',
+      editors: [],
+    });
+    const credentials = createCredentials(gw.redis);
+    const kept = await credentials.issue('demo_domini');
+    const revoked = await credentials.issue('demo_domini');
+    const admin = await loggedIn(ADMIN);
+    const page = await admin.get('/admin').expect(200);
+    const $ = cheerio.load(page.text);
+    const panel = $('.varco-body-admin[data-body="demo_domini"]');
+    expect(panel.find('textarea[name="domains"]').text()).to.equal('uno.example.it');
+    expect(panel.find('.varco-credential')).to.have.length(2);
+    const csrf = csrfTokenFrom(page.text);
+    const revokePath = `/admin/bodies/demo_domini/credentials/${revoked.clientId}/revoke`;
+
+    // Strangers, missing tokens and another body's path change nothing.
+    const stranger = await loggedIn(STRANGER);
+    const strangerCsrf = csrfTokenFrom((await stranger.get('/editor').expect(200)).text);
+    await stranger.post(revokePath).type('form').send({ _csrf: strangerCsrf }).expect(403);
+    await admin.post(revokePath).type('form').send({}).expect(403);
+    await admin
+      .post(`/admin/bodies/demo_nuovo_ente/credentials/${revoked.clientId}/revoke`)
+      .type('form')
+      .send({ _csrf: csrf })
+      .expect(404);
+    await admin.post(revokePath).type('form').send({ _csrf: csrf }).expect(303);
+    await admin.post(revokePath).type('form').send({ _csrf: csrf }).expect(404); // already revoked
+    const call = (token: string) =>
+      request(gw.app).get('/api/v1/body').set('Authorization', `Bearer ${token}`);
+    await call(revoked.token).expect(401);
+    await call(kept.token).expect(200);
+    const after = cheerio.load((await admin.get('/admin').expect(200)).text);
+    expect(after(`.varco-credential[data-client="${revoked.clientId}"] form`)).to.have.length(0);
+
+    // Domains: invalid host names are refused (422) and change nothing; valid ones replace the list.
+    const domainsPath = '/admin/bodies/demo_domini/domains';
+    for (const bad of ['javascript:alert(1)', 'https://uno.example.it', '', 'a'.repeat(2001)]) {
+      await admin.post(domainsPath).type('form').send({ _csrf: csrf, domains: bad }).expect(422);
+    }
+    await stranger
+      .post(domainsPath)
+      .type('form')
+      .send({ _csrf: strangerCsrf, domains: 'x.example.it' })
+      .expect(403);
+    expect((await gw.deps.catalog.repository.getBody('demo_domini'))?.domains).to.deep.equal([
+      'uno.example.it',
+    ]);
+    await admin
+      .post(domainsPath)
+      .type('form')
+      .send({ _csrf: csrf, domains: 'Due.Example.it\ntre.example.it, due.example.it' })
+      .expect(303);
+    const body = await gw.deps.catalog.repository.getBody('demo_domini');
+    expect(body?.domains).to.deep.equal(['due.example.it', 'tre.example.it']);
+    const audit = await gw.deps.catalog.repository.auditOf('body', 'demo_domini');
+    expect(audit[0]).to.include({ action: 'body.domains', actor: `citizen:${ADMIN}` });
+    // Links must now use the new domains.
+    const put = (domain: string) =>
+      request(gw.app)
+        .put('/api/v1/services/domini-servizio')
+        .set('Authorization', `Bearer ${kept.token}`)
+        .send(testService(domain));
+    await put('uno.example.it').expect(422);
+    await put('tre.example.it').expect(201);
   });
 
   it('a rejection keeps its reason and creates nothing', async () => {
