@@ -194,6 +194,34 @@ describe('registration API /api/v1', () => {
     }
   });
 
+  it('is rate limited: problem+json 429 with Retry-After, counted before credentials are checked', async () => {
+    const limited = await createTestGateway({ rateLimit: { api: { windowSeconds: 60, max: 3 } } });
+    try {
+      await limited.deps.catalog.writer.putBody(actor, testBody('demo_api_d', 'd.example.it'), {
+        status: 'approved',
+        editors: [],
+      });
+      const token = (await createCredentials(limited.redis).issue('demo_api_d')).token;
+      const call = (auth: string) =>
+        request(limited.app).get('/api/v1/services').set('Authorization', `Bearer ${auth}`);
+      await call(token).expect(200);
+      await call('guessed.token').expect(401);
+      await call(token).expect(200);
+      const res = await call(token).expect(429).expect('Retry-After', '60');
+      expect(res.headers['content-type']).to.match(/^application\/problem\+json/);
+      expect(res.body).to.include({ status: 429 });
+      // Writes are refused too, and change nothing.
+      await request(limited.app)
+        .put('/api/v1/services/d-servizio')
+        .set('Authorization', `Bearer ${token}`)
+        .send(testService('d.example.it'))
+        .expect(429);
+      expect(await limited.deps.catalog.repository.getService('d-servizio')).to.equal(undefined);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('publishes an OpenAPI 3.1 document generated from the validating schemas', async () => {
     const res = await request(gw.app).get('/api/v1/openapi.json').expect(200);
     expect(res.body.openapi).to.equal('3.1.0');

@@ -132,6 +132,13 @@ describe('membership: /join → /admin approval → API credential → /editor',
       .send({ _csrf: csrfTokenFrom(page.text), status: 'suspended' })
       .expect(303);
     await request(gw.app).get('/services/nuovo-iscrizioni').expect(404);
+    await request(gw.app).get('/go/nuovo-iscrizioni').expect(404);
+    const search = await request(gw.app).get('/services?q=iscrizioni').set('Accept', 'application/json');
+    expect(search.body.results.map((r: { id: string }) => r.id)).not.to.include('nuovo-iscrizioni');
+    expect((await request(gw.app).get('/catalog.csv').expect(200)).text).not.to.contain('nuovo-iscrizioni');
+    expect((await request(gw.app).get('/catalog.jsonld').expect(200)).text).not.to.contain(
+      'nuovo-iscrizioni',
+    );
     await request(gw.app).get('/api/v1/services').set('Authorization', `Bearer ${fresh}`).expect(403);
   });
 
