@@ -1,0 +1,193 @@
+import axe from 'axe-core';
+import { expect } from 'chai';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { FieldDefinition } from '../../src/procedures/definition.schema.ts';
+import type { Procedure } from '../../src/procedures/definitions.ts';
+import type { FormValue } from '../../src/procedures/form.ts';
+import { launchBrowserOrSkip } from '../helpers/browser.ts';
+import { createTestGateway, listen, type TestGateway } from '../helpers/gateway.ts';
+import { newbornForm } from '../helpers/procedures.ts';
+
+/**
+ * The newborn bundle walked in a real browser with the keyboard only (Tab, typing, Space, arrows,
+ * Enter), with axe-core's WCAG 2.1 A/AA rules on every page of the journey and no CSP violation.
+ */
+const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+async function axeViolations(page: Page) {
+  await page.evaluate(axe.source); // through DevTools: an inline script would be blocked by the CSP
+  const results = await page.evaluate(
+    (tags) =>
+      (window as unknown as { axe: typeof axe }).axe.run(document, {
+        runOnly: { type: 'tag', values: tags },
+      }),
+    WCAG_TAGS,
+  );
+  return results.violations.map(
+    (v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
+  );
+}
+
+const focusedId = (page: Page) => page.evaluate(() => document.activeElement?.id ?? '');
+
+/** Types one field's value with the keyboard, the field having focus; ends with focus still in it. */
+async function typeField(page: Page, field: FieldDefinition, value: FormValue) {
+  const keyboard = page.keyboard;
+  switch (field.type) {
+    case 'radio': {
+      const index = field.options.findIndex((o) => o.value === value);
+      await keyboard.press('Space');
+      for (let i = 0; i < index; i++) await keyboard.press('ArrowDown');
+      return;
+    }
+    case 'checkbox':
+      if (value === true) await keyboard.press('Space');
+      return;
+    case 'select': {
+      const index = field.options.findIndex((o) => o.value === value);
+      for (let i = 0; i <= index; i++) await keyboard.press('ArrowDown');
+      return;
+    }
+    case 'date': {
+      // Chromium's date input orders its segments by the browser's own UI language (en-US here:
+      // month, day, year), not the page's; each segment moves on by itself once complete.
+      const [year, month, day] = String(value).split('-');
+      await keyboard.type(`${month}${day}${year}`);
+      expect(await page.evaluate(() => (document.activeElement as HTMLInputElement).value)).to.equal(value);
+      return;
+    }
+    default:
+      await keyboard.type(String(value));
+  }
+}
+
+/** Tab to what follows a field: a date input's segments (day, month, year) are Tab stops of their own. */
+async function tabOut(page: Page, field: FieldDefinition) {
+  const from = await focusedId(page);
+  for (let i = 0; i < (field.type === 'date' ? 4 : 1); i++) {
+    await page.keyboard.press('Tab');
+    if ((await focusedId(page)) !== from) return;
+  }
+}
+
+describe('newborn bundle in a browser (keyboard, accessibility, CSP)', function () {
+  this.timeout(120_000);
+  let gateway: TestGateway;
+  let server: Awaited<ReturnType<typeof listen>>;
+  let browser: Browser;
+  let context: BrowserContext;
+  let procedure: Procedure;
+
+  before(async function () {
+    browser = await launchBrowserOrSkip(this);
+    gateway = await createTestGateway({ rateLimit: { forms: { windowSeconds: 60, max: 100_000 } } });
+    server = await listen(gateway.app);
+    procedure = gateway.deps.procedures.procedures.get('newborn') as Procedure;
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    await gateway?.close();
+  });
+  afterEach(() => context?.close());
+
+  async function open(language: 'it' | 'en') {
+    context = await browser.newContext({
+      viewport: { width: 1280, height: 900 },
+      locale: language === 'it' ? 'it-IT' : 'en-GB',
+    });
+    const page = await context.newPage();
+    const csp: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error' && message.text().includes('Content Security Policy'))
+        csp.push(message.text());
+    });
+    page.on('pageerror', (error) => csp.push(error.message));
+    await page.goto(`${server.url}/__test/login`);
+    return { page, csp };
+  }
+
+  for (const language of ['it', 'en'] as const) {
+    it(`walks the whole bundle with the keyboard, every page passing axe (${language})`, async () => {
+      const { page, csp } = await open(language);
+      const values = newbornForm();
+      await page.goto(`${server.url}/procedures/newborn`);
+      expect(await axeViolations(page)).to.deep.equal([]);
+      await page.locator('main a.btn-primary').focus();
+      await page.keyboard.press('Enter');
+      await page.waitForURL(/\/pages\/child$/);
+
+      for (const formPage of procedure.definition.form.pages) {
+        expect(new URL(page.url()).pathname).to.equal(`/procedures/newborn/pages/${formPage.id}`);
+        expect(await axeViolations(page), formPage.id).to.deep.equal([]);
+        // From the link back to the start page, above the heading, Tab reaches the first field.
+        await page.locator('main a[href="/procedures/newborn"]').first().focus();
+        await page.keyboard.press('Tab');
+        for (const [index, field] of formPage.fields.entries()) {
+          const id = field.type === 'radio' ? `field-${field.id}-0` : `field-${field.id}`;
+          if (index > 0) await tabOut(page, formPage.fields[index - 1] as FieldDefinition);
+          expect(await focusedId(page), `Tab reaches ${field.id}`).to.equal(id);
+          const value = values[field.id];
+          if (value !== undefined) await typeField(page, field, value);
+        }
+        await tabOut(page, formPage.fields.at(-1) as FieldDefinition);
+        expect(await page.evaluate(() => (document.activeElement as HTMLButtonElement).value)).to.equal(
+          'next',
+        );
+        await Promise.all([page.waitForLoadState('load'), page.keyboard.press('Enter')]);
+        await page
+          .waitForURL((url) => !url.pathname.endsWith(`/pages/${formPage.id}`), { timeout: 5000 })
+          .catch(async () => {
+            throw new Error(`stayed on ${formPage.id}: ${await page.locator('#error-summary').innerText()}`);
+          });
+      }
+
+      expect(new URL(page.url()).pathname).to.equal('/procedures/newborn/preview');
+      expect(await axeViolations(page)).to.deep.equal([]);
+      await page.locator('#confirmed').focus();
+      await page.keyboard.press('Space');
+      await page.keyboard.press('Tab');
+      await Promise.all([page.waitForURL(/\/receipt$/), page.keyboard.press('Enter')]);
+      expect(await page.locator('#reference').innerText()).to.match(/^VRC-/);
+      expect(await page.locator('#print-receipt').isVisible()).to.equal(true);
+      expect(await axeViolations(page)).to.deep.equal([]);
+
+      await page.locator('main a[href^="/cases/"]').first().focus();
+      await Promise.all([page.waitForURL(/\/cases\/[0-9A-Z]{16}$/), page.keyboard.press('Enter')]);
+      expect(await axeViolations(page)).to.deep.equal([]);
+      await page.goto(`${server.url}/me`);
+      expect(await page.locator('#cases tbody tr').count()).to.be.greaterThan(0);
+      expect(await axeViolations(page)).to.deep.equal([]);
+      expect(csp).to.deep.equal([]);
+    });
+  }
+
+  it('focuses the error summary of a refused page, and its links move focus to the field', async () => {
+    const { page, csp } = await open('it');
+    await page.goto(`${server.url}/procedures/newborn/pages/child`);
+    await page.locator('button[value="next"]').focus();
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#error-summary');
+    await page.waitForLoadState('load');
+    expect(await focusedId(page)).to.equal('error-summary');
+    expect(await axeViolations(page)).to.deep.equal([]);
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    expect(await focusedId(page)).to.equal('field-childGivenName');
+    expect(csp).to.deep.equal([]);
+  });
+
+  it('works with JavaScript turned off: the refused page lists its errors, the print hint is there', async () => {
+    context = await browser.newContext({ javaScriptEnabled: false, locale: 'it-IT' });
+    const page = await context.newPage();
+    await page.goto(`${server.url}/__test/login`);
+    await page.goto(`${server.url}/procedures/newborn/pages/child`);
+    await page.fill('#field-childGivenName', 'Giulia');
+    await page.click('button[value="save"]');
+    expect(new URL(page.url()).search).to.equal('?notice=saved');
+    await page.goto(`${server.url}/procedures/newborn/pages/child`);
+    expect(await page.inputValue('#field-childGivenName')).to.equal('Giulia');
+    await page.click('button[value="next"]');
+    expect(await page.locator('#error-summary li').count()).to.equal(6);
+  });
+});
