@@ -6,7 +6,7 @@ import type { FieldDefinition } from '../../src/procedures/definition.schema.ts'
 import type { Procedure } from '../../src/procedures/definitions.ts';
 import { italianToday, resolveDateBound, type FormValues } from '../../src/procedures/form.ts';
 import { createTestGateway, csrfTokenFrom, testCitizen, type TestGateway } from '../helpers/gateway.ts';
-import { newbornForm } from '../helpers/procedures.ts';
+import { eventually, newbornForm, startDeliveringGateway } from '../helpers/procedures.ts';
 
 /**
  * The citizen's journey through the newborn bundle's pages (issue 7, item 3), on the real app and the
@@ -588,5 +588,53 @@ describe('procedure journey: the newborn bundle through its pages', function () 
       const response = await weak.get(`/cases/${caseId}`).expect(303);
       expect(response.headers.location).to.match(/^\/spid\/login\?.*level=2/);
     });
+  });
+});
+
+describe('procedure journey: a newborn case end to end through the pages', function () {
+  this.timeout(60_000);
+  let gateway: Awaited<ReturnType<typeof startDeliveringGateway>>;
+
+  before(async () => {
+    gateway = await startDeliveringGateway({ rateLimit: { forms: { windowSeconds: 60, max: 100_000 } } });
+  });
+  after(() => gateway?.stop());
+
+  it('fills the form, confirms once, and follows every body to completion with its outputs', async () => {
+    const agent = request.agent(gateway.url);
+    await agent.get(`/__test/login?level=2&fiscalCode=${fiscalCode(90)}`).expect(200);
+    const procedure = gateway.deps.procedures.procedures.get('newborn') as Procedure;
+    const values = newbornForm();
+    for (const page of procedure.definition.form.pages) {
+      const html = (await agent.get(`${BASE}/pages/${page.id}`).expect(200)).text;
+      const form: Record<string, string> = { _csrf: csrfTokenFrom(html) };
+      for (const field of page.fields) form[field.id] = posted(field, values[field.id]);
+      await agent.post(`${BASE}/pages/${page.id}`).type('form').send(form).expect(303);
+    }
+    const preview = (await agent.get(`${BASE}/preview`).expect(200)).text;
+    const filed = await agent
+      .post(`${BASE}/preview`)
+      .type('form')
+      .send({
+        _csrf: csrfTokenFrom(preview),
+        submission: String(cheerio.load(preview)('input[name="submission"]').val()),
+        confirmed: 'yes',
+      })
+      .expect(303);
+    const caseId = /\/cases\/([0-9A-Z]{16})\//.exec(filed.headers.location ?? '')?.[1] as string;
+    await agent.get(`/cases/${caseId}/receipt`).expect(200);
+
+    // The page follows the bodies' answers (the demo body systems), as a citizen reloading it would.
+    const $ = await eventually(async () => {
+      const page = cheerio.load((await agent.get(`/cases/${caseId}`).expect(200)).text);
+      return page('#case-status').text() === 'Completata' ? page : undefined;
+    }, 30_000);
+    for (const step of procedure.order)
+      expect($(`#step-${step.id}`).text(), step.id).to.include('Completata');
+    const childCode = $('#step-birth-registration dd').first().text();
+    expect(normaliseFiscalCode(childCode), 'the child fiscal code shown').to.equal(childCode);
+    expect($('#step-health-enrolment').text()).to.include('Pediatra assegnato');
+    const me = cheerio.load((await agent.get('/me').expect(200)).text);
+    expect(me(`#cases a[href="/cases/${caseId}"]`).closest('tr').text()).to.include('Completata');
   });
 });
