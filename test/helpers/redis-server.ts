@@ -21,7 +21,8 @@ export interface TestRedisServer {
   dispose(): Promise<void>;
 }
 
-export async function startTestRedisServer(): Promise<TestRedisServer> {
+/** `appendOnly`: persist every write to an append-only file (fsync always), so a restart keeps the data. */
+export async function startTestRedisServer(options: { appendOnly?: boolean } = {}): Promise<TestRedisServer> {
   const port = await sparePort();
   const dir = mkdtempSync(path.join(tmpdir(), 'varco-redis-'));
   let child: ChildProcess | undefined;
@@ -31,7 +32,10 @@ export async function startTestRedisServer(): Promise<TestRedisServer> {
     url: `redis://127.0.0.1:${port}`,
     async start() {
       const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir];
-      child = spawn('redis-server', [...args, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+      const persistence = options.appendOnly
+        ? ['--appendonly', 'yes', '--appendfsync', 'always']
+        : ['--appendonly', 'no'];
+      child = spawn('redis-server', [...args, '--save', '', ...persistence], { stdio: 'ignore' });
       const deadline = Date.now() + 10_000;
       while (!(await redisAnswers('127.0.0.1', port, 200))) {
         if (Date.now() > deadline || child.exitCode !== null)
