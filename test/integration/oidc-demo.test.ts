@@ -67,6 +67,11 @@ describe('CIE (demo): the demo OpenID Provider stands in for CIE in demo mode', 
     const person = DEMO_OIDC_IDENTITIES[1]!;
     const agent = request.agent(gateway.app);
     const start = await agent.get('/oidc/login/cie?level=2').expect(303);
+    // As with CIE id: a signed request object, the mapped claims asked for inside it.
+    const signedRequest = new URL(start.headers.location ?? '').searchParams.get('request') ?? '';
+    expect(signedRequest.split('.')).to.have.length(3);
+    const inside = JSON.parse(Buffer.from(signedRequest.split('.')[1]!, 'base64url').toString('utf8'));
+    expect(inside).to.include({ acr_values: 'https://www.spid.gov.it/SpidL2', prompt: 'consent login' });
     const loginPage = await follow(agent, start.headers.location ?? '', /\/demo\/oidc-login\//);
     const page = await agent.get(new URL(loginPage, base).pathname).expect(200);
     expect(page.text).to.contain(person.person.name);

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, webcrypto } from 'node:crypto';
 import type { RequestHandler, Router } from 'express';
 import type { Config } from '../../config/schema.ts';
 import { createDemoOpController, demoOpPages } from '../../demo/oidc-op/demo-op.controller.ts';
@@ -19,20 +19,35 @@ import { createProviderRegistry, type KnownMetadata } from './provider-registry.
 
 const DEMO_CLIENT_ID = 'varco-demo';
 
+/** An ES256 key pair for the demo client: the private CryptoKey for the gateway, the public JWK for the provider. */
+async function demoClientKey() {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const kid = randomBytes(8).toString('hex');
+  const der = privateKey.export({ type: 'pkcs8', format: 'der' });
+  const key = await webcrypto.subtle.importKey('pkcs8', der, { name: 'ECDSA', namedCurve: 'P-256' }, false, [
+    'sign',
+  ]);
+  return {
+    signingKey: { key, kid },
+    publicJwk: { ...publicKey.export({ format: 'jwk' }), kid, alg: 'ES256', use: 'sig' },
+  };
+}
+
 /**
  * In demo mode the demo provider stands in for CIE: the CIE descriptor (providers/oidc/cie.yaml, or
  * the same mapping built in when the folder has none) pointed at the demo provider, unless CIE is
- * really configured and enabled.
+ * really configured and enabled. As with CIE id, the gateway authenticates with private_key_jwt and
+ * signs its requests, here with a key generated at start.
  */
-function demoCie(config: Readonly<Config>, descriptors: ProviderDescriptor[]) {
+async function demoCie(config: Readonly<Config>, descriptors: ProviderDescriptor[]) {
   const base = config.http.publicUrl.replace(/\/+$/, '');
-  const secret = randomBytes(32).toString('base64url');
+  const clientKey = await demoClientKey();
   const op = createDemoOp({
     issuer: `${base}${DEMO_OP_PATH}`,
     clients: [
       {
         client_id: DEMO_CLIENT_ID,
-        client_secret: secret,
+        jwks: { keys: [clientKey.publicJwk] },
         redirect_uris: [`${base}/oidc/callback/cie`],
         post_logout_redirect_uris: [`${base}/`],
       },
@@ -67,13 +82,16 @@ function demoCie(config: Readonly<Config>, descriptors: ProviderDescriptor[]) {
     issuer: op.issuer,
     enabled: true,
     clientId: DEMO_CLIENT_ID,
-    auth: { method: 'client_secret_basic', secret },
-    // The demo client authenticates with a secret generated at start, so it sends no request objects.
-    requestObject: false,
+    auth: { method: 'private_key_jwt', alg: 'ES256', kid: clientKey.signingKey.kid },
+    requestObject: true,
     name: 'CIE (demo)',
     label: { it: 'Entra con CIE (demo)', en: 'Log in with CIE (demo)' },
   };
-  const known: KnownMetadata = { server: op.metadata, jwks: { keys: [op.publicJwk] } };
+  const known: KnownMetadata = {
+    server: op.metadata,
+    jwks: { keys: [op.publicJwk] },
+    signingKey: clientKey.signingKey,
+  };
   return { op, descriptor, known };
 }
 
@@ -101,7 +119,7 @@ export async function buildOidc(
   let demoOp: DemoOp | undefined;
   const cieConfigured = descriptors.some((d) => d.id === 'cie' && d.enabled);
   if (config.demo && config.env !== 'production' && !cieConfigured) {
-    const demo = demoCie(config, descriptors);
+    const demo = await demoCie(config, descriptors);
     demoOp = demo.op;
     descriptors = [...descriptors.filter((d) => d.id !== 'cie'), demo.descriptor];
     known.set('cie', demo.known);

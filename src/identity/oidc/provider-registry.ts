@@ -18,6 +18,8 @@ export interface RegistryOptions {
 export interface KnownMetadata {
   server: client.ServerMetadata;
   jwks: { keys: Array<Record<string, unknown>> };
+  /** The private_key_jwt key, when it is generated in-process rather than read from auth.keyFile. */
+  signingKey?: SigningKey;
 }
 
 const SIGNING_PARAMS: Record<string, RsaHashedImportParams | EcKeyImportParams> = {
@@ -87,7 +89,9 @@ export async function createProviderRegistry(
     const metadata = known.get(descriptor.id);
     entries.set(descriptor.id, {
       descriptor,
-      ...(await clientAuthentication(descriptor)),
+      ...(metadata?.signingKey
+        ? { auth: client.PrivateKeyJwt(metadata.signingKey), signingKey: metadata.signingKey }
+        : await clientAuthentication(descriptor)),
       ...(metadata ? { known: metadata } : {}),
     });
   }
