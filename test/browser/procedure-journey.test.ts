@@ -5,7 +5,7 @@ import type { FieldDefinition } from '../../src/procedures/definition.schema.ts'
 import type { Procedure } from '../../src/procedures/definitions.ts';
 import type { FormValue } from '../../src/procedures/form.ts';
 import { launchBrowserOrSkip } from '../helpers/browser.ts';
-import { createTestGateway, listen, type TestGateway } from '../helpers/gateway.ts';
+import { createTestGateway, listen, testCitizen, type TestGateway } from '../helpers/gateway.ts';
 import { newbornForm } from '../helpers/procedures.ts';
 
 /**
@@ -174,6 +174,26 @@ describe('newborn bundle in a browser (keyboard, accessibility, CSP)', function 
     await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');
     expect(await focusedId(page)).to.equal('field-childGivenName');
+    expect(csp).to.deep.equal([]);
+  });
+
+  it('tells a reader of an open case, in its live region, when a body has answered', async () => {
+    const { page, csp } = await open('it');
+    await page.clock.install();
+    // A case filed through the engine for the logged-in test citizen.
+    const citizen = testCitizen();
+    const record = await gateway.deps.procedures.cases.confirm(procedure, citizen, newbornForm());
+    await page.goto(`${server.url}/cases/${record.id}`);
+    expect(await page.locator('#case-live').innerText()).to.equal('');
+    expect(await page.locator('#case-changed').isVisible()).to.equal(false);
+    await gateway.deps.procedures.cases.report(record.id, 'birth-registration', { status: 'accepted' });
+    await page.clock.fastForward(21_000);
+    await page.waitForFunction(() => document.getElementById('case-live')?.textContent !== '');
+    expect(await page.locator('#case-live').innerText()).to.equal('Ci sono novità sulla pratica.');
+    expect(await page.locator('[data-step-status="birth-registration"]').innerText()).to.equal(
+      'Presa in carico',
+    );
+    expect(await page.locator('#case-changed').isVisible()).to.equal(true);
     expect(csp).to.deep.equal([]);
   });
 

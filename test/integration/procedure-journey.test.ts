@@ -473,6 +473,27 @@ describe('procedure journey: the newborn bundle through its pages', function () 
       const css = (await request(gateway.app).get('/assets/css/procedures.css').expect(200)).text;
       expect(css).to.include('@media print');
     });
+
+    it('files nothing while a body cannot receive, says so with a 503 page, and keeps the draft to confirm later', async () => {
+      const { agent, code } = await loggedIn();
+      await fillPages(agent);
+      const form = await confirmForm(agent);
+      const writer = gateway.deps.catalog.writer;
+      const system = { kind: 'system' as const, id: 'test' };
+      await writer.setEndpointStatus(system, 'inps', 'prestazioni-famiglia', 'disabled');
+      try {
+        const refused = await agent.post(`${BASE}/preview`).type('form').send(form).expect(503);
+        const $ = cheerio.load(refused.text);
+        expect($('h1').text()).to.equal('Invio non possibile in questo momento');
+        expect($(`a[href="${BASE}/preview"]`).length).to.equal(1);
+      } finally {
+        await writer.setEndpointStatus(system, 'inps', 'prestazioni-famiglia', 'active');
+      }
+      expect(await gateway.deps.procedures.repository.listByCitizen(code)).to.deep.equal([]);
+      expect((await draftOf(code))?.submission).to.equal(form.submission);
+      await agent.post(`${BASE}/preview`).type('form').send(form).expect(303);
+      expect(await gateway.deps.procedures.repository.listByCitizen(code)).to.have.length(1);
+    });
   });
 
   describe('following a case', () => {
