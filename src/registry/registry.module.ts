@@ -2,6 +2,7 @@ import type { Router } from 'express';
 import type { Dependencies } from '../dependencies.ts';
 import { bodyAuthentication } from './api-auth.ts';
 import { createApiController } from './api.controller.ts';
+import { createBodyPagesController } from './body-pages.controller.ts';
 import { apiRoutes } from './api.routes.ts';
 import { createEndpointApiController } from './endpoint-api.controller.ts';
 import { createEndpointPagesController } from './endpoint-pages.controller.ts';
@@ -29,6 +30,11 @@ export function registryRouters(deps: Dependencies): Router[] {
       bodyAuthentication(credentials, catalog.repository),
       deps.rateLimits.api,
     ),
-    registryRoutes(pages, createEndpointPagesController({ catalog }), deps.rateLimits.forms),
+    registryRoutes(
+      pages,
+      createEndpointPagesController({ catalog }),
+      deps.rateLimits.forms,
+      createBodyPagesController({ catalog }),
+    ),
   ];
 }

@@ -1,5 +1,6 @@
 import { Router, type RequestHandler } from 'express';
 import { requireCitizen } from '../identity/identity.controller.ts';
+import type { BodyPagesController } from './body-pages.controller.ts';
 import type { EndpointPagesController } from './endpoint-pages.controller.ts';
 import type { RegistryController } from './registry.controller.ts';
 
@@ -8,6 +9,7 @@ export function registryRoutes(
   controller: RegistryController,
   endpoints: EndpointPagesController,
   formLimit: RequestHandler,
+  bodyPages: BodyPagesController,
 ): Router {
   const router = Router();
   const admin = [requireCitizen, controller.requireAdmin];
@@ -27,6 +29,8 @@ export function registryRoutes(
   router.post('/admin/bodies/:ipaCode/domains', formLimit, admin, controller.setBodyDomains);
   router.get('/editor', requireCitizen, controller.editorHome);
   router.post('/editor/services/:serviceId/status', formLimit, requireCitizen, controller.editorSetStatus);
+  router.get('/editor/bodies/:ipaCode/profile', requireCitizen, bodyPages.form);
+  router.post('/editor/bodies/:ipaCode/profile', formLimit, requireCitizen, bodyPages.save);
   router.get('/editor/bodies/:ipaCode/services/new', requireCitizen, controller.editorForm);
   router.get('/editor/bodies/:ipaCode/services/:serviceId/edit', requireCitizen, controller.editorForm);
   router.post('/editor/bodies/:ipaCode/services', formLimit, requireCitizen, controller.editorSave);

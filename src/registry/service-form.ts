@@ -1,4 +1,5 @@
 import { LIFE_EVENTS, TOPICS, type Service } from '../catalog/model.ts';
+import { officeFromForm, officeToForm } from './office-form.ts';
 
 type Form = Record<string, unknown>;
 
@@ -39,6 +40,7 @@ export function serviceFormToInput(form: Form): unknown {
       documents: localized(form, 'documents'),
       costs: localized(form, 'costs'),
       times: localized(form, 'times'),
+      office: officeFromForm(form, 'office'),
     },
     keywords: text(form, 'keywords')
       .split(',')
@@ -61,6 +63,7 @@ export function serviceToForm(service: Service): Record<string, string | string[
     ...pair('documents', service.infoSheet.documents),
     ...pair('costs', service.infoSheet.costs),
     ...pair('times', service.infoSheet.times),
+    ...officeToForm(service.infoSheet.office, 'office'),
     topics: service.topics,
     lifeEvents: service.lifeEvents,
     audience: service.audience,

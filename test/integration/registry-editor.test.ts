@@ -110,6 +110,113 @@ describe('editor pages: a body editor creates and edits services through forms',
     expect(await gw.deps.catalog.repository.getService('redazione-ostile')).to.equal(undefined);
   });
 
+  it("keeps the service's own office through the form, and an office-less form removes it", async () => {
+    const editor = await loggedIn(EDITOR);
+    const csrf = csrfTokenFrom(
+      (await editor.get('/editor/bodies/demo_redazione/services/new').expect(200)).text,
+    );
+    const office = {
+      office_name_it: 'Sportello prestiti',
+      office_name_en: 'Loans desk',
+      office_address: 'Via Puccetti 3, 59100 Prato',
+      office_phone: '+39 0574 000000',
+      office_email: '',
+    };
+    const save = (fields: Record<string, unknown>) =>
+      editor
+        .post('/editor/bodies/demo_redazione/services')
+        .type('form')
+        .send({ ...form, id: 'redazione-sportello', ...fields, _csrf: csrf });
+    await save(office).expect(303);
+    const stored = await gw.deps.catalog.repository.getService('redazione-sportello');
+    expect(stored?.infoSheet.office).to.deep.equal({
+      name: { it: 'Sportello prestiti', en: 'Loans desk' },
+      address: 'Via Puccetti 3, 59100 Prato',
+      phone: '+39 0574 000000',
+    });
+    const edit = await editor
+      .get('/editor/bodies/demo_redazione/services/redazione-sportello/edit')
+      .expect(200);
+    expect(cheerio.load(edit.text)('#office-address').val()).to.equal('Via Puccetti 3, 59100 Prato');
+    const bad = await save({ ...office, office_email: 'not-an-email' }).expect(422);
+    expect(cheerio.load(bad.text)('.alert-danger a[href="#service-office"]')).to.have.length(1);
+    await save({ ...office, office_address: '' }).expect(422);
+    await save({}).expect(303);
+    expect((await gw.deps.catalog.repository.getService('redazione-sportello'))?.infoSheet.office).to.equal(
+      undefined,
+    );
+  });
+
+  it("edits the body's profile (not its IPA code or domains); hostile input is refused and escaped", async () => {
+    const editor = await loggedIn(EDITOR);
+    const home = await editor.get('/editor').expect(200);
+    expect(cheerio.load(home.text)('a[href="/editor/bodies/demo_redazione/profile"]')).to.have.length(1);
+    const page = await editor.get('/editor/bodies/demo_redazione/profile').expect(200);
+    const $ = cheerio.load(page.text);
+    expect($('#body-name-it').val()).to.equal('Ente demo_redazione');
+    expect($('input[name="domains"], input[name="ipaCode"]')).to.have.length(0);
+    const csrf = csrfTokenFrom(page.text);
+    const profile = {
+      name_it: 'Biblioteca <b>comunale</b>',
+      name_en: 'Public library',
+      kind: 'library',
+      territory: 'Prato',
+      email: 'biblioteca@redazione.example.it',
+      pec: '',
+      phone: '+39 0574 111111',
+      website: 'https://redazione.example.it',
+      logo: '',
+      office_name_it: 'Banco prestiti',
+      office_name_en: 'Loans desk',
+      office_address: 'Via Puccetti 3, 59100 Prato',
+      office_phone: '',
+      office_email: '',
+      office_openingHours: 'Mo-Fr 09:00-19:00\nSa 09:00-13:00',
+    };
+    const post = (fields: Record<string, unknown>) =>
+      editor
+        .post('/editor/bodies/demo_redazione/profile')
+        .type('form')
+        .send({ ...profile, ...fields, _csrf: csrf });
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ website: 'javascript:alert(1)' }, 'website'],
+      [{ logo: 'data:image/svg+xml,<svg onload=alert(1)>' }, 'logo'],
+      [{ kind: 'castle' }, 'kind'],
+      [{ email: 'nope' }, 'email'],
+      [{ name_it: '' }, 'name'],
+      [{ office_openingHours: 'sempre' }, 'office_openingHours'],
+      [{ office_address: '', office_name_it: '', office_name_en: '' }, 'office'],
+    ];
+    for (const [change, field] of cases) {
+      const res = await post(change).expect(422);
+      expect(cheerio.load(res.text)(`.alert-danger a[href="#body-${field}"]`), field).to.have.length(1);
+    }
+    await post({ domains: 'evil.example', ipaCode: 'altro' }).expect(303);
+    const body = await gw.deps.catalog.repository.getBody('demo_redazione');
+    expect(body).to.deep.include({ ipaCode: 'demo_redazione', kind: 'library', status: 'approved' });
+    expect(body?.domains).to.deep.equal(['redazione.example.it']);
+    expect(body?.editors).to.deep.equal([EDITOR]);
+    expect(body?.office?.openingHours).to.deep.equal(['Mo-Fr 09:00-19:00', 'Sa 09:00-13:00']);
+    const audit = await gw.deps.catalog.repository.auditOf('body', 'demo_redazione');
+    expect(audit[0]).to.deep.include({ actor: `citizen:${EDITOR}`, action: 'body.profile' });
+    const again = await editor.get('/editor/bodies/demo_redazione/profile').expect(200);
+    expect(again.text).not.to.contain('<b>comunale</b>');
+    expect(cheerio.load(again.text)('#body-name-it').val()).to.equal('Biblioteca <b>comunale</b>');
+
+    const stranger = await loggedIn(STRANGER);
+    await stranger.get('/editor/bodies/demo_redazione/profile').expect(403);
+    const strangerCsrf = csrfTokenFrom((await stranger.get('/editor').expect(200)).text);
+    await stranger
+      .post('/editor/bodies/demo_redazione/profile')
+      .type('form')
+      .send({ ...profile, name_it: 'Preso', _csrf: strangerCsrf })
+      .expect(403);
+    await editor.post('/editor/bodies/demo_redazione/profile').type('form').send(profile).expect(403);
+    expect((await gw.deps.catalog.repository.getBody('demo_redazione'))?.name.it).to.equal(
+      'Biblioteca <b>comunale</b>',
+    );
+  });
+
   it("refuses people who are not the body's editors", async () => {
     const stranger = await loggedIn(STRANGER);
     await stranger.get('/editor/bodies/demo_redazione/services/new').expect(403);

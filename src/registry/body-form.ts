@@ -1,0 +1,57 @@
+import type { Body } from '../catalog/model.ts';
+import { lines, officeFromForm, officeToForm } from './office-form.ts';
+
+type Form = Record<string, unknown>;
+
+const text = (form: Form, key: string) => (typeof form[key] === 'string' ? (form[key] as string).trim() : '');
+const optional = (form: Form, key: string) => (text(form, key) ? { [key]: text(form, key) } : {});
+
+/**
+ * The editor's body profile form (flat fields) as the registration API's BodyProfile (PUT /api/v1/body);
+ * the catalog writer validates it with the same schema.
+ */
+export function bodyFormToProfile(form: Form): unknown {
+  const office = officeFromForm(form, 'office');
+  const hours = lines(text(form, 'office_openingHours'));
+  return {
+    name: { it: text(form, 'name_it'), en: text(form, 'name_en') },
+    kind: text(form, 'kind'),
+    territory: text(form, 'territory'),
+    contacts: {
+      email: text(form, 'email'),
+      ...optional(form, 'pec'),
+      ...optional(form, 'phone'),
+      website: text(form, 'website'),
+    },
+    ...optional(form, 'logo'),
+    // Opening hours without an office still make an (invalid) office, so the editor hears about it.
+    ...((office || hours.length > 0) && {
+      office: { ...(office ?? { name: { it: '', en: '' }, address: '' }), openingHours: hours },
+    }),
+  };
+}
+
+/** A stored body as the form's field values. */
+export function bodyToForm(body: Body): Record<string, string> {
+  return {
+    name_it: body.name.it,
+    name_en: body.name.en,
+    kind: body.kind,
+    territory: body.territory,
+    email: body.contacts.email,
+    pec: body.contacts.pec ?? '',
+    phone: body.contacts.phone ?? '',
+    website: body.contacts.website,
+    logo: body.logo ?? '',
+    ...officeToForm(body.office, 'office'),
+    office_openingHours: body.office?.openingHours.join('\n') ?? '',
+  };
+}
+
+/** The form field an input path belongs to (for the error summary). */
+export function bodyFormField(path: string): string {
+  const [head = '', second = ''] = path.split('.');
+  if (head === 'contacts') return ['email', 'pec', 'phone', 'website'].includes(second) ? second : 'email';
+  if (head === 'office') return second === 'openingHours' ? 'office_openingHours' : 'office';
+  return ['name', 'kind', 'territory', 'logo'].includes(head) ? head : 'name';
+}
