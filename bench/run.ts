@@ -9,6 +9,7 @@ import { cpus, loadavg } from 'node:os';
 import { runCatalogSearchBench } from './catalog-search.ts';
 import { runHttpPagesBench, TARGET_RATIO, type HttpPageFigures } from './http-pages.ts';
 import { runSpidLoginBench } from './spid-login.ts';
+import { runSsoBench } from './sso.ts';
 
 interface Bench {
   name: string;
@@ -26,6 +27,11 @@ const BENCHES: Bench[] = [
     name: 'spid',
     what: 'complete SPID logins per second against the raw RSA operations they need',
     run: () => runSpidLoginBench({ logins: 200 }),
+  },
+  {
+    name: 'sso',
+    what: 'SSO round trips (authorization + token) of logged-in, consented citizens against bare oidc-provider',
+    run: () => runSsoBench({ roundTrips: 100, browsers: 4 }),
   },
   {
     name: 'catalog',

@@ -66,13 +66,10 @@ export function createCatalogClientAdapter(repository: CatalogRepository, secret
   };
   return {
     async find(id) {
-      const service = await repository.getService(id);
+      const [service, stored] = await Promise.all([repository.getService(id), secrets.get(id)]);
       const body = service ? await repository.getBody(service.bodyId) : undefined;
       if (!isActiveClient(service, body)) return undefined;
-      const secret =
-        service.sso.clientAuthentication.method === 'client_secret_basic'
-          ? await secrets.get(service.id)
-          : undefined;
+      const secret = service.sso.clientAuthentication.method === 'client_secret_basic' ? stored : undefined;
       if (service.sso.clientAuthentication.method === 'client_secret_basic' && !secret) return undefined;
       return clientMetadata(service, secret);
     },

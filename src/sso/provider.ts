@@ -195,8 +195,11 @@ export function createProvider(options: ProviderOptions): Provider {
         existing?.accountId === session.accountId
           ? existing
           : new ctx.oidc.provider.Grant({ accountId: session.accountId, clientId: client.clientId });
+      const before = JSON.stringify(grant.openid);
       grant.addOIDCScope([...ctx.oidc.requestParamScopes].filter((s) => s in SCOPE_CLAIMS).join(' '));
       grant.addOIDCClaims([...ctx.oidc.requestParamClaims]);
+      // A grant that already covers the request is used as it is (no write on every authorization).
+      if (grant === existing && JSON.stringify(grant.openid) === before) return grant;
       const saved = await grant.save();
       await consents.addGrant(session.accountId, client.clientId, saved);
       return grant;

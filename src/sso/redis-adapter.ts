@@ -67,12 +67,10 @@ export function createRedisAdapter(redis: RedisConnection, name: string): Adapte
       writes.push(consumable ? writeHash(key(id), json, ttl) : setWithTtl(key(id), json, ttl));
       if (GRANTABLE.has(name) && payload.grantId) {
         const grant = grantKey(payload.grantId);
-        writes.push(
-          client.sAdd(grant, key(id)).then(async () => {
-            // The index lives as long as the longest artifact of the grant.
-            if (ttl && (await client.ttl(grant)) < ttl) await client.expire(grant, ttl);
-          }),
-        );
+        // The index lives as long as the longest artifact of the grant: NX gives a new index its expiry,
+        // GT only ever lengthens it. Sent together (one round trip), in order on the key's connection.
+        writes.push(client.sAdd(grant, key(id)));
+        if (ttl) writes.push(client.expire(grant, ttl, 'NX'), client.expire(grant, ttl, 'GT'));
       }
       if (payload.userCode) writes.push(setWithTtl(userCodeKey(payload.userCode), id, ttl));
       if (payload.uid) writes.push(setWithTtl(uidKey(payload.uid), id, ttl));
