@@ -5,6 +5,8 @@ import { RedisUnavailableError } from './platform/embedded-redis.ts';
 import { createLogger, type Logger } from './platform/logger.ts';
 import { connectRedis, createRedisConnection } from './platform/redis.ts';
 import { resolveRedis } from './platform/redis-setup.ts';
+import { DefinitionError } from './procedures/definitions.ts';
+import { ProcedureKeyError } from './procedures/keys.ts';
 
 /** Stop accepting connections, let in-flight requests finish (bounded), then release everything else. */
 function shutdownOnSignals(server: Server, logger: Logger, graceMs: number, release: () => Promise<void>) {
@@ -67,8 +69,11 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  // Before the logger exists (bad configuration, no Redis) the message goes straight to stderr.
-  const known = error instanceof ConfigError || error instanceof RedisUnavailableError;
+  // Before the logger exists (bad configuration, no Redis) the message goes straight to stderr; so do
+  // refused procedure definitions and keys, which stop the start with the list of their problems.
+  const known = [ConfigError, RedisUnavailableError, DefinitionError, ProcedureKeyError].some(
+    (kind) => error instanceof kind,
+  );
   process.stderr.write(`${known ? (error as Error).message : String((error as Error).stack ?? error)}\n`);
   process.exit(1);
 });

@@ -24,6 +24,12 @@ export function createDataCipher(keys: readonly DataKey[]) {
       return [VERSION, current.id, ...parts].join('.');
     },
 
+    /** The same plaintext under the current key, or undefined when it already is (key rotation). */
+    rotate(ciphertext: string, context: string): string | undefined {
+      if (ciphertext.split('.')[1] === current.id) return undefined;
+      return this.encrypt(this.decrypt(ciphertext, context), context);
+    },
+
     /** Throws when the value was not encrypted by one of the keys for this context. */
     decrypt(ciphertext: string, context: string): string {
       const [version, keyId = '', iv = '', tag = '', data = ''] = ciphertext.split('.');

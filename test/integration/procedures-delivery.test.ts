@@ -6,7 +6,11 @@ import { childFiscalCode } from '../../src/demo/body-systems/child-fiscal-code.t
 import { validatePage, italianToday } from '../../src/procedures/form.ts';
 import { DELIVERY_KEYS_PATH, DELIVERY_TYPE } from '../../src/procedures/delivery-signer.ts';
 import type { SingleClient } from '../../src/platform/redis.ts';
-import { testCitizen } from '../helpers/gateway.ts';
+import { randomBytes } from 'node:crypto';
+import { createLogger } from '../../src/platform/logger.ts';
+import { buildProcedures } from '../../src/procedures/procedures.module.ts';
+import { reencryptAll } from '../../src/procedures/rekey.ts';
+import { testCitizen, testConfig } from '../helpers/gateway.ts';
 import { finished, newbornForm, startDeliveringGateway } from '../helpers/procedures.ts';
 
 type Gateway = Awaited<ReturnType<typeof startDeliveringGateway>>;
@@ -171,5 +175,46 @@ describe('composite procedures: the newborn bundle through the engine and the de
       { audience: 'c_g999', jti: 'X.a' },
     );
     expect((await send(wrongStep, 'X.a')).status).to.equal(422);
+  });
+
+  it('rotates data keys: old data readable with the new key in front, re-encrypted, then the old key can go', async () => {
+    const key = (id: string) => `${id}:${randomBytes(32).toString('base64')}`; // test-only keys
+    const [k1, k2] = [key('k1'), key('k2')];
+    const before = await startDeliveringGateway({ procedures: { dataKeys: [k1] } });
+    const engines: Array<Awaited<ReturnType<typeof buildProcedures>>> = [];
+    const engineWith = async (dataKeys: string[]) => {
+      const config = testConfig({
+        redis: { prefix: before.config.redis.prefix },
+        procedures: { dataKeys, delivery: { workers: false } },
+      });
+      const engine = await buildProcedures(config, createLogger('silent'), before.redis, before.deps.catalog);
+      engines.push(engine);
+      return engine;
+    };
+    try {
+      const procedure = before.deps.procedures.procedures.get('newborn')!;
+      const record = await finished(
+        before,
+        (await before.deps.procedures.cases.confirm(procedure, parent, newbornForm())).id,
+      );
+      const stored = async () => Object.values(await before.deps.procedures.repository.data(record.id));
+      expect((await stored()).every((v) => v.startsWith('v1.k1.'))).to.equal(true);
+      const expected = await before.deps.procedures.cases.outputs(record);
+
+      const rotated = await engineWith([k2, k1]);
+      expect(await rotated.cases.outputs(record)).to.deep.equal(expected);
+      const { values } = await reencryptAll(before.redis, rotated.cipher);
+      expect(values).to.equal((await stored()).length);
+      expect((await stored()).every((v) => v.startsWith('v1.k2.'))).to.equal(true);
+
+      expect(await (await engineWith([k2])).cases.outputs(record)).to.deep.equal(expected);
+      const withOldKeyOnly = await engineWith([k1]);
+      let refused = false;
+      await withOldKeyOnly.cases.outputs(record).catch(() => (refused = true));
+      expect(refused).to.equal(true);
+    } finally {
+      for (const engine of engines) await engine.close();
+      await before.stop();
+    }
   });
 });

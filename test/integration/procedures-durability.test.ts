@@ -190,3 +190,26 @@ describe('composite procedures: nothing lost when Redis restarts (append-only fi
     }
   });
 });
+
+describe('composite procedures: an invalid definition stops the start', function () {
+  this.timeout(30_000);
+
+  it('exits 1 and names the file, the place and the problem', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'varco-broken-'));
+    try {
+      const definitions = path.join(dir, 'procedures');
+      mkdirSync(definitions);
+      writeFileSync(path.join(definitions, 'relay.yaml'), RELAY.replace('after: [first]', 'after: [zeroth]'));
+      const configFile = path.join(dir, 'config.yaml');
+      writeFileSync(configFile, JSON.stringify({ procedures: { definitionsDir: definitions, varDir: dir } }));
+      const server = spawnServer(await serverEnvironment({ VARCO_CONFIG: configFile }));
+      const exit = await server.exited;
+      expect(exit.code).to.equal(1);
+      expect(server.stderr()).to.match(/^Invalid procedure definitions:$/m);
+      expect(server.stderr()).to.include('relay.yaml: steps[1] (second).after[0]: unknown step "zeroth"');
+      expect(server.stderr()).to.not.include('    at '); // a message, not a stack trace
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
