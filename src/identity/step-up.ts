@@ -2,6 +2,7 @@ import 'express-session';
 import type { NextFunction, Request, Response } from 'express';
 import { localPath } from '../platform/local-path.ts';
 import type { Level } from './citizen.ts';
+import './oidc/oidc-session.ts';
 
 declare module 'express-session' {
   interface SessionData {
@@ -13,8 +14,9 @@ declare module 'express-session' {
 /**
  * Lets the request through when the session's level is at least `level`; otherwise starts a new login
  * at that level and brings the citizen back here. A SPID citizen goes straight back to the IdP they
- * used (SPID technical rules: a new AuthnRequest with the higher SpidL and ForceAuthn); anyone else
- * chooses on the login page, whose SPID button then asks for the needed level.
+ * used (SPID technical rules: a new AuthnRequest with the higher SpidL and ForceAuthn), an OpenID
+ * Connect citizen to their provider; anyone else chooses on the login page, which then asks for the
+ * needed level.
  */
 export function requireLevel(level: Level) {
   return (req: Request, res: Response, next: NextFunction) => {
@@ -24,6 +26,11 @@ export function requireLevel(level: Level) {
     if (citizen?.provider === 'spid') {
       const query = new URLSearchParams({ idp: citizen.issuer, level: String(level), next: here });
       return res.redirect(303, `/spid/login?${query.toString()}`);
+    }
+    // An OpenID Connect citizen goes back to the same provider (CIE, say), asking for the higher acr.
+    if (citizen && req.session.oidc?.provider === citizen.provider) {
+      const query = new URLSearchParams({ level: String(level), next: here });
+      return res.redirect(303, `/oidc/login/${encodeURIComponent(citizen.provider)}?${query.toString()}`);
     }
     req.session.returnTo = here;
     req.session.requiredLevel = level;

@@ -1,10 +1,12 @@
 import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { expect } from 'chai';
+import { Router } from 'express';
 import request, { type Agent } from 'supertest';
 import { createApp } from '../../src/app.ts';
 import { generateSigningKey } from '../../src/demo/oidc-op/demo-op.ts';
 import { buildDependencies } from '../../src/dependencies.ts';
+import { requireLevel } from '../../src/identity/step-up.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { connectRedis, createRedisConnection } from '../../src/platform/redis.ts';
 import { sessionKeyPrefix } from '../../src/platform/sessions.ts';
@@ -59,8 +61,12 @@ async function gatewayWithLogs(overrides: Record<string, unknown>) {
   const redis = createRedisConnection(config.redis, logger);
   await connectRedis(redis);
   const deps = await buildDependencies(config, logger, redis);
+  // A page that needs level 3, for the step-up test.
+  const levelThree = Router().get('/__test/level-3', requireLevel(3), (_req, res) => {
+    res.send('level 3 page');
+  });
   const gateway: TestGateway = {
-    app: createApp(deps, [testLoginRoutes(deps)]),
+    app: createApp(deps, [testLoginRoutes(deps), levelThree]),
     deps,
     redis,
     config,
@@ -196,6 +202,28 @@ describe('OpenID Connect login (real oidc-provider on 127.0.0.1)', () => {
       const callback = await throughProvider(url.href, providerAgent(signed));
       await agent.get(callback).expect(303);
       expect((await gateway.deps.citizens.linkedIdentities(FISCAL_CODE))[0]?.provider).to.equal('signed');
+    });
+
+    it('steps up at the same provider and replaces the lower-level session', async () => {
+      const agent = request.agent(gateway.app);
+      await agent.get(await authenticate(agent, 'test', op, 'level=1')).expect(303);
+      const [lower] = await gateway.deps.sessionIndex.list(FISCAL_CODE);
+      const needsMore = await agent.get('/__test/level-3').expect(303);
+      expect(needsMore.headers.location).to.equal('/oidc/login/test?level=3&next=%2F__test%2Flevel-3');
+      const start = await agent.get(needsMore.headers.location ?? '').expect(303);
+      expect(new URL(start.headers.location ?? '').searchParams.get('acr_values')).to.equal(
+        'https://www.spid.gov.it/SpidL3',
+      );
+      const callback = await throughProvider(start.headers.location ?? '', providerAgent(op));
+      const done = await agent.get(callback).expect(303);
+      expect(done.headers.location).to.equal('/__test/level-3');
+      await agent.get('/__test/level-3').expect(200, 'level 3 page');
+      const sessions = await gateway.deps.sessionIndex.list(FISCAL_CODE);
+      expect(sessions, 'the level-1 session is gone (regenerated)').to.have.length(1);
+      expect(sessions[0]?.sessionId).to.not.equal(lower?.sessionId);
+      expect(
+        await gateway.redis.client.exists(`${sessionKeyPrefix(gateway.redis)}${lower?.sessionId}`),
+      ).to.equal(0);
     });
 
     it('joins SPID and OpenID Connect logins with the same fiscal code into one citizen', async () => {
