@@ -1,29 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import type { CitizenIdentity } from '../identity/citizen.ts';
 import { requireLevel } from '../identity/step-up.ts';
 import { AppError, BadRequestError, NotFoundError } from '../platform/errors.ts';
-import type { Language } from '../platform/i18n.ts';
 import { renderPage } from '../platform/views.ts';
 import type { CaseRecord } from './case.repository.ts';
-import { ProcedureUnavailableError, referenceOf, type CaseService } from './case.service.ts';
+import { ProcedureUnavailableError, type CaseService } from './case.service.ts';
 import type { ConfirmationRepository } from './confirmation.repository.ts';
 import type { PageDefinition } from './definition.schema.ts';
 import type { Procedure, ProcedureCatalogue } from './definitions.ts';
 import type { DraftRepository } from './draft.repository.ts';
 import { italianToday, validatePage, type FieldError, type FormValues } from './form.ts';
-import {
-  caseProgress,
-  draftTexts,
-  formatInstant,
-  inputId,
-  pageFields,
-  postedTexts,
-  previewByBody,
-  receiptByBody,
-  type BodyNames,
-  type Translate,
-} from './journey.presenter.ts';
+import { draftTexts, inputId, pageFields, postedTexts, previewByBody } from './journey.presenter.ts';
 import {
   emptyDraft,
   isAllowed,
@@ -33,34 +20,16 @@ import {
   type Draft,
   type JourneyState,
 } from './journey.ts';
+import { bodyNames, citizenOf, progress, words, type BodyNameLookup } from './page-context.ts';
 
 type ProcedureRequest = Request<{ procedureId: string; pageId?: string }>;
-type CaseRequest = Request<{ caseId: string }>;
 
 const ACTIONS = ['next', 'back', 'save'] as const;
 type Action = (typeof ACTIONS)[number];
 const SUBMISSION = /^[A-Za-z0-9_-]{22}$/;
-const CASES_IN_PERSONAL_AREA = 50;
-
-const words = (res: Response) => ({
-  lang: res.locals.lang as Language,
-  t: res.locals.t as Translate,
-});
-
-const citizenOf = (req: Request): CitizenIdentity => {
-  const citizen = req.session.citizen;
-  if (!citizen) throw new AppError(401, 'login_required');
-  return citizen;
-};
 
 const formOf = (req: Request): Record<string, unknown> =>
   typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>) : {};
-
-/** The journey's states, numbered for "step 2 of 7". */
-const progress = (procedure: Procedure, state: JourneyState) => {
-  const states = [...journeyTable(procedure.definition).keys()];
-  return { step: states.indexOf(state) + 1, total: states.length };
-};
 
 /**
  * The draft's values checked again as they would be posted today: a date bound such as "within the
@@ -78,20 +47,17 @@ function recheck(procedure: Procedure, draft: Draft, today: string) {
 }
 
 /**
- * The citizen's way through a composite procedure (issue 7, item 3): the start page, one page per form
- * page, the preview of what each body receives, the confirmation, the receipt and the case's progress;
- * and the citizen's cases in the personal area. The journey's rules are journey.ts's state machine;
- * the case's are the case service's.
+ * The citizen's way through a composite procedure's form (issue 7, item 3): the start page, one page
+ * per form page, the preview of what each body receives and the confirmation, which files the case.
+ * The journey's rules are journey.ts's state machine; the case's are the case service's. What follows
+ * the confirmation (receipt, progress, personal area) is case-pages.controller.ts.
  */
 export function createJourneyController(deps: {
   procedures: ProcedureCatalogue;
   drafts: DraftRepository;
   confirmations: ConfirmationRepository;
-  cases: Pick<CaseService, 'confirm' | 'caseOf' | 'outputs' | 'history'>;
-  /** The citizen's case ids, newest first (the case repository's listByCitizen). */
-  casesOf: (owner: string, limit: number) => Promise<string[]>;
-  /** A body's name in a language, by IPA code (the catalog's). */
-  bodyName: (ipaCode: string, lang: Language) => Promise<string | undefined>;
+  cases: Pick<CaseService, 'confirm'>;
+  bodyName: BodyNameLookup;
   /** How long a draft is kept after its last save. */
   draftSeconds: number;
   now?: () => Date;
@@ -109,14 +75,6 @@ export function createJourneyController(deps: {
     const page = procedure.definition.form.pages.find((p) => p.id === req.params.pageId);
     if (!page) throw new NotFoundError('page_not_found');
     return page;
-  }
-
-  async function bodyNames(procedure: Procedure, lang: Language): Promise<BodyNames> {
-    const ipaCodes = [...new Set(procedure.order.map((step) => step.body))];
-    const names = await Promise.all(
-      ipaCodes.map(async (ipa) => [ipa, (await deps.bodyName(ipa, lang)) ?? ipa]),
-    );
-    return new Map(names as Array<[string, string]>);
   }
 
   const draftOf = async (owner: string, procedure: Procedure) =>
@@ -159,7 +117,7 @@ export function createJourneyController(deps: {
     missingConfirmation = false,
   ) {
     const { lang, t } = words(res);
-    const names = await bodyNames(procedure, lang);
+    const names = await bodyNames(procedure, lang, deps.bodyName);
     const id = procedure.definition.id;
     renderPage(req, res, 'procedures/preview', {
       procedure: procedure.definition,
@@ -191,7 +149,7 @@ export function createJourneyController(deps: {
         citizen && citizen.level >= definition.loginLevel
           ? await drafts.get(citizen.fiscalCode, definition.id)
           : undefined;
-      const names = await bodyNames(procedure, lang);
+      const names = await bodyNames(procedure, lang, deps.bodyName);
       const resumeAt = draft && resumeState(definition, draft);
       renderPage(req, res, 'procedures/start', {
         procedure: definition,
@@ -346,113 +304,7 @@ export function createJourneyController(deps: {
       await drafts.remove(owner, definition.id);
       receipt(record.id);
     },
-
-    /** The printable receipt: reference number, when, what was asked of which body. */
-    async receipt(req: CaseRequest, res: Response, next: NextFunction) {
-      const citizen = citizenOf(req);
-      const { record, procedure } = await caseOf(citizen, req);
-      if (citizen.level < procedure.definition.loginLevel)
-        return requireLevel(procedure.definition.loginLevel)(req, res, next);
-      const { lang, t } = words(res);
-      renderPage(req, res, 'procedures/receipt', {
-        procedure: procedure.definition,
-        reference: referenceOf(record.id),
-        caseId: record.id,
-        filedAt: formatInstant(record.createdAt, lang),
-        filedAtIso: record.createdAt,
-        bodies: receiptByBody(procedure, await bodyNames(procedure, lang), lang, t),
-      });
-    },
-
-    /** The case's progress, step by step; `?format=json` (or Accept: JSON) for the page's script. */
-    async caseStatus(req: CaseRequest, res: Response, next: NextFunction) {
-      const citizen = citizenOf(req);
-      const { record, procedure } = await caseOf(citizen, req);
-      if (citizen.level < procedure.definition.loginLevel)
-        return requireLevel(procedure.definition.loginLevel)(req, res, next);
-      const { lang, t } = words(res);
-      const names = await bodyNames(procedure, lang);
-      const [outputs, history] = await Promise.all([cases.outputs(record), cases.history(record.id)]);
-      const steps = caseProgress(procedure, record, outputs, history, names, lang);
-      if (req.accepts(['html', 'json']) === 'json') {
-        // For the page's script: states only, no personal data.
-        res.json({
-          status: record.status,
-          updatedAt: record.updatedAt,
-          steps: steps.map((s) => ({
-            id: s.id,
-            status: s.status,
-            label: t(`procedures.stepStatus.${s.status}`),
-          })),
-        });
-        return;
-      }
-      renderPage(req, res, 'procedures/case', {
-        procedure: procedure.definition,
-        reference: referenceOf(record.id),
-        caseId: record.id,
-        status: record.status,
-        filedAt: formatInstant(record.createdAt, lang),
-        updatedAt: formatInstant(record.updatedAt, lang),
-        updatedAtIso: record.updatedAt,
-        steps: steps.map((s) => ({ ...s, atText: formatInstant(s.at, lang) })),
-        purged:
-          record.status !== 'open' && steps.some((s) => s.status === 'completed' && s.outputs.length === 0),
-      });
-    },
-
-    /** Adds the citizen's cases and unfinished forms to the personal area (rendered by identity). */
-    async personalArea(req: Request, res: Response, next: NextFunction) {
-      const citizen = req.session.citizen;
-      if (!citizen) return next();
-      const { lang } = words(res);
-      const ids = await deps.casesOf(citizen.fiscalCode, CASES_IN_PERSONAL_AREA);
-      const records = await Promise.all(ids.map((id) => cases.caseOf(citizen.fiscalCode, id)));
-      const list = procedures.list();
-      const draftList = await Promise.all(
-        list.map(async (procedure) => ({
-          procedure,
-          draft: await drafts.get(citizen.fiscalCode, procedure.definition.id),
-        })),
-      );
-      res.locals.procedureCases = {
-        cases: records.flatMap((record) => {
-          const procedure = record && procedures.get(record.procedureId);
-          if (!record || !procedure) return [];
-          return [
-            {
-              reference: referenceOf(record.id),
-              href: `/cases/${record.id}`,
-              title: procedure.definition.title[lang],
-              filedAt: formatInstant(record.createdAt, lang),
-              filedAtIso: record.createdAt,
-              status: record.status,
-            },
-          ];
-        }),
-        drafts: draftList.flatMap(({ procedure, draft }) =>
-          draft
-            ? [
-                {
-                  title: procedure.definition.title[lang],
-                  href: `/procedures/${procedure.definition.id}`,
-                  progress: progress(procedure, resumeState(procedure.definition, draft)),
-                },
-              ]
-            : [],
-        ),
-      };
-      next();
-    },
   };
-
-  /** The case and its procedure, when the case belongs to the citizen; 404 otherwise (whoever else asks). */
-  async function caseOf(citizen: CitizenIdentity, req: CaseRequest) {
-    const record = await cases.caseOf(citizen.fiscalCode, req.params.caseId);
-    const procedure = record && procedures.get(record.procedureId);
-    if (!record || !procedure) throw new NotFoundError('case_not_found');
-    return { record, procedure };
-  }
 }
 
 export type JourneyController = ReturnType<typeof createJourneyController>;

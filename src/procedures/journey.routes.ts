@@ -1,5 +1,6 @@
 import { Router, type RequestHandler } from 'express';
 import { requireCitizen } from '../identity/identity.controller.ts';
+import type { CasePagesController } from './case-pages.controller.ts';
 import type { JourneyController } from './journey.controller.ts';
 
 /**
@@ -7,7 +8,11 @@ import type { JourneyController } from './journey.controller.ts';
  * GET /cases/:caseId follows a case). Every POST goes to a path that also answers GET, so a citizen
  * sent to log in on the way comes back to a page.
  */
-export function journeyRoutes(journey: JourneyController, formLimit: RequestHandler): Router {
+export function journeyRoutes(
+  journey: JourneyController,
+  cases: CasePagesController,
+  formLimit: RequestHandler,
+): Router {
   const level = journey.requireProcedureLevel;
   const router = Router();
   router.get('/procedures/:procedureId', journey.start);
@@ -16,8 +21,8 @@ export function journeyRoutes(journey: JourneyController, formLimit: RequestHand
   router.post('/procedures/:procedureId/pages/:pageId', formLimit, level, journey.savePage);
   router.get('/procedures/:procedureId/preview', level, journey.preview);
   router.post('/procedures/:procedureId/preview', formLimit, level, journey.confirm);
-  router.get('/cases/:caseId', requireCitizen, journey.caseStatus);
-  router.get('/cases/:caseId/receipt', requireCitizen, journey.receipt);
-  router.get('/me', journey.personalArea);
+  router.get('/cases/:caseId', requireCitizen, cases.caseStatus);
+  router.get('/cases/:caseId/receipt', requireCitizen, cases.receipt);
+  router.get('/me', cases.personalArea);
   return router;
 }

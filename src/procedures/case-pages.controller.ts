@@ -1,0 +1,141 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { CitizenIdentity } from '../identity/citizen.ts';
+import { requireLevel } from '../identity/step-up.ts';
+import { NotFoundError } from '../platform/errors.ts';
+import { renderPage } from '../platform/views.ts';
+import { referenceOf, type CaseService } from './case.service.ts';
+import type { ProcedureCatalogue } from './definitions.ts';
+import type { DraftRepository } from './draft.repository.ts';
+import { caseProgress, formatInstant, receiptByBody } from './journey.presenter.ts';
+import { resumeState } from './journey.ts';
+import { bodyNames, citizenOf, progress, words, type BodyNameLookup } from './page-context.ts';
+
+type CaseRequest = Request<{ caseId: string }>;
+
+const CASES_IN_PERSONAL_AREA = 50;
+
+/**
+ * What follows a confirmation: the receipt, the case's progress step by step (HTML, or JSON for the
+ * page's script), and the citizen's cases and unfinished forms in the personal area. A case is found
+ * only through its owner: to anyone else it does not exist (404).
+ */
+export function createCasePagesController(deps: {
+  procedures: ProcedureCatalogue;
+  drafts: Pick<DraftRepository, 'get'>;
+  cases: Pick<CaseService, 'caseOf' | 'outputs' | 'history'>;
+  /** The citizen's case ids, newest first (the case repository's listByCitizen). */
+  casesOf: (owner: string, limit: number) => Promise<string[]>;
+  bodyName: BodyNameLookup;
+}) {
+  const { procedures, drafts, cases } = deps;
+
+  /** The case and its procedure, when the case belongs to the citizen; 404 otherwise (whoever else asks). */
+  async function caseOf(citizen: CitizenIdentity, req: CaseRequest) {
+    const record = await cases.caseOf(citizen.fiscalCode, req.params.caseId);
+    const procedure = record && procedures.get(record.procedureId);
+    if (!record || !procedure) throw new NotFoundError('case_not_found');
+    return { record, procedure };
+  }
+
+  return {
+    /** The printable receipt: reference number, when, what was asked of which body. */
+    async receipt(req: CaseRequest, res: Response, next: NextFunction) {
+      const citizen = citizenOf(req);
+      const { record, procedure } = await caseOf(citizen, req);
+      if (citizen.level < procedure.definition.loginLevel)
+        return requireLevel(procedure.definition.loginLevel)(req, res, next);
+      const { lang, t } = words(res);
+      renderPage(req, res, 'procedures/receipt', {
+        procedure: procedure.definition,
+        reference: referenceOf(record.id),
+        caseId: record.id,
+        filedAt: formatInstant(record.createdAt, lang),
+        filedAtIso: record.createdAt,
+        bodies: receiptByBody(procedure, await bodyNames(procedure, lang, deps.bodyName), lang, t),
+      });
+    },
+
+    /** The case's progress, step by step; `?format=json` (or Accept: JSON) for the page's script. */
+    async caseStatus(req: CaseRequest, res: Response, next: NextFunction) {
+      const citizen = citizenOf(req);
+      const { record, procedure } = await caseOf(citizen, req);
+      if (citizen.level < procedure.definition.loginLevel)
+        return requireLevel(procedure.definition.loginLevel)(req, res, next);
+      const { lang, t } = words(res);
+      const names = await bodyNames(procedure, lang, deps.bodyName);
+      const [outputs, history] = await Promise.all([cases.outputs(record), cases.history(record.id)]);
+      const steps = caseProgress(procedure, record, outputs, history, names, lang);
+      if (req.accepts(['html', 'json']) === 'json') {
+        // For the page's script: states only, no personal data.
+        res.json({
+          status: record.status,
+          updatedAt: record.updatedAt,
+          steps: steps.map((s) => ({
+            id: s.id,
+            status: s.status,
+            label: t(`procedures.stepStatus.${s.status}`),
+          })),
+        });
+        return;
+      }
+      renderPage(req, res, 'procedures/case', {
+        procedure: procedure.definition,
+        reference: referenceOf(record.id),
+        caseId: record.id,
+        status: record.status,
+        filedAt: formatInstant(record.createdAt, lang),
+        updatedAt: formatInstant(record.updatedAt, lang),
+        updatedAtIso: record.updatedAt,
+        steps: steps.map((s) => ({ ...s, atText: formatInstant(s.at, lang) })),
+        purged:
+          record.status !== 'open' && steps.some((s) => s.status === 'completed' && s.outputs.length === 0),
+      });
+    },
+
+    /** Adds the citizen's cases and unfinished forms to the personal area (rendered by identity). */
+    async personalArea(req: Request, res: Response, next: NextFunction) {
+      const citizen = req.session.citizen;
+      if (!citizen) return next();
+      const { lang } = words(res);
+      const ids = await deps.casesOf(citizen.fiscalCode, CASES_IN_PERSONAL_AREA);
+      const records = await Promise.all(ids.map((id) => cases.caseOf(citizen.fiscalCode, id)));
+      const list = procedures.list();
+      const draftList = await Promise.all(
+        list.map(async (procedure) => ({
+          procedure,
+          draft: await drafts.get(citizen.fiscalCode, procedure.definition.id),
+        })),
+      );
+      res.locals.procedureCases = {
+        cases: records.flatMap((record) => {
+          const procedure = record && procedures.get(record.procedureId);
+          if (!record || !procedure) return [];
+          return [
+            {
+              reference: referenceOf(record.id),
+              href: `/cases/${record.id}`,
+              title: procedure.definition.title[lang],
+              filedAt: formatInstant(record.createdAt, lang),
+              filedAtIso: record.createdAt,
+              status: record.status,
+            },
+          ];
+        }),
+        drafts: draftList.flatMap(({ procedure, draft }) =>
+          draft
+            ? [
+                {
+                  title: procedure.definition.title[lang],
+                  href: `/procedures/${procedure.definition.id}`,
+                  progress: progress(procedure, resumeState(procedure.definition, draft)),
+                },
+              ]
+            : [],
+        ),
+      };
+      next();
+    },
+  };
+}
+
+export type CasePagesController = ReturnType<typeof createCasePagesController>;

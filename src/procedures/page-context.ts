@@ -1,0 +1,42 @@
+import type { Request, Response } from 'express';
+import type { CitizenIdentity } from '../identity/citizen.ts';
+import { AppError } from '../platform/errors.ts';
+import type { Language } from '../platform/i18n.ts';
+import type { Procedure } from './definitions.ts';
+import type { BodyNames, Translate } from './journey.presenter.ts';
+import { journeyTable, type JourneyState } from './journey.ts';
+
+/** What the procedure pages' controllers share: the page's language, the citizen, names of bodies. */
+
+/** A body's name in a language, by IPA code (the catalog's). */
+export type BodyNameLookup = (ipaCode: string, lang: Language) => Promise<string | undefined>;
+
+export const words = (res: Response) => ({
+  lang: res.locals.lang as Language,
+  t: res.locals.t as Translate,
+});
+
+export const citizenOf = (req: Request): CitizenIdentity => {
+  const citizen = req.session.citizen;
+  if (!citizen) throw new AppError(401, 'login_required');
+  return citizen;
+};
+
+/** The names of the bodies a procedure's steps go to (the IPA code where the catalog has none). */
+export async function bodyNames(
+  procedure: Procedure,
+  lang: Language,
+  lookup: BodyNameLookup,
+): Promise<BodyNames> {
+  const ipaCodes = [...new Set(procedure.order.map((step) => step.body))];
+  const names = await Promise.all(
+    ipaCodes.map(async (ipa) => [ipa, (await lookup(ipa, lang)) ?? ipa] as const),
+  );
+  return new Map(names);
+}
+
+/** The journey's states, numbered for "step 2 of 7". */
+export const progress = (procedure: Procedure, state: JourneyState) => {
+  const states = [...journeyTable(procedure.definition).keys()];
+  return { step: states.indexOf(state) + 1, total: states.length };
+};
