@@ -92,7 +92,7 @@ function fromClientError(error: client.ClientError): OidcFailure {
     case 'OAUTH_JWT_CLAIM_COMPARISON_FAILED':
       return CLAIM_FAILURES[String(comparedClaim(error))] ?? 'oidc_response_invalid';
     case 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED':
-      // RFC 9207: the authorization response's `iss` is not the provider's issuer.
+      // A document from the provider names another issuer (OIDC Discovery 4.3: discovery's `issuer`).
       return 'oidc_wrong_issuer';
     case 'OAUTH_KEY_SELECTION_FAILED':
       return 'oidc_bad_signature';
