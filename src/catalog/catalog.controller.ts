@@ -48,8 +48,10 @@ export function createCatalogController(deps: {
   const langOf = (res: Response) => res.locals.lang as Language;
   const citizenOf = (req: Request): CitizenIdentity | undefined => req.session.citizen;
 
+  /** Search results as summaries; the bodies are read once (one catalog version check, not one per result). */
   async function summaries(services: Service[], lang: Language) {
-    return Promise.all(services.map(async (s) => serviceSummary(s, await index.body(s.bodyId), lang)));
+    const bodies = new Map((await index.approvedBodies()).map((b) => [b.ipaCode, b]));
+    return services.map((s) => serviceSummary(s, bodies.get(s.bodyId), lang));
   }
 
   /** The 404 page of an unknown or withdrawn service, with a search box to find it again. */
