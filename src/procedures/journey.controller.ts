@@ -282,7 +282,13 @@ export function createJourneyController(deps: {
       if (!(await confirmations.claim(owner, token))) {
         const filed = await confirmations.caseFiledUnder(owner, token);
         if (filed) return receipt(filed);
-        throw new AppError(409, 'confirmation_in_progress');
+        throw new AppError(409, 'confirmation_in_progress', undefined, {
+          page: {
+            titleKey: 'procedures.inProgress.title',
+            messageKey: 'procedures.inProgress.message',
+            action: { href: '/me#cases', labelKey: 'procedures.inProgress.cases' },
+          },
+        });
       }
       let record: CaseRecord;
       try {
