@@ -8,6 +8,7 @@ import { DELIVERY_KEYS_PATH, DELIVERY_TYPE } from '../../src/procedures/delivery
 import type { SingleClient } from '../../src/platform/redis.ts';
 import { randomBytes } from 'node:crypto';
 import { createLogger } from '../../src/platform/logger.ts';
+import { createCaseService } from '../../src/procedures/case.service.ts';
 import { buildProcedures } from '../../src/procedures/procedures.module.ts';
 import { reencryptAll } from '../../src/procedures/rekey.ts';
 import { testCitizen, testConfig } from '../helpers/gateway.ts';
@@ -131,6 +132,24 @@ describe('composite procedures: the newborn bundle through the engine and the de
     expect(await gateway.deps.procedures.repository.listByCitizen('BNCLCU85M10G999Z')).to.deep.equal([]);
     expect(await gateway.deps.procedures.repository.listByCitizen(parent.fiscalCode)).to.include(record.id);
     await finished(gateway, record.id);
+  });
+
+  it('recovers a case whose steps were written but never enqueued (a crash in between)', async () => {
+    const { procedures: engine } = gateway.deps;
+    const crashing = createCaseService({
+      procedures: engine.procedures,
+      repository: engine.repository,
+      cipher: engine.cipher,
+      endpoints: async () => ({ url: 'http://unused.invalid', status: 'active' }),
+      enqueue: async () => undefined, // the process died before the queue heard of the case
+      retainDataSeconds: 60,
+    });
+    const record = await crashing.confirm(newborn(), parent, newbornForm());
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await engine.cases.get(record.id))?.steps['birth-registration']?.status).to.equal('queued');
+    const recovered = await engine.cases.recover();
+    expect(recovered.jobs).to.be.greaterThan(0);
+    expect((await finished(gateway, record.id)).status).to.equal('completed');
   });
 
   it('publishes the delivery keys as a JWK Set without private parts', async () => {
