@@ -31,6 +31,13 @@ describe('deep links GET /go/:serviceId', () => {
       .expect(303);
     expect(res.headers.location).to.equal('https://www.museodeltessuto.it/biglietti');
     expect(await gw.deps.catalog.usage.totalUses('museo-tessuto-biglietti')).to.equal(1);
+    // Also counted per day (UTC) for the statistics, kept for a limited time, with no personal data.
+    const day = `${gw.config.redis.prefix}stats:deeplinks:${new Date().toISOString().slice(0, 10)}`;
+    expect(await gw.redis.client.hGetAll(day)).to.deep.equal({ 'museo-tessuto-biglietti': '1' });
+    expect(await gw.redis.client.ttl(day)).to.be.greaterThan(0);
+    // A refused follow (unknown service) counts nothing.
+    await request(gw.app).get('/go/non-esiste').expect(404);
+    expect(Object.keys(await gw.redis.client.hGetAll(day))).to.deep.equal(['museo-tessuto-biglietti']);
   });
 
   it('sends an anonymous citizen to log in first, remembering the way back', async () => {
