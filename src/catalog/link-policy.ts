@@ -76,7 +76,9 @@ function checkSsoClient(
       throw new LinkRejectedError('single sign-on URIs may not carry credentials');
     if (url.hash) throw new LinkRejectedError('single sign-on URIs may not carry a fragment');
     if (!demoHost && !isDeclared(url.hostname, body.domains))
-      throw new LinkRejectedError(`the host ${url.hostname} is not one of the body's declared domains`);
+      throw new LinkRejectedError(
+        `the single sign-on host ${url.hostname} is not one of the body's declared domains`,
+      );
   }
   if (new Set(sso.redirectUris.map((uri) => new URL(uri).host)).size > 1)
     throw new LinkRejectedError('the redirect URIs of a service must share one host');

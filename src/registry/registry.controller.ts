@@ -7,7 +7,7 @@ import { AppError, ForbiddenError } from '../platform/errors.ts';
 import { renderPage } from '../platform/views.ts';
 import type { Credentials } from './credentials.repository.ts';
 import { membershipFormSchema, parseEditors, type Memberships } from './membership.ts';
-import { FORM_CHOICES, serviceFormToInput, serviceToForm } from './service-form.ts';
+import { FORM_CHOICES, SSO_FORM_FIELDS, serviceFormToInput, serviceToForm } from './service-form.ts';
 import { ValidationError } from '../catalog/validation.ts';
 import { citizenActor, editableBody as editableBodyOf } from './editor-access.ts';
 
@@ -21,6 +21,7 @@ function formField(path: string): string {
   if (head === 'deepLink') return 'link';
   if (head === 'infoSheet') return second || 'whoCanApply';
   if (head === 'availability') return 'openingHours';
+  if (head === 'sso') return SSO_FORM_FIELDS[second] ?? 'ssoAuth';
   if (head === 'title' || head === 'description') return head;
   return (FORM_FIELDS as readonly string[]).includes(head) ? head : 'id';
 }
@@ -185,7 +186,7 @@ export function createRegistryController(deps: {
         const errors =
           error instanceof ValidationError
             ? [...new Set(error.issues.map((i) => formField(i.path)))]
-            : ['link'];
+            : [/single sign-on|redirect URIs|sso block/.test(error.message) ? 'ssoRedirectUris' : 'link'];
         res.status(422);
         renderPage(req, res, 'registry/service-form', { body, form, errors, choices: FORM_CHOICES });
       }

@@ -1,4 +1,4 @@
-import { LIFE_EVENTS, TOPICS, type Service } from '../catalog/model.ts';
+import { LIFE_EVENTS, SSO_AUTH_METHODS, SSO_CLAIMS, TOPICS, type Service } from '../catalog/model.ts';
 import { officeFromForm, officeToForm } from './office-form.ts';
 
 type Form = Record<string, unknown>;
@@ -34,6 +34,7 @@ export function serviceFormToInput(form: Form): unknown {
     requiredLevel: text(form, 'requiredLevel'),
     deepLink: link.includes('{') ? { template: link } : { url: link },
     integration: text(form, 'integration'),
+    ...(text(form, 'integration') === 'sso' ? { sso: ssoFromForm(form) } : {}),
     availability: { openingHours: lines(text(form, 'openingHours')) },
     infoSheet: {
       whoCanApply: localized(form, 'whoCanApply'),
@@ -46,6 +47,58 @@ export function serviceFormToInput(form: Form): unknown {
       .split(',')
       .map((k) => k.trim())
       .filter(Boolean),
+  };
+}
+
+const optional = (value: string) => value || undefined;
+
+/** A JWK Set typed into the form: parsed when it is JSON, else left as text for the schema to refuse. */
+function jwksField(raw: string): unknown {
+  if (!raw) return undefined;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return raw;
+  }
+}
+
+/** The single-sign-on client fields (src/catalog/model.ts ssoClientSchema) from the form. */
+function ssoFromForm(form: Form) {
+  return {
+    redirectUris: lines(text(form, 'ssoRedirectUris')),
+    postLogoutRedirectUris: lines(text(form, 'ssoPostLogoutRedirectUris')),
+    backchannelLogoutUri: optional(text(form, 'ssoBackchannelLogoutUri')),
+    initiateLoginUri: optional(text(form, 'ssoInitiateLoginUri')),
+    clientAuthentication: {
+      method: text(form, 'ssoAuthMethod'),
+      jwksUri: optional(text(form, 'ssoJwksUri')),
+      jwks: jwksField(text(form, 'ssoJwks')),
+    },
+    claims: ticked(form, 'ssoClaims').map((claim) => ({
+      claim,
+      purpose: localized(form, `ssoPurpose_${claim}`),
+    })),
+  };
+}
+
+function ssoToForm(service: Service): Record<string, string | string[]> {
+  const { sso } = service;
+  if (!sso) return {};
+  return {
+    ssoRedirectUris: sso.redirectUris.join('\n'),
+    ssoPostLogoutRedirectUris: sso.postLogoutRedirectUris.join('\n'),
+    ssoBackchannelLogoutUri: sso.backchannelLogoutUri ?? '',
+    ssoInitiateLoginUri: sso.initiateLoginUri ?? '',
+    ssoAuthMethod: sso.clientAuthentication.method,
+    ssoJwksUri: sso.clientAuthentication.jwksUri ?? '',
+    ssoJwks: sso.clientAuthentication.jwks ? JSON.stringify(sso.clientAuthentication.jwks, null, 2) : '',
+    ssoClaims: sso.claims.map((c) => c.claim),
+    ...Object.fromEntries(
+      sso.claims.flatMap((c) => [
+        [`ssoPurpose_${c.claim}_it`, c.purpose.it],
+        [`ssoPurpose_${c.claim}_en`, c.purpose.en],
+      ]),
+    ),
   };
 }
 
@@ -73,6 +126,7 @@ export function serviceToForm(service: Service): Record<string, string | string[
     link: 'url' in service.deepLink ? service.deepLink.url : service.deepLink.template,
     openingHours: service.availability.openingHours.join('\n'),
     keywords: service.keywords.join(', '),
+    ...ssoToForm(service),
   };
 }
 
@@ -83,4 +137,16 @@ export const FORM_CHOICES = {
   channels: ['online', 'desk', 'phone', 'app', 'email'],
   requiredLevel: ['none', 'L1', 'L2', 'L3'],
   integration: ['link', 'sso'],
+  ssoAuthMethod: SSO_AUTH_METHODS,
+  ssoClaims: SSO_CLAIMS,
 } as const;
+
+/** Where a problem in the service's `sso` block is shown on the form. */
+export const SSO_FORM_FIELDS: Record<string, string> = {
+  redirectUris: 'ssoRedirectUris',
+  postLogoutRedirectUris: 'ssoPostLogoutRedirectUris',
+  backchannelLogoutUri: 'ssoBackchannelLogoutUri',
+  initiateLoginUri: 'ssoInitiateLoginUri',
+  clientAuthentication: 'ssoAuth',
+  claims: 'ssoClaims',
+};
