@@ -91,9 +91,9 @@ describe('newborn bundle in a browser (keyboard, accessibility, CSP)', function 
   });
   afterEach(() => context?.close());
 
-  async function open(language: 'it' | 'en') {
+  async function open(language: 'it' | 'en', width = 1280) {
     context = await browser.newContext({
-      viewport: { width: 1280, height: 900 },
+      viewport: { width, height: 900 },
       locale: language === 'it' ? 'it-IT' : 'en-GB',
     });
     const page = await context.newPage();
@@ -107,9 +107,13 @@ describe('newborn bundle in a browser (keyboard, accessibility, CSP)', function 
     return { page, csp };
   }
 
-  for (const language of ['it', 'en'] as const) {
-    it(`walks the whole bundle with the keyboard, every page passing axe (${language})`, async () => {
-      const { page, csp } = await open(language);
+  // Italian on a phone's width, English on a desktop's: both layouts, both languages.
+  for (const [language, width] of [
+    ['it', 375],
+    ['en', 1280],
+  ] as const) {
+    it(`walks the whole bundle with the keyboard, every page passing axe (${language}, ${width}px)`, async () => {
+      const { page, csp } = await open(language, width);
       const values = newbornForm();
       await page.goto(`${server.url}/procedures/newborn`);
       expect(await axeViolations(page)).to.deep.equal([]);
