@@ -164,6 +164,31 @@ export function openApiDocument(publicUrl: string) {
           responses: { 200: serviceResponse('Withdrawn'), ...errors },
         },
       },
+      '/services/{serviceId}/sso/secret': {
+        parameters: [serviceIdParameter],
+        post: {
+          summary:
+            'Issue (or replace) the client_secret_basic secret of a single-sign-on service. The secret is ' +
+            'returned once, never shown again; the previous one stops working at once. Prefer ' +
+            'private_key_jwt, which needs no shared secret.',
+          responses: {
+            201: {
+              description: 'The new secret (Cache-Control: no-store)',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    required: ['clientId', 'clientSecret'],
+                    properties: { clientId: { type: 'string' }, clientSecret: { type: 'string' } },
+                  },
+                },
+              },
+            },
+            409: problem,
+            ...errors,
+          },
+        },
+      },
       '/endpoints': {
         get: {
           summary: "The body's procedure endpoints, in every status",
