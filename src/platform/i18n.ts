@@ -55,18 +55,59 @@ function leafKeys(tree: Record<string, unknown>, prefix = ''): string[] {
 /**
  * i18next's t() copies its whole options object on every call, which made translating the largest cost
  * of rendering a page (bench/http-pages.ts). Without options a key always gives the same text, so those
- * texts are asked of i18next once, at start, for every key the locales define. Calls with options
- * (interpolation, plurals) and keys the locales lack still go through i18next; a key built from request
- * input therefore never grows the table.
+ * texts are asked of i18next once, at start, for every key the locales define. A text whose only syntax
+ * is {{name}} placeholders, called with exactly those names as string or number values, is filled in
+ * here the way i18next would (escapeValue is off; values are not interpolated again). Everything else
+ * (plurals, context, another language, formats, nesting, keys the locales lack) goes through i18next;
+ * a key built from request input therefore never grows the tables.
  */
 function withPlainLookups(t: TFunction, keys: readonly string[]): TFunction {
   const translate = t as unknown as (...args: unknown[]) => string;
   const plain = new Map(keys.map((key) => [key, translate(key)]));
-  const lookup = (key: unknown, ...rest: unknown[]) =>
-    rest.length === 0 && typeof key === 'string'
-      ? (plain.get(key) ?? translate(key))
+  const templates = new Map<string, { text: string; names: string[] }>();
+  for (const [key, text] of plain) {
+    const names = [...text.matchAll(PLACEHOLDER)].map((match) => match[1] ?? '');
+    const rest = text.replace(PLACEHOLDER, '');
+    const simple =
+      !rest.includes('{{') && !rest.includes('$t(') && !names.some((n) => I18NEXT_OPTIONS.has(n));
+    if (names.length > 0 && simple) templates.set(key, { text, names });
+  }
+  const lookup = (key: unknown, ...rest: unknown[]) => {
+    if (typeof key !== 'string') return translate(key, ...rest);
+    if (rest.length === 0) return plain.get(key) ?? translate(key);
+    const template = templates.get(key);
+    const values = rest.length === 1 ? rest[0] : undefined;
+    return template && fillsExactly(template.names, values)
+      ? template.text.replace(PLACEHOLDER, (_, name: string) => String(values[name]))
       : translate(key, ...rest);
+  };
   return lookup as unknown as TFunction;
+}
+
+const PLACEHOLDER = /\{\{(\w+)\}\}/g;
+/** Option names that change what i18next looks up (plural, context, language…): never filled in here. */
+const I18NEXT_OPTIONS = new Set([
+  'count',
+  'context',
+  'lng',
+  'lngs',
+  'ns',
+  'defaultValue',
+  'ordinal',
+  'replace',
+]);
+
+/** True when `values` gives a string or number for each placeholder and nothing else (no i18next option). */
+function fillsExactly(names: readonly string[], values: unknown): values is Record<string, string | number> {
+  if (typeof values !== 'object' || values === null || Object.getPrototypeOf(values) !== Object.prototype)
+    return false;
+  const entries = Object.entries(values);
+  return (
+    entries.length === new Set(names).size &&
+    entries.every(
+      ([name, value]) => names.includes(name) && (typeof value === 'string' || typeof value === 'number'),
+    )
+  );
 }
 
 /** The language a request is served in: the citizen's choice (cookie), else the browser's, else Italian. */

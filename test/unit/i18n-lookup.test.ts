@@ -1,5 +1,15 @@
 import { expect } from 'chai';
-import { createI18n, formatDateTime } from '../../src/platform/i18n.ts';
+import i18next from 'i18next';
+import { createI18n, formatDateTime, LANGUAGES, readTranslations } from '../../src/platform/i18n.ts';
+
+/** Every leaf text of a translation tree, as "a.b.c" → text. */
+function leaves(tree: Record<string, unknown>, prefix = ''): Array<[string, string]> {
+  return Object.entries(tree).flatMap(([key, value]): Array<[string, string]> => {
+    const full = prefix ? `${prefix}.${key}` : key;
+    if (typeof value === 'string') return [[full, value]];
+    return typeof value === 'object' && value !== null ? leaves(value as Record<string, unknown>, full) : [];
+  });
+}
 
 /** createI18n answers plain keys from a table built at start: it must say exactly what i18next says. */
 describe('translation lookups', () => {
@@ -28,6 +38,43 @@ describe('translation lookups', () => {
     expect(i18n.t('en')('site.greeting', { name: 'Maria' })).to.equal('Hello Maria');
     expect(i18n.t('it')('items', { count: 1 })).to.equal('1 elemento');
     expect(i18n.t('en')('items', { count: 3 })).to.equal('3 items');
+  });
+
+  it('fills in every placeholder text of the real locales exactly as i18next does', async () => {
+    const real = readTranslations();
+    const i18n = await createI18n(real);
+    const reference = i18next.createInstance();
+    await reference.init({
+      lng: 'it',
+      fallbackLng: 'it',
+      resources: { it: { translation: real.it }, en: { translation: real.en } },
+      interpolation: { escapeValue: false },
+      returnNull: false,
+    });
+    let compared = 0;
+    for (const language of LANGUAGES) {
+      const texts = leaves(real[language]);
+      for (const [key, text] of texts) {
+        const names = [...new Set([...text.matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1] ?? ''))];
+        if (names.length === 0) continue;
+        // Values that look like i18next syntax must come out as they are, and numbers as digits.
+        const values = Object.fromEntries(
+          names.map((name, i) => [name, i % 2 ? 42 : `<${name}> {{${name}}} $t(site.home)`]),
+        );
+        expect(i18n.t(language)(key, values), `${language} ${key}`).to.equal(
+          reference.getFixedT(language)(key, values),
+        );
+        compared++;
+      }
+    }
+    expect(compared).to.be.greaterThan(20);
+  });
+
+  it('leaves to i18next a call with fewer values, other options or another language', async () => {
+    const i18n = await createI18n(translations);
+    expect(i18n.t('it')('site.greeting', {})).to.equal('Ciao {{name}}');
+    expect(i18n.t('it')('site.greeting', { name: 'Maria', lng: 'en' })).to.equal('Hello Maria');
+    expect(i18n.t('it')('site.greeting', { name: { first: 'Maria' } })).to.equal('Ciao [object Object]');
   });
 
   it('answers a key the locales lack (e.g. built from request input) with the key itself', async () => {
