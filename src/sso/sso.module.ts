@@ -80,6 +80,24 @@ export function buildSso(config: Readonly<Config>, logger: Logger, redis: RedisC
   });
   provider.on('server_error', (_ctx: unknown, error: Error) => log.error({ err: error }, 'provider failure'));
 
+  /**
+   * A service's logout where the citizen chose "also log out of the portal" (logout=yes): the provider
+   * has ended its session and told the other services; the gateway session ends too, at once (detached
+   * from the request before the response is written), then its index entry.
+   */
+  const hooks: { endGatewaySession?: (fiscalCode: string, sessionId: string) => Promise<void> } = {};
+  provider.on('end_session.success', (ctx: KoaContextWithOIDC) => {
+    const req = ctx.req as unknown as Request;
+    const citizen = req.session?.citizen;
+    if (!ctx.oidc.params?.logout || !citizen) return;
+    const sessionId = req.sessionID;
+    req.session.destroy(() => undefined);
+    Promise.all([
+      ssoSessions.take(sessionId),
+      hooks.endGatewaySession?.(citizen.fiscalCode, sessionId),
+    ]).catch((error: unknown) => log.error({ err: error }, 'cannot end the gateway session'));
+  });
+
   const sessions = adapter('Session');
   const sessionsEnded = createBackChannelLogout({
     provider,
@@ -101,7 +119,17 @@ export function buildSso(config: Readonly<Config>, logger: Logger, redis: RedisC
     );
   }
 
-  return { provider, secrets, consents, history, accounts, ssoSessions, sessionsEnded, revokeGrants };
+  return {
+    provider,
+    secrets,
+    consents,
+    history,
+    accounts,
+    ssoSessions,
+    sessionsEnded,
+    revokeGrants,
+    hooks,
+  };
 }
 
 export type Sso = ReturnType<typeof buildSso>;
@@ -110,6 +138,7 @@ export type Sso = ReturnType<typeof buildSso>;
 export function ssoRouters(deps: Dependencies, session: RequestHandler | RequestHandler[]) {
   const { sso, catalog } = deps;
   const credentials = createCredentials(deps.redis);
+  sso.hooks.endGatewaySession = (fiscalCode, sessionId) => deps.sessionIndex.end(fiscalCode, [sessionId]);
   return {
     provider: ssoProviderRoutes(sso.provider.callback() as unknown as RequestHandler, session),
     /** Demo mode only: the demo body systems, relying parties of the provider (src/demo/sso-rp). */

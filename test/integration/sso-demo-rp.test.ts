@@ -70,6 +70,45 @@ describe('demo body systems (relying parties of the gateway, demo mode)', () => 
     }
   });
 
+  /** A body system's logout: its link, the portal's question, the answer; returns where the browser ended. */
+  async function leaveService(browser: TestBrowser, serviceId: string, alsoPortal: boolean) {
+    const question = await browser.follow(`/demo/rp/${serviceId}/logout`);
+    expect(question.url.pathname).to.equal('/op/session/end');
+    const $ = cheerio.load(await question.response.text());
+    const form = $('form#op\\.logoutForm');
+    const fields: Record<string, string> = {};
+    for (const input of form.find('input').toArray())
+      fields[String($(input).attr('name'))] = String($(input).val());
+    expect($('button[form="op.logoutForm"]').length).to.equal(2);
+    if (alsoPortal) fields.logout = 'yes';
+    const answered = await browser.post(String(form.attr('action')), fields);
+    return browser.follow(answered.headers.get('location')!);
+  }
+
+  it('let the citizen leave one service, and the portal too when they say so', async () => {
+    const browser = new TestBrowser(op.url);
+    await browser.login('BNCLRA85M41G999K', 2);
+    await enterFromCatalog(browser, 'prato-certificati-anagrafici');
+    await enterFromCatalog(browser, 'usl-prenotazioni');
+
+    const stay = await leaveService(browser, 'usl-prenotazioni', false);
+    expect(stay.url.pathname).to.equal('/demo/rp/usl-prenotazioni/logged-out');
+    expect((await browser.request('/me')).status).to.equal(200);
+    expect(
+      Object.keys(await shownClaims(await browser.request('/demo/rp/prato-certificati-anagrafici/'))),
+    ).to.include('sub');
+
+    await enterFromCatalog(browser, 'usl-prenotazioni');
+    const leave = await leaveService(browser, 'usl-prenotazioni', true);
+    expect(leave.url.pathname).to.equal('/demo/rp/usl-prenotazioni/logged-out');
+    const me = await browser.request('/me');
+    expect(me.status, 'the portal session ended').to.equal(303);
+    // The other service was told by back-channel logout.
+    expect(await shownClaims(await browser.request('/demo/rp/prato-certificati-anagrafici/'))).to.deep.equal(
+      {},
+    );
+  });
+
   it('refuse a login started for another issuer and a forged back-channel logout', async () => {
     const browser = new TestBrowser(op.url);
     const foreign = await browser.request(

@@ -9,6 +9,7 @@ import { createTestIdp, TEST_CITIZEN } from '../helpers/saml.ts';
 import {
   TestBrowser,
   authorizationRequest,
+  consentForm,
   discoverClient,
   enterService,
   registerSsoService,
@@ -173,6 +174,59 @@ describe('single sign-on journeys (gateway as OpenID Provider)', () => {
 
     const asked = await enterService(browser, configs['alfa-tributi']!, redirect('alfa-tributi'));
     expect(asked.consentAsked).to.equal(true);
+  });
+
+  it('sends access_denied to the service when the citizen declines, and remembers nothing', async () => {
+    const browser = new TestBrowser(op.url);
+    await browser.login('FRNLCU90A01G999Z', 2);
+    const start = await authorizationRequest(configs['beta-prenotazioni']!, redirect('beta-prenotazioni'));
+    const page = await browser.follow(start.url.href);
+    const form = consentForm(await page.response.text());
+    const declined = await browser.post(form.action, { _csrf: form.csrf, decision: 'deny' });
+    const back = await browser.follow(declined.headers.get('location')!);
+    expect(back.left?.searchParams.get('error')).to.equal('access_denied');
+    expect(back.left?.searchParams.get('code')).to.equal(null);
+    expect(await op.gateway.deps.sso.consents.list('FRNLCU90A01G999Z')).to.deep.equal([]);
+    expect(await op.gateway.deps.sso.history.list('FRNLCU90A01G999Z')).to.deep.equal([]);
+  });
+
+  it('refuses forged or foreign consent decisions and unknown interactions', async () => {
+    const browser = new TestBrowser(op.url);
+    await browser.login('FRNLCU90A01G999Z', 2);
+    const start = await authorizationRequest(configs['alfa-tributi']!, redirect('alfa-tributi'));
+    const page = await browser.follow(start.url.href);
+    const form = consentForm(await page.response.text());
+    expect((await browser.post(form.action, { decision: 'allow' })).status, 'no CSRF token').to.equal(403);
+    expect((await browser.post(form.action, { _csrf: form.csrf, decision: 'maybe' })).status).to.equal(400);
+    expect(
+      (await browser.post(form.action, { _csrf: form.csrf, decision: 'allow', x: '1' })).status,
+    ).to.equal(400);
+    for (const uid of ['nope', 'a'.repeat(200), '..%2F..%2Fop']) {
+      const response = await browser.request(`/sso/interaction/${uid}`);
+      expect(response.status, uid).to.equal(400);
+    }
+    // Another citizen, with their own session, cannot answer this citizen's interaction.
+    const other = new TestBrowser(op.url);
+    await other.login('RSSMRA80A01H501U', 2);
+    const otherCsrf = csrfTokenFrom(await (await other.request('/me')).text());
+    const foreign = await other.post(form.action, { _csrf: otherCsrf, decision: 'allow' });
+    expect(foreign.status).to.be.oneOf([400, 403]);
+    expect(await op.gateway.deps.sso.consents.get('FRNLCU90A01G999Z', 'alfa-tributi')).to.equal(undefined);
+  });
+
+  it('asks again when the service declares more data than the citizen agreed to', async () => {
+    const browser = new TestBrowser(op.url);
+    await browser.login('BNCLRA85M41G999K', 2);
+    const first = await enterService(browser, configs['alfa-tributi']!, redirect('alfa-tributi'));
+    expect(first.claims.email).to.equal(undefined);
+    await client('alfa-tributi', ['fiscal_number', 'email']);
+    const asked = await enterService(browser, configs['alfa-tributi']!, redirect('alfa-tributi'));
+    expect(asked.consentAsked).to.equal(true);
+    expect(asked.claims.email).to.equal(undefined, 'the test citizen has no email');
+    expect(
+      (await op.gateway.deps.sso.consents.get('BNCLRA85M41G999K', 'alfa-tributi'))?.claims,
+    ).to.deep.equal(['fiscal_number', 'email']);
+    await client('alfa-tributi', ['fiscal_number']);
   });
 
   it('withholds every claim the service did not declare, whatever the client asks for', async () => {
