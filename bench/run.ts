@@ -8,6 +8,7 @@
 import { cpus, loadavg } from 'node:os';
 import { runCatalogSearchBench } from './catalog-search.ts';
 import { runHttpPagesBench, TARGET_RATIO, type HttpPageFigures } from './http-pages.ts';
+import { runProceduresBench } from './procedures.ts';
 import { runSpidLoginBench } from './spid-login.ts';
 import { runSsoBench } from './sso.ts';
 
@@ -37,6 +38,11 @@ const BENCHES: Bench[] = [
     name: 'catalog',
     what: 'catalog search at 1,000 and 10,000 services (index build, p50/p99, search page against home)',
     run: () => runCatalogSearchBench({ sizes: [1000, 10_000], pageSeconds: 3 }),
+  },
+  {
+    name: 'procedures',
+    what: 'newborn cases/s and delivery p50/p99 against bare BullMQ; then bodies failing 30% (lost cases: 0)',
+    run: () => runProceduresBench({ cases: 200 }),
   },
 ];
 
