@@ -408,6 +408,24 @@ describe('OpenID Connect login (real oidc-provider on 127.0.0.1)', () => {
       expect(res.text).to.contain('<h1');
     });
 
+    it('refuses hostile callbacks (400): duplicated parameters, no code, oversized or missing state', async () => {
+      const agent = request.agent(gateway.app);
+      const callback = await authenticate(agent);
+      const code = /code=([^&]+)/.exec(callback)?.[1] ?? '';
+      await expectRefused(agent, `${callback}&code=${code}`, 400, 'oidc_response_invalid');
+      const withoutCode = (await authenticate(agent))
+        .replace(/[?&]code=[^&]+/, '')
+        .replace('/test&', '/test?');
+      await expectRefused(agent, withoutCode, 400, 'oidc_response_invalid');
+      await expectRefused(
+        agent,
+        `/oidc/callback/test?code=x&state=${'A'.repeat(5000)}`,
+        400,
+        'oidc_state_unknown',
+      );
+      await expectRefused(agent, '/oidc/callback/test?code=x', 400, 'oidc_state_unknown');
+    });
+
     it('answers 404 for a provider nobody configured, and 400 for a bad level', async () => {
       await request(gateway.app).get('/oidc/login/nobody').expect(404);
       await request(gateway.app).get('/oidc/callback/nobody?state=x&code=y').expect(404);
