@@ -65,9 +65,10 @@ export function createApp(deps: Dependencies, extraRoutes: readonly Router[] = [
   for (const router of extraRoutes) app.use(router);
 
   app.use(sso.pages);
+  // Before home: the procedures' routers add the procedures on offer to the home page.
+  for (const router of proceduresRouters(deps)) app.use(router);
   app.use(homeRoutes(deps));
   app.use(registryRouters(deps));
-  for (const router of proceduresRouters(deps)) app.use(router);
   app.use(spidRouters(deps.spid, { loginSessions: deps.loginSessions, loginLimit: deps.rateLimits.login }));
   for (const router of oidc.pages) app.use(router);
   app.use(

@@ -139,6 +139,17 @@ export function createJourneyController(deps: {
       requireLevel(procedureOf(req).definition.loginLevel)(req, res, next);
     },
 
+    /** Adds the procedures on offer to the home page (rendered by the catalog), each with its start page. */
+    procedureLinks(_req: Request, res: Response, next: NextFunction) {
+      const { lang } = words(res);
+      res.locals.procedureLinks = procedures.list().map(({ definition }) => ({
+        title: definition.title[lang],
+        description: definition.description[lang],
+        href: `/procedures/${definition.id}`,
+      }));
+      next();
+    },
+
     /** What the procedure does, which bodies take part, what the citizen needs; start or resume. */
     async start(req: ProcedureRequest, res: Response) {
       const procedure = procedureOf(req);

@@ -109,6 +109,12 @@ describe('procedure journey: the newborn bundle through its pages', function () 
       expect($(`a[href="${BASE}/pages/child"]`).text()).to.equal('Accedi e inizia');
     });
 
+    it('offers the procedures on the home page, each linking to its start page', async () => {
+      const $ = cheerio.load((await request(gateway.app).get('/').expect(200)).text);
+      const section = $('#procedures-heading').parent();
+      expect(section.find(`a[href="${BASE}"]`).text()).to.equal('Nascita di un figlio');
+    });
+
     it('answers 404 for a procedure that is not defined', async () => {
       await request(gateway.app).get('/procedures/no-such-thing').expect(404);
       await request(gateway.app).get(`${BASE}/pages/no-such-page`).expect(303); // login first
