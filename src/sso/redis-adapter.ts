@@ -17,6 +17,9 @@ const CONSUMABLE = new Set([
   'BackchannelAuthenticationRequest',
 ]);
 
+/** How long a consumed mark outlives a code that had already expired when it was consumed. */
+const CONSUMED_REMNANT_SECONDS = 60;
+
 /**
  * oidc-provider's state in Redis (keys under `<prefix>oidc:`), so every gateway instance serves every
  * step of a flow:
@@ -82,9 +85,13 @@ export function createRedisAdapter(redis: RedisConnection, name: string): Adapte
     findByUid: (uid) => findBy(uidKey(uid)),
 
     async consume(id) {
-      // HSET on an existing hash only: a code that has expired meanwhile is not brought back to life.
-      if ((await client.exists(key(id))) === 1)
-        await client.hSet(key(id), 'consumed', Math.floor(Date.now() / 1000));
+      // One round trip. A code that expired meanwhile comes back as a hash without payload (find sees
+      // nothing), and EXPIRE NX gives it a short life; a live code keeps its own expiry.
+      await client
+        .multi()
+        .hSet(key(id), 'consumed', Math.floor(Date.now() / 1000))
+        .expire(key(id), CONSUMED_REMNANT_SECONDS, 'NX')
+        .exec();
     },
 
     async destroy(id) {

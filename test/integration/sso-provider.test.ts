@@ -99,6 +99,33 @@ describe('the gateway as OpenID Provider, with openid-client as the relying part
     expect(info.given_name).to.equal(undefined);
   });
 
+  it('refuses a code used twice and revokes what the first use gave (RFC 6749 4.1.2)', async () => {
+    const config = await discoverClient(op.url, 'alfa-certificati', { secret });
+    const browser = new TestBrowser(op.url);
+    await browser.login(CITIZEN, 2);
+    const start = await authorizationRequest(config, `${RP}/alfa-certificati/callback`);
+    const step = await browser.follow(start.url.href);
+    const form = step.left ? undefined : consentForm(await step.response.text());
+    const back = form
+      ? await browser.follow(
+          (await browser.post(form.action, { _csrf: form.csrf, decision: 'allow' })).headers.get('location')!,
+        )
+      : step;
+    const checks = {
+      pkceCodeVerifier: start.verifier,
+      expectedState: start.state,
+      expectedNonce: start.nonce,
+    };
+    const tokens = await oidc.authorizationCodeGrant(config, back.left!, checks);
+    let replay: unknown;
+    await oidc.authorizationCodeGrant(config, back.left!, checks).catch((error: unknown) => (replay = error));
+    expect((replay as { error?: string }).error).to.equal('invalid_grant');
+    const info = await fetch(`${op.url}/op/me`, {
+      headers: { authorization: `Bearer ${tokens.access_token}` },
+    });
+    expect(info.status).to.equal(401);
+  });
+
   it('authenticates a private_key_jwt client', async () => {
     const config = await discoverClient(op.url, 'beta-prenotazioni', keyClient);
     const browser = new TestBrowser(op.url);
