@@ -8,6 +8,7 @@ import {
   type StepReport,
 } from './case.service.ts';
 import type { DeliverySigner } from './delivery-signer.ts';
+import type { DeliveryClaims } from './delivery.schema.ts';
 import { stepReportSchema } from './report.schema.ts';
 
 /** Answers worth trying again: the endpoint is down, overloaded or timed out. Other 4xx are final. */
@@ -48,7 +49,8 @@ export function createDeliveryProcessor(deps: {
       `/api/v1/cases/${job.caseId}/steps/${job.stepId}/result`,
       deps.publicUrl,
     ).toString();
-    const token = await deps.signer.sign({ ...payload, reportUrl }, { audience: job.bodyIpa, jti: key });
+    const claims: DeliveryClaims = { ...payload, reportUrl };
+    const token = await deps.signer.sign(claims, { audience: job.bodyIpa, jti: key });
     let response: Response;
     try {
       response = await fetch(endpoint.url, {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { bodyProfileSchema } from '../catalog/body-profile.ts';
 import { endpointInputSchema, endpointSchema } from '../catalog/endpoint.ts';
 import { bodySchema, serviceInputSchema, serviceSchema } from '../catalog/model.ts';
+import { deliveryClaimsSchema } from '../procedures/delivery.schema.ts';
 import { stepReportResultSchema, stepReportSchema } from '../procedures/report.schema.ts';
 
 /**
@@ -266,6 +267,37 @@ export function openApiDocument(publicUrl: string) {
         },
       },
     },
+    webhooks: {
+      delivery: {
+        post: {
+          summary: "A procedure step delivered to one of the body's registered endpoints",
+          security: [],
+          description:
+            'The body is a JWT (ES256, header typ varco-delivery+jwt) whose claims are a Delivery ' +
+            '(#/components/schemas/Delivery) plus iss ' +
+            "(the gateway's public URL), aud (the body's IPA code), jti (equal to the Idempotency-Key " +
+            'header, <case>.<step>), iat and exp (15 minutes). Verify it with the JWK Set at ' +
+            '/.well-known/varco-delivery-keys.json, treat a repeated idempotency key as the same ' +
+            'delivery, and answer 2xx: with a StepReport to report at once, or with an empty body and ' +
+            'report later. 5xx, 408, 425 and 429 are retried with exponential back-off; other 4xx are final.',
+          parameters: [{ name: 'Idempotency-Key', in: 'header', required: true, schema: { type: 'string' } }],
+          requestBody: {
+            required: true,
+            content: {
+              'application/jwt': {
+                schema: { type: 'string', contentMediaType: 'application/jwt' },
+              },
+            },
+          },
+          responses: {
+            200: {
+              description: 'Received; the step report, or an empty body',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/StepReport' } } },
+            },
+          },
+        },
+      },
+    },
     components: {
       securitySchemes: {
         bodyCredential: { type: 'http', scheme: 'bearer', bearerFormat: '<clientId>.<secret>' },
@@ -279,6 +311,7 @@ export function openApiDocument(publicUrl: string) {
         Endpoint: jsonSchema(endpointSchema, 'output'),
         StepReport: jsonSchema(stepReportSchema, 'input'),
         StepReportResult: jsonSchema(stepReportResultSchema, 'output'),
+        Delivery: jsonSchema(deliveryClaimsSchema, 'output'),
         Problem: {
           type: 'object',
           properties: {

@@ -8,7 +8,7 @@ import { DELIVERY_KEYS_PATH, DELIVERY_TYPE } from '../../src/procedures/delivery
 import type { SingleClient } from '../../src/platform/redis.ts';
 import { randomBytes } from 'node:crypto';
 import { createLogger } from '../../src/platform/logger.ts';
-import { createCaseService } from '../../src/procedures/case.service.ts';
+import { createCaseService, referenceOf } from '../../src/procedures/case.service.ts';
 import { buildProcedures } from '../../src/procedures/procedures.module.ts';
 import { reencryptAll } from '../../src/procedures/rekey.ts';
 import { testCitizen, testConfig } from '../helpers/gateway.ts';
@@ -184,16 +184,31 @@ describe('composite procedures: the newborn bundle through the engine and the de
     expect((await send('not.a.jwt')).status).to.equal(401);
 
     const signer = gateway.deps.procedures.signer;
-    const claims = { case: 'X', step: 'newborn.birth-registration', data: {}, inputs: {} };
-    const forInps = await signer.sign(claims, { audience: 'inps', jti: 'X.birth-registration' });
-    expect((await send(forInps)).status).to.equal(401);
-    const genuine = await signer.sign(claims, { audience: 'c_g999', jti: 'X.birth-registration' });
+    const id = 'ABCDEFGHJKMNPQRS';
+    const claims = {
+      case: id,
+      reference: referenceOf(id),
+      procedure: { id: 'newborn', version: 1 },
+      step: 'newborn.birth-registration',
+      applicant: {},
+      data: {},
+      inputs: {},
+      reportUrl: `${gateway.url}/api/v1/cases/${id}/steps/birth-registration/result`,
+    };
+    const jti = `${id}.birth-registration`;
+    const forInps = await signer.sign(claims, { audience: 'inps', jti });
+    expect((await send(forInps, jti)).status).to.equal(401);
+    const genuine = await signer.sign(claims, { audience: 'c_g999', jti });
     expect((await send(genuine, 'another-key')).status).to.equal(400);
+    const malformed = await signer.sign({ ...claims, data: 'x' }, { audience: 'c_g999', jti });
+    expect((await send(malformed, jti)).status).to.equal(400);
     const wrongStep = await signer.sign(
       { ...claims, step: 'newborn.assegno-unico' },
-      { audience: 'c_g999', jti: 'X.a' },
+      { audience: 'c_g999', jti: `${id}.assegno-unico` },
     );
-    expect((await send(wrongStep, 'X.a')).status).to.equal(422);
+    expect((await send(wrongStep, `${id}.assegno-unico`)).status).to.equal(422);
+    const incomplete = await send(genuine, jti).expect(200); // a verified delivery, but no child in it
+    expect(incomplete.body).to.include({ status: 'rejected' });
   });
 
   it('rotates data keys: old data readable with the new key in front, re-encrypted, then the old key can go', async () => {

@@ -252,5 +252,13 @@ describe('composite procedures: deliveries to bodies, reports, retries and dead 
     expect(schema.properties.status.enum).to.deep.equal(['accepted', 'completed', 'rejected']);
     expect(schema.additionalProperties).to.equal(false);
     expect(res.body.components.schemas.StepReportResult.required).to.include.members(['status', 'changed']);
+    const delivery = res.body.webhooks.delivery.post;
+    expect(delivery.requestBody.content).to.have.property('application/jwt');
+    expect(res.body.components.schemas.Delivery.required).to.include.members([
+      'case',
+      'step',
+      'data',
+      'reportUrl',
+    ]);
   });
 });

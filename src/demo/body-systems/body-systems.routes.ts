@@ -5,6 +5,7 @@ import type { RedisConnection } from '../../platform/redis.ts';
 import { qualifiedStepId } from '../../procedures/definition.schema.ts';
 import type { ProcedureCatalogue } from '../../procedures/definitions.ts';
 import { DELIVERY_KEYS_PATH, DELIVERY_TYPE } from '../../procedures/delivery-signer.ts';
+import { deliveryClaimsSchema } from '../../procedures/delivery.schema.ts';
 import { DEMO_STEPS, type DemoAnswer, type DemoDelivery } from './demo-steps.ts';
 
 export const DEMO_BODIES_PATH = '/demo/bodies';
@@ -20,14 +21,6 @@ export interface DemoBodySettings {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function asDelivery(claims: JWTPayload): DemoDelivery | undefined {
-  const { case: id, step, data, inputs } = claims as Record<string, unknown>;
-  const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
-  if (typeof id !== 'string' || typeof step !== 'string' || !isRecord(data) || !isRecord(inputs))
-    return undefined;
-  return { case: id, step, data, inputs: inputs as Record<string, string> };
-}
 
 /**
  * The demo body systems (demo mode only, never in production): one endpoint per body endpoint of the
@@ -69,9 +62,11 @@ export function demoBodySystemsRoutes(
       logger.warn({ body: ipa, reason: (error as Error).name }, 'demo body refused a delivery signature');
       return res.status(401).json({ error: 'invalid_signature' });
     }
-    const delivery = asDelivery(claims);
+    const parsed = deliveryClaimsSchema.safeParse(claims);
     const key = req.get('idempotency-key');
-    if (!delivery || !key || key !== claims.jti) return res.status(400).json({ error: 'invalid_delivery' });
+    if (!parsed.success || !key || key !== claims.jti)
+      return res.status(400).json({ error: 'invalid_delivery' });
+    const delivery: DemoDelivery = parsed.data;
     const handler = DEMO_STEPS[delivery.step];
     if (!handler || !handles(ipa, endpoint, delivery.step))
       return res.status(422).json({ error: 'step_not_handled_here' });

@@ -52,6 +52,13 @@ function needsChildFiscalCode(delivery: DemoDelivery): DemoAnswer | undefined {
 export const DEMO_STEPS: Record<string, (delivery: DemoDelivery) => DemoAnswer> = {
   'newborn.birth-registration': (delivery) => {
     const sex = text(delivery.data.childSex);
+    const birthDate = text(delivery.data.birthDate);
+    if (
+      !text(delivery.data.childGivenName) ||
+      !text(delivery.data.childFamilyName) ||
+      !/^\d{4}-\d{2}-\d{2}$/.test(birthDate)
+    )
+      return { status: 'rejected', reason: 'Dati del bambino incompleti / incomplete data about the child' };
     return {
       status: 'completed',
       outputs: {
