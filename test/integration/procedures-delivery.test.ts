@@ -11,7 +11,7 @@ import { createLogger } from '../../src/platform/logger.ts';
 import { createCaseService, referenceOf } from '../../src/procedures/case.service.ts';
 import { buildProcedures } from '../../src/procedures/procedures.module.ts';
 import { reencryptAll } from '../../src/procedures/rekey.ts';
-import { testCitizen, testConfig } from '../helpers/gateway.ts';
+import { createTestGateway, testCitizen, testConfig } from '../helpers/gateway.ts';
 import { finished, newbornForm, startDeliveringGateway } from '../helpers/procedures.ts';
 
 type Gateway = Awaited<ReturnType<typeof startDeliveringGateway>>;
@@ -249,6 +249,19 @@ describe('composite procedures: the newborn bundle through the engine and the de
     } finally {
       for (const engine of engines) await engine.close();
       await before.stop();
+    }
+  });
+
+  it('mounts no demo body systems outside demo mode', async () => {
+    const plain = await createTestGateway({ demo: false });
+    try {
+      const res = await request(plain.app)
+        .post('/demo/bodies/c_g999/stato-civile-nascite')
+        .set('content-type', 'application/jwt')
+        .send('x.y.z');
+      expect(res.status).to.equal(404); // nothing there looked at the token (that would be a 401)
+    } finally {
+      await plain.close();
     }
   });
 });
