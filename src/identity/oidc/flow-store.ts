@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { RedisConnection } from '../../platform/redis.ts';
+import { createSingleUseStore } from '../../platform/single-use-store.ts';
 
 const flowSchema = z.object({
   provider: z.string(),
@@ -22,24 +23,9 @@ export const browserBinding = (sessionId: string) =>
 
 /**
  * Logins in flight, in Redis so whichever instance receives the callback finishes it:
- *   oidc:rp:flow:<state>   JSON PendingFlow, expiring after the state TTL
- * `take` reads and deletes in one command (GETDEL): a callback is accepted at most once, anywhere.
+ *   oidc:rp:flow:<state>   JSON PendingFlow, expiring after the state TTL, taken at most once
  */
-export function createFlowStore(redis: RedisConnection, ttlSeconds: number) {
-  const key = (state: string) => `${redis.prefix}oidc:rp:flow:${state}`;
-  return {
-    async save(state: string, flow: PendingFlow): Promise<void> {
-      await redis.client.set(key(state), JSON.stringify(flow), {
-        expiration: { type: 'EX', value: ttlSeconds },
-      });
-    },
-    async take(state: string): Promise<PendingFlow | undefined> {
-      const stored = await redis.client.getDel(key(state));
-      if (!stored) return undefined;
-      const parsed = flowSchema.safeParse(JSON.parse(stored));
-      return parsed.success ? parsed.data : undefined;
-    },
-  };
-}
+export const createFlowStore = (redis: RedisConnection, ttlSeconds: number) =>
+  createSingleUseStore(redis, 'oidc:rp:flow:', flowSchema, ttlSeconds);
 
 export type FlowStore = ReturnType<typeof createFlowStore>;

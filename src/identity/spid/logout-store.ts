@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
 import type { RedisConnection } from '../../platform/redis.ts';
+import { createSingleUseStore } from '../../platform/single-use-store.ts';
 
 /**
  * What Single Logout needs in Redis, so any instance handles it:
@@ -7,38 +9,28 @@ import type { RedisConnection } from '../../platform/redis.ts';
  *                                      (for an IdP-initiated LogoutRequest)
  *   saml:logout:<id>                  an outstanding SP-initiated LogoutRequest, single use
  */
+const loginSchema = z.object({ fiscalCode: z.string(), sessionId: z.string() });
+const requestSchema = z.object({ idp: z.string() });
+
 export function createLogoutStore(
   redis: RedisConnection,
   options: { sessionTtlSeconds: number; requestTtlSeconds: number },
 ) {
-  const loginKey = (idp: string, nameId: string) =>
-    `${redis.prefix}saml:slo:${createHash('sha256').update(`${idp}\n${nameId}`).digest('base64url')}`;
-  const requestKey = (id: string) => `${redis.prefix}saml:logout:${id}`;
+  const logins = createSingleUseStore(redis, 'saml:slo:', loginSchema, options.sessionTtlSeconds);
+  const requests = createSingleUseStore(redis, 'saml:logout:', requestSchema, options.requestTtlSeconds);
+  const loginId = (idp: string, nameId: string) =>
+    createHash('sha256').update(`${idp}\n${nameId}`).digest('base64url');
 
   return {
     async rememberLogin(idp: string, nameId: string, session: { fiscalCode: string; sessionId: string }) {
-      await redis.client.set(loginKey(idp, nameId), JSON.stringify(session), {
-        expiration: { type: 'EX', value: options.sessionTtlSeconds },
-      });
+      await logins.save(loginId(idp, nameId), session);
     },
-    async takeLogin(
-      idp: string,
-      nameId: string,
-    ): Promise<{ fiscalCode: string; sessionId: string } | undefined> {
-      const stored = await redis.client.getDel(loginKey(idp, nameId));
-      if (!stored) return undefined;
-      const parsed = JSON.parse(stored) as { fiscalCode?: unknown; sessionId?: unknown };
-      return typeof parsed.fiscalCode === 'string' && typeof parsed.sessionId === 'string'
-        ? { fiscalCode: parsed.fiscalCode, sessionId: parsed.sessionId }
-        : undefined;
-    },
+    takeLogin: (idp: string, nameId: string) => logins.take(loginId(idp, nameId)),
     async saveRequest(id: string, idp: string) {
-      await redis.client.set(requestKey(id), idp, {
-        expiration: { type: 'EX', value: options.requestTtlSeconds },
-      });
+      await requests.save(id, { idp });
     },
     async takeRequest(id: string): Promise<string | undefined> {
-      return (await redis.client.getDel(requestKey(id))) ?? undefined;
+      return (await requests.take(id))?.idp;
     },
   };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { RedisConnection } from '../../platform/redis.ts';
+import { createSingleUseStore } from '../../platform/single-use-store.ts';
 import { LEVELS } from '../citizen.ts';
 
 const outstandingSchema = z.object({
@@ -17,24 +18,9 @@ export type OutstandingRequest = z.infer<typeof outstandingSchema>;
 
 /**
  * Outstanding SPID request ids, in Redis so whichever instance receives the Response validates it:
- *   saml:req:<id>   JSON OutstandingRequest, expiring after the request TTL
- * `take` reads and deletes in one command (GETDEL), so a Response is accepted at most once anywhere.
+ *   saml:req:<id>   JSON OutstandingRequest, expiring after the request TTL, taken at most once
  */
-export function createRequestStore(redis: RedisConnection, ttlSeconds: number) {
-  const key = (id: string) => `${redis.prefix}saml:req:${id}`;
-  return {
-    async save(id: string, request: OutstandingRequest): Promise<void> {
-      await redis.client.set(key(id), JSON.stringify(request), {
-        expiration: { type: 'EX', value: ttlSeconds },
-      });
-    },
-    async take(id: string): Promise<OutstandingRequest | undefined> {
-      const stored = await redis.client.getDel(key(id));
-      if (!stored) return undefined;
-      const parsed = outstandingSchema.safeParse(JSON.parse(stored));
-      return parsed.success ? parsed.data : undefined;
-    },
-  };
-}
+export const createRequestStore = (redis: RedisConnection, ttlSeconds: number) =>
+  createSingleUseStore(redis, 'saml:req:', outstandingSchema, ttlSeconds);
 
 export type RequestStore = ReturnType<typeof createRequestStore>;
