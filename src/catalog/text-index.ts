@@ -32,25 +32,36 @@ const MAX_EXPANSIONS = 64;
 /** New terms wait in a small unsorted list, merged into the sorted vocabulary when it grows past this. */
 const PENDING_LIMIT = 2048;
 
+/** Two rows of the edit-distance table, reused: a typo lookup compares thousands of terms per search. */
+let rowA = new Int32Array(64);
+let rowB = new Int32Array(64);
+
 /** Edit distance of a and b when it is at most `max`, else max + 1 (early exit on each row). */
 export function boundedDistance(a: string, b: string, max: number): number {
   if (Math.abs(a.length - b.length) > max) return max + 1;
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  if (rowA.length <= b.length) {
+    rowA = new Int32Array(b.length * 2);
+    rowB = new Int32Array(b.length * 2);
+  }
+  let previous = rowA;
+  let current = rowB;
+  for (let j = 0; j <= b.length; j++) previous[j] = j;
   for (let i = 1; i <= a.length; i++) {
-    const current = [i];
+    current[0] = i;
     let rowMin = i;
+    const ca = a.charCodeAt(i - 1);
     for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      const cost = ca === b.charCodeAt(j - 1) ? 0 : 1;
       const value = Math.min(
         (previous[j] as number) + 1,
         (current[j - 1] as number) + 1,
         (previous[j - 1] as number) + cost,
       );
-      current.push(value);
+      current[j] = value;
       if (value < rowMin) rowMin = value;
     }
     if (rowMin > max) return max + 1;
-    previous = current;
+    [previous, current] = [current, previous];
   }
   return previous[b.length] as number;
 }
@@ -78,6 +89,8 @@ export function createTextIndex<M>(boosts: FieldBoosts) {
   const buckets = new Map<string, string[]>();
   let scores = new Float64Array(0);
   let matched = new Uint16Array(0);
+  /** The slots a search touched, in order (reused from search to search, like the scores). */
+  let touched = new Int32Array(0);
 
   function addTerm(term: string): Posting {
     const posting = { docs: [], weights: [] };
@@ -248,8 +261,9 @@ export function createTextIndex<M>(boosts: FieldBoosts) {
       if (scores.length < ids.length) {
         scores = new Float64Array(ids.length * 2);
         matched = new Uint16Array(ids.length * 2);
+        touched = new Int32Array(ids.length * 2);
       }
-      const touched: number[] = [];
+      let touchedCount = 0;
       tokens.forEach((token, i) => {
         const bit = 1 << i;
         for (const [term, weight] of expand(token, i === tokens.length - 1)) {
@@ -261,7 +275,7 @@ export function createTextIndex<M>(boosts: FieldBoosts) {
           const { docs, weights } = posting;
           for (let p = 0; p < docs.length; p++) {
             const slot = docs[p] as number;
-            if (matched[slot] === 0) touched.push(slot);
+            if (matched[slot] === 0) touched[touchedCount++] = slot;
             scores[slot] = (scores[slot] as number) + factor * (weights[p] as number);
             matched[slot] = (matched[slot] as number) | bit;
           }
@@ -272,7 +286,8 @@ export function createTextIndex<M>(boosts: FieldBoosts) {
       const keepAll = wanted > 200;
       let top: TextHit[] = [];
       let total = 0;
-      for (const slot of touched) {
+      for (let t = 0; t < touchedCount; t++) {
+        const slot = touched[t] as number;
         const score = (scores[slot] as number) * popCount(matched[slot] as number);
         scores[slot] = 0;
         matched[slot] = 0;
