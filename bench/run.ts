@@ -8,6 +8,7 @@
 import { cpus, loadavg } from 'node:os';
 import { runCatalogSearchBench } from './catalog-search.ts';
 import { runHttpPagesBench, TARGET_RATIO, type HttpPageFigures } from './http-pages.ts';
+import { runJourneyBench } from './journey.ts';
 import { runProceduresBench } from './procedures.ts';
 import { runSpidLoginBench } from './spid-login.ts';
 import { runSsoBench } from './sso.ts';
@@ -43,6 +44,11 @@ const BENCHES: Bench[] = [
     name: 'procedures',
     what: 'newborn cases/s and delivery p50/p99 against bare BullMQ; then bodies failing 30% (lost cases: 0)',
     run: () => runProceduresBench({ cases: 200 }),
+  },
+  {
+    name: 'journey',
+    what: 'the newborn bundle walked through its pages by citizens (16 requests each) against as many /me requests',
+    run: () => runJourneyBench({ citizens: 40, concurrency: 8, rounds: 5 }),
   },
 ];
 
