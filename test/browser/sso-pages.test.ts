@@ -1,0 +1,82 @@
+import axe from 'axe-core';
+import { expect } from 'chai';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowserOrSkip } from '../helpers/browser.ts';
+import { startSsoGateway, type SsoGateway } from '../helpers/sso.ts';
+
+const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+async function axeViolations(page: Page) {
+  await page.evaluate(axe.source);
+  const results = await page.evaluate(
+    (tags) =>
+      (window as unknown as { axe: typeof axe }).axe.run(document, {
+        runOnly: { type: 'tag', values: tags },
+      }),
+    WCAG_TAGS,
+  );
+  return results.violations.map(
+    (v) => `${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
+  );
+}
+
+/**
+ * The single sign-on pages in a real browser (every step is a link or a form, no script needed): the
+ * consent page, the demo body system showing the claims, and the personal area with consents and
+ * history — no WCAG 2.1 A/AA violation, no CSP violation, in both languages.
+ */
+describe('single sign-on pages in a browser (accessibility, CSP)', function () {
+  this.timeout(90_000);
+  let op: SsoGateway;
+  let browser: Browser;
+
+  before(async function () {
+    browser = await launchBrowserOrSkip(this);
+    op = await startSsoGateway();
+  });
+  after(async () => {
+    await browser?.close();
+    await op?.close();
+  });
+
+  for (const language of ['it', 'en'] as const) {
+    it(`consent, the body's system and the personal area (${language})`, async () => {
+      const context = await browser.newContext({
+        locale: language === 'it' ? 'it-IT' : 'en-GB',
+        viewport: { width: 1280, height: 900 },
+      });
+      try {
+        const page = await context.newPage();
+        const csp: string[] = [];
+        page.on('console', (message) => {
+          if (/Content Security Policy/i.test(message.text())) csp.push(message.text());
+        });
+        await page.goto(`${op.url}/__test/login?fiscalCode=BNCLRA85M41G999K&level=2`);
+        await page.goto(`${op.url}/go/usl-prenotazioni`);
+        expect(new URL(page.url()).pathname).to.match(/^\/sso\/interaction\//);
+        expect(await page.getAttribute('html', 'lang')).to.equal(language);
+        expect(await page.locator('tr[data-claim]').count()).to.equal(3);
+        expect(await axeViolations(page)).to.deep.equal([]);
+
+        await page.click('button[name="decision"][value="allow"]');
+        expect(new URL(page.url()).pathname).to.equal('/demo/rp/usl-prenotazioni/');
+        expect(await page.locator('tr[data-claim="fiscal_number"] td').textContent()).to.equal(
+          'TINIT-BNCLRA85M41G999K',
+        );
+        expect(await axeViolations(page)).to.deep.equal([]);
+
+        await page.goto(`${op.url}/me`);
+        expect(await page.locator('#consents form').count()).to.equal(1);
+        expect(await page.locator('#access-history tbody tr').count()).to.be.at.least(1);
+        expect(await axeViolations(page)).to.deep.equal([]);
+
+        await page.click('#consents form button');
+        expect(new URL(page.url()).search).to.equal('?notice=consentRevoked');
+        expect(await page.locator('#consents form').count()).to.equal(0);
+        expect(csp).to.deep.equal([]);
+      } finally {
+        await context.close();
+      }
+    });
+  }
+});
