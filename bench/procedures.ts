@@ -1,9 +1,10 @@
 /**
  * Composite procedures end to end: newborn cases per second through the whole engine (confirmation,
- * encrypted case, BullMQ queues, signed HTTPS-style POSTs to local body endpoints — the demo body
- * systems, which verify every signature — reports, release of dependent steps, purge), and delivery
- * latency p50/p99 (a step queued → completed), each as a ratio against a bare BullMQ producer/consumer
- * moving the same number of jobs on the same Redis in the same run. A second run has every body
+ * encrypted case, BullMQ queues, signed HTTP POSTs to local body endpoints — a local server that
+ * verifies every signature with the published keys and answers as the demo bodies would — reports,
+ * release of dependent steps, purge), and delivery latency p50/p99 (a step queued → completed), each
+ * as a ratio against a bare BullMQ producer/consumer moving the same number of jobs on the same Redis
+ * in the same run. A second run has every body
  * endpoint fail 30% of calls (503) and counts lost cases, which must be zero.
  * Needs the test Redis (127.0.0.1:6379); writes under its own key prefixes and deletes them afterwards.
  * Run: npx tsx bench/procedures.ts [cases, default 200] or import `runProceduresBench`.
@@ -12,9 +13,13 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pathToFileURL } from 'node:url';
 import { testCitizen } from '../test/helpers/gateway.ts';
-import { newbornForm, startDeliveringGateway } from '../test/helpers/procedures.ts';
+import { newbornForm, startDeliveringGateway, testBodySystem } from '../test/helpers/procedures.ts';
+import { DEMO_STEPS } from '../src/demo/body-systems/demo-steps.ts';
+import { qualifiedStepId } from '../src/procedures/definition.schema.ts';
+import { deliveryClaimsSchema } from '../src/procedures/delivery.schema.ts';
 
 const STEPS_PER_CASE = 5;
+const BENCH_ACTOR = { kind: 'system', id: 'bench' } as const;
 const CONCURRENCY = 5;
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -73,9 +78,9 @@ async function engineRun(cases: number, failureRate: number) {
     procedures: {
       retainDataSeconds: 0,
       delivery: { attempts: 15, backoffMs: 20, concurrency: CONCURRENCY },
-      demoBodySystems: { delayMs: 0, failureRate },
     },
   });
+  const bodies = await localBodies(gateway, failureRate);
   try {
     const { cases: service, procedures } = gateway.deps.procedures;
     const newborn = procedures.get('newborn')!;
@@ -116,8 +121,36 @@ async function engineRun(cases: number, failureRate: number) {
       p99: percentile(latencies, 99),
     };
   } finally {
+    await bodies.stop();
     await gateway.stop();
   }
+}
+
+/**
+ * One local HTTP server playing every body endpoint of the newborn bundle: verifies each delivery's
+ * signature with the published keys and answers with the step's result (the demo bodies' rules),
+ * or, for a share `failureRate` of calls, with a 503.
+ */
+async function localBodies(gateway: Awaited<ReturnType<typeof startDeliveringGateway>>, failureRate: number) {
+  const bodies = testBodySystem(gateway.url, (delivery) => {
+    if (Math.random() < failureRate) return { status: 503 };
+    const claims = deliveryClaimsSchema.parse(delivery.claims);
+    return { status: 200, body: DEMO_STEPS[claims.step]!(claims) };
+  });
+  const url = await bodies.start();
+  const procedure = gateway.deps.procedures.procedures.get('newborn')!;
+  for (const step of procedure.definition.steps) {
+    const handles = procedure.definition.steps
+      .filter((s) => s.body === step.body && s.endpoint === step.endpoint)
+      .map((s) => qualifiedStepId(procedure.definition, s));
+    const title = { it: 'Sistema locale', en: 'Local system' };
+    await gateway.deps.catalog.writer.putEndpoint(BENCH_ACTOR, step.body, step.endpoint, {
+      title,
+      url,
+      handles,
+    });
+  }
+  return bodies;
 }
 
 export async function runProceduresBench(options: ProceduresBenchOptions = {}) {

@@ -1,6 +1,7 @@
 import type { Router } from 'express';
 import type { Catalog } from '../catalog/catalog.module.ts';
 import { demoBodySystemsRoutes } from '../demo/body-systems/body-systems.routes.ts';
+import { createDemoReporter } from '../demo/body-systems/demo-reporter.ts';
 import type { Config } from '../config/schema.ts';
 import type { Dependencies } from '../dependencies.ts';
 import type { Logger } from '../platform/logger.ts';
@@ -88,8 +89,21 @@ export async function buildProcedures(
     sweep.unref();
   }
 
+  // Demo mode only: the demo body systems' reports sent later through the API (src/demo/body-systems).
+  const demoReporter =
+    config.demo && config.env !== 'production'
+      ? createDemoReporter({
+          redis,
+          credentials: createCredentials(redis),
+          publicUrl: config.http.publicUrl,
+          logger: log,
+        })
+      : undefined;
+  await demoReporter?.resume();
+
   return {
     procedures,
+    demoReporter,
     cipher,
     signer,
     cases,
@@ -100,6 +114,7 @@ export async function buildProcedures(
     async close(): Promise<void> {
       clearInterval(sweep);
       await queues.close();
+      await demoReporter?.close();
     },
   };
 }
@@ -124,9 +139,17 @@ export function proceduresRouters(deps: Dependencies): Router[] {
     journeyRouter(deps),
   ];
   const { config } = deps;
-  if (config.demo && config.env !== 'production') {
+  if (procedures.demoReporter) {
     const settings = { publicUrl: config.http.publicUrl, ...config.procedures.demoBodySystems };
-    routers.push(demoBodySystemsRoutes(procedures.procedures, deps.redis, settings, deps.logger));
+    routers.push(
+      demoBodySystemsRoutes(
+        procedures.procedures,
+        deps.redis,
+        settings,
+        procedures.demoReporter,
+        deps.logger,
+      ),
+    );
   }
   return routers;
 }

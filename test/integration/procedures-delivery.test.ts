@@ -94,6 +94,10 @@ describe('composite procedures: the newborn bundle through the engine and the de
     for (const step of ['health-enrolment', 'assegno-unico', 'birth-bonus', 'nursery-enrolment'])
       expect(index(step, 'queued')).to.be.greaterThan(index('birth-registration', 'completed'));
     expect(history.at(-1)?.status).to.equal('completed');
+    // INPS's demo system acknowledges and reports later through the API, with its own credential.
+    for (const step of ['assegno-unico', 'birth-bonus'])
+      expect(index(step, 'accepted'), step).to.be.greaterThan(-1).and.lessThan(index(step, 'completed'));
+    expect(index('health-enrolment', 'accepted')).to.equal(-1);
     expect(await gateway.deps.procedures.repository.listOpen()).to.not.deep.include({ id: record.id });
   });
 

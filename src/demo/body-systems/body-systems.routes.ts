@@ -6,7 +6,8 @@ import { qualifiedStepId } from '../../procedures/definition.schema.ts';
 import type { ProcedureCatalogue } from '../../procedures/definitions.ts';
 import { DELIVERY_KEYS_PATH, DELIVERY_TYPE } from '../../procedures/delivery-signer.ts';
 import { deliveryClaimsSchema } from '../../procedures/delivery.schema.ts';
-import { DEMO_STEPS, type DemoAnswer, type DemoDelivery } from './demo-steps.ts';
+import type { DemoReporter } from './demo-reporter.ts';
+import { DEMO_STEPS, REPORTED_LATER, type DemoAnswer, type DemoDelivery } from './demo-steps.ts';
 
 export const DEMO_BODIES_PATH = '/demo/bodies';
 /** How long a demo body remembers an idempotency key it handled. */
@@ -27,13 +28,15 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * procedure definitions, at /demo/bodies/<IPA code>/<endpoint id>. Each behaves as a body's system
  * should: it verifies the gateway's signature with the keys the gateway publishes (fetched over HTTP
  * from DELIVERY_KEYS_PATH, like any body), checks the audience, the type and the idempotency key,
- * handles each idempotency key once, and answers with the step's result. `delayMs` and `failureRate`
+ * handles each idempotency key once, and answers with the step's result — or, for the steps
+ * REPORTED_LATER, with "accepted", reporting the result through the API `delayMs` later. `delayMs` and `failureRate`
  * (a 503 before any work) make the demo show progress and retries.
  */
 export function demoBodySystemsRoutes(
   procedures: ProcedureCatalogue,
   redis: RedisConnection,
   settings: DemoBodySettings,
+  reporter: DemoReporter,
   logger: Logger,
 ): Router {
   const keys = createRemoteJWKSet(new URL(DELIVERY_KEYS_PATH, settings.publicUrl));
@@ -78,9 +81,13 @@ export function demoBodySystemsRoutes(
     if (!handledBefore && random() < settings.failureRate)
       return res.status(503).json({ error: 'temporarily_unavailable' });
     const answer: DemoAnswer = handler(delivery);
-    if (!handledBefore)
+    const later = REPORTED_LATER.has(delivery.step) && answer.status === 'completed';
+    if (!handledBefore) {
+      if (later)
+        await reporter.owe({ body: ipa, reportUrl: parsed.data.reportUrl, report: answer }, settings.delayMs);
       await redis.client.set(handledKey, new Date().toISOString(), { EX: HANDLED_TTL_SECONDS });
-    res.json(answer);
+    }
+    res.json(later ? { status: 'accepted' } : answer);
   };
 
   const router = Router();

@@ -34,6 +34,12 @@ const PAEDIATRICIANS: Record<string, string> = {
   'ped-mc-01': 'Dott.ssa Giulia Lastrucci',
 };
 
+/**
+ * Steps whose body acknowledges the delivery ("accepted") and reports the result later through the
+ * gateway's API, as INPS's back office would: the demo shows both ways of reporting.
+ */
+export const REPORTED_LATER: ReadonlySet<string> = new Set(['newborn.assegno-unico', 'newborn.birth-bonus']);
+
 /** Steps that need the child's fiscal code refuse a delivery without it (a body checks its inputs). */
 function needsChildFiscalCode(delivery: DemoDelivery): DemoAnswer | undefined {
   return delivery.inputs['birth-registration.childFiscalCode']
