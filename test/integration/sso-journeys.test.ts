@@ -111,6 +111,29 @@ describe('single sign-on journeys (gateway as OpenID Provider)', () => {
     expect(again.consentAsked).to.equal(false);
   });
 
+  it('sends a citizen without a session to log in, then back into the flow', async () => {
+    const browser = new TestBrowser(op.url);
+    const start = await authorizationRequest(configs['alfa-tributi']!, redirect('alfa-tributi'));
+    const toLogin = await browser.follow(start.url.href);
+    expect(toLogin.url.pathname).to.equal('/login');
+    expect(toLogin.response.status).to.equal(200);
+    const afterLogin = await browser.spidLogin(op.gateway, idp, 2);
+    // Straight back to the service, or through the consent page when this citizen has not agreed yet.
+    let back = afterLogin;
+    if (!afterLogin.left) {
+      expect(afterLogin.url.pathname).to.match(/^\/sso\/interaction\//);
+      const form = consentForm(await afterLogin.response.text());
+      const decided = await browser.post(form.action, { _csrf: form.csrf, decision: 'allow' });
+      back = await browser.follow(decided.headers.get('location')!);
+    }
+    const tokens = await oidc.authorizationCodeGrant(configs['alfa-tributi']!, back.left!, {
+      pkceCodeVerifier: start.verifier,
+      expectedState: start.state,
+      expectedNonce: start.nonce,
+    });
+    expect(tokens.claims()?.fiscal_number).to.equal(`TINIT-${TEST_CITIZEN.fiscalCode}`);
+  });
+
   it('steps an L1 session up to SPID L2 for an L2 service, then goes on', async () => {
     const browser = new TestBrowser(op.url);
     await browser.spidLogin(op.gateway, idp, 1);
