@@ -23,8 +23,11 @@ function providerPageLocals(req: Request, res: Response, next: NextFunction) {
 export function ssoProviderRoutes(
   callback: RequestHandler,
   session: RequestHandler | RequestHandler[],
+  authorizationLimit: RequestHandler,
 ): Router {
   const router = Router();
+  // The browser-facing authorization endpoint counts like a form (per client address, across instances).
+  router.use(`${OP_MOUNT}/auth`, authorizationLimit);
   router.use(OP_MOUNT, session, providerPageLocals, callback);
   router.get(DISCOVERY, (req, res, next) => {
     // Served as if mounted under /op, so the document names the endpoints there.

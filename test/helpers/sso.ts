@@ -25,9 +25,13 @@ export async function startSsoGateway(overrides: Record<string, unknown> = {}) {
   const gateway = await createTestGateway(
     {},
     testConfig({
-      http: { publicUrl: url },
-      rateLimit: { forms: { windowSeconds: 60, max: 10_000 }, api: { windowSeconds: 60, max: 10_000 } },
       ...overrides,
+      http: { publicUrl: url },
+      rateLimit: {
+        forms: { windowSeconds: 60, max: 10_000 },
+        api: { windowSeconds: 60, max: 10_000 },
+        ...(overrides.rateLimit as object | undefined),
+      },
     }),
   );
   const app = createApp(gateway.deps, [testLoginRoutes(gateway.deps)]);

@@ -144,3 +144,16 @@ describe('the gateway as OpenID Provider, with openid-client as the relying part
     expect(tokens.claims()?.fiscal_number).to.equal(undefined);
   });
 });
+
+describe('the authorization endpoint under load from one address', () => {
+  it('answers 429 past the form rate limit, counted in Redis', async () => {
+    const op = await startSsoGateway({ rateLimit: { forms: { windowSeconds: 60, max: 2 } } });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) statuses.push((await fetch(`${op.url}/op/auth?client_id=x`)).status);
+      expect(statuses).to.deep.equal([400, 400, 429]);
+    } finally {
+      await op.close();
+    }
+  });
+});
