@@ -8,11 +8,13 @@ import { DELIVERY_KEYS_PATH, DELIVERY_TYPE } from '../../src/procedures/delivery
 import type { SingleClient } from '../../src/platform/redis.ts';
 import { randomBytes } from 'node:crypto';
 import { createLogger } from '../../src/platform/logger.ts';
+import { createDemoReporter } from '../../src/demo/body-systems/demo-reporter.ts';
+import { createCredentials } from '../../src/registry/credentials.repository.ts';
 import { createCaseService, referenceOf } from '../../src/procedures/case.service.ts';
 import { buildProcedures } from '../../src/procedures/procedures.module.ts';
 import { reencryptAll } from '../../src/procedures/rekey.ts';
 import { createTestGateway, testCitizen, testConfig } from '../helpers/gateway.ts';
-import { finished, newbornForm, startDeliveringGateway } from '../helpers/procedures.ts';
+import { eventually, finished, newbornForm, startDeliveringGateway } from '../helpers/procedures.ts';
 
 type Gateway = Awaited<ReturnType<typeof startDeliveringGateway>>;
 
@@ -266,6 +268,32 @@ describe('composite procedures: the newborn bundle through the engine and the de
       expect(res.status).to.equal(404); // nothing there looked at the token (that would be a 401)
     } finally {
       await plain.close();
+    }
+  });
+
+  it("keeps the demo bodies' owed reports across a restart of the process that owed them", async () => {
+    const slow = await startDeliveringGateway({ procedures: { demoBodySystems: { delayMs: 1500 } } });
+    const { redis, config } = slow;
+    const successor = createDemoReporter({
+      redis,
+      credentials: createCredentials(redis),
+      publicUrl: config.http.publicUrl,
+      logger: createLogger('silent'),
+    });
+    try {
+      const procedure = slow.deps.procedures.procedures.get('newborn')!;
+      const record = await slow.deps.procedures.cases.confirm(procedure, parent, newbornForm());
+      await eventually(async () => {
+        const current = await slow.deps.procedures.cases.get(record.id);
+        return current?.steps['assegno-unico']?.status === 'accepted' ? true : undefined;
+      });
+      await slow.deps.procedures.demoReporter!.close(); // the instance that owes the report goes away
+      await successor.resume();
+      const done = await finished(slow, record.id);
+      expect(done.steps['assegno-unico']?.status).to.equal('completed');
+    } finally {
+      await successor.close();
+      await slow.stop();
     }
   });
 });
