@@ -171,7 +171,11 @@ export function ssoRouters(deps: Dependencies, session: RequestHandler | Request
             (await deps.sessionIndex.list(fiscalCode)).map((entry) => entry.sessionId),
           endServices: sso.sessionsEnded,
         }),
-        clientSecret: createClientSecretController({ writer: catalog.writer, secrets: sso.secrets }),
+        clientSecret: createClientSecretController({
+          writer: catalog.writer,
+          repository: catalog.repository,
+          secrets: sso.secrets,
+        }),
       },
       {
         formLimit: deps.rateLimits.forms,

@@ -56,6 +56,12 @@ export function ssoRoutes(
   router.post('/me/services/end-all', guards.formLimit, requireCitizen, personalArea.endServices);
   router.get('/me/access-history.csv', requireCitizen, personalArea.historyCsv);
   router.post(
+    '/editor/bodies/:ipaCode/services/:serviceId/sso/secret',
+    guards.formLimit,
+    requireCitizen,
+    clientSecret.editorRotate,
+  );
+  router.post(
     '/api/v1/services/:serviceId/sso/secret',
     guards.apiLimit,
     guards.bodyAuthentication,

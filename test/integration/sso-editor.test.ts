@@ -117,6 +117,49 @@ describe('editor pages: a body editor registers a single-sign-on client', () => 
     expect(again?.sso).to.deep.equal(stored?.sso);
   });
 
+  it('issues a client secret from the form page, once, to editors of the body only', async () => {
+    const { agent, csrf } = await editor();
+    const secretForm = { ...form, id: 'sso-segreto', ssoAuthMethod: 'client_secret_basic', ssoJwks: '' };
+    await agent
+      .post('/editor/bodies/demo_sso_editor/services')
+      .type('form')
+      .send({ ...secretForm, _csrf: csrf })
+      .expect(303);
+    await gw.deps.catalog.writer.setServiceStatus(
+      { kind: 'system', id: 'test' },
+      'demo_sso_editor',
+      'sso-segreto',
+      'published',
+    );
+    const edit = await agent.get('/editor/bodies/demo_sso_editor/services/sso-segreto/edit').expect(200);
+    const action = '/editor/bodies/demo_sso_editor/services/sso-segreto/sso/secret';
+    expect(cheerio.load(edit.text)(`form[action="${action}"]`).length).to.equal(1);
+
+    await agent.post(action).type('form').send({}).expect(403);
+    const issued = await agent.post(action).type('form').send({ _csrf: csrf }).expect(201);
+    expect(issued.headers['cache-control']).to.equal('no-store');
+    const secret = String(cheerio.load(issued.text)('#sso-client-secret').val());
+    expect(secret).to.match(/^[A-Za-z0-9_-]{43}$/);
+    const token = await request(gw.app).post('/op/token').auth('sso-segreto', secret).type('form').send({
+      grant_type: 'authorization_code',
+      code: 'made-up',
+      redirect_uri: 'https://sso.example.it/oidc/callback',
+    });
+    expect(token.body.error).to.equal('invalid_grant');
+
+    // A key-based client has no secret; a stranger is no editor of the body.
+    await agent
+      .post('/editor/bodies/demo_sso_editor/services/sso-anagrafe/sso/secret')
+      .type('form')
+      .send({ _csrf: csrf })
+      .expect(409);
+    const stranger = request.agent(gw.app);
+    await stranger.get('/__test/login?fiscalCode=VRDLGU70M01H501T&level=2').expect(200);
+    const strangerCsrf = csrfTokenFrom((await stranger.get('/me').expect(200)).text);
+    await stranger.post(action).type('form').send({ _csrf: strangerCsrf }).expect(403);
+    expect(await gw.deps.sso.secrets.get('sso-segreto')).to.equal(secret);
+  });
+
   it('refuses hostile client fields with 422, pointing at the field, and changes nothing', async () => {
     const { agent, csrf } = await editor();
     const before = await gw.deps.catalog.repository.getService('sso-anagrafe');
