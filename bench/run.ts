@@ -28,7 +28,7 @@ const BENCHES: Bench[] = [
   {
     name: 'spid',
     what: 'complete SPID logins per second against the raw RSA operations they need',
-    run: () => runSpidLoginBench({ logins: 200 }),
+    run: () => runSpidLoginBench({ logins: 100 }),
   },
   {
     name: 'sso',
