@@ -25,10 +25,9 @@ const asList: EnvParser = (raw) =>
     .split(',')
     .map((item) => item.trim())
     .filter(Boolean);
-const asTrustProxy: EnvParser = (raw) => {
-  const parsed = asBoolean(raw);
-  return typeof parsed === 'boolean' ? parsed : asNumber(raw);
-};
+// "1" is one proxy hop, not `true`: trusting every hop would take the client address from the leftmost
+// X-Forwarded-For entry, which the client writes itself (and so choose its own rate-limit counter).
+const asTrustProxy: EnvParser = (raw) => ({ true: true, false: false })[raw] ?? asNumber(raw);
 const asHostPort: EnvParser = (raw) => {
   const colon = raw.lastIndexOf(':');
   return { host: raw.slice(0, colon), port: asNumber(raw.slice(colon + 1)) };

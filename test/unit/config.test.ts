@@ -113,6 +113,16 @@ describe('configuration', () => {
     expect(problemsOf({ ...PRODUCTION, TRUST_PROXY: undefined })[0]).to.match(/needs TRUST_PROXY/);
   });
 
+  it('reads TRUST_PROXY as a hop count (1 is one proxy, not every proxy), a boolean or addresses', () => {
+    const trust = (value: string) =>
+      loadConfig({ env: { ...PRODUCTION, TRUST_PROXY: value } }).http.trustProxy;
+    expect(trust('1')).to.equal(1);
+    expect(trust('2')).to.equal(2);
+    expect(trust('true')).to.equal(true);
+    expect(trust('10.0.0.0/8, 127.0.0.1')).to.equal('10.0.0.0/8, 127.0.0.1');
+    expect(problemsOf({ ...PRODUCTION, TRUST_PROXY: '0' })[0]).to.match(/needs TRUST_PROXY/);
+  });
+
   it('in production, refuses to start without the SPID key and certificate', () => {
     const expected = [
       'production needs the SPID signing key: SPID_KEY_FILE and SPID_CERT_FILE (or SPID_KEY and SPID_CERT)',
