@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { CitizenIdentity } from '../identity/citizen.ts';
 import { normaliseFiscalCode } from '../identity/citizen.ts';
 import { AppError } from '../platform/errors.ts';
@@ -54,11 +54,23 @@ export interface StepReport {
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
 /** 80 random bits in Crockford base32 (no I, L, O, U): easy to read out on the phone. */
-export function newCaseId(): string {
-  return [...randomBytes(16)]
+const caseIdOf = (bytes: Uint8Array) =>
+  [...bytes]
     .slice(0, 16)
     .map((byte) => CROCKFORD[byte % 32])
     .join('');
+
+export function newCaseId(): string {
+  return caseIdOf(randomBytes(16));
+}
+
+/**
+ * The id of the case a confirmation files, fixed by the citizen and the draft's secret submission token
+ * before anything is written: a confirmation repeated after a crash (however late) finds the case the
+ * first one filed instead of filing a second. Unguessable, as the token is.
+ */
+export function caseIdForSubmission(owner: string, token: string): string {
+  return caseIdOf(createHash('sha256').update(`varco:case:${owner}:${token}`).digest());
 }
 
 /** The reference number printed on the receipt. */
@@ -193,14 +205,30 @@ export function createCaseService(deps: {
      * nothing is created (the citizen keeps the draft and is told). Steps without dependencies are
      * queued at once.
      */
-    async confirm(procedure: Procedure, citizen: CitizenIdentity, values: FormValues): Promise<CaseRecord> {
+    /**
+     * Files a case and enqueues its first deliveries. With `options.id` (see caseIdForSubmission) it is
+     * idempotent: when that case already exists for this citizen, it is returned as it is.
+     */
+    async confirm(
+      procedure: Procedure,
+      citizen: CitizenIdentity,
+      values: FormValues,
+      options: { id?: string } = {},
+    ): Promise<CaseRecord> {
+      if (options.id) {
+        const filed = await repository.get(options.id);
+        if (filed) {
+          if (filed.owner !== citizen.fiscalCode) throw new Error('case id taken by another citizen');
+          return filed;
+        }
+      }
       for (const step of procedure.order) {
         const endpoint = await deps.endpoints(step.body, step.endpoint);
         if (endpoint?.status !== 'active')
           throw new ProcedureUnavailableError(qualifiedStepId(procedure.definition, step));
       }
       const at = now().toISOString();
-      const id = newCaseId();
+      const id = options.id ?? newCaseId();
       const steps = Object.fromEntries(
         procedure.order.map((step): [string, StepState] => [
           step.id,

@@ -1,7 +1,8 @@
 import type { RedisConnection } from '../platform/redis.ts';
 
 const PENDING = 'pending';
-/** Long enough for a confirmation to finish; a claim cut short by a crash frees itself after this. */
+/** Long enough for a confirmation to finish; a claim cut short by a crash frees itself after this (the retry
+ * then finds the case already filed: its id is fixed by the submission token, see caseIdForSubmission). */
 const PENDING_SECONDS = 120;
 /** How long a repeated confirmation still finds the case it filed (a late double click, a reload). */
 const SETTLED_SECONDS = 24 * 60 * 60;

@@ -4,7 +4,7 @@ import { requireLevel } from '../identity/step-up.ts';
 import { AppError, BadRequestError, NotFoundError } from '../platform/errors.ts';
 import { renderPage } from '../platform/views.ts';
 import type { CaseRecord } from './case.repository.ts';
-import { ProcedureUnavailableError, type CaseService } from './case.service.ts';
+import { caseIdForSubmission, ProcedureUnavailableError, type CaseService } from './case.service.ts';
 import type { ConfirmationRepository } from './confirmation.repository.ts';
 import type { PageDefinition } from './definition.schema.ts';
 import type { Procedure, ProcedureCatalogue } from './definitions.ts';
@@ -303,7 +303,7 @@ export function createJourneyController(deps: {
       }
       let record: CaseRecord;
       try {
-        record = await cases.confirm(procedure, citizen, values);
+        record = await cases.confirm(procedure, citizen, values, { id: caseIdForSubmission(owner, token) });
       } catch (error) {
         await confirmations.release(owner, token);
         if (error instanceof ProcedureUnavailableError)

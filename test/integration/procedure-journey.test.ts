@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import * as cheerio from 'cheerio';
 import request from 'supertest';
 import { normaliseFiscalCode } from '../../src/identity/citizen.ts';
+import { caseIdForSubmission } from '../../src/procedures/case.service.ts';
 import type { FieldDefinition } from '../../src/procedures/definition.schema.ts';
 import type { Procedure } from '../../src/procedures/definitions.ts';
 import { italianToday, resolveDateBound, type FormValues } from '../../src/procedures/form.ts';
@@ -478,6 +479,24 @@ describe('procedure journey: the newborn bundle through its pages', function () 
       expect($('main').text()).to.not.include('IT60X0542811101000000123456'); // no personal data on paper
       const css = (await request(gateway.app).get('/assets/css/procedures.css').expect(200)).text;
       expect(css).to.include('@media print');
+    });
+
+    it('files no second case when a confirmation is repeated after a crash that came between filing and recording it', async () => {
+      const { agent, code } = await loggedIn();
+      await fillPages(agent);
+      const form = await confirmForm(agent);
+      // The first confirmation filed the case, then the process died: its claim expired, the draft stayed.
+      const draft = await draftOf(code);
+      const filed = await gateway.deps.procedures.cases.confirm(
+        procedure,
+        testCitizen({ fiscalCode: code, level: 2 }),
+        draft?.values ?? {},
+        { id: caseIdForSubmission(code, form.submission) },
+      );
+      const response = await agent.post(`${BASE}/preview`).type('form').send(form).expect(303);
+      expect(response.headers.location).to.equal(`/cases/${filed.id}/receipt`);
+      expect(await gateway.deps.procedures.repository.listByCitizen(code)).to.deep.equal([filed.id]);
+      expect(await draftOf(code)).to.equal(undefined);
     });
 
     it('files nothing while a body cannot receive, says so with a 503 page, and keeps the draft to confirm later', async () => {
