@@ -291,11 +291,14 @@ export function createTextIndex<M>(boosts: FieldBoosts) {
         const score = (scores[slot] as number) * popCount(matched[slot] as number);
         scores[slot] = 0;
         matched[slot] = 0;
-        const id = ids[slot] as string;
         if (!live[slot] || (options.accept && !options.accept(metas[slot] as M))) continue;
         total++;
-        if (keepAll) top.push({ id, score });
-        else insertTop(top, { id, score }, wanted);
+        // Most matches rank below the page: they are counted, and nothing is allocated for them.
+        const full = !keepAll && top.length >= wanted;
+        if (full && score <= (top[top.length - 1] as TextHit).score) continue;
+        const hit = { id: ids[slot] as string, score };
+        if (keepAll) top.push(hit);
+        else insertTop(top, hit, wanted);
       }
       if (keepAll) top = top.sort((a, b) => b.score - a.score);
       return { total, hits: top.slice(options.offset, wanted) };
