@@ -39,6 +39,38 @@ describe('single sign-on pages in a browser (accessibility, CSP)', function () {
     await op?.close();
   });
 
+  it("takes a newcomer from the catalog through the demo SPID login into two bodies' systems, logging in once", async () => {
+    const context = await browser.newContext({ locale: 'it-IT', viewport: { width: 1280, height: 900 } });
+    try {
+      const page = await context.newPage();
+      let idpPages = 0;
+      page.on('framenavigated', (frame) => {
+        if (frame === page.mainFrame() && frame.url().includes('/demo/spid-idp/sso')) idpPages++;
+      });
+      await page.goto(`${op.url}/go/prato-certificati-anagrafici`);
+      expect(new URL(page.url()).pathname).to.equal('/login');
+      await page.locator('details.spid-button > summary').click();
+      await page.locator('details.spid-button a', { hasText: 'Demo SPID' }).click();
+      await page.waitForURL(/\/demo\/spid-idp\/sso\?/);
+      await page.getByRole('button', { name: /Laura Bianchi/ }).click();
+      await page.waitForURL(/\/sso\/interaction\//);
+      await page.click('button[name="decision"][value="allow"]');
+      await page.waitForURL(`${op.url}/demo/rp/prato-certificati-anagrafici/`);
+      expect(await page.locator('tr[data-claim="family_name"] td').textContent()).to.equal('Bianchi');
+
+      await page.goto(`${op.url}/go/usl-prenotazioni`);
+      await page.waitForURL(/\/sso\/interaction\//);
+      await page.click('button[name="decision"][value="allow"]');
+      await page.waitForURL(`${op.url}/demo/rp/usl-prenotazioni/`);
+      expect(await page.locator('tr[data-claim="fiscal_number"] td').textContent()).to.equal(
+        'TINIT-BNCLRA85M41G999K',
+      );
+      expect(idpPages, 'pages of the identity provider').to.equal(1);
+    } finally {
+      await context.close();
+    }
+  });
+
   for (const language of ['it', 'en'] as const) {
     it(`consent, the body's system and the personal area (${language})`, async () => {
       const context = await browser.newContext({
@@ -51,7 +83,8 @@ describe('single sign-on pages in a browser (accessibility, CSP)', function () {
         page.on('console', (message) => {
           if (/Content Security Policy/i.test(message.text())) csp.push(message.text());
         });
-        await page.goto(`${op.url}/__test/login?fiscalCode=BNCLRA85M41G999K&level=2`);
+        const fiscalCode = language === 'it' ? 'FRNLCU90A01G999Z' : 'MRNGNN75C41G999X';
+        await page.goto(`${op.url}/__test/login?fiscalCode=${fiscalCode}&level=2`);
         await page.goto(`${op.url}/go/usl-prenotazioni`);
         expect(new URL(page.url()).pathname).to.match(/^\/sso\/interaction\//);
         expect(await page.getAttribute('html', 'lang')).to.equal(language);
@@ -61,7 +94,7 @@ describe('single sign-on pages in a browser (accessibility, CSP)', function () {
         await page.click('button[name="decision"][value="allow"]');
         expect(new URL(page.url()).pathname).to.equal('/demo/rp/usl-prenotazioni/');
         expect(await page.locator('tr[data-claim="fiscal_number"] td').textContent()).to.equal(
-          'TINIT-BNCLRA85M41G999K',
+          `TINIT-${fiscalCode}`,
         );
         expect(await axeViolations(page)).to.deep.equal([]);
 
