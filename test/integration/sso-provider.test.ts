@@ -126,6 +126,39 @@ describe('the gateway as OpenID Provider, with openid-client as the relying part
     expect(info.status).to.equal(401);
   });
 
+  it('refuses requests without PKCE S256 and other response types', async () => {
+    const browser = new TestBrowser(op.url);
+    await browser.login(CITIZEN, 2);
+    const base = {
+      client_id: 'alfa-certificati',
+      redirect_uri: `${RP}/alfa-certificati/callback`,
+      response_type: 'code',
+      scope: 'openid',
+      state: 'st',
+    };
+    const challenge = {
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+    };
+    for (const [params, error] of [
+      [base, 'invalid_request'],
+      [
+        { ...base, code_challenge: challenge.code_challenge, code_challenge_method: 'plain' },
+        'invalid_request',
+      ],
+      [{ ...base, ...challenge, response_type: 'token' }, 'unsupported_response_type'],
+      [{ ...base, ...challenge, response_type: 'code id_token' }, 'unsupported_response_type'],
+    ] as const) {
+      const response = await browser.request(`/op/auth?${new URLSearchParams(params).toString()}`);
+      const location = new URL(response.headers.get('location') ?? '', op.url);
+      expect(location.origin, JSON.stringify(params)).to.equal(RP);
+      // Errors of a token response type come in the fragment, as that response mode would carry them.
+      const answer = location.hash ? new URLSearchParams(location.hash.slice(1)) : location.searchParams;
+      expect(answer.get('error'), JSON.stringify(params)).to.equal(error);
+      expect(answer.get('code')).to.equal(null);
+    }
+  });
+
   it('authenticates a private_key_jwt client', async () => {
     const config = await discoverClient(op.url, 'beta-prenotazioni', keyClient);
     const browser = new TestBrowser(op.url);
