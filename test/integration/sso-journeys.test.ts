@@ -320,6 +320,29 @@ describe('single sign-on journeys (gateway as OpenID Provider)', () => {
     expect(next.url.pathname).to.equal('/login');
   });
 
+  it('completes the logout when a service cannot be reached, and still tells the others', async () => {
+    await client('epsilon-giu', [], { body: 'ente_epsilon', rpOrigin: 'http://127.0.0.1:9' });
+    const browser = new TestBrowser(op.url);
+    await browser.login('FRNLCU90A01G999Z', 2);
+    const down = await enterService(
+      browser,
+      configs['epsilon-giu']!,
+      'http://127.0.0.1:9/epsilon-giu/callback',
+    );
+    const up = await enterService(browser, configs['beta-prenotazioni']!, redirect('beta-prenotazioni'));
+    expect(down.claims.sid).to.be.a('string');
+    rp.logoutTokens.length = 0;
+    const csrf = csrfTokenFrom(await (await browser.request('/me')).text());
+    expect((await browser.post('/logout', { _csrf: csrf })).status).to.equal(303);
+    expect((await browser.request('/me')).status).to.equal(303);
+    const audiences = rp.logoutTokens.map((t) =>
+      JSON.parse(Buffer.from(t.split('.')[1]!, 'base64url').toString()),
+    );
+    expect(audiences.map((p: { aud: string; sid: string }) => [p.aud, p.sid])).to.deep.equal([
+      ['beta-prenotazioni', up.claims.sid],
+    ]);
+  });
+
   it('rejects an unknown or tampered redirect_uri without redirecting to it', async () => {
     const browser = new TestBrowser(op.url);
     await browser.spidLogin(op.gateway, idp, 2);
