@@ -96,6 +96,7 @@ describe('catalog pages: home, search, info sheet, open data, favourites', () =>
     // A service with its own office shows that one, and the body's hours do not leak into it.
     const withOffice = {
       ...testService('markup.example.it', 'Servizio con sportello'),
+      availability: { notes: { it: 'Chiuso ad <b>agosto</b>', en: 'Closed in <b>August</b>' } },
       infoSheet: {
         ...testService('markup.example.it').infoSheet,
         office: {
@@ -121,6 +122,7 @@ describe('catalog pages: home, search, info sheet, open data, favourites', () =>
     expect($own('.varco-office strong').text()).to.equal('One-stop <b>desk</b>');
     expect($own('.varco-office a[href="tel:+390574000000"]').text()).to.equal('+39 0574 000000');
     expect($own('.varco-hours')).to.have.length(0);
+    expect($own('.varco-availability-notes').text()).to.equal('Closed in <b>August</b>');
     const ownData = JSON.parse($own('script[type="application/ld+json"]').text());
     expect(ownData.availableChannel.serviceLocation.telephone).to.equal('+39 0574 000000');
     expect(ownData.availableChannel.servicePhone).not.to.have.property('hoursAvailable');
