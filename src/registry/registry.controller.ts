@@ -148,6 +148,16 @@ export function createRegistryController(deps: {
       res.redirect(303, '/admin');
     },
 
+    /** The people (by fiscal code) who may edit a body's services, endpoints and profile at /editor. */
+    async setBodyEditors(req: Request<{ ipaCode: string }>, res: Response) {
+      const body = parseInput(ipaCode, req.params.ipaCode, 404);
+      const form = parseInput(editorsSchema, req.body, 400);
+      const editors = parseEditors(form.editors);
+      if (!editors) throw new AppError(422, 'editors_invalid', 'one or more valid fiscal codes are needed');
+      await catalog.writer.setEditors(citizenActor(req), body, editors);
+      res.redirect(303, '/admin');
+    },
+
     async editorHome(req: Request, res: Response) {
       const actor = citizenActor(req);
       const bodies = (await catalog.repository.listBodies()).filter((b) => b.editors.includes(actor.id));

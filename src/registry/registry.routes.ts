@@ -27,6 +27,7 @@ export function registryRoutes(
     controller.revokeCredential,
   );
   router.post('/admin/bodies/:ipaCode/domains', formLimit, admin, controller.setBodyDomains);
+  router.post('/admin/bodies/:ipaCode/editors', formLimit, admin, controller.setBodyEditors);
   router.get('/editor', requireCitizen, controller.editorHome);
   router.post('/editor/services/:serviceId/status', formLimit, requireCitizen, controller.editorSetStatus);
   router.get('/editor/bodies/:ipaCode/profile', requireCitizen, bodyPages.form);

@@ -142,7 +142,7 @@ describe('membership: /join → /admin approval → API credential → /editor',
     await request(gw.app).get('/api/v1/services').set('Authorization', `Bearer ${fresh}`).expect(403);
   });
 
-  it("an admin sets a body's domains and revokes one API credential; nobody else can", async () => {
+  it("an admin sets a body's domains and editors and revokes one API credential; nobody else can", async () => {
     const actor = { kind: 'system' as const, id: 'test' };
     await gw.deps.catalog.writer.putBody(actor, testBody('demo_domini', 'uno.example.it'), {
       status: 'approved',
@@ -209,6 +209,24 @@ describe('membership: /join → /admin approval → API credential → /editor',
         .send(testService(domain));
     await put('uno.example.it').expect(422);
     await put('tre.example.it').expect(201);
+
+    // Editors: an admin names who may edit the body at /editor; a bad list changes nothing.
+    const editorsPath = '/admin/bodies/demo_domini/editors';
+    await admin.post(editorsPath).type('form').send({ _csrf: csrf, editors: 'nope' }).expect(422);
+    await stranger
+      .post(editorsPath)
+      .type('form')
+      .send({ _csrf: strangerCsrf, editors: STRANGER })
+      .expect(403);
+    await (await loggedIn(EDITOR)).get('/editor/bodies/demo_domini/profile').expect(403);
+    await admin
+      .post(editorsPath)
+      .type('form')
+      .send({ _csrf: csrf, editors: `${EDITOR.toLowerCase()}\n${EDITOR}` })
+      .expect(303);
+    expect((await gw.deps.catalog.repository.getBody('demo_domini'))?.editors).to.deep.equal([EDITOR]);
+    await (await loggedIn(EDITOR)).get('/editor/bodies/demo_domini/profile').expect(200);
+    await (await loggedIn(STRANGER)).get('/editor/bodies/demo_domini/profile').expect(403);
   });
 
   it('a rejection keeps its reason and creates nothing', async () => {
