@@ -35,6 +35,19 @@ describe('demo body systems (relying parties of the gateway, demo mode)', () => 
     return step;
   }
 
+  it('publish only the public half of the key-based system’s key, the same on every instance', async () => {
+    const jwks = (await (await fetch(`${op.url}/demo/rp/prato-certificati-anagrafici/jwks`)).json()) as {
+      keys: Array<Record<string, unknown>>;
+    };
+    expect(jwks.keys).to.have.length(1);
+    expect(jwks.keys[0]).to.include({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
+    expect(jwks.keys[0]).to.not.have.property('d');
+    const stored = await op.gateway.redis.client.get(
+      `${op.gateway.config.redis.prefix}demo:rp:prato-certificati-anagrafici:signing-key`,
+    );
+    expect(JSON.parse(stored!).x).to.equal(jwks.keys[0]!.x);
+  });
+
   it('are published in the demo catalog as single-sign-on services', async () => {
     for (const id of ['prato-certificati-anagrafici', 'usl-prenotazioni']) {
       const service = await op.gateway.deps.catalog.repository.getService(id);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify, type JWK } from 'jose';
+import { createRemoteJWKSet, exportJWK, generateKeyPair, importJWK, jwtVerify, type JWK } from 'jose';
 import * as oidc from 'openid-client';
 import type { RedisConnection } from '../../platform/redis.ts';
 
@@ -44,19 +44,20 @@ export function createDemoRelyingParty(
   const stateKey = (browser: string) => `${keyPrefix}browser:${browser}`;
   const sidKey = (sid: string) => `${keyPrefix}sid:${sid}`;
 
-  // private_key_jwt: a key pair of the body's system (made at start), its public half served at <base>jwks.
-  const keys =
-    rp.auth === 'private_key_jwt'
-      ? generateKeyPair('ES256').then(async ({ privateKey, publicKey }) => ({
-          privateKey,
-          publicJwk: {
-            ...(await exportJWK(publicKey)),
-            kid: `${rp.serviceId}-demo`,
-            alg: 'ES256',
-            use: 'sig',
-          },
-        }))
-      : undefined;
+  // private_key_jwt: the body system's key pair, made once and shared through Redis (SET NX) so every
+  // gateway instance serving the demo signs with the key its jwks_uri publishes.
+  const keys = rp.auth === 'private_key_jwt' ? sharedKeyPair() : undefined;
+  async function sharedKeyPair() {
+    const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const candidate = JSON.stringify({ ...(await exportJWK(privateKey)), kid: `${rp.serviceId}-demo` });
+    await client.set(`${keyPrefix}signing-key`, candidate, { condition: 'NX' });
+    const jwk = JSON.parse((await client.get(`${keyPrefix}signing-key`)) ?? candidate) as JWK;
+    const { kty, crv, x, y, kid } = jwk;
+    return {
+      privateKey: (await importJWK(jwk, 'ES256')) as CryptoKey,
+      publicJwk: { kty, crv, x, y, kid, alg: 'ES256', use: 'sig' },
+    };
+  }
 
   let configuration: Promise<oidc.Configuration> | undefined;
   /** Discovered on first use: the gateway is not listening yet while it is being built. */
