@@ -38,9 +38,7 @@ describe('catalog and registry pages in a browser (accessibility, CSP)', functio
   before(async function () {
     browser = await launchBrowserOrSkip(this);
     gateway = await createTestGateway({ registry: { admins: [ADMIN] } });
-    const body = await gateway.deps.catalog.repository.getBody('c_g999');
-    if (body)
-      await gateway.deps.catalog.writer.setEditors({ kind: 'system', id: 'test' }, 'c_g999', [EDITOR]);
+    await gateway.deps.catalog.writer.setEditors({ kind: 'system', id: 'test' }, 'c_g999', [EDITOR]);
     server = await listen(gateway.app);
   });
   after(async () => {
