@@ -42,7 +42,7 @@ export interface ProviderOptions {
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /** oidc-provider's outgoing requests (back-channel logout, client jwks_uri), loopback allowed in demo mode. */
-function outgoingFetch(allowLoopback: boolean) {
+export function outgoingFetch(allowLoopback: boolean) {
   return (url: string | URL | globalThis.Request, init?: RequestInit) => {
     const host = new URL(url instanceof globalThis.Request ? url.url : url).hostname;
     if (!allowLoopback || !LOOPBACK_HOSTS.has(host) || !init) return fetch(url, init);
