@@ -34,7 +34,7 @@ export function serviceFormToInput(form: Form): unknown {
     requiredLevel: text(form, 'requiredLevel'),
     deepLink: link.includes('{') ? { template: link } : { url: link },
     integration: text(form, 'integration'),
-    ...(text(form, 'integration') === 'sso' ? { sso: ssoFromForm(form) } : {}),
+    ...(text(form, 'integration') === 'sso' && hasSsoFields(form) ? { sso: ssoFromForm(form) } : {}),
     availability: { openingHours: lines(text(form, 'openingHours')) },
     infoSheet: {
       whoCanApply: localized(form, 'whoCanApply'),
@@ -61,6 +61,20 @@ function jwksField(raw: string): unknown {
     return raw;
   }
 }
+
+const SSO_TEXT_FIELDS = [
+  'ssoRedirectUris',
+  'ssoPostLogoutRedirectUris',
+  'ssoBackchannelLogoutUri',
+  'ssoInitiateLoginUri',
+  'ssoAuthMethod',
+  'ssoJwksUri',
+  'ssoJwks',
+];
+
+/** Whether the editor filled in any client field (a service may be "sso" before its client is registered). */
+const hasSsoFields = (form: Form) =>
+  SSO_TEXT_FIELDS.some((key) => text(form, key) !== '') || ticked(form, 'ssoClaims').length > 0;
 
 /** The single-sign-on client fields (src/catalog/model.ts ssoClientSchema) from the form. */
 function ssoFromForm(form: Form) {
