@@ -1,6 +1,13 @@
 import type Provider from 'oidc-provider';
+import type { Adapter } from 'oidc-provider';
 import type { Logger } from '../platform/logger.ts';
-import type { SsoSessions } from './sso-sessions.repository.ts';
+import type { EnteredService, SsoSessions } from './sso-sessions.repository.ts';
+
+/** The part of oidc-provider's stored Session read here: the account and each client's sid. */
+interface StoredOpSession {
+  accountId?: string;
+  authorizations?: Record<string, { sid?: string }>;
+}
 
 /** oidc-provider's Client can send the logout token itself (not in its published types). */
 interface LogoutCapable {
@@ -20,10 +27,11 @@ const DELIVERY_BUDGET_MS = 3000;
 export function createBackChannelLogout(deps: {
   provider: Provider;
   ssoSessions: SsoSessions;
-  destroyOpSession: (id: string) => Promise<void>;
+  /** The provider's Session model in Redis (read for its clients, then destroyed). */
+  opSessions: Adapter;
   logger: Logger;
 }) {
-  async function deliver(clientId: string, accountId: string, sid: string) {
+  async function deliver({ clientId, accountId, sid }: Omit<EnteredService, 'opSession'>) {
     const client = (await deps.provider.Client.find(clientId)) as LogoutCapable | undefined;
     if (!client?.backchannelLogoutUri) return;
     await client.backchannelLogout(accountId, sid).catch((error: unknown) => {
@@ -31,12 +39,33 @@ export function createBackChannelLogout(deps: {
     });
   }
 
+  /**
+   * The services to tell: those recorded for the gateway sessions, and every client the provider's
+   * sessions behind them still hold — a step-up gives the citizen a new gateway session id, and the
+   * services entered before it live on in the same provider session.
+   */
+  async function servicesOf(entered: EnteredService[]) {
+    const targets = new Map(entered.map((e) => [`${e.clientId} ${e.sid}`, e]));
+    const opSessionIds = [...new Set(entered.map((e) => e.opSession))];
+    for (const id of opSessionIds) {
+      const stored = (await deps.opSessions.find(id)) as StoredOpSession | undefined;
+      if (!stored?.accountId) continue;
+      for (const [clientId, { sid }] of Object.entries(stored.authorizations ?? {})) {
+        if (sid)
+          targets.set(`${clientId} ${sid}`, { clientId, accountId: stored.accountId, sid, opSession: id });
+      }
+    }
+    return { targets: [...targets.values()], opSessionIds };
+  }
+
   return async function sessionsEnded(_fiscalCode: string, sessionIds: readonly string[]): Promise<void> {
     const entered = (await Promise.all(sessionIds.map((id) => deps.ssoSessions.take(id)))).flat();
     if (entered.length === 0) return;
-    const work = Promise.allSettled(
-      entered.flatMap((e) => [deliver(e.clientId, e.accountId, e.sid), deps.destroyOpSession(e.opSession)]),
-    );
+    const { targets, opSessionIds } = await servicesOf(entered);
+    const work = Promise.allSettled([
+      ...targets.map(deliver),
+      ...opSessionIds.map((id) => deps.opSessions.destroy(id)),
+    ]);
     let timer: NodeJS.Timeout | undefined;
     const budget = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, DELIVERY_BUDGET_MS);

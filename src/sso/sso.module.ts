@@ -98,11 +98,10 @@ export function buildSso(config: Readonly<Config>, logger: Logger, redis: RedisC
     ]).catch((error: unknown) => log.error({ err: error }, 'cannot end the gateway session'));
   });
 
-  const sessions = adapter('Session');
   const sessionsEnded = createBackChannelLogout({
     provider,
     ssoSessions,
-    destroyOpSession: (id) => sessions.destroy(id),
+    opSessions: adapter('Session'),
     logger: log,
   });
 

@@ -320,6 +320,39 @@ describe('single sign-on journeys (gateway as OpenID Provider)', () => {
     expect(next.url.pathname).to.equal('/login');
   });
 
+  it('tells the services entered before a step-up too, when the citizen logs out', async () => {
+    const browser = new TestBrowser(op.url);
+    await browser.spidLogin(op.gateway, idp, 2);
+    const before = await enterService(browser, configs['beta-prenotazioni']!, redirect('beta-prenotazioni'));
+    // Entering the L3-only request steps the session up (a new gateway session id).
+    const start = await authorizationRequest(configs['alfa-anagrafe']!, redirect('alfa-anagrafe'), {
+      acr_values: 'https://www.spid.gov.it/SpidL3',
+    });
+    const toIdp = await browser.follow(start.url.href);
+    let step = await browser.answerSpid(op.gateway, idp, toIdp.left!, 3);
+    if (!step.left) {
+      const form = consentForm(await step.response.text());
+      step = await browser.follow(
+        (await browser.post(form.action, { _csrf: form.csrf, decision: 'allow' })).headers.get('location')!,
+      );
+    }
+    const after = await oidc.authorizationCodeGrant(configs['alfa-anagrafe']!, step.left!, {
+      pkceCodeVerifier: start.verifier,
+      expectedState: start.state,
+      expectedNonce: start.nonce,
+    });
+    rp.logoutTokens.length = 0;
+    const csrf = csrfTokenFrom(await (await browser.request('/me')).text());
+    expect((await browser.post('/logout', { _csrf: csrf })).status).to.equal(303);
+    const told = rp.logoutTokens.map(
+      (t) =>
+        JSON.parse(Buffer.from(t.split('.')[1]!, 'base64url').toString()) as { aud: string; sid: string },
+    );
+    expect(told.map((p) => p.aud).sort()).to.deep.equal(['alfa-anagrafe', 'beta-prenotazioni']);
+    expect(told.find((p) => p.aud === 'beta-prenotazioni')?.sid).to.equal(before.claims.sid);
+    expect(told.find((p) => p.aud === 'alfa-anagrafe')?.sid).to.equal(after.claims()?.sid);
+  });
+
   it('completes the logout when a service cannot be reached, and still tells the others', async () => {
     await client('epsilon-giu', [], { body: 'ente_epsilon', rpOrigin: 'http://127.0.0.1:9' });
     const browser = new TestBrowser(op.url);
