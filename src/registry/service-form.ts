@@ -35,7 +35,12 @@ export function serviceFormToInput(form: Form): unknown {
     deepLink: link.includes('{') ? { template: link } : { url: link },
     integration: text(form, 'integration'),
     ...(text(form, 'integration') === 'sso' && hasSsoFields(form) ? { sso: ssoFromForm(form) } : {}),
-    availability: { openingHours: lines(text(form, 'openingHours')) },
+    availability: {
+      openingHours: lines(text(form, 'openingHours')),
+      ...(text(form, 'availabilityNotes_it') || text(form, 'availabilityNotes_en')
+        ? { notes: localized(form, 'availabilityNotes') }
+        : {}),
+    },
     infoSheet: {
       whoCanApply: localized(form, 'whoCanApply'),
       documents: localized(form, 'documents'),
@@ -139,6 +144,7 @@ export function serviceToForm(service: Service): Record<string, string | string[
     integration: service.integration,
     link: 'url' in service.deepLink ? service.deepLink.url : service.deepLink.template,
     openingHours: service.availability.openingHours.join('\n'),
+    ...pair('availabilityNotes', service.availability.notes ?? { it: '', en: '' }),
     keywords: service.keywords.join(', '),
     ...ssoToForm(service),
   };

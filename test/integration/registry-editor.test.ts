@@ -7,6 +7,9 @@ import { testBody } from './catalog-fixtures.ts';
 const EDITOR = 'RSSMRA80A01H501U';
 const STRANGER = 'VRDLGU70M01H501T';
 
+const pick = (from: Record<string, string>, keys: string[]) =>
+  Object.fromEntries(keys.map((key) => [key, from[key] ?? '']));
+
 describe('editor pages: a body editor creates and edits services through forms', () => {
   let gw: TestGateway;
   before(async () => {
@@ -97,6 +100,7 @@ describe('editor pages: a body editor creates and edits services through forms',
       [{ topics: 'not-a-topic' }, 'topics'],
       [{ title_it: '' }, 'title'],
       [{ openingHours: 'sempre' }, 'openingHours'],
+      [{ availabilityNotes_it: 'Chiuso ad agosto.', availabilityNotes_en: '' }, 'availabilityNotes'],
       [{ id: '../etc' }, 'id'],
     ];
     for (const [change, field] of cases) {
@@ -108,6 +112,52 @@ describe('editor pages: a body editor creates and edits services through forms',
       expect(cheerio.load(res.text)(`.alert-danger a[href="#service-${field}"]`), field).to.have.length(1);
     }
     expect(await gw.deps.catalog.repository.getService('redazione-ostile')).to.equal(undefined);
+  });
+
+  it('keeps the notes on availability through the form, as the API stored them', async () => {
+    const editor = await loggedIn(EDITOR);
+    const csrf = csrfTokenFrom(
+      (await editor.get('/editor/bodies/demo_redazione/services/new').expect(200)).text,
+    );
+    const notes = { it: 'Chiuso dal 10 al 20 agosto.', en: 'Closed from 10 to 20 August.' };
+    await editor
+      .post('/editor/bodies/demo_redazione/services')
+      .type('form')
+      .send({
+        ...form,
+        id: 'redazione-note',
+        availabilityNotes_it: notes.it,
+        availabilityNotes_en: notes.en,
+        _csrf: csrf,
+      })
+      .expect(303);
+    expect((await gw.deps.catalog.repository.getService('redazione-note'))?.availability.notes).to.deep.equal(
+      notes,
+    );
+    // The edit form shows them, and saving it unchanged (another field edited) keeps them.
+    const $ = cheerio.load(
+      (await editor.get('/editor/bodies/demo_redazione/services/redazione-note/edit').expect(200)).text,
+    );
+    const shown: Record<string, string> = {};
+    $('form input[name], form textarea[name]').each((_, el) => {
+      const name = $(el).attr('name') as string;
+      if (!$(el).is('[type=checkbox]')) shown[name] = String($(el).val() ?? '');
+    });
+    expect(shown.availabilityNotes_it).to.equal(notes.it);
+    await editor
+      .post('/editor/bodies/demo_redazione/services')
+      .type('form')
+      .send({
+        ...form,
+        id: 'redazione-note',
+        ...pick(shown, ['availabilityNotes_it', 'availabilityNotes_en']),
+        requiredLevel: 'L2',
+        _csrf: csrf,
+      })
+      .expect(303);
+    const stored = await gw.deps.catalog.repository.getService('redazione-note');
+    expect(stored?.availability.notes).to.deep.equal(notes);
+    expect(stored?.requiredLevel).to.equal('L2');
   });
 
   it("keeps the service's own office through the form, and an office-less form removes it", async () => {
