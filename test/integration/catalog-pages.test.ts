@@ -59,6 +59,23 @@ describe('catalog pages: home, search, info sheet, open data, favourites', () =>
     expect($('a[href="/go/prato-certificato-nascita"]')).to.have.length(1);
   });
 
+  it('info sheet of a single-sign-on service lists exactly the data the body receives, and why', async () => {
+    const $ = cheerio.load((await request(gw.app).get('/services/usl-prenotazioni').expect(200)).text);
+    const items = $('.varco-shared-data li')
+      .map((_, li) => $(li).text().trim())
+      .get();
+    const service = await gw.deps.catalog.repository.getService('usl-prenotazioni');
+    const declared = service?.sso?.claims ?? [];
+    expect(declared.length).to.be.greaterThan(0);
+    expect(items).to.have.length(declared.length + 1); // the pairwise identifier, then each declared claim
+    for (const [i, c] of declared.entries()) expect(items[i + 1]).to.contain(c.purpose.it);
+    expect(items.join(' ')).to.not.contain('Indirizzo email'); // not declared by this service
+    const link = cheerio.load(
+      (await request(gw.app).get('/services/prato-certificato-nascita').expect(200)).text,
+    );
+    expect(link('.varco-shared-data')).to.have.length(0);
+  });
+
   it("info sheet shows the office, its hours and the body's contacts, and puts them in the JSON-LD", async () => {
     const res = await request(gw.app)
       .get('/services/prato-carta-identita-elettronica')
