@@ -13,6 +13,7 @@ import { createRateLimit } from './platform/rate-limit.ts';
 import type { RedisConnection } from './platform/redis.ts';
 import { buildProcedures } from './procedures/procedures.module.ts';
 import { createSessionStore } from './platform/sessions.ts';
+import { providerRateLimits } from './sso/provider-limits.ts';
 import { buildSso } from './sso/sso.module.ts';
 
 /**
@@ -63,6 +64,7 @@ export async function buildDependencies(config: Readonly<Config>, logger: Logger
       login: createRateLimit(redis, 'login', config.rateLimit.login),
       api: createRateLimit(redis, 'api', config.rateLimit.api),
       forms: createRateLimit(redis, 'forms', config.rateLimit.forms),
+      sso: providerRateLimits(redis, config.rateLimit),
     },
   };
 }

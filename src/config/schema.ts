@@ -160,6 +160,13 @@ export const configSchema = z.object({
       login: rateLimitSchema.default({ windowSeconds: 60, max: 20 }),
       api: rateLimitSchema.default({ windowSeconds: 60, max: 300 }),
       forms: rateLimitSchema.default({ windowSeconds: 60, max: 60 }),
+      /**
+       * The OpenID Provider's endpoints that bodies' systems call (token, userinfo, pushed authorization
+       * requests), per client address: a body's system calls them for every citizen who enters.
+       */
+      ssoEndpoints: rateLimitSchema.default({ windowSeconds: 60, max: 1200 }),
+      /** The token endpoint per client address and client (client_secret_basic), within ssoEndpoints. */
+      ssoToken: rateLimitSchema.default({ windowSeconds: 60, max: 300 }),
     })
     .prefault({}),
   spid: spidSchema,

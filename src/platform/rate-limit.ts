@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { RedisStore } from 'rate-limit-redis';
 import { TooManyRequestsError } from './errors.ts';
 import type { RedisConnection } from './redis.ts';
@@ -9,11 +9,34 @@ export interface RateLimitRule {
   max: number;
 }
 
+export interface RateLimitOptions {
+  /**
+   * What is counted beside the client address (a client id, say); its value only ever narrows the
+   * address's counter, it never replaces the address.
+   */
+  partition?: (req: Request) => string | undefined;
+  /**
+   * Writes the refusal itself (protocols with their own error format); Retry-After (seconds until the
+   * window resets) and the RateLimit headers are already set. By default the gateway's error handler
+   * answers (its 429 page, or problem details under the API).
+   */
+  refuse?: (req: Request, res: Response) => void;
+}
+
+/** The client address as express-rate-limit counts it (an IPv6 client by its /56, as by default). */
+const addressOf = (req: Request) => ipKeyGenerator(req.ip ?? 'unknown');
+
 /**
  * A per-client-address limit whose counters live in Redis, so every instance counts the same hits.
  * `name` separates the counters of different limits.
  */
-export function createRateLimit(redis: RedisConnection, name: string, rule: RateLimitRule) {
+export function createRateLimit(
+  redis: RedisConnection,
+  name: string,
+  rule: RateLimitRule,
+  options: RateLimitOptions = {},
+) {
+  const { partition, refuse } = options;
   return rateLimit({
     windowMs: rule.windowSeconds * 1000,
     limit: rule.max,
@@ -23,8 +46,19 @@ export function createRateLimit(redis: RedisConnection, name: string, rule: Rate
       prefix: `${redis.prefix}ratelimit:${name}:`,
       sendCommandCluster: ({ key, command }) => redis.sendCommand(command, key) as Promise<number>,
     }),
-    handler: (_req: Request, _res: Response, next: NextFunction) => {
-      next(new TooManyRequestsError(rule.windowSeconds));
+    ...(partition
+      ? {
+          keyGenerator: (req: Request) => {
+            const part = partition(req);
+            return part === undefined ? addressOf(req) : `${addressOf(req)} ${part}`;
+          },
+        }
+      : {}),
+    handler: (req: Request, res: Response, next: NextFunction) => {
+      if (!refuse) return next(new TooManyRequestsError(rule.windowSeconds));
+      req.log?.warn({ code: 'too_many_requests', limit: name }, 'request rejected');
+      res.setHeader('Cache-Control', 'no-store');
+      refuse(req, res);
     },
   });
 }

@@ -15,19 +15,37 @@ function providerPageLocals(req: Request, res: Response, next: NextFunction) {
   next();
 }
 
+/** The provider's endpoints that bodies' systems call, below OP_MOUNT (a prefix covers its sub-paths). */
+const MACHINE_ENDPOINTS = ['/token', '/me', '/request'];
+/** The provider's pages a browser is sent to: authorization (and its resume), RP-initiated logout. */
+const BROWSER_ENDPOINTS = ['/auth', '/session/end'];
+
+export interface ProviderLimits {
+  /** The browser endpoints, per client address (the gateway's 429 page). */
+  browser: RequestHandler;
+  /** The machine endpoints together, per client address (OAuth error JSON). */
+  endpoints: RequestHandler;
+  /** The token endpoint per client address and client, besides `endpoints`. */
+  token: RequestHandler;
+}
+
 /**
  * The provider's endpoints under /op, and discovery at the root (issuer = the public URL). Mounted
  * before the gateway's body parsers and CSRF check: oidc-provider parses its own bodies and protects
- * its forms itself; the session middleware runs first so the provider sees the gateway session.
+ * its forms itself; the session middleware runs first so the provider sees the gateway session. Rate
+ * limits come first (they read the address and headers only, never the body); discovery and the JWKS
+ * stay open: public, cacheable, and cheaper to serve than a Redis counter.
  */
 export function ssoProviderRoutes(
   callback: RequestHandler,
   session: RequestHandler | RequestHandler[],
-  authorizationLimit: RequestHandler,
+  limits: ProviderLimits,
 ): Router {
   const router = Router();
-  // The browser-facing authorization endpoint counts like a form (per client address, across instances).
-  router.use(`${OP_MOUNT}/auth`, authorizationLimit);
+  const under = (paths: string[]) => paths.map((path) => `${OP_MOUNT}${path}`);
+  router.use(under(BROWSER_ENDPOINTS), limits.browser);
+  router.use(under(MACHINE_ENDPOINTS), limits.endpoints);
+  router.post(`${OP_MOUNT}/token`, limits.token);
   router.use(OP_MOUNT, session, providerPageLocals, callback);
   router.get(DISCOVERY, (req, res, next) => {
     // Served as if mounted under /op, so the document names the endpoints there.

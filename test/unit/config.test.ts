@@ -45,6 +45,17 @@ describe('configuration', () => {
     expect(Object.isFrozen(config.http)).to.equal(true);
   });
 
+  it("limits the provider's machine endpoints by default, and refuses a limit that allows nothing", () => {
+    const { rateLimit } = loadConfig({ env: PRODUCTION });
+    expect(rateLimit.ssoEndpoints).to.deep.equal({ windowSeconds: 60, max: 1200 });
+    expect(rateLimit.ssoToken).to.deep.equal({ windowSeconds: 60, max: 300 });
+    const extra = path.join(dir, 'limits.yaml');
+    writeFileSync(extra, 'rateLimit:\n  ssoToken: { windowSeconds: 60, max: 0 }\n');
+    const problems = problemsOf({ ...PRODUCTION, VARCO_CONFIG: extra });
+    expect(problems).to.have.length(1);
+    expect(problems[0]).to.match(/^rateLimit\.ssoToken\.max/);
+  });
+
   it('lists every problem at once, naming the setting and the variable it came from', () => {
     const problems = problemsOf({
       PORT: 'eighty',
