@@ -12,16 +12,19 @@ declare module 'express-session' {
 }
 
 /**
- * Lets the request through when the session's level is at least `level`; otherwise starts a new login
+ * Lets the request through when the session's level is at least `needed`; otherwise starts a new login
  * at that level and brings the citizen back here. A SPID citizen goes straight back to the IdP they
  * used (SPID technical rules: a new AuthnRequest with the higher SpidL and ForceAuthn), an OpenID
  * Connect citizen to their provider; anyone else chooses on the login page, which then asks for the
- * needed level.
+ * needed level. With `fresh`, a new login is asked for whatever the session's level (the services'
+ * prompt=login and max_age).
  */
-export function requireLevel(level: Level) {
+export function requireLevel(needed: Level, options: { fresh?: boolean } = {}) {
   return (req: Request, res: Response, next: NextFunction) => {
     const citizen = req.session.citizen;
-    if (citizen && citizen.level >= level) return next();
+    if (!options.fresh && citizen && citizen.level >= needed) return next();
+    // A fresh login (a service asked for one) keeps the level the citizen has, if higher.
+    const level = options.fresh && citizen ? (Math.max(needed, citizen.level) as Level) : needed;
     const here = localPath(req.originalUrl) ?? '/';
     if (citizen?.provider === 'spid') {
       const query = new URLSearchParams({ idp: citizen.issuer, level: String(level), next: here });

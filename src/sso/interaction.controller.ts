@@ -35,6 +35,29 @@ function acrClaimOf(raw: unknown) {
 }
 
 /**
+ * Whether the service asked for an authentication newer than the gateway session's (OpenID Connect
+ * Core 1.0, 3.1.2.1): prompt=login wants one made after its request began ("SHOULD prompt the End-User
+ * for reauthentication"), max_age one no older than that many seconds ("MUST attempt to actively
+ * re-authenticate"). The reasons are the provider's, whose session holds the gateway session's login
+ * time; `loginAt` is that login, in milliseconds.
+ */
+export function freshLoginDemanded(
+  interaction: { iat: number; params: Record<string, unknown>; prompt: { reasons: string[] } },
+  loginAt: number,
+  now = Date.now(),
+): boolean {
+  const loginSeconds = Math.floor(loginAt / 1000);
+  // A login made since the request began is as fresh as can be (and max_age=0 cannot loop).
+  if (loginSeconds >= interaction.iat) return false;
+  const { reasons } = interaction.prompt;
+  const maxAge = Number(interaction.params.max_age);
+  return (
+    reasons.includes('login_prompt') ||
+    (reasons.includes('max_age') && Number.isInteger(maxAge) && now / 1000 - loginSeconds > maxAge)
+  );
+}
+
+/**
  * The provider's interactions, as gateway pages: login (the gateway session, or the gateway's own login
  * and step-up), and consent (which data goes to which body, and why).
  */
@@ -89,8 +112,11 @@ export function createInteractionController(deps: {
           details.params.acr_values as string | undefined,
           acrClaimOf(details.params.claims),
         );
-        // No session, or one below the level: the gateway's login or step-up, then back here.
-        if (!citizen || citizen.level < needed) return requireLevel(needed)(req, res, next);
+        // No session, one below the level, or one older than the service accepts: the gateway's login,
+        // step-up or fresh login (ForceAuthn at SPID levels 2 and 3), then back here.
+        const fresh = citizen !== undefined && freshLoginDemanded(details, citizen.loginAt);
+        if (!citizen || citizen.level < needed || fresh)
+          return requireLevel(needed, { fresh })(req, res, next);
         await deps.accounts.save(citizen);
         const result = {
           login: {

@@ -141,6 +141,9 @@ export function createProvider(options: ProviderOptions): Provider {
     pairwiseIdentifier: async (_ctx, accountId, client) =>
       pairwiseSubject(options.pairwiseSalt, bodyOf(client as unknown as ClientLike), accountId),
     pkce: { required: () => true },
+    // redirect_uri is REQUIRED in every authorization request (OpenID Connect Core 1.0, 3.1.2.1), even
+    // for a client with a single registered one: oidc-provider would otherwise fill it in.
+    allowOmittingSingleRegisteredRedirectUri: false,
     clientAuthMethods: ['private_key_jwt', 'client_secret_basic'],
     responseTypes: ['code'],
     extraClientMetadata: { properties: Object.values(CLIENT_EXTRA) },
