@@ -76,6 +76,7 @@ export const ENVIRONMENT: Record<string, [string, EnvParser]> = {
   PROCEDURES_SIGNING_KEY: ['procedures.signingKey', asString],
   PROCEDURES_SIGNING_KEY_FILE: ['procedures.signingKeyFile', asString],
   PROCEDURES_DATA_KEYS: ['procedures.dataKeys', asList],
+  PROCEDURES_INDEX_KEY: ['procedures.indexKey', asString],
   PROCEDURES_DELIVERY_WORKERS: ['procedures.delivery.workers', asBoolean],
   DEMO_BODY_SYSTEMS_DELAY_MS: ['procedures.demoBodySystems.delayMs', asNumber],
   DEMO_BODY_SYSTEMS_FAILURE_RATE: ['procedures.demoBodySystems.failureRate', asFloat],

@@ -218,7 +218,8 @@ export function createCaseService(deps: {
       if (options.id) {
         const filed = await repository.get(options.id);
         if (filed) {
-          if (filed.owner !== citizen.fiscalCode) throw new Error('case id taken by another citizen');
+          if (filed.owner !== repository.ownerRef(citizen.fiscalCode))
+            throw new Error('case id taken by another citizen');
           return filed;
         }
       }
@@ -239,7 +240,7 @@ export function createCaseService(deps: {
         id,
         procedureId: procedure.definition.id,
         version: procedure.definition.version,
-        owner: citizen.fiscalCode,
+        owner: repository.ownerRef(citizen.fiscalCode),
         createdAt: at,
         updatedAt: at,
         status: 'open',
@@ -256,11 +257,11 @@ export function createCaseService(deps: {
       return record;
     },
 
-    /** The case, when it belongs to `owner`; undefined otherwise (another citizen's case does not exist). */
-    async caseOf(owner: string, caseId: string): Promise<CaseRecord | undefined> {
+    /** The case, when the citizen with this fiscal code filed it; undefined otherwise (another's does not exist). */
+    async caseOf(fiscalCode: string, caseId: string): Promise<CaseRecord | undefined> {
       if (!/^[0-9A-Z]{16}$/.test(caseId)) return undefined;
       const record = await repository.get(caseId);
-      return record?.owner === owner ? record : undefined;
+      return record?.owner === repository.ownerRef(fiscalCode) ? record : undefined;
     },
 
     async get(caseId: string) {

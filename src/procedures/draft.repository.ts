@@ -1,28 +1,85 @@
 import type { RedisConnection } from '../platform/redis.ts';
+import { isCitizenRef, type CitizenRef } from './citizen-ref.ts';
 import type { DataCipher } from './data-cipher.ts';
 import type { Draft } from './journey.ts';
 
+/** Deletes a key only if it still holds the value that was read. */
+const DELETE_IF = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+/** A draft's key without the prefix: proc:draft:<citizen>:<procedure id>. */
+const DRAFT_KEY = /^proc:draft:([^:]+):([^:]+)$/;
+
 /**
  * Forms left half-way, encrypted like cases (they hold the same personal data). Key:
- *   proc:draft:<cf>:<procedure id>   AES-256-GCM JSON, expiring `ttlSeconds` after the last save
+ *   proc:draft:<ref>:<procedure id>   AES-256-GCM JSON, expiring `ttlSeconds` after the last save
+ * where <ref> is the citizen's reference (citizen-ref.ts), also bound into the ciphertext. Drafts saved
+ * before references existed (under the fiscal code) are moved over by migrateLegacy, at start, or when
+ * their citizen reads them.
  */
-export function createDraftRepository(redis: RedisConnection, cipher: DataCipher, ttlSeconds: number) {
-  const key = (owner: string, procedureId: string) => `${redis.prefix}proc:draft:${owner}:${procedureId}`;
-  const context = (owner: string, procedureId: string) => `draft:${owner}:${procedureId}`;
+export function createDraftRepository(
+  redis: RedisConnection,
+  cipher: DataCipher,
+  citizenRef: CitizenRef,
+  ttlSeconds: number,
+) {
+  const { client } = redis;
+  const key = (ref: string, procedureId: string) => `${redis.prefix}proc:draft:${ref}:${procedureId}`;
+  const context = (ref: string, procedureId: string) => `draft:${ref}:${procedureId}`;
+
+  /**
+   * Moves a draft saved under the fiscal code to the reference, re-encrypted for its new name. Never
+   * overwrites a draft saved under the reference meanwhile; the old key goes only once the new one is
+   * written, and only if unchanged. 'unreadable' when no configured key decrypts it (left to expire).
+   */
+  async function adoptLegacy(fiscalCode: string, procedureId: string): Promise<boolean | 'unreadable'> {
+    const legacy = key(fiscalCode, procedureId);
+    const [sealed, ttl] = await Promise.all([client.get(legacy), client.pTTL(legacy)]);
+    if (!sealed) return false;
+    const ref = citizenRef(fiscalCode);
+    let resealed: string;
+    try {
+      resealed = cipher.encrypt(
+        cipher.decrypt(sealed, context(fiscalCode, procedureId)),
+        context(ref, procedureId),
+      );
+    } catch {
+      return 'unreadable';
+    }
+    await client.set(key(ref, procedureId), resealed, ttl > 0 ? { NX: true, PX: ttl } : { NX: true });
+    await redis.sendCommand(['EVAL', DELETE_IF, '1', legacy, sealed], legacy);
+    return true;
+  }
+
+  async function read(fiscalCode: string, procedureId: string): Promise<Draft | undefined> {
+    const ref = citizenRef(fiscalCode);
+    const stored = await client.get(key(ref, procedureId));
+    return stored ? (JSON.parse(cipher.decrypt(stored, context(ref, procedureId))) as Draft) : undefined;
+  }
 
   return {
-    async get(owner: string, procedureId: string): Promise<Draft | undefined> {
-      const stored = await redis.client.get(key(owner, procedureId));
-      return stored ? (JSON.parse(cipher.decrypt(stored, context(owner, procedureId))) as Draft) : undefined;
+    async get(fiscalCode: string, procedureId: string): Promise<Draft | undefined> {
+      const draft = await read(fiscalCode, procedureId);
+      if (draft || (await adoptLegacy(fiscalCode, procedureId)) !== true) return draft;
+      return read(fiscalCode, procedureId);
     },
 
-    async save(owner: string, procedureId: string, draft: Draft): Promise<void> {
-      const sealed = cipher.encrypt(JSON.stringify(draft), context(owner, procedureId));
-      await redis.client.set(key(owner, procedureId), sealed, { EX: ttlSeconds });
+    async save(fiscalCode: string, procedureId: string, draft: Draft): Promise<void> {
+      const ref = citizenRef(fiscalCode);
+      const sealed = cipher.encrypt(JSON.stringify(draft), context(ref, procedureId));
+      await client.set(key(ref, procedureId), sealed, { EX: ttlSeconds });
     },
 
-    async remove(owner: string, procedureId: string): Promise<void> {
-      await redis.client.del(key(owner, procedureId));
+    async remove(fiscalCode: string, procedureId: string): Promise<void> {
+      // The legacy key too, or the next read would bring a removed draft back (two commands: two slots).
+      await client.del(key(citizenRef(fiscalCode), procedureId));
+      await client.del(key(fiscalCode, procedureId));
+    },
+
+    /** Migrates one key (without the prefix) if it is a draft saved under a fiscal code. Idempotent. */
+    async migrateLegacy(name: string): Promise<boolean | 'unreadable'> {
+      const [, owner, procedureId] = DRAFT_KEY.exec(name) ?? [];
+      if (!owner || !procedureId || isCitizenRef(owner)) return false;
+      return adoptLegacy(owner, procedureId);
     },
   };
 }

@@ -1,14 +1,13 @@
 import type { Router } from 'express';
 import type { Dependencies } from '../dependencies.ts';
 import { createCasePagesController } from './case-pages.controller.ts';
-import { createConfirmationRepository } from './confirmation.repository.ts';
 import { createJourneyController } from './journey.controller.ts';
 import { journeyRoutes } from './journey.routes.ts';
 import type { BodyNameLookup } from './page-context.ts';
 
 /** The citizen's pages of composite procedures, on the engine built by buildProcedures. */
 export function journeyRouter(
-  deps: Pick<Dependencies, 'procedures' | 'catalog' | 'redis' | 'rateLimits' | 'config'>,
+  deps: Pick<Dependencies, 'procedures' | 'catalog' | 'rateLimits' | 'config'>,
 ): Router {
   const { procedures } = deps;
   const bodyName: BodyNameLookup = async (ipaCode, lang) =>
@@ -16,7 +15,7 @@ export function journeyRouter(
   const journey = createJourneyController({
     procedures: procedures.procedures,
     drafts: procedures.drafts,
-    confirmations: createConfirmationRepository(deps.redis),
+    confirmations: procedures.confirmations,
     cases: procedures.cases,
     bodyName,
     draftSeconds: deps.config.procedures.draftSeconds,

@@ -50,6 +50,23 @@ export function loadDataKeys(config: ProceduresConfig, env: string): DataKey[] {
 }
 
 /**
+ * The key of the citizens' references (see citizen-ref.ts). From configuration (PROCEDURES_INDEX_KEY);
+ * outside production, when none is configured, one generated once under varDir.
+ */
+export function loadIndexKey(config: ProceduresConfig, env: string): Buffer {
+  let encoded = config.indexKey;
+  if (!encoded) {
+    if (env === 'production') throw new ProcedureKeyError('production needs PROCEDURES_INDEX_KEY');
+    const file = path.join(config.varDir, 'index-key');
+    if (!existsSync(file)) writeOnce(file, `${randomBytes(32).toString('base64')}\n`);
+    encoded = readFileSync(file, 'utf8').trim();
+  }
+  const key = Buffer.from(encoded, 'base64');
+  if (key.length !== 32) throw new ProcedureKeyError('the index key is not 32 bytes');
+  return key;
+}
+
+/**
  * The ES256 private key (PKCS#8 PEM) that signs deliveries. From configuration; outside production,
  * when none is configured, one generated once under varDir.
  */

@@ -10,6 +10,9 @@ import { bodyAuthentication } from '../registry/api-auth.ts';
 import { createCredentials } from '../registry/credentials.repository.ts';
 import { createCaseRepository } from './case.repository.ts';
 import { createCaseService, type EndpointLookup } from './case.service.ts';
+import { migrateCitizenKeys } from './citizen-keys.migration.ts';
+import { createCitizenRef } from './citizen-ref.ts';
+import { createConfirmationRepository } from './confirmation.repository.ts';
 import { createDataCipher } from './data-cipher.ts';
 import { createDeadLettersController } from './dead-letters.controller.ts';
 import { loadDefinitions } from './definitions.ts';
@@ -18,7 +21,7 @@ import { createDeliverySigner } from './delivery-signer.ts';
 import { createDeliveryProcessor } from './delivery.processor.ts';
 import { createDraftRepository } from './draft.repository.ts';
 import { journeyRouter } from './journey.module.ts';
-import { loadDataKeys, loadSigningKey } from './keys.ts';
+import { loadDataKeys, loadIndexKey, loadSigningKey } from './keys.ts';
 import { createReportController } from './report.controller.ts';
 import { deadLetterRoutes, deliveryKeysRoutes, reportApiRoutes } from './procedures.routes.ts';
 
@@ -28,8 +31,9 @@ const SWEEP_INTERVAL_MS = 60_000;
 /**
  * The composite-procedure engine: definitions (checked here, so an invalid one stops the start with
  * a DefinitionError naming every problem), keys, the encrypted case and draft repositories, the case
- * service, the delivery queues and, when `procedures.delivery.workers`, this instance's workers. Open
- * cases are recovered (their queued steps enqueued again) at start and then every minute.
+ * service, the delivery queues and, when `procedures.delivery.workers`, this instance's workers. At
+ * start, what was filed under fiscal codes moves to citizen references (citizen-keys.migration.ts);
+ * open cases are recovered (their queued steps enqueued again) at start and then every minute.
  */
 export async function buildProcedures(
   config: Readonly<Config>,
@@ -46,7 +50,12 @@ export async function buildProcedures(
     const endpoint = await catalog.endpoints.deliverable(bodyIpa, endpointId);
     return endpoint && { url: endpoint.url, status: endpoint.status };
   };
-  const repository = createCaseRepository(redis);
+  const citizenRef = createCitizenRef(loadIndexKey(settings, config.env));
+  const repository = createCaseRepository(redis, citizenRef);
+  const drafts = createDraftRepository(redis, cipher, citizenRef, settings.draftSeconds);
+  const confirmations = createConfirmationRepository(redis, citizenRef);
+  const migrated = await migrateCitizenKeys(redis, { cases: repository, drafts, confirmations });
+  if (Object.values(migrated).some((n) => n > 0)) log.info(migrated, 'citizen keys moved to references');
   const stepEndpoints = procedures
     .list()
     .flatMap((p) => p.definition.steps.map((s) => ({ bodyIpa: s.body, endpointId: s.endpoint })));
@@ -108,7 +117,8 @@ export async function buildProcedures(
     signer,
     cases,
     repository,
-    drafts: createDraftRepository(redis, cipher, settings.draftSeconds),
+    drafts,
+    confirmations,
     queues,
     /** Stops the workers (in-flight deliveries finish) and closes the queues' connection. */
     async close(): Promise<void> {

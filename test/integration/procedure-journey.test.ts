@@ -6,6 +6,7 @@ import { caseIdForSubmission } from '../../src/procedures/case.service.ts';
 import type { FieldDefinition } from '../../src/procedures/definition.schema.ts';
 import type { Procedure } from '../../src/procedures/definitions.ts';
 import { italianToday, resolveDateBound, type FormValues } from '../../src/procedures/form.ts';
+import type { SingleClient } from '../../src/platform/redis.ts';
 import { createTestGateway, csrfTokenFrom, testCitizen, type TestGateway } from '../helpers/gateway.ts';
 import { eventually, newbornForm, startDeliveringGateway } from '../helpers/procedures.ts';
 
@@ -479,6 +480,42 @@ describe('procedure journey: the newborn bundle through its pages', function () 
       expect($('main').text()).to.not.include('IT60X0542811101000000123456'); // no personal data on paper
       const css = (await request(gateway.app).get('/assets/css/procedures.css').expect(200)).text;
       expect(css).to.include('@media print');
+    });
+
+    it("leaves the citizen's fiscal code in no key or value of the procedures: draft, confirmation, case, queue", async () => {
+      const client = gateway.redis.client as SingleClient;
+      const stored = async () => {
+        let all = '';
+        for (const space of ['proc:', 'bull:']) {
+          const match = `${gateway.redis.prefix}${space}*`;
+          for await (const keys of client.scanIterator({ MATCH: match, COUNT: 500 })) {
+            for (const key of keys) {
+              const type = await client.type(key);
+              all += `${key}\n`;
+              if (type === 'string') all += `${await client.get(key)}\n`;
+              if (type === 'hash') all += `${JSON.stringify(await client.hGetAll(key))}\n`;
+              if (type === 'list') all += `${(await client.lRange(key, 0, -1)).join('\n')}\n`;
+              if (type === 'zset') all += `${(await client.zRange(key, 0, -1)).join('\n')}\n`;
+              if (type === 'stream') all += `${JSON.stringify(await client.xRange(key, '-', '+'))}\n`;
+            }
+          }
+        }
+        return all;
+      };
+      const { agent, code } = await loggedIn();
+      await fillPages(agent);
+      const drafted = await stored();
+      expect(drafted).to.include('proc:draft:').and.not.include(code);
+      await agent
+        .post(`${BASE}/preview`)
+        .type('form')
+        .send(await confirmForm(agent))
+        .expect(303);
+      const [caseId] = await gateway.deps.procedures.repository.listByCitizen(code);
+      const filed = await stored();
+      expect(filed).to.include('proc:confirm:').and.include(`proc:case:{${caseId}}`).and.include('bull:');
+      expect(filed).to.not.include(code);
+      expect((await agent.get('/me').expect(200)).text).to.include(`/cases/${caseId}`);
     });
 
     it('files no second case when a confirmation is repeated after a crash that came between filing and recording it', async () => {

@@ -103,7 +103,7 @@ describe('composite procedures: the newborn bundle through the engine and the de
     expect(await gateway.deps.procedures.repository.listOpen()).to.not.deep.include({ id: record.id });
   });
 
-  it('keeps personal data only encrypted: the raw Redis content holds none of the form or the outputs', async () => {
+  it("keeps personal data only encrypted: the raw Redis content holds none of the form, the outputs or the parent's fiscal code", async () => {
     const form = newbornForm({ childGivenName: 'Ottavia', residenceAddress: 'Via dei Tintori 3, Prato' });
     const record = await gateway.deps.procedures.cases.confirm(newborn(), parent, form);
     const done = await finished(gateway, record.id);
@@ -111,7 +111,8 @@ describe('composite procedures: the newborn bundle through the engine and the de
       ?.childFiscalCode;
     const raw = await everythingStored(gateway);
     expect(raw).to.include(record.id); // the scan did see the case
-    for (const secret of ['Ottavia', 'Tintori', 'IT60X0542811101000000123456', 'BNCLCU85M10G999Z', childCode])
+    const secrets = ['Ottavia', 'Tintori', 'IT60X0542811101000000123456', 'BNCLCU85M10G999Z', childCode];
+    for (const secret of [...secrets, parent.fiscalCode])
       expect(raw, String(secret)).to.not.include(String(secret));
   });
 

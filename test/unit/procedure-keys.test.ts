@@ -1,9 +1,10 @@
 import { expect } from 'chai';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadDataKeys, loadSigningKey, ProcedureKeyError } from '../../src/procedures/keys.ts';
+import { createCitizenRef, isCitizenRef } from '../../src/procedures/citizen-ref.ts';
+import { loadDataKeys, loadIndexKey, loadSigningKey, ProcedureKeyError } from '../../src/procedures/keys.ts';
 import { proceduresConfigSchema } from '../../src/procedures/procedures.config.ts';
 
 describe('procedure keys', () => {
@@ -13,9 +14,39 @@ describe('procedure keys', () => {
   const settings = (over: Record<string, unknown> = {}) => proceduresConfigSchema.parse({ varDir, ...over });
   const dataKey = (id: string, bytes = 32) => `${id}:${randomBytes(bytes).toString('base64')}`; // test-only
 
-  it('production refuses to start without data keys or a signing key', () => {
+  it('production refuses to start without data keys, a signing key or an index key', () => {
     expect(() => loadDataKeys(settings(), 'production')).to.throw(ProcedureKeyError, /PROCEDURES_DATA_KEYS/);
     expect(() => loadSigningKey(settings(), 'production')).to.throw(ProcedureKeyError, /SIGNING_KEY/);
+    expect(() => loadIndexKey(settings(), 'production')).to.throw(ProcedureKeyError, /PROCEDURES_INDEX_KEY/);
+  });
+
+  it('takes the index key from configuration, or generates one once outside production; 32 bytes only', () => {
+    const configured = randomBytes(32); // test-only key
+    expect(loadIndexKey(settings({ indexKey: configured.toString('base64') }), 'production')).to.deep.equal(
+      configured,
+    );
+    const generated = loadIndexKey(settings(), 'development');
+    expect(generated).to.have.length(32);
+    expect(loadIndexKey(settings(), 'development')).to.deep.equal(generated);
+    expect(() => proceduresConfigSchema.parse({ indexKey: randomBytes(16).toString('base64') })).to.throw(
+      /index key/,
+    );
+    expect(() => proceduresConfigSchema.parse({ indexKey: `${'x'.repeat(42)}!` })).to.throw(/index key/);
+  });
+
+  it("names a citizen by a keyed hash of the fiscal code: stable, key-bound, never the code's shape", () => {
+    const key = randomBytes(32); // test-only key
+    const ref = createCitizenRef(key);
+    const mario = ref('RSSMRA80A01H501U');
+    expect(mario).to.match(/^[0-9a-f]{64}$/);
+    expect(ref('RSSMRA80A01H501U')).to.equal(mario);
+    expect(ref('BNCLCU85M10G999Z')).to.not.equal(mario);
+    expect(createCitizenRef(randomBytes(32))('RSSMRA80A01H501U')).to.not.equal(mario);
+    expect(createHash('sha256').update('RSSMRA80A01H501U').digest('hex')).to.not.equal(mario);
+    expect(isCitizenRef(mario)).to.equal(true);
+    for (const other of ['RSSMRA80A01H501U', mario.toUpperCase(), `${mario}0`, '', 'g'.repeat(64)])
+      expect(isCitizenRef(other), other).to.equal(false);
+    expect(() => createCitizenRef(randomBytes(16))).to.throw(/32 bytes/);
   });
 
   it('generates development keys once and reuses them', () => {

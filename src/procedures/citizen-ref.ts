@@ -1,0 +1,21 @@
+import { createHmac } from 'node:crypto';
+
+/** A citizen's reference: 64 lowercase hex digits (never a fiscal code, which has 16 characters). */
+const REFERENCE = /^[0-9a-f]{64}$/;
+
+/**
+ * The name a citizen's cases, drafts and confirmations are filed under in Redis: HMAC-SHA256 of the
+ * fiscal code with the index key. The same citizen always gets the same reference, so it indexes; without
+ * the key nobody turns a reference back into a fiscal code, or a fiscal code into its reference (unlike
+ * a bare hash, which anyone could compute for every fiscal code of a given birth date and place).
+ */
+export function createCitizenRef(key: Buffer) {
+  if (key.length < 32) throw new Error('the index key must have at least 32 bytes');
+  return (fiscalCode: string): string =>
+    createHmac('sha256', key).update(`varco:citizen:${fiscalCode}`).digest('hex');
+}
+
+export type CitizenRef = ReturnType<typeof createCitizenRef>;
+
+/** True for a reference, false for anything else (a fiscal code stored before references existed). */
+export const isCitizenRef = (value: string) => REFERENCE.test(value);
