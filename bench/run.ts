@@ -9,6 +9,7 @@ import { cpus, loadavg } from 'node:os';
 import { runCatalogSearchBench } from './catalog-search.ts';
 import { runHttpPagesBench, TARGET_RATIO, type HttpPageFigures } from './http-pages.ts';
 import { runJourneyBench } from './journey.ts';
+import { runLogRedactionBench } from './log-redaction.ts';
 import { runProceduresBench } from './procedures.ts';
 import { runSpidLoginBench } from './spid-login.ts';
 import { runSsoBench } from './sso.ts';
@@ -24,6 +25,11 @@ const BENCHES: Bench[] = [
     name: 'http',
     what: `home and /me, 50 connections, against bare Express + connect-redis (target ≥ ${TARGET_RATIO})`,
     run: async () => printTable(await runHttpPagesBench({ rounds: 5, seconds: 4 })),
+  },
+  {
+    name: 'logs',
+    what: 'one request log line with sensitive fields redacted, against bare pino (and pino redact paths)',
+    run: async () => runLogRedactionBench({ lines: 50_000 }),
   },
   {
     name: 'spid',

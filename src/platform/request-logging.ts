@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pinoHttp } from 'pino-http';
-import { redactFiscalCodes, serializeError, type Logger } from './logger.ts';
+import { redactFiscalCodes, scrubbed, serializeError, type Logger } from './logger.ts';
 
 const INCOMING_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
@@ -22,13 +22,13 @@ export function requestLogging(logger: Logger) {
     customLogLevel: (_req, res, error) =>
       error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
     serializers: {
-      req: (req: { id: string; method: string; url: string }) => ({
+      req: scrubbed((req: { id: string; method: string; url: string }) => ({
         id: req.id,
         method: req.method,
         path: redactFiscalCodes(req.url.split('?')[0] ?? ''),
-      }),
-      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      err: serializeError,
+      })),
+      res: scrubbed((res: { statusCode: number }) => ({ statusCode: res.statusCode })),
+      err: scrubbed(serializeError),
     },
   });
 }

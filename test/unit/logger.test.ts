@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import express from 'express';
 import request from 'supertest';
-import { createLogger, redactFiscalCodes } from '../../src/platform/logger.ts';
+import { createLogger, redactFiscalCodes, scrub } from '../../src/platform/logger.ts';
 import { requestLogging } from '../../src/platform/request-logging.ts';
 
 const FISCAL_CODE = 'RSSMRA80A01H501U';
@@ -127,6 +127,57 @@ describe('logger redaction', () => {
     const [record] = records();
     expect(record).to.include({ code: 'csrf_invalid', msg: 'request rejected' });
     expect(record).to.have.nested.property('req.path', '/logout');
+  });
+
+  it('redacts in child-logger bindings, arrays, deeper levels and the extra fields of errors', () => {
+    const { logger, raw, records } = memoryLogger();
+    logger.child({ citizen: { fiscalCode: FISCAL_CODE } }).info('bound');
+    logger.info({ delivery: { parts: [{ payload: { child: { fiscalCode: FISCAL_CODE } } }] } });
+    const error = Object.assign(new Error('rejected'), { details: { email: 'm@x.it' }, code: 'E_BODY' });
+    logger.error({ err: error }, 'delivery failed');
+    const text = raw();
+    expect(text).not.to.contain(FISCAL_CODE).and.not.to.contain('m@x.it');
+    const [, , failed] = records();
+    expect(failed).to.have.nested.property('err.details.email', '[redacted]');
+    expect(failed).to.have.nested.property('err.code', 'E_BODY');
+    expect(failed).to.have.nested.property('err.message', 'rejected');
+    logger.warn({ cause: new Error(`citizen ${FISCAL_CODE}`) }, 'nested error');
+    expect(records()[3]).to.have.nested.property('cause.message', 'citizen [redacted]');
+    expect(raw()).not.to.contain(FISCAL_CODE);
+  });
+
+  it('never changes the object it was given, and copies only what it redacts', () => {
+    const shared = { path: '/me', list: [1, 2] };
+    const input = { citizen: { fiscalCode: FISCAL_CODE, name: 'Mario' }, shared, headers: { cookie: 'c=1' } };
+    const before = structuredClone(input);
+    const output = scrub(input);
+    expect(input).to.deep.equal(before);
+    expect(output.citizen).to.deep.equal({ fiscalCode: '[redacted]', name: '[redacted]' });
+    expect(output.headers.cookie).to.equal('[redacted]');
+    expect(output.shared).to.equal(shared);
+    const clean = { req: { id: 'abc12345', method: 'GET', path: '/' } };
+    expect(scrub(clean)).to.equal(clean);
+  });
+
+  it('leaves requests, buffers and self-serializing values to their own serializers, and survives cycles', () => {
+    const { logger, records } = memoryLogger();
+    const cyclic: Record<string, unknown> = { name: 'Mario' };
+    cyclic.self = cyclic;
+    const app = express();
+    let logged = false;
+    app.get('/', (req, res) => {
+      expect(scrub({ req }).req).to.equal(req);
+      logged = true;
+      res.end();
+    });
+    logger.info({ at: new Date(0), bytes: Buffer.from('x'), tree: cyclic }, 'values');
+    const [record] = records();
+    expect(record).to.have.property('at', '1970-01-01T00:00:00.000Z');
+    expect(record).to.have.nested.property('tree.name', '[redacted]');
+    return request(app)
+      .get('/')
+      .expect(200)
+      .then(() => expect(logged).to.equal(true));
   });
 
   it('redactFiscalCodes leaves other text alone', () => {
