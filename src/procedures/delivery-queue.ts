@@ -98,6 +98,10 @@ export function createDeliveryQueues(
           concurrency: settings.concurrency,
           lockDuration: settings.lockMs,
           stalledInterval: settings.lockMs,
+          // A worker that died holding the job (its instance killed) is not the endpoint failing: another
+          // worker takes the job over, not counted in `attempts`, up to maxStalls times (BullMQ's default,
+          // 1, sent a delivery whose gateway was killed twice to the dead letters).
+          maxStalledCount: settings.maxStalls,
         });
         worker.on('failed', (job, error) => {
           if (!job) return;
@@ -134,11 +138,15 @@ export function createDeliveryQueues(
       return out;
     },
 
-    /** Puts a dead-lettered delivery back in its queue for a fresh round of attempts. */
+    /** Puts a dead-lettered delivery back in its queue for a fresh round of attempts and takeovers. */
     async retry(name: string, id: string): Promise<boolean> {
       if (!names.includes(name)) return false;
-      const job = await queue(name).getJob(id);
+      const found = queue(name);
+      const job = await found.getJob(id);
       if (!job || !(await job.isFailed())) return false;
+      // BullMQ keeps the count of takeovers ("stc") across retries and has no option to reset it: without
+      // this, a delivery dead-lettered for its takeovers would be again at the first crash.
+      await (await found.client).hset(found.toKey(id), { stc: 0 });
       await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
       return true;
     },

@@ -61,6 +61,12 @@ export const proceduresConfigSchema = z
         concurrency: z.number().int().min(1).max(100).default(5),
         /** How long a worker holds a job before another instance may take it over (a killed worker). */
         lockMs: z.number().int().min(500).default(30_000),
+        /**
+         * How many times a delivery may be taken over from a worker that died holding it (a killed or
+         * crashed instance) before it goes to the dead letters. Counted apart from `attempts`: a crash is
+         * not the endpoint failing. The bound stops a delivery that itself kills its workers.
+         */
+        maxStalls: z.number().int().min(1).max(1000).default(20),
       })
       .prefault({}),
     /** The demo body systems (demo mode only): how slow and how unreliable they are. */

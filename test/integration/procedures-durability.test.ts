@@ -6,8 +6,10 @@ import path from 'node:path';
 import { createCatalogRepository } from '../../src/catalog/catalog.repository.ts';
 import { createCatalogWriter } from '../../src/catalog/catalog.writer.ts';
 import { createEndpointDirectory } from '../../src/catalog/endpoint-directory.ts';
+import { Queue } from 'bullmq';
 import { createLogger } from '../../src/platform/logger.ts';
 import { connectRedis, createRedisConnection } from '../../src/platform/redis.ts';
+import { bullConnection, queueName } from '../../src/procedures/delivery-queue.ts';
 import { buildProcedures } from '../../src/procedures/procedures.module.ts';
 import { deleteKeys, testCitizen, testConfig } from '../helpers/gateway.ts';
 import {
@@ -146,6 +148,165 @@ describe('composite procedures: nothing lost when the gateway is killed mid-deli
       await engine.close();
       await deleteKeys(redis, config.redis.prefix);
       await redis.close();
+    }
+  });
+});
+
+/**
+ * The relay procedure delivered by a real gateway process whose body kills it mid-delivery of the first
+ * step `kills` times (each time restarted); the test files the case through its own engine (no workers)
+ * on the same Redis prefix and keys, and reads the delivery queue directly.
+ */
+async function relayKilledMidDelivery(
+  dir: string,
+  options: { kills: number; delivery?: Record<string, unknown> },
+) {
+  const definitionsDir = path.join(dir, 'procedures');
+  mkdirSync(definitionsDir, { recursive: true });
+  writeFileSync(path.join(definitionsDir, 'relay.yaml'), RELAY);
+  const base = await serverEnvironment();
+  const publicUrl = `http://127.0.0.1:${base.PORT}`;
+  const configFile = path.join(dir, 'config.yaml');
+  const procedures = {
+    definitionsDir,
+    varDir: path.join(dir, 'var'),
+    dataKeys: [`t1:${randomBytes(32).toString('base64')}`], // test-only key
+    delivery: { workers: true, lockMs: 1000, backoffMs: 100, attempts: 10, ...options.delivery },
+  };
+  writeFileSync(configFile, JSON.stringify({ procedures }));
+  const env = { ...base, PUBLIC_URL: publicUrl, VARCO_CONFIG: configFile, LOG_LEVEL: 'warn' };
+
+  let server: ServerProcess | undefined;
+  const kills: Array<Promise<unknown>> = [];
+  const body = testBodySystem(publicUrl, (delivery, count) => {
+    if (delivery.key.endsWith('.first') && kills.length < options.kills) {
+      const dying = server;
+      kills.push(
+        (async () => {
+          dying?.child.kill('SIGKILL'); // mid-delivery: the gateway waits for this answer
+          await dying?.exited;
+        })(),
+      );
+      return 'hang';
+    }
+    return delivery.key.endsWith('.first')
+      ? { status: 200, body: { status: 'completed', outputs: { record: `R-${count}` } } }
+      : { status: 200, body: { status: 'completed' } };
+  });
+  const bodyUrl = await body.start();
+  const config = testConfig({
+    redis: { prefix: base.REDIS_PREFIX },
+    http: { publicUrl },
+    procedures: { ...procedures, delivery: { ...procedures.delivery, workers: false } },
+  });
+  const logger = createLogger('silent');
+  const redis = createRedisConnection(config.redis, logger);
+  await connectRedis(redis);
+  const repository = createCatalogRepository(redis);
+  const engine = await buildProcedures(config, logger, redis, {
+    endpoints: createEndpointDirectory(repository),
+  });
+  const queue = new Queue(queueName('c_g999', 'test-relay'), {
+    connection: bullConnection(config.redis),
+    prefix: `${config.redis.prefix}bull`,
+  });
+  const start = async () => {
+    server = spawnServer(env);
+    await server.ready();
+  };
+  await start();
+  await createCatalogWriter(repository, { demo: true, gatewayOrigin: publicUrl }).putEndpoint(
+    SYSTEM,
+    'c_g999',
+    'test-relay',
+    { title: TITLE, url: bodyUrl, handles: ['relay.first', 'relay.second'] },
+  );
+  const record = await engine.cases.confirm(engine.procedures.get('relay')!, testCitizen(), { note: 'nota' });
+  return {
+    engine,
+    body,
+    record,
+    queue,
+    job: () => queue.getJob(`${record.id}.first`),
+    /** Waits for the n-th kill, then starts the gateway again. */
+    async restartAfterKill(n: number) {
+      await eventually(async () => (kills.length >= n ? true : undefined), 30_000);
+      await kills[n - 1];
+      await start();
+    },
+    deliveriesOfFirst: () => body.received.filter((d) => d.key === `${record.id}.first`).length,
+    completed: () =>
+      eventually(async () => {
+        const current = await engine.cases.get(record.id);
+        return current?.status === 'completed' ? current : undefined;
+      }, 30_000),
+    async close() {
+      server?.child.kill('SIGTERM');
+      await server?.exited;
+      await body.stop();
+      await queue.close();
+      await engine.close();
+      await deleteKeys(redis, config.redis.prefix);
+      await redis.close();
+    },
+  };
+}
+
+describe('composite procedures: a gateway killed during a delivery is not the endpoint failing', function () {
+  this.timeout(120_000);
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(path.join(tmpdir(), 'varco-stalls-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a delivery whose gateway is killed twice mid-delivery is taken over each time, never dead-lettered', async () => {
+    const run = await relayKilledMidDelivery(dir, { kills: 2 });
+    try {
+      await run.restartAfterKill(1);
+      await run.restartAfterKill(2);
+      const done = await run.completed();
+      expect(done.steps.first?.status).to.equal('completed');
+      expect(run.deliveriesOfFirst()).to.equal(3); // two cut short by the kills, then the one answered
+      const job = await run.job();
+      expect(job?.stalledCounter).to.equal(2); // both kills were taken over as stalls...
+      expect(job?.attemptsMade).to.equal(1); // ...not as attempts: only the answered one counts
+      const history = await run.engine.cases.history(run.record.id);
+      expect(history.map((e) => e.status)).to.not.include('dead-lettered');
+      expect(await run.engine.queues.deadLetters()).to.deep.equal([]);
+    } finally {
+      await run.close();
+    }
+  });
+
+  it('a delivery that kills its gateway more often than maxStalls goes to the dead letters; a retry starts afresh', async () => {
+    const run = await relayKilledMidDelivery(dir, { kills: 3, delivery: { maxStalls: 1 } });
+    try {
+      await run.restartAfterKill(1);
+      await run.restartAfterKill(2);
+      const [dead] = await eventually(async () => {
+        const letters = await run.engine.queues.deadLetters();
+        return letters.length > 0 ? letters : undefined;
+      }, 30_000);
+      expect(dead).to.include({
+        id: `${run.record.id}.first`,
+        reason: 'job stalled more than allowable limit',
+      });
+      const history = await eventually(async () => {
+        const entries = await run.engine.cases.history(run.record.id);
+        return entries.some((e) => e.status === 'dead-lettered') ? entries : undefined;
+      });
+      expect(history.find((e) => e.status === 'dead-lettered')).to.include({ step: 'first' });
+      expect(run.deliveriesOfFirst()).to.equal(2);
+
+      // The admin retries it: the third delivery kills the gateway once more, which is a first takeover
+      // again, not a third one past the limit.
+      expect(await run.engine.queues.retry(dead!.queue, dead!.id)).to.equal(true);
+      await run.restartAfterKill(3);
+      const done = await run.completed();
+      expect(done.steps.first?.status).to.equal('completed');
+      expect(run.deliveriesOfFirst()).to.equal(4);
+      expect(await run.engine.queues.deadLetters()).to.deep.equal([]);
+    } finally {
+      await run.close();
     }
   });
 });
