@@ -56,6 +56,8 @@ export async function buildDependencies(config: Readonly<Config>, logger: Logger
     oidc,
     citizens,
     providerName: oidc.providerName,
+    issuerName: (provider: string, issuer: string) =>
+      provider === 'spid' ? spid.idps.get(issuer)?.name : undefined,
     catalog,
     sso,
     procedures,

@@ -64,6 +64,8 @@ export function createIdentityController(deps: {
   citizens?: CitizenRecords;
   /** A provider's name for people, by CitizenIdentity.provider (SPID is named by the view). */
   providerName?: (provider: string, language: string) => string | undefined;
+  /** The name of the identity provider behind an issuer (a SPID IdP's display name), if known. */
+  issuerName?: (provider: string, issuer: string) => string | undefined;
 }) {
   const { loginSessions, sessionIndex } = deps;
   const ended = async (fiscalCode: string, sessionIds: readonly string[]) => {
@@ -123,7 +125,11 @@ export function createIdentityController(deps: {
         notice: typeof req.query.notice === 'string' ? req.query.notice : undefined,
         providerName: (provider: string) =>
           provider === 'spid' ? 'SPID' : (deps.providerName?.(provider, language) ?? provider.toUpperCase()),
-        linkedIdentities: linked,
+        // People know their identity provider by its name ("Poste ID"), not by its entity id.
+        linkedIdentities: linked.map((identity) => ({
+          ...identity,
+          issuerName: deps.issuerName?.(identity.provider, identity.issuer) ?? hostOf(identity.issuer),
+        })),
       });
     },
 
@@ -151,3 +157,8 @@ export function createIdentityController(deps: {
 }
 
 export type IdentityController = ReturnType<typeof createIdentityController>;
+
+/** An issuer URL's host name (the entity id itself when it is not a URL). */
+function hostOf(issuer: string): string {
+  return URL.canParse(issuer) ? new URL(issuer).host : issuer;
+}

@@ -247,7 +247,10 @@ describe('OpenID Connect login (real oidc-provider on 127.0.0.1)', () => {
       expect(keys.filter((k) => k.endsWith(':profile'))).to.have.length(1);
       const me = await oidcAgent.get('/me').expect(200);
       expect(me.text).to.contain('SPID').and.to.contain('Entra con Prova');
-      expect(me.text).to.contain(spidIdp.entityId).and.to.contain(op.issuer);
+      // Each identity provider by the name people know it by: the SPID IdP's, the OpenID Provider's host.
+      expect(me.text).to.contain(`<td data-label="Gestore">${spidIdp.descriptor.name}</td>`);
+      expect(me.text).to.contain(`<td data-label="Gestore">${new URL(op.issuer).host}</td>`);
+      expect(me.text).not.to.contain(spidIdp.entityId);
     });
 
     it('logs staff in through a staff-only provider without a fiscal code, never as a citizen', async () => {
