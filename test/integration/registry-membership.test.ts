@@ -53,6 +53,14 @@ describe('membership: /join → /admin approval → API credential → /editor',
     const $invalid = cheerio.load(invalid.text);
     expect($invalid('.alert-danger a[href="#join-website"]')).to.have.length(1);
     expect($invalid('.alert-danger a[href="#join-acceptProtocol"]')).to.have.length(1);
+    // Each refused field says what is wrong under it, tied to it for screen readers; the others are untouched.
+    const website = $invalid('#join-website');
+    expect(website.attr('aria-invalid')).to.equal('true');
+    expect($invalid(`#${website.attr('aria-describedby')}`).text()).to.contain('https://');
+    expect($invalid('#join-acceptProtocol').attr('aria-describedby')).to.equal('join-acceptProtocol-error');
+    expect($invalid('#join-acceptProtocol-error').text()).to.contain("protocollo d'intesa");
+    expect($invalid('#join-name').attr('aria-invalid')).to.equal(undefined);
+    expect($invalid('title').text()).to.match(/^Errore: /);
     await visitor
       .post('/join')
       .type('form')
