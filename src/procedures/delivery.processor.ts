@@ -14,6 +14,29 @@ import { stepReportSchema } from './report.schema.ts';
 /** Answers worth trying again: the endpoint is down, overloaded or timed out. Other 4xx are final. */
 const RETRYABLE = new Set([408, 425, 429]);
 
+/** How much of a body's answer is read: a report is small. */
+const ANSWER_LIMIT = 100_000;
+
+/**
+ * The first ANSWER_LIMIT bytes of the answer, the rest dropped unread: a body answering without end
+ * must not fill the worker's memory (a worker that dies holding a delivery is taken over, and would die
+ * again on the same answer until the delivery is dead-lettered).
+ */
+async function readAnswer(response: Response): Promise<string> {
+  const reader = response.body?.getReader();
+  if (!reader) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  while (size < ANSWER_LIMIT) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.byteLength;
+  }
+  await reader.cancel().catch(() => undefined);
+  return Buffer.concat(chunks).subarray(0, ANSWER_LIMIT).toString('utf8');
+}
+
 /** The report in a delivery's answer, when it carries a valid one; a plain 2xx means "delivered". */
 function reportIn(text: string): StepReport {
   if (!text.trim()) return { status: 'delivered' };
@@ -63,7 +86,7 @@ export function createDeliveryProcessor(deps: {
     } catch (error) {
       throw new Error(`endpoint unreachable: ${(error as Error).name}`, { cause: error });
     }
-    const text = (await response.text()).slice(0, 100_000);
+    const text = await readAnswer(response);
     if (response.status >= 500 || RETRYABLE.has(response.status))
       throw new Error(`endpoint answered ${response.status}`);
     if (!response.ok) throw new UnrecoverableError(`endpoint refused the delivery with ${response.status}`);

@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { childFiscalCode } from '../../src/demo/body-systems/child-fiscal-code.ts';
 import { createCredentials } from '../../src/registry/credentials.repository.ts';
@@ -240,6 +242,44 @@ describe('composite procedures: deliveries to bodies, reports, retries and dead 
     );
     expect(letter.attempts).to.equal(1);
     expect(letter.reason).to.equal('endpoint refused the delivery with 400');
+  });
+
+  it('reads only the start of an answer without end: the delivery counts, and the connection is dropped', async () => {
+    let sent = 0;
+    let closed = false;
+    const endless = http.createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(64 * 1024, '[');
+      const pump = () => {
+        while (!res.destroyed && res.write(chunk)) sent += chunk.length;
+      };
+      res.on('drain', pump);
+      res.on('close', () => (closed = true));
+      pump();
+    });
+    await new Promise<void>((resolve) => endless.listen(0, '127.0.0.1', () => resolve()));
+    const writer = gateway.deps.catalog.writer;
+    const endpoint = (url: string) =>
+      writer.putEndpoint(SYSTEM, 'c_g999', 'stato-civile-nascite', {
+        title: { it: 'Endpoint di prova', en: 'Test endpoint' },
+        url,
+        handles: ['newborn.birth-registration'],
+      });
+    try {
+      await endpoint(`http://127.0.0.1:${(endless.address() as AddressInfo).port}/deliveries`);
+      const record = await fileCase();
+      await stepReaches(record.id, 'birth-registration', 'delivered');
+      await eventually(async () => (closed ? true : undefined));
+      expect(sent).to.be.below(20_000_000); // the gateway stopped reading long before its 5 s timeout
+      expect((await gateway.deps.procedures.cases.history(record.id)).map((e) => e.status)).to.not.include(
+        'dead-lettered',
+      );
+    } finally {
+      endless.closeAllConnections();
+      await new Promise<void>((resolve) => endless.close(() => resolve()));
+      await endpoint(`http://127.0.0.1:${registryBody.port}/deliveries`);
+    }
   });
 
   it('documents the report operation in the OpenAPI document from the validating schemas', async () => {
