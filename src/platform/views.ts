@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import ejs from 'ejs';
 import type { Express, NextFunction, Request, Response } from 'express';
 import { NotAcceptableError } from './errors.ts';
 import { LANGUAGES } from './i18n.ts';
@@ -13,7 +14,16 @@ export const ASSETS = {
   bootstrapItaliaDir: path.dirname(require.resolve('bootstrap-italia/package.json')) + '/dist',
 };
 
+/**
+ * ejs as the view engine. Templates include each other by paths from the views directory
+ * (`include('/layout/top')`): ejs resolves those without touching the disk, where a relative include
+ * costs a file-system check on every render of every include.
+ */
 export function setUpViews(app: Express, options: { viewsDir: string; cache: boolean }) {
+  const root = path.resolve(options.viewsDir);
+  app.engine('ejs', (file, data, done) => {
+    ejs.renderFile(file, data as ejs.Data, { root, cache: options.cache }, done);
+  });
   app.set('view engine', 'ejs');
   app.set('views', options.viewsDir);
   app.set('view cache', options.cache);
