@@ -10,6 +10,7 @@ import { renderPage } from '../platform/views.ts';
 import { SCOPE_CLAIMS, acrOf, citizenClaims } from './claims.ts';
 import type { Accounts } from './accounts.repository.ts';
 import type { Consents } from './consents.repository.ts';
+import { allowFormTarget } from './form-action.ts';
 import { declaredClaims, requiredLevel } from './provider.ts';
 
 /** The interaction is gone (expired, finished, or its cookie is missing): start again from the service. */
@@ -131,6 +132,8 @@ export function createInteractionController(deps: {
       }
       if (details.prompt.name !== 'consent') throw new BadRequestError('unsupported_prompt');
       if (!citizen || details.session?.accountId !== citizen.fiscalCode) throw new InteractionExpiredError();
+      // Either answer goes back to the service (the redirect_uri the provider has checked).
+      allowFormTarget(res, String(details.params.redirect_uri));
       await consentPage(req, res, client, details.uid);
     },
 

@@ -10,6 +10,7 @@ import Provider, {
 import type { Level } from '../identity/citizen.ts';
 import { ACR_VALUES, SCOPE_CLAIMS, citizenClaims, levelOfAcr, releasedClaimNames } from './claims.ts';
 import { CLIENT_EXTRA } from './clients.ts';
+import { allowFormTarget } from './form-action.ts';
 import type { Accounts } from './accounts.repository.ts';
 import type { AccessHistory } from './access-history.repository.ts';
 import type { Consents } from './consents.repository.ts';
@@ -153,7 +154,12 @@ export function createProvider(options: ProviderOptions): Provider {
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
-        logoutSource: async (ctx, form) => options.renderPage(ctx, 'sso/logout', { form }),
+        logoutSource: async (ctx, form) => {
+          // The provider has checked it against the client's registered post-logout URIs.
+          const target = ctx.oidc.params?.post_logout_redirect_uri;
+          if (typeof target === 'string') allowFormTarget(ctx.res, target);
+          await options.renderPage(ctx, 'sso/logout', { form });
+        },
         postLogoutSuccessSource: async (ctx) => options.renderPage(ctx, 'sso/logged-out', {}),
       },
       userinfo: { enabled: true },
@@ -250,5 +256,19 @@ export function createProvider(options: ProviderOptions): Provider {
       await options.renderPage(ctx, 'sso/error', { status: ctx.status, code: out.error });
     },
   };
-  return new Provider(options.issuer, configuration);
+  const provider = new Provider(options.issuer, configuration);
+  provider.use(formPostTarget);
+  return provider;
+}
+
+/**
+ * The form_post response mode's page posts the answer to the client's redirect_uri: once the provider
+ * has written it (and only for a redirect_uri registered for the client), the page's CSP lets it.
+ */
+async function formPostTarget(ctx: KoaContextWithOIDC, next: () => Promise<void>) {
+  await next();
+  const { params, client } = ctx.oidc ?? {};
+  const target = params?.redirect_uri;
+  if (params?.response_mode !== 'form_post' || ctx.type !== 'text/html' || typeof target !== 'string') return;
+  if (client?.redirectUriAllowed(target)) allowFormTarget(ctx.res, target);
 }
