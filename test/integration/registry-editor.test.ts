@@ -109,7 +109,14 @@ describe('editor pages: a body editor creates and edits services through forms',
         .type('form')
         .send({ ...form, id: 'redazione-ostile', ...change, _csrf: csrf })
         .expect(422);
-      expect(cheerio.load(res.text)(`.alert-danger a[href="#service-${field}"]`), field).to.have.length(1);
+      const $ = cheerio.load(res.text);
+      expect($(`.alert-danger a[href="#service-${field}"]`), field).to.have.length(1);
+      // The problem is also said under the field, and every refused input points to it.
+      expect($(`#service-${field}-error`).text(), field).to.contain('non è valido');
+      expect($(`[aria-describedby~="service-${field}-error"]`).length, field).to.be.greaterThan(0);
+      for (const input of $('[aria-invalid="true"]').toArray()) {
+        expect($(input).attr('aria-describedby')?.split(' '), field).to.include(`service-${field}-error`);
+      }
     }
     expect(await gw.deps.catalog.repository.getService('redazione-ostile')).to.equal(undefined);
   });
@@ -239,7 +246,10 @@ describe('editor pages: a body editor creates and edits services through forms',
     ];
     for (const [change, field] of cases) {
       const res = await post(change).expect(422);
-      expect(cheerio.load(res.text)(`.alert-danger a[href="#body-${field}"]`), field).to.have.length(1);
+      const $ = cheerio.load(res.text);
+      expect($(`.alert-danger a[href="#body-${field}"]`), field).to.have.length(1);
+      expect($(`#body-${field}-error`).text(), field).to.contain('non è valido');
+      expect($(`[aria-describedby~="body-${field}-error"]`).length, field).to.be.greaterThan(0);
     }
     await post({ domains: 'evil.example', ipaCode: 'altro' }).expect(303);
     const body = await gw.deps.catalog.repository.getBody('demo_redazione');
