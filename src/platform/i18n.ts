@@ -156,6 +156,22 @@ const FORMAT_DATE_TIME = {
   en: (value: number | Date) => formatDateTime('en', value),
 };
 
+/** A day in words, Italian time ("23 novembre 2026", "23 November 2026"); views call formatDate(…). */
+const DAY_OPTIONS: Intl.DateTimeFormatOptions = {
+  timeZone: 'Europe/Rome',
+  day: 'numeric',
+  month: 'long',
+  year: 'numeric',
+};
+const DATE_FORMATS: Record<Language, Intl.DateTimeFormat> = {
+  it: new Intl.DateTimeFormat('it-IT', DAY_OPTIONS),
+  en: new Intl.DateTimeFormat('en-GB', DAY_OPTIONS),
+};
+const FORMAT_DATE = {
+  it: (value: number | string | Date) => DATE_FORMATS.it.format(new Date(value)),
+  en: (value: number | string | Date) => DATE_FORMATS.en.format(new Date(value)),
+};
+
 /** Puts the request's language, translator and date formatting where controllers and views find them. */
 export function languageMiddleware(i18n: I18n) {
   return (req: Request, res: Response, next: NextFunction) => {
@@ -163,6 +179,7 @@ export function languageMiddleware(i18n: I18n) {
     res.locals.lang = language;
     res.locals.t = i18n.t(language);
     res.locals.formatDateTime = FORMAT_DATE_TIME[language];
+    res.locals.formatDate = FORMAT_DATE[language];
     res.setHeader('Content-Language', language);
     res.vary('Accept-Language');
     next();

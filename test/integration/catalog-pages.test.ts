@@ -59,6 +59,24 @@ describe('catalog pages: home, search, info sheet, open data, favourites', () =>
     expect($('a[href="/go/prato-certificato-nascita"]')).to.have.length(1);
   });
 
+  it('info sheet sits under Home / Services in the breadcrumb and gives its last update in words', async () => {
+    const res = await request(gw.app).get('/services/prato-certificato-nascita').expect(200);
+    const $ = cheerio.load(res.text);
+    const crumbs = $('nav.breadcrumb-container li.breadcrumb-item');
+    expect(crumbs.map((_, li) => $(li).text().replace('/', '').trim()).get()).to.deep.equal([
+      'Home',
+      'Servizi',
+      'Certificato di nascita',
+    ]);
+    expect(crumbs.last().attr('aria-current')).to.equal('page');
+    expect(crumbs.eq(1).find('a').attr('href')).to.equal('/services');
+    const service = await gw.deps.catalog.repository.getService('prato-certificato-nascita');
+    const day = new Intl.DateTimeFormat('it-IT', { timeZone: 'Europe/Rome', dateStyle: 'long' });
+    expect($('main').text()).to.contain(
+      `Ultimo aggiornamento: ${day.format(new Date(service?.updatedAt ?? 0))}`,
+    );
+  });
+
   it('info sheet of a single-sign-on service lists exactly the data the body receives, and why', async () => {
     const $ = cheerio.load((await request(gw.app).get('/services/usl-prenotazioni').expect(200)).text);
     const items = $('.varco-shared-data li')
