@@ -1,4 +1,4 @@
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { RedisConnection } from '../platform/redis.ts';
 
 /** Models that belong to one grant: revoking the grant (consent withdrawn, logout) removes them all. */
@@ -9,12 +9,20 @@ const GRANTABLE = new Set([
   'DeviceCode',
   'BackchannelAuthenticationRequest',
 ]);
-/** Models stored as a hash with a `consumed` field, so consuming is one HSET (single use codes). */
-const CONSUMABLE = new Set([
-  'AuthorizationCode',
-  'RefreshToken',
-  'DeviceCode',
-  'BackchannelAuthenticationRequest',
+/**
+ * Single-use models, stored as a hash with a `consumed` field, and how a second use is refused: the
+ * provider's own check (read, then consume) lets requests arriving together all through, so consuming
+ * is atomic (HSETNX) and only the first goes on (RFC 6749 4.1.2, RFC 9126 section 4).
+ */
+const CONSUMABLE = new Map<string, () => Error>([
+  ['AuthorizationCode', () => new errors.InvalidGrant('authorization code already consumed')],
+  ['RefreshToken', () => new errors.InvalidGrant('refresh token already consumed')],
+  ['DeviceCode', () => new errors.InvalidGrant('device code already consumed')],
+  ['BackchannelAuthenticationRequest', () => new errors.InvalidGrant('request already consumed')],
+  [
+    'PushedAuthorizationRequest',
+    () => new errors.InvalidRequestUri('request_uri is invalid, expired, or was already used'),
+  ],
 ]);
 
 /** How long a consumed mark outlives a code that had already expired when it was consumed. */
@@ -37,6 +45,7 @@ export function createRedisAdapter(redis: RedisConnection, name: string): Adapte
   const userCodeKey = (code: string) => `${base}userCode:${code}`;
   const uidKey = (uid: string) => `${base}uid:${uid}`;
   const consumable = CONSUMABLE.has(name);
+  const alreadyConsumed = CONSUMABLE.get(name) ?? (() => new Error(`${name} is not single-use`));
 
   async function find(id: string): Promise<AdapterPayload | undefined> {
     if (consumable) {
@@ -87,11 +96,12 @@ export function createRedisAdapter(redis: RedisConnection, name: string): Adapte
     async consume(id) {
       // One round trip. A code that expired meanwhile comes back as a hash without payload (find sees
       // nothing), and EXPIRE NX gives it a short life; a live code keeps its own expiry.
-      await client
+      const [first] = await client
         .multi()
-        .hSet(key(id), 'consumed', Math.floor(Date.now() / 1000))
+        .hSetNX(key(id), 'consumed', String(Math.floor(Date.now() / 1000)))
         .expire(key(id), CONSUMED_REMNANT_SECONDS, 'NX')
         .exec();
+      if (!first) throw alreadyConsumed();
     },
 
     async destroy(id) {
