@@ -71,6 +71,30 @@ describe('single sign-on pages in a browser (accessibility, CSP)', function () {
     }
   });
 
+  it('shows the consent page whole on a phone: each datum, its value in words and why, without a scrolling box', async () => {
+    const context = await browser.newContext({ locale: 'it-IT', viewport: { width: 375, height: 812 } });
+    try {
+      const page = await context.newPage();
+      await page.goto(`${op.url}/go/prato-certificati-anagrafici`);
+      await page.locator('details.spid-button > summary').click();
+      await page.locator('details.spid-button a', { hasText: 'Demo SPID' }).click();
+      await page.getByRole('button', { name: /Giuseppe Verdi/ }).click();
+      await page.waitForURL(/\/sso\/interaction\//);
+      expect(await axeViolations(page)).to.deep.equal([]);
+      // The "why" column was cut off in a scrolling box at this width.
+      const edges = await page
+        .locator('tr[data-claim] > *')
+        .evaluateAll((cells) => cells.map((cell) => cell.getBoundingClientRect().right));
+      expect(edges).to.have.length(12);
+      expect(Math.max(...edges)).to.be.at.most(375);
+      expect(await page.locator('tr[data-claim="birthdate"] td').first().innerText()).to.equal(
+        '10 dicembre 1970',
+      );
+    } finally {
+      await context.close();
+    }
+  });
+
   for (const language of ['it', 'en'] as const) {
     it(`consent, the body's system and the personal area (${language})`, async () => {
       const context = await browser.newContext({
