@@ -74,17 +74,26 @@ describe('pages in a browser (accessibility, CSP)', function () {
     await gateway?.close();
   });
 
-  const pages: { name: string; path: string; login?: boolean; status: number }[] = [
+  const pages: { name: string; path: string; login?: boolean; status: number; open?: string }[] = [
     { name: 'home page', path: '/', status: 200 },
     { name: 'login page', path: '/login', status: 200 },
+    // "Entra con SPID" opened: the list of identity providers under the button.
+    {
+      name: 'login page, SPID list open',
+      path: '/login',
+      status: 200,
+      open: 'details.spid-button > summary',
+    },
     { name: 'personal area', path: '/me', login: true, status: 200 },
+    { name: 'newborn bundle, before logging in', path: '/procedures/newborn', status: 200 },
     { name: 'error page', path: '/no-such-page', status: 404 },
+    { name: 'bad request page', path: '/services?level=L9', status: 400 },
   ];
 
   const desktop = { width: 1280, height: 900 };
   const mobile = { width: 375, height: 812 };
   for (const language of ['it', 'en'] as const) {
-    for (const { name, path, login, status } of pages) {
+    for (const { name, path, login, status, open } of pages) {
       // Both languages on a desktop; the narrow layout once (its markup is the same in both).
       for (const viewport of language === 'it' ? [desktop, mobile] : [desktop]) {
         it(`${name} (${language}, ${viewport.width}px): no WCAG 2.1 A/AA violation, no CSP violation, no console error`, async () => {
@@ -101,6 +110,11 @@ describe('pages in a browser (accessibility, CSP)', function () {
             expect(await page.getAttribute('html', 'lang')).to.equal(language);
             // The kit's script ran: it marks the document once its plugins are set up.
             await page.waitForFunction(() => 'bootstrap' in window);
+            if (open) {
+              await page.click(open);
+              const list = page.locator('details.spid-button[open] .spid-button-menu a').first();
+              expect(await list.isVisible()).to.equal(true);
+            }
             expect(await axeViolations(page)).to.deep.equal([]);
             expect(problems).to.deep.equal({ console: [], csp: [], failedRequests: [] });
           } finally {
