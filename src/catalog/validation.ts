@@ -20,3 +20,24 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, statu
     status,
   );
 }
+
+/**
+ * A record's id and content from a form, checked together so the form lists every problem at once
+ * (the id's under "id"): the parsed id, or a ValidationError naming all of them (at most 20).
+ */
+export function parseIdAndInput(
+  idSchema: z.ZodType<string>,
+  id: unknown,
+  schema: z.ZodType,
+  input: unknown,
+): string {
+  const idResult = idSchema.safeParse(id);
+  const inputResult = schema.safeParse(input);
+  if (idResult.success && inputResult.success) return idResult.data;
+  const issues = [
+    ...(idResult.error?.issues.map((issue) => ({ path: 'id', message: issue.message })) ?? []),
+    ...(inputResult.error?.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })) ??
+      []),
+  ];
+  throw new ValidationError(issues.slice(0, 20));
+}

@@ -1,8 +1,8 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { Catalog } from '../catalog/catalog.module.ts';
-import { endpointId } from '../catalog/endpoint.ts';
-import { parseInput, ValidationError } from '../catalog/validation.ts';
+import { endpointId, endpointInputSchema } from '../catalog/endpoint.ts';
+import { parseIdAndInput, parseInput, ValidationError } from '../catalog/validation.ts';
 import { AppError } from '../platform/errors.ts';
 import { renderPage } from '../platform/views.ts';
 import { citizenActor, editableBody } from './editor-access.ts';
@@ -38,8 +38,10 @@ export function createEndpointPagesController(deps: { catalog: Catalog }) {
       const body = await bodyOf(req);
       const form = (req.body ?? {}) as Record<string, unknown>;
       try {
-        const id = parseInput(endpointId, typeof form.id === 'string' ? form.id.trim() : '');
-        await catalog.writer.putEndpoint(citizenActor(req), body.ipaCode, id, endpointFormToInput(form));
+        const input = endpointFormToInput(form);
+        const rawId = typeof form.id === 'string' ? form.id.trim() : '';
+        const id = parseIdAndInput(endpointId, rawId, endpointInputSchema, input);
+        await catalog.writer.putEndpoint(citizenActor(req), body.ipaCode, id, input);
         res.redirect(303, '/editor');
       } catch (error) {
         if (!(error instanceof AppError) || error.status !== 422) throw error;

@@ -1,14 +1,14 @@
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
 import type { Catalog } from '../catalog/catalog.module.ts';
-import { BODY_KINDS, ipaCode, serviceId } from '../catalog/model.ts';
+import { BODY_KINDS, ipaCode, serviceId, serviceInputSchema } from '../catalog/model.ts';
 import { parseInput } from '../catalog/validation.ts';
 import { AppError, ForbiddenError } from '../platform/errors.ts';
 import { renderPage } from '../platform/views.ts';
 import type { Credentials } from './credentials.repository.ts';
 import { membershipFormSchema, parseEditors, type Memberships } from './membership.ts';
 import { FORM_CHOICES, SSO_FORM_FIELDS, serviceFormToInput, serviceToForm } from './service-form.ts';
-import { ValidationError } from '../catalog/validation.ts';
+import { parseIdAndInput, ValidationError } from '../catalog/validation.ts';
 import { citizenActor, editableBody as editableBodyOf } from './editor-access.ts';
 
 const reasonSchema = z.strictObject({ _csrf: z.string(), reason: z.string().trim().min(3).max(1000) });
@@ -188,8 +188,10 @@ export function createRegistryController(deps: {
       const body = await editableBody(req, req.params.ipaCode);
       const form = (req.body ?? {}) as Record<string, unknown>;
       try {
-        const id = parseInput(serviceId, typeof form.id === 'string' ? form.id.trim() : '');
-        await catalog.writer.putService(citizenActor(req), body.ipaCode, id, serviceFormToInput(form));
+        const input = serviceFormToInput(form);
+        const rawId = typeof form.id === 'string' ? form.id.trim() : '';
+        const id = parseIdAndInput(serviceId, rawId, serviceInputSchema, input);
+        await catalog.writer.putService(citizenActor(req), body.ipaCode, id, input);
         res.redirect(303, '/editor');
       } catch (error) {
         if (!(error instanceof AppError) || error.status !== 422) throw error;

@@ -119,6 +119,16 @@ describe('editor pages: a body editor creates and edits services through forms',
       }
     }
     expect(await gw.deps.catalog.repository.getService('redazione-ostile')).to.equal(undefined);
+    // A bad id does not hide the other problems: all are listed at once.
+    const both = await editor
+      .post('/editor/bodies/demo_redazione/services')
+      .type('form')
+      .send({ ...form, id: 'NO SPACES', title_it: '', link: 'javascript:alert(1)', _csrf: csrf })
+      .expect(422);
+    const $both = cheerio.load(both.text);
+    const listed = $both('.alert-danger a').map((_, a) => $both(a).attr('href'));
+    expect(listed.get()).to.include.members(['#service-id', '#service-title', '#service-link']);
+    expect(await gw.deps.catalog.repository.getService('no-spaces')).to.equal(undefined);
   });
 
   it('keeps the notes on availability through the form, as the API stored them', async () => {
