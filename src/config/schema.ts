@@ -36,6 +36,12 @@ const redisSchema = z
       .prefault({}),
     connectTimeoutMs: z.number().int().positive().default(2000),
     maxReconnectDelayMs: z.number().int().positive().default(5000),
+    /**
+     * How long Redis may leave commands unanswered on an open connection (a frozen server, a network
+     * that drops packets) before the gateway gives up on them: their requests get a 503 and the
+     * connection is made again.
+     */
+    commandTimeoutMs: z.number().int().min(100).default(5000),
   })
   .refine((r) => [r.url, r.sentinel, r.cluster].filter(Boolean).length <= 1, {
     message: 'set only one of redis.url, redis.sentinel and redis.cluster',

@@ -5,6 +5,7 @@ import {
   createClient,
   createCluster,
   createSentinel,
+  DisconnectsClientError,
   ReconnectStrategyError,
   RootNodesUnavailableError,
   SocketClosedUnexpectedlyError,
@@ -19,8 +20,10 @@ interface SocketOptions {
 }
 
 // Each client is built by one small function so that its precise type can be named below.
+// The single-server client has no per-command timeout (node-redis's default gives every command an
+// AbortSignal.timeout, ~12 µs of CPU each, several per page): `watchForStalls` bounds the wait instead.
 const single = (url: string | undefined, socket: SocketOptions) =>
-  createClient({ url, socket, disableOfflineQueue: true });
+  createClient({ url, socket, disableOfflineQueue: true, commandOptions: { timeout: 0 } });
 const cluster = (nodes: string[], socket: SocketOptions) =>
   createCluster({
     rootNodes: nodes.map((url) => ({ url })),
@@ -75,6 +78,7 @@ export function createRedisConnection(config: RedisConfig, logger: Logger): Redi
   };
   let client: RedisClient;
   let send: RedisConnection['sendCommand'];
+  let stopWatching = () => {};
   if (config.cluster) {
     const c = cluster(config.cluster.nodes, socket);
     send = (args, firstKey) => c.sendCommand(firstKey, false, args);
@@ -87,6 +91,7 @@ export function createRedisConnection(config: RedisConfig, logger: Logger): Redi
     const c = single(config.url, socket);
     send = (args) => c.sendCommand(args);
     client = c;
+    stopWatching = watchForStalls(c, config.commandTimeoutMs, logger);
   }
 
   let reported = false;
@@ -120,9 +125,53 @@ export function createRedisConnection(config: RedisConfig, logger: Logger): Redi
       }
     },
     async close() {
+      stopWatching();
       if (client.isOpen) await client.close();
     },
   };
+}
+
+/**
+ * Redis answers the commands of one connection in the order they were sent. So when a PING sent on an
+ * open, ready connection is still unanswered after `stallMs`, so is every command sent before it: the
+ * server is frozen or the network lost. Then the connection is dropped, which fails every pending
+ * command at once (their requests answer 503), and made again; until Redis answers, pages answer 503 at
+ * once (the client is not ready) rather than hang. One probe in flight at a time, a check every
+ * `stallMs / 5`: the whole cost of bounding every command's wait. It relies on no blocking command
+ * (BLPOP, XREAD BLOCK…) being sent on this connection; BullMQ has connections of its own.
+ */
+export function watchForStalls(client: SingleClient, stallMs: number, logger: Logger): () => void {
+  let probeSentAt: number | undefined;
+  let reconnecting = false;
+  const check = () => {
+    if (reconnecting || !client.isReady) {
+      probeSentAt = undefined;
+      return;
+    }
+    if (probeSentAt === undefined) {
+      const sentAt = Date.now();
+      probeSentAt = sentAt;
+      const answered = () => {
+        if (probeSentAt === sentAt) probeSentAt = undefined;
+      };
+      client.sendCommand(['PING']).then(answered, answered);
+      return;
+    }
+    if (Date.now() - probeSentAt < stallMs) return;
+    logger.error({ stallMs }, 'redis stopped answering; dropping the connection and connecting again');
+    reconnecting = true;
+    probeSentAt = undefined;
+    client.destroy();
+    client
+      .connect()
+      .catch((error: unknown) => logger.error({ err: error }, 'redis reconnection failed'))
+      .finally(() => {
+        reconnecting = false;
+      });
+  };
+  const timer = setInterval(check, Math.max(20, Math.floor(stallMs / 5)));
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /** Opens the connection, waiting for the first successful connect (later drops are retried in the background). */
@@ -132,6 +181,7 @@ export async function connectRedis(connection: RedisConnection): Promise<void> {
 
 const CONNECTION_ERRORS = [
   ClientClosedError,
+  DisconnectsClientError,
   ClientOfflineError,
   ConnectionTimeoutError,
   ReconnectStrategyError,

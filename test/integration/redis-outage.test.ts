@@ -4,6 +4,7 @@ import { createTestGateway, listen, type TestGateway } from '../helpers/gateway.
 import { startTestRedisServer, type TestRedisServer } from '../helpers/redis-server.ts';
 
 const RECOVERY_DEADLINE_MS = 10_000;
+const COMMAND_TIMEOUT_MS = 1_000;
 
 /** Polls until `check` passes or the deadline expires (then the last failure is thrown). */
 async function eventually(check: () => Promise<void>, deadlineMs = RECOVERY_DEADLINE_MS): Promise<void> {
@@ -30,7 +31,9 @@ describe('Redis outage (a private redis-server that the test stops and restarts)
     process.on('unhandledRejection', record);
     process.on('uncaughtException', record);
     redisServer = await startTestRedisServer();
-    gateway = await createTestGateway({ redis: { url: redisServer.url, maxReconnectDelayMs: 200 } });
+    gateway = await createTestGateway({
+      redis: { url: redisServer.url, maxReconnectDelayMs: 200, commandTimeoutMs: COMMAND_TIMEOUT_MS },
+    });
   });
 
   afterEach(async () => {
@@ -98,6 +101,39 @@ describe('Redis outage (a private redis-server that the test stops and restarts)
       const res = await inFlight;
       expect(res.status).to.equal(503);
       expect(await res.text()).to.contain('Servizio temporaneamente non disponibile');
+    } finally {
+      await server.close();
+    }
+    expect(unhandled).to.deep.equal([]);
+  });
+
+  it('answers 503 rather than hang while Redis is frozen, and recovers when it resumes', async () => {
+    const login = await request(gateway.app).get('/__test/login').expect(200);
+    const cookie = login.headers['set-cookie']![0]!.split(';')[0]!;
+    const server = await listen(gateway.app);
+    const page = (path: string) =>
+      fetch(`${server.url}${path}`, {
+        headers: { Cookie: cookie, Accept: 'text/html' },
+        redirect: 'manual',
+        signal: AbortSignal.timeout(COMMAND_TIMEOUT_MS * 8), // a hang fails the test
+      });
+    try {
+      expect((await page('/me')).status).to.equal(200);
+      // Frozen: the connection stays open and nothing answers. The requests waiting on it get a 503
+      // once the commands have waited the command timeout; later ones at once, until Redis answers.
+      redisServer.signal('SIGSTOP');
+      const waiting = await Promise.all([page('/me'), page('/me')]);
+      expect(waiting.map((res) => res.status)).to.deep.equal([503, 503]);
+      expect(await waiting[0]!.text()).to.contain('Servizio temporaneamente non disponibile');
+      expect((await page('/')).status).to.equal(503);
+      await request(gateway.app).get('/ready').expect(503);
+      await request(gateway.app).get('/health').expect(200);
+
+      redisServer.signal('SIGCONT');
+      await eventually(async () => {
+        expect((await page('/me')).status).to.equal(200); // the same session: nothing was lost
+      });
+      await request(gateway.app).get('/ready').expect(200);
     } finally {
       await server.close();
     }
