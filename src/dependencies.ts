@@ -6,11 +6,14 @@ import { createLoginSessions } from './identity/login-session.ts';
 import { buildOidc } from './identity/oidc/oidc.module.ts';
 import { createSessionIndex } from './identity/session-index.ts';
 import { buildSpid } from './identity/spid/spid.module.ts';
+import { createCitizenKeys, migrateCitizenKeys } from './platform/citizen-keys.ts';
+import { createCitizenRef } from './platform/citizen-ref.ts';
 import type { ReadinessCheck } from './platform/health.ts';
 import { createI18n, readTranslations } from './platform/i18n.ts';
 import type { Logger } from './platform/logger.ts';
 import { createRateLimit } from './platform/rate-limit.ts';
 import type { RedisConnection } from './platform/redis.ts';
+import { loadIndexKey } from './procedures/keys.ts';
 import { buildProcedures } from './procedures/procedures.module.ts';
 import { createSessionStore } from './platform/sessions.ts';
 import { providerRateLimits } from './sso/provider-limits.ts';
@@ -21,6 +24,9 @@ import { buildSso } from './sso/sso.module.ts';
  * Modules export factories; nothing is created at import time, so tests build their own graph.
  */
 export async function buildDependencies(config: Readonly<Config>, logger: Logger, redis: RedisConnection) {
+  // Every module files a citizen under the same keyed reference of their fiscal code, never the code.
+  const citizenRef = createCitizenRef(loadIndexKey(config.procedures, config.env));
+  const citizenKeys = createCitizenKeys(redis, citizenRef);
   const sessionIndex = createSessionIndex(redis, {
     retentionSeconds: config.session.absoluteLifetimeSeconds,
   });
@@ -29,7 +35,7 @@ export async function buildDependencies(config: Readonly<Config>, logger: Logger
   const logoutHandlers: Record<string, LogoutHandler> = {};
   const readiness: ReadinessCheck[] = [{ name: 'redis', check: () => redis.ping() }];
   const i18n = await createI18n(readTranslations());
-  const catalog = await buildCatalog(config, logger, redis, i18n);
+  const catalog = await buildCatalog(config, logger, redis, i18n, citizenKeys);
   const spid = await buildSpid(config, logger, redis, {
     sessionIndex,
     readiness,
@@ -40,11 +46,17 @@ export async function buildDependencies(config: Readonly<Config>, logger: Logger
   // SPID first, then CIE and the other OpenID Connect providers: the login page keeps this order.
   const oidc = await buildOidc(config, logger, redis, { readiness, loginOptions, logoutHandlers });
   const citizens = createCitizenRecords(redis);
-  const procedures = await buildProcedures(config, logger, redis, catalog);
+  const procedures = await buildProcedures(config, logger, redis, catalog, citizenRef);
+  // Before the app serves: what an earlier version filed under fiscal codes moves to references.
+  const moved = await migrateCitizenKeys(redis, {
+    ...catalog.citizenServices.legacyMovers,
+  });
+  if (Object.keys(moved).length > 0) logger.info({ moved }, 'citizen keys moved to references');
   return {
     config,
     logger,
     redis,
+    citizenKeys,
     i18n,
     sessionStore: createSessionStore(redis, config.session.idleTimeoutSeconds),
     sessionIndex,

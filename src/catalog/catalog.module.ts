@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema.ts';
+import type { CitizenKeys } from '../platform/citizen-keys.ts';
 import type { I18n } from '../platform/i18n.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { RedisConnection } from '../platform/redis.ts';
@@ -32,6 +33,7 @@ export async function buildCatalog(
   logger: Logger,
   redis: RedisConnection,
   i18n: I18n,
+  citizenKeys: CitizenKeys,
   options: { seedDir?: string } = {},
 ) {
   const repository = createCatalogRepository(redis);
@@ -51,7 +53,7 @@ export async function buildCatalog(
     writer,
     index,
     endpoints: createEndpointDirectory(repository),
-    citizenServices: createCitizenServices(redis),
+    citizenServices: createCitizenServices(redis, citizenKeys),
     usage: createUsageCounter(redis),
   };
 }

@@ -1,20 +1,27 @@
+import type { CitizenKeys, LegacyMover } from '../platform/citizen-keys.ts';
 import type { RedisConnection } from '../platform/redis.ts';
 
 const RECENT_KEPT = 10;
 const RETENTION_SECONDS = 400 * 24 * 3600;
 
 /**
- * A citizen's favourite and recently used services. Keys are hash-tagged on the citizen (like the session
- * index), so a Cluster keeps them on one node:
- *   citizen:{<cf>}:favourites   set of service ids
- *   citizen:{<cf>}:recent       sorted set, service id → last use (ms), the newest 10 kept
+ * A citizen's favourite and recently used services. Keys are hash-tagged on the citizen's reference
+ * (platform/citizen-keys.ts, never the fiscal code), so a Cluster keeps them on one node:
+ *   citizen:{<ref>}:favourites   set of service ids
+ *   citizen:{<ref>}:recent       sorted set, service id → last use (ms), the newest 10 kept
  */
-export function createCitizenServices(redis: RedisConnection) {
+export function createCitizenServices(redis: RedisConnection, keys: CitizenKeys) {
   const { client } = redis;
-  const favourites = (cf: string) => `${redis.prefix}citizen:{${cf}}:favourites`;
-  const recent = (cf: string) => `${redis.prefix}citizen:{${cf}}:recent`;
+  const favourites = (cf: string) => keys.key(cf, 'favourites');
+  const recent = (cf: string) => keys.key(cf, 'recent');
 
   return {
+    /** How the keys named after the fiscal code, before references, move (see migrateCitizenKeys). */
+    legacyMovers: {
+      favourites: (fiscalCode) => keys.moveSet(fiscalCode, 'favourites'),
+      recent: (fiscalCode) => keys.moveSortedSet(fiscalCode, 'recent', RECENT_KEPT),
+    } satisfies Record<string, LegacyMover>,
+
     async favourites(fiscalCode: string): Promise<string[]> {
       return (await client.sMembers(favourites(fiscalCode))).sort();
     },

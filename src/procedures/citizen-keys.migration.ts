@@ -2,7 +2,7 @@ import type { RedisConnection } from '../platform/redis.ts';
 import type { CaseRepository } from './case.repository.ts';
 import type { ConfirmationRepository } from './confirmation.repository.ts';
 import type { DraftRepository } from './draft.repository.ts';
-import { scanKeys } from './scan-keys.ts';
+import { scanKeys } from '../platform/scan-keys.ts';
 
 export interface CitizenKeysMigrated {
   /** Legacy indexes (citizen:<cf>:cases) moved under the citizen's reference. */

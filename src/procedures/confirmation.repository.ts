@@ -1,5 +1,5 @@
 import type { RedisConnection } from '../platform/redis.ts';
-import { isCitizenRef, type CitizenRef } from './citizen-ref.ts';
+import { isCitizenRef, type CitizenRef } from '../platform/citizen-ref.ts';
 
 const PENDING = 'pending';
 /** Long enough for a confirmation to finish; a claim cut short by a crash frees itself after this (the retry

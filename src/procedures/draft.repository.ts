@@ -1,5 +1,5 @@
 import type { RedisConnection } from '../platform/redis.ts';
-import { isCitizenRef, type CitizenRef } from './citizen-ref.ts';
+import { isCitizenRef, type CitizenRef } from '../platform/citizen-ref.ts';
 import type { DataCipher } from './data-cipher.ts';
 import type { Draft } from './journey.ts';
 

@@ -11,7 +11,7 @@ import { createCredentials } from '../registry/credentials.repository.ts';
 import { createCaseRepository } from './case.repository.ts';
 import { createCaseService, type EndpointLookup } from './case.service.ts';
 import { migrateCitizenKeys } from './citizen-keys.migration.ts';
-import { createCitizenRef } from './citizen-ref.ts';
+import { createCitizenRef, type CitizenRef } from '../platform/citizen-ref.ts';
 import { createConfirmationRepository } from './confirmation.repository.ts';
 import { createDataCipher } from './data-cipher.ts';
 import { createDeadLettersController } from './dead-letters.controller.ts';
@@ -40,6 +40,7 @@ export async function buildProcedures(
   logger: Logger,
   redis: RedisConnection,
   catalog: Pick<Catalog, 'endpoints'>,
+  citizenRef: CitizenRef = createCitizenRef(loadIndexKey(config.procedures, config.env)),
 ) {
   const settings = config.procedures;
   const log = logger.child({ module: 'procedures' });
@@ -50,7 +51,6 @@ export async function buildProcedures(
     const endpoint = await catalog.endpoints.deliverable(bodyIpa, endpointId);
     return endpoint && { url: endpoint.url, status: endpoint.status };
   };
-  const citizenRef = createCitizenRef(loadIndexKey(settings, config.env));
   const repository = createCaseRepository(redis, citizenRef);
   const drafts = createDraftRepository(redis, cipher, citizenRef, settings.draftSeconds);
   const confirmations = createConfirmationRepository(redis, citizenRef);

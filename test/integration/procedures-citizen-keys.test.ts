@@ -10,7 +10,7 @@ import {
 import { createCaseRepository, type CaseRecord } from '../../src/procedures/case.repository.ts';
 import { newCaseId } from '../../src/procedures/case.service.ts';
 import { migrateCitizenKeys } from '../../src/procedures/citizen-keys.migration.ts';
-import { createCitizenRef, isCitizenRef } from '../../src/procedures/citizen-ref.ts';
+import { createCitizenRef, isCitizenRef } from '../../src/platform/citizen-ref.ts';
 import { createConfirmationRepository } from '../../src/procedures/confirmation.repository.ts';
 import { createDataCipher } from '../../src/procedures/data-cipher.ts';
 import { createDraftRepository } from '../../src/procedures/draft.repository.ts';

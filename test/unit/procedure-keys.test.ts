@@ -3,7 +3,7 @@ import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createCitizenRef, isCitizenRef } from '../../src/procedures/citizen-ref.ts';
+import { createCitizenRef, isCitizenRef } from '../../src/platform/citizen-ref.ts';
 import { loadDataKeys, loadIndexKey, loadSigningKey, ProcedureKeyError } from '../../src/procedures/keys.ts';
 import { proceduresConfigSchema } from '../../src/procedures/procedures.config.ts';
 

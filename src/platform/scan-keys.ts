@@ -1,4 +1,4 @@
-import type { RedisConnection, SingleClient } from '../platform/redis.ts';
+import type { RedisConnection, SingleClient } from './redis.ts';
 
 /** The glob characters of SCAN's MATCH, escaped so a prefix matches only itself. */
 export const escapeGlob = (text: string) => text.replace(/[*?[\]\\]/g, '\\$&');

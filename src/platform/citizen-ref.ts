@@ -4,8 +4,9 @@ import { createHmac } from 'node:crypto';
 const REFERENCE = /^[0-9a-f]{64}$/;
 
 /**
- * The name a citizen's cases, drafts and confirmations are filed under in Redis: HMAC-SHA256 of the
- * fiscal code with the index key. The same citizen always gets the same reference, so it indexes; without
+ * The name a citizen is filed under in Redis, in every module (profile, sessions, favourites, consents,
+ * access history, cases, drafts…): HMAC-SHA256 of the fiscal code with the index key (PROCEDURES_INDEX_KEY,
+ * loaded by procedures/keys.ts loadIndexKey; one key for the whole gateway). The same citizen always gets the same reference, so it indexes; without
  * the key nobody turns a reference back into a fiscal code, or a fiscal code into its reference (unlike
  * a bare hash, which anyone could compute for every fiscal code of a given birth date and place).
  */
