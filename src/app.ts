@@ -4,6 +4,7 @@ import type { Dependencies } from './dependencies.ts';
 import { createIdentityController } from './identity/identity.controller.ts';
 import { identityRoutes } from './identity/identity.routes.ts';
 import { oidcRouters } from './identity/oidc/oidc.module.ts';
+import { IDP_LOGOS } from './identity/spid/idp-logos.ts';
 import { spidRouters } from './identity/spid/spid.module.ts';
 import { csrfProtection } from './platform/csrf.ts';
 import { errorHandler, notFound } from './platform/error-handler.ts';
@@ -44,7 +45,9 @@ export function createApp(deps: Dependencies, extraRoutes: readonly Router[] = [
 
   // Needs no Redis: probes, static files and the language switch work while Redis is away.
   app.use(healthRoutes(deps.readiness));
-  app.use(staticAssets(ASSETS.bootstrapItalia, ASSETS.bootstrapItaliaDir, 'public'));
+  app.use(
+    staticAssets([{ path: ASSETS.bootstrapItalia, dir: ASSETS.bootstrapItaliaDir }, IDP_LOGOS], 'public'),
+  );
   app.use(languageRoutes({ secureCookie }));
 
   app.use(redisGuard(() => redis.isUp()));

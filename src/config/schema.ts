@@ -89,6 +89,8 @@ const spidSchema = z
     requestTtlSeconds: seconds.max(3600).default(600),
     /** Folder of trusted IdP metadata files (EntityDescriptor or EntitiesDescriptor). */
     metadataDir: z.string().default('providers/spid'),
+    /** The SPID button's IdP logos: entityID → one of AgID's logo files (src/identity/spid/idp-logos.ts). */
+    idpLogosFile: z.string().default('providers/spid/idp-logos.json'),
     registry: z
       .object({
         url: z.url({ protocol: /^https?$/ }).optional(),

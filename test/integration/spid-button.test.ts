@@ -1,6 +1,11 @@
 import { expect } from 'chai';
 import * as cheerio from 'cheerio';
 import request from 'supertest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ConfigError } from '../../src/config/load.ts';
+import { IDP_LOGOS, loadIdpLogos } from '../../src/identity/spid/idp-logos.ts';
 import { createTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { createTestIdp } from '../helpers/saml.ts';
 
@@ -47,5 +52,73 @@ describe('the SPID button on the login page', () => {
       });
     }
     expect(orders.size).to.be.greaterThan(1);
+  });
+});
+
+describe("the SPID button's IdP logos", () => {
+  let gateway: TestGateway;
+  const { descriptor } = createTestIdp();
+  before(async () => {
+    gateway = await createTestGateway();
+    gateway.deps.spid.idps.add({ ...descriptor, entityId: 'https://a.test.invalid', name: 'IdP a' });
+    gateway.deps.spid.idps.add({
+      ...descriptor,
+      entityId: 'https://posteid.poste.it',
+      name: 'Poste Italiane',
+    });
+  });
+  after(async () => {
+    await gateway.close();
+  });
+
+  it("shows an IdP by AgID's logo when it has one (served from the package), else by its name", async () => {
+    const $ = cheerio.load((await request(gateway.app).get('/login').expect(200)).text);
+    const poste = $('ul a[href*="posteid.poste.it"]');
+    expect(poste.attr('aria-label')).to.contain('Poste Italiane');
+    const logo = poste.find('img.spid-button-logo');
+    expect(logo.attr('alt')).to.equal('Poste Italiane');
+    expect(logo.attr('src')).to.equal(`${IDP_LOGOS.path}/spid-idp-posteid.svg`);
+    expect($('ul a[href*="a.test.invalid"]').text()).to.equal('IdP a');
+    expect($('ul a[href*="a.test.invalid"] img')).to.have.length(0);
+
+    const svg = await request(gateway.app).get(logo.attr('src')!).expect(200);
+    expect(svg.headers['content-type']).to.match(/^image\/svg\+xml/);
+    expect(svg.headers['cache-control']).to.contain('immutable');
+    await request(gateway.app).get(`${IDP_LOGOS.path}/..%2f..%2fpackage.json`).expect(404);
+    await request(gateway.app).get(`${IDP_LOGOS.path}/../../package.json`).expect(404);
+  });
+
+  it('refuses a logo file that is malformed, names no URL or a logo AgID does not publish', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'varco-logos-'));
+    const file = path.join(dir, 'idp-logos.json');
+    try {
+      expect(loadIdpLogos(path.join(dir, 'missing.json'))('https://posteid.poste.it')).to.equal(undefined);
+      writeFileSync(file, '{ not json');
+      expect(() => loadIdpLogos(file)).to.throw(ConfigError, /not JSON/);
+      writeFileSync(file, '["spid-idp-posteid.svg"]');
+      expect(() => loadIdpLogos(file)).to.throw(ConfigError, /must be an object/);
+      writeFileSync(
+        file,
+        JSON.stringify({
+          'javascript:alert(1)': 'spid-idp-posteid.svg',
+          'https://a.test.invalid': '../../package.json',
+          'https://b.test.invalid': 'spid-idp-nobody.svg',
+        }),
+      );
+      const error = (() => {
+        try {
+          loadIdpLogos(file);
+        } catch (caught) {
+          return caught as ConfigError;
+        }
+      })();
+      expect(error?.problems).to.have.length(3);
+      expect(error?.problems.join('\n'))
+        .to.contain('is not an entityID URL')
+        .and.contain('must be a file name')
+        .and.contain("is not one of AgID's IdP logos");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

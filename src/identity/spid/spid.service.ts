@@ -18,12 +18,15 @@ import { samlId } from './saml-constants.ts';
 import { describeServiceProvider, spEntityId } from './service-provider.ts';
 import { loadSpKeyPair } from './sp-keys.ts';
 import { buildSpMetadata } from './sp-metadata.ts';
+import { loadIdpLogos } from './idp-logos.ts';
 
 /** One IdP of the SPID button. */
 export interface SpidChoice {
   entityId: string;
   name: string;
   loginUrl: string;
+  /** AgID's logo of this IdP (a local asset path), when there is one. */
+  logo: string | undefined;
 }
 
 export function parseLevel(raw: unknown): Level | undefined {
@@ -57,6 +60,7 @@ export async function createSpid(
   options: { fetchText?: IdpRegistryOptions['fetchText'] } = {},
 ) {
   const sp = describeServiceProvider(config, loadSpKeyPair(config, spEntityId(config)));
+  const logoOf = loadIdpLogos(config.spid.idpLogosFile);
   const registryCert = pemOrFile(config.spid.registry.cert, config.spid.registry.certFile);
   const idps = createIdpRegistry(
     {
@@ -153,6 +157,7 @@ export async function createSpid(
         entityId: idp.entityId,
         name: idp.name,
         loginUrl: `/spid/login?idp=${encodeURIComponent(idp.entityId)}&level=${level}${next}`,
+        logo: logoOf(idp.entityId),
       }));
     },
   };
