@@ -27,7 +27,7 @@ export async function buildDependencies(config: Readonly<Config>, logger: Logger
   // Every module files a citizen under the same keyed reference of their fiscal code, never the code.
   const citizenRef = createCitizenRef(loadIndexKey(config.procedures, config.env));
   const citizenKeys = createCitizenKeys(redis, citizenRef);
-  const sessionIndex = createSessionIndex(redis, {
+  const sessionIndex = createSessionIndex(redis, citizenKeys, {
     retentionSeconds: config.session.absoluteLifetimeSeconds,
   });
   // Identity providers add their entries here when they are built (SPID, CIE, other OIDC providers).
@@ -45,11 +45,13 @@ export async function buildDependencies(config: Readonly<Config>, logger: Logger
   const sso = buildSso(config, logger, redis, catalog);
   // SPID first, then CIE and the other OpenID Connect providers: the login page keeps this order.
   const oidc = await buildOidc(config, logger, redis, { readiness, loginOptions, logoutHandlers });
-  const citizens = createCitizenRecords(redis);
+  const citizens = createCitizenRecords(redis, citizenKeys);
   const procedures = await buildProcedures(config, logger, redis, catalog, citizenRef);
   // Before the app serves: what an earlier version filed under fiscal codes moves to references.
   const moved = await migrateCitizenKeys(redis, {
     ...catalog.citizenServices.legacyMovers,
+    ...sessionIndex.legacyMovers,
+    ...citizens.legacyMovers,
   });
   if (Object.keys(moved).length > 0) logger.info({ moved }, 'citizen keys moved to references');
   return {

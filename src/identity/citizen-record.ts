@@ -1,3 +1,4 @@
+import type { CitizenKeys, LegacyMover } from '../platform/citizen-keys.ts';
 import type { RedisConnection } from '../platform/redis.ts';
 import type { CitizenIdentity, Level } from './citizen.ts';
 
@@ -16,9 +17,9 @@ const PREFERENCE = 'pref:';
 
 /**
  * The one record of a citizen, whatever provider they use: the fiscal code joins SPID, CIE and every
- * other OpenID Connect login. Key (hash-tagged on the citizen, like the session index and favourites,
- * so a Cluster keeps a citizen's keys on one node):
- *   citizen:{<cf>}:profile   hash
+ * other OpenID Connect login. Key (hash-tagged on the citizen's reference, platform/citizen-keys.ts, never
+ * the fiscal code; like the session index and favourites, so a Cluster keeps a citizen's keys on one node):
+ *   citizen:{<ref>}:profile   hash
  *     createdAt                          first login ever (ms)
  *     identity:<provider> <issuer>       JSON { provider, issuer }
  *     first:<provider> <issuer>          first login with it (ms; HSETNX)
@@ -27,11 +28,16 @@ const PREFERENCE = 'pref:';
  *     pref:<name>                        the citizen's preferences
  * Never tokens or assertions. The record lives as long as favourites do, renewed at each login.
  */
-export function createCitizenRecords(redis: RedisConnection) {
+export function createCitizenRecords(redis: RedisConnection, keys: CitizenKeys) {
   const { client } = redis;
-  const key = (fiscalCode: string) => `${redis.prefix}citizen:{${fiscalCode}}:profile`;
+  const key = (fiscalCode: string) => keys.key(fiscalCode, 'profile');
 
   return {
+    /** How the record named after the fiscal code, before references, moves (see migrateCitizenKeys). */
+    legacyMovers: {
+      profile: (fiscalCode) => keys.moveHash(fiscalCode, 'profile'),
+    } satisfies Record<string, LegacyMover>,
+
     async recordLogin(identity: CitizenIdentity): Promise<void> {
       const k = key(identity.fiscalCode);
       const id = `${identity.provider} ${identity.issuer}`;

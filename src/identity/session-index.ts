@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { CitizenKeys, LegacyMover } from '../platform/citizen-keys.ts';
 import type { RedisConnection } from '../platform/redis.ts';
 import { sessionKeyPrefix } from '../platform/sessions.ts';
 
@@ -23,15 +24,22 @@ export const sessionHandle = (sessionId: string) =>
 
 /**
  * The per-citizen index of sessions, in Redis so every instance sees and ends the same sessions.
- * Keys (hash-tagged on the citizen, so a Cluster keeps them on one node):
- *   citizen:{<cf>}:sessions       sorted set, session id → last seen (ms)
- *   citizen:{<cf>}:sessions:meta  hash, session id → user agent, provider, created
- * The session itself is `sess:<id>`; an entry whose session has expired is pruned when listed.
+ * Keys (hash-tagged on the citizen's reference, platform/citizen-keys.ts, never the fiscal code, so a
+ * Cluster keeps them on one node):
+ *   citizen:{<ref>}:sessions       sorted set, session id → last seen (ms)
+ *   citizen:{<ref>}:sessions:meta  hash, session id → user agent, provider, created
+ * The session itself is `sess:<id>`; an entry whose session has expired is pruned when listed. The
+ * session holds the citizen's fiscal code, so a session indexed under the fiscal code before references
+ * is found under the reference once its entries have moved (at start): nobody is logged out.
  */
-export function createSessionIndex(redis: RedisConnection, options: { retentionSeconds: number }) {
+export function createSessionIndex(
+  redis: RedisConnection,
+  keys: CitizenKeys,
+  options: { retentionSeconds: number },
+) {
   const { client } = redis;
-  const base = (fiscalCode: string) => `${redis.prefix}citizen:{${fiscalCode}}:sessions`;
-  const meta = (fiscalCode: string) => `${base(fiscalCode)}:meta`;
+  const base = (fiscalCode: string) => keys.key(fiscalCode, 'sessions');
+  const meta = (fiscalCode: string) => keys.key(fiscalCode, 'sessions:meta');
   const sessionKey = (sessionId: string) => `${sessionKeyPrefix(redis)}${sessionId}`;
 
   async function remove(fiscalCode: string, sessionIds: string[]): Promise<void> {
@@ -40,6 +48,12 @@ export function createSessionIndex(redis: RedisConnection, options: { retentionS
   }
 
   return {
+    /** How the index named after the fiscal code, before references, moves (see migrateCitizenKeys). */
+    legacyMovers: {
+      sessions: (fiscalCode) => keys.moveSortedSet(fiscalCode, 'sessions'),
+      'sessions:meta': (fiscalCode) => keys.moveHash(fiscalCode, 'sessions:meta'),
+    } satisfies Record<string, LegacyMover>,
+
     async add(fiscalCode: string, sessionId: string, entry: StoredEntry): Promise<void> {
       await client
         .multi()

@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
+import request from 'supertest';
 import { createCitizenServices } from '../../src/catalog/citizen-services.repository.ts';
+import { createCitizenRecords } from '../../src/identity/citizen-record.ts';
+import { createSessionIndex } from '../../src/identity/session-index.ts';
 import { createCitizenKeys, migrateCitizenKeys } from '../../src/platform/citizen-keys.ts';
 import { createCitizenRef } from '../../src/platform/citizen-ref.ts';
 import { createLogger } from '../../src/platform/logger.ts';
@@ -10,7 +13,8 @@ import {
   type RedisConnection,
   type SingleClient,
 } from '../../src/platform/redis.ts';
-import { deleteKeys, testConfig } from '../helpers/gateway.ts';
+import { sessionKeyPrefix } from '../../src/platform/sessions.ts';
+import { createTestGateway, deleteKeys, testConfig } from '../helpers/gateway.ts';
 
 /**
  * Every module files a citizen under `citizen:{<ref>}:…`, a keyed hash of the fiscal code; what the
@@ -27,7 +31,15 @@ const citizenRef = createCitizenRef(randomBytes(32)); // test-only key
 function modulesOf(redis: RedisConnection) {
   const keys = createCitizenKeys(redis, citizenRef);
   const services = createCitizenServices(redis, keys);
-  return { keys, services, movers: { ...services.legacyMovers } };
+  const records = createCitizenRecords(redis, keys);
+  const sessions = createSessionIndex(redis, keys, { retentionSeconds: TTL_MS / 1000 });
+  return {
+    keys,
+    services,
+    records,
+    sessions,
+    movers: { ...services.legacyMovers, ...records.legacyMovers, ...sessions.legacyMovers },
+  };
 }
 
 /** The same connection under another key prefix (each scenario its own key space). */
@@ -77,15 +89,60 @@ async function fileLegacy(redis: RedisConnection, fiscalCodes = CITIZENS): Promi
       ])
       .pExpire(legacy('recent'), TTL_MS)
       .exec();
+    const id = `spid https://idp-${n}.test.invalid`;
+    await client
+      .multi()
+      .hSet(legacy('profile'), {
+        createdAt: String(T0),
+        [`identity:${id}`]: JSON.stringify({ provider: 'spid', issuer: `https://idp-${n}.test.invalid` }),
+        [`first:${id}`]: String(T0),
+        [`last:${id}`]: String(T0 + 5),
+        [`level:${id}`]: '2',
+        'pref:lang': 'en',
+      })
+      .pExpire(legacy('profile'), TTL_MS)
+      .exec();
+    // A live session (its own key holds no fiscal code in its name) and its index entries.
+    const sessionId = `session-${n}`;
+    await client.set(`${sessionKeyPrefix(redis)}${sessionId}`, '{}', { PX: TTL_MS });
+    await client
+      .multi()
+      .zAdd(legacy('sessions'), { score: T0 + 7, value: sessionId })
+      .hSet(
+        legacy('sessions:meta'),
+        sessionId,
+        JSON.stringify({ userAgent: 'UA', provider: 'spid', createdAt: T0 }),
+      )
+      .pExpire(legacy('sessions'), TTL_MS)
+      .pExpire(legacy('sessions:meta'), TTL_MS)
+      .exec();
   }
 }
 
 /** Everything fileLegacy wrote, read through the modules (so from the citizen's reference). */
 async function expectAllThere(redis: RedisConnection, fiscalCodes = CITIZENS): Promise<void> {
-  const { services } = modulesOf(redis);
+  const { services, records, sessions } = modulesOf(redis);
   for (const [n, cf] of fiscalCodes.entries()) {
     expect(await services.favourites(cf)).to.deep.equal(['prato-tari', `svc-${n}`]);
     expect(await services.recent(cf)).to.deep.equal([`svc-${n}`, 'prato-tari']);
+    expect(await records.linkedIdentities(cf)).to.deep.equal([
+      {
+        provider: 'spid',
+        issuer: `https://idp-${n}.test.invalid`,
+        firstLoginAt: T0,
+        lastLoginAt: T0 + 5,
+        lastLevel: 2,
+      },
+    ]);
+    expect(await records.preferences(cf)).to.deep.equal({ lang: 'en' });
+    const [session, ...others] = await sessions.list(cf);
+    expect(others).to.deep.equal([]);
+    expect(session).to.include({
+      sessionId: `session-${n}`,
+      userAgent: 'UA',
+      provider: 'spid',
+      lastSeenAt: T0 + 7,
+    });
   }
 }
 
@@ -140,12 +197,12 @@ describe('Citizen keys: no fiscal code in key names, the earlier layout moved at
     await fileLegacy(space);
     const { movers } = modulesOf(space);
     const counts = await migrateCitizenKeys(space, movers);
-    expect(counts).to.deep.equal({ favourites: 2, recent: 2 });
+    expect(counts).to.deep.equal({ favourites: 2, recent: 2, profile: 2, sessions: 2, 'sessions:meta': 2 });
     await expectAllThere(space);
     const names = await keysUnder(space);
     for (const cf of CITIZENS) expect(names.join('\n')).to.not.contain(cf);
-    expect(names).to.have.length(4);
-    for (const name of names) {
+    expect(names).to.have.length(12); // 5 per citizen, and the two sessions
+    for (const name of names.filter((key) => !key.startsWith(sessionKeyPrefix(space)))) {
       expect(name).to.match(/:citizen:\{[0-9a-f]{64}\}:[a-z:-]+$/);
       const ttl = await space.client.pTTL(name);
       expect(ttl, name).to.be.within(TTL_MS - 60_000, TTL_MS);
@@ -172,7 +229,13 @@ describe('Citizen keys: no fiscal code in key names, the earlier layout moved at
     ];
     for (const key of foreign) await client.set(key, 'kept');
 
-    expect(await migrateCitizenKeys(space, movers)).to.deep.equal({ favourites: 1, recent: 1 });
+    expect(await migrateCitizenKeys(space, movers)).to.deep.equal({
+      favourites: 1,
+      recent: 1,
+      profile: 1,
+      sessions: 1,
+      'sessions:meta': 1,
+    });
     expect(await services.favourites(mario!)).to.deep.equal(['newer', 'prato-tari', 'svc-0']);
     expect(await services.recent(mario!)).to.deep.equal(['prato-tari', 'svc-0']);
     expect(await client.zScore(modulesOf(space).keys.key(mario!, 'recent'), 'prato-tari')).to.equal(T0 + 10);
@@ -197,7 +260,7 @@ describe('Citizen keys: no fiscal code in key names, the earlier layout moved at
       await expectAllThere(space);
       expect((await keysUnder(space)).join('\n')).to.not.match(new RegExp(CITIZENS.join('|')));
     }
-    expect(points).to.be.greaterThan(8); // it was killed at every step of a real run
+    expect(points).to.be.greaterThan(20); // it was killed at every step of a real run
   });
 
   it('three instances starting together move everything once', async () => {
@@ -207,5 +270,34 @@ describe('Citizen keys: no fiscal code in key names, the earlier layout moved at
     expect(runs.some((counts) => Object.keys(counts).length > 0)).to.equal(true);
     await expectAllThere(space);
     expect((await keysUnder(space)).join('\n')).to.not.match(new RegExp(CITIZENS.join('|')));
+  });
+
+  it('a citizen logged in before the upgrade stays logged in, with their session listed and endable', async () => {
+    const gw = await createTestGateway();
+    try {
+      const agent = request.agent(gw.app);
+      await agent.get('/__test/login').expect(200);
+      const cf = 'RSSMRA80A01H501U';
+      const { citizenKeys } = gw.deps;
+      // The earlier version's layout: the same index and record, named after the fiscal code.
+      for (const what of ['sessions', 'sessions:meta', 'profile']) {
+        await gw.redis.client.rename(citizenKeys.key(cf, what), citizenKeys.legacyKey(cf, what));
+      }
+      // An instance of this version starts: the same migration as at start, before it serves.
+      await migrateCitizenKeys(gw.redis, {
+        ...gw.deps.sessionIndex.legacyMovers,
+        ...gw.deps.citizens.legacyMovers,
+      });
+      const me = await agent.get('/me').expect(200);
+      expect(me.text).to.contain('Mario');
+      const [session] = await gw.deps.sessionIndex.list(cf);
+      expect(session?.userAgent).to.be.a('string');
+      expect(await gw.deps.citizens.linkedIdentities(cf)).to.have.length(1);
+      await gw.deps.sessionIndex.end(cf, [session!.sessionId]);
+      await agent.get('/me').expect(303);
+      expect((await keysUnder(gw.redis)).join('\n')).to.not.contain(cf);
+    } finally {
+      await gw.close();
+    }
   });
 });
