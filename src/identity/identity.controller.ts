@@ -79,7 +79,13 @@ export function createIdentityController(deps: {
     const citizen = req.session.citizen;
     if (citizen) await ended(citizen.fiscalCode, [req.sessionID]);
     await loginSessions.end(req);
-    res.redirect(303, providerLogoutUrl ?? '/');
+    const onward = webUrl(providerLogoutUrl);
+    if (!onward || !req.accepts('html')) return res.redirect(303, onward ?? '/');
+    // The pages' CSP allows forms to reach 'self' only, and browsers hold a form submission and every
+    // redirect after it to that (CSP Level 3, form-action): a 303 to a provider on another origin would
+    // stop at the gateway. This page sends the browser on with a GET instead, with or without JavaScript.
+    res.locals.citizen = undefined;
+    renderPage(req, res, 'identity/logout', { onward });
   }
 
   async function endOthers(req: Request) {
@@ -157,6 +163,12 @@ export function createIdentityController(deps: {
 }
 
 export type IdentityController = ReturnType<typeof createIdentityController>;
+
+/** `url` when it is an absolute http(s) URL (a provider's logout URL, built from its metadata), else undefined. */
+function webUrl(url: string | undefined): string | undefined {
+  const parsed = url && URL.canParse(url) ? new URL(url) : undefined;
+  return parsed && (parsed.protocol === 'https:' || parsed.protocol === 'http:') ? parsed.href : undefined;
+}
 
 /** An issuer URL's host name (the entity id itself when it is not a URL). */
 function hostOf(issuer: string): string {

@@ -136,3 +136,16 @@ export function csrfTokenFrom(html: string): string {
   if (typeof token !== 'string' || token === '') throw new Error('no CSRF token on the page');
   return token;
 }
+
+/**
+ * Where the page that answers a logout sends the browser on (the identity provider's logout URL): its
+ * immediate refresh and its link must name the same URL.
+ */
+export function logoutOnwardFrom(html: string): string {
+  const $ = cheerio.load(html);
+  const link = $('main a[href]').first().attr('href');
+  const refresh = $('head meta[http-equiv="refresh"]').attr('content');
+  if (!link || refresh !== `0; url=${link}`)
+    throw new Error('not the page that sends the browser on after logout');
+  return link;
+}
