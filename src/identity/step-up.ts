@@ -28,6 +28,8 @@ export function requireLevel(needed: Level, options: { fresh?: boolean } = {}) {
     const here = localPath(req.originalUrl) ?? '/';
     if (citizen?.provider === 'spid') {
       const query = new URLSearchParams({ idp: citizen.issuer, level: String(level), next: here });
+      // ForceAuthn, which level 1 does not carry otherwise: the IdP would answer from its own session.
+      if (options.fresh) query.set('fresh', '1');
       return res.redirect(303, `/spid/login?${query.toString()}`);
     }
     // An OpenID Connect citizen goes back to the same provider (CIE, say), asking for the higher acr.

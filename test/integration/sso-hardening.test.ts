@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import * as oidc from 'openid-client';
-import { createTestIdp } from '../helpers/saml.ts';
+import { createTestIdp, decodeLoginRedirect } from '../helpers/saml.ts';
 import {
   TestBrowser,
   authorizationRequest,
@@ -18,6 +18,7 @@ const REDIRECT = `${RP}/fresh-anagrafe/callback`;
 describe('the provider asks for what OpenID Connect requires of a request', () => {
   let op: SsoGateway;
   let config: oidc.Configuration;
+  let levelOne: oidc.Configuration;
 
   before(async () => {
     op = await startSsoGateway({ rateLimit: { login: { windowSeconds: 60, max: 10_000 } } });
@@ -30,6 +31,15 @@ describe('the provider asks for what OpenID Connect requires of a request', () =
       claims: ['fiscal_number'],
     });
     config = await discoverClient(op.url, 'fresh-anagrafe', { secret: secret! });
+    const levelOneSecret = await registerSsoService(op.gateway, {
+      body: 'comune_fresh',
+      service: 'fresh-biblioteca',
+      rpOrigin: RP,
+      requiredLevel: 'L1',
+      auth: { method: 'client_secret_basic' },
+      claims: ['fiscal_number'],
+    });
+    levelOne = await discoverClient(op.url, 'fresh-biblioteca', { secret: levelOneSecret! });
   });
   after(async () => {
     await op.close();
@@ -43,8 +53,12 @@ describe('the provider asks for what OpenID Connect requires of a request', () =
     return { browser, authTime: Number(first.claims.auth_time) };
   }
 
-  async function exchange(start: Awaited<ReturnType<typeof authorizationRequest>>, callback: URL) {
-    const tokens = await oidc.authorizationCodeGrant(config, callback, {
+  async function exchange(
+    client: oidc.Configuration,
+    start: Awaited<ReturnType<typeof authorizationRequest>>,
+    callback: URL,
+  ) {
+    const tokens = await oidc.authorizationCodeGrant(client, callback, {
       pkceCodeVerifier: start.verifier,
       expectedState: start.state,
       expectedNonce: start.nonce,
@@ -71,9 +85,26 @@ describe('the provider asks for what OpenID Connect requires of a request', () =
     expect(toIdp.url.searchParams.get('level')).to.equal('2'); // the session's level: ForceAuthn
     expect(toIdp.left?.href.startsWith(idp.descriptor.ssoRedirect)).to.equal(true);
     const back = await browser.answerSpid(op.gateway, idp, toIdp.left!, 2);
-    const claims = await exchange(start, back.left!);
+    const claims = await exchange(config, start, back.left!);
     expect(Number(claims.auth_time)).to.be.greaterThan(authTime);
     expect(claims.acr).to.equal('https://www.spid.gov.it/SpidL2');
+  });
+
+  it('forces a new authentication at the IdP for a fresh login at SPID level 1 too (ForceAuthn)', async () => {
+    const browser = new TestBrowser(op.url);
+    await browser.spidLogin(op.gateway, idp, 1);
+    const redirect = `${RP}/fresh-biblioteca/callback`;
+    const first = await enterService(browser, levelOne, redirect);
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // auth_time has a one-second grain
+    const start = await authorizationRequest(levelOne, redirect, { prompt: 'login' });
+    const toIdp = await browser.follow(start.url.href);
+    expect(toIdp.url.searchParams.get('level')).to.equal('1');
+    // SPID technical rules: ForceAuthn is mandatory above level 1 and allowed at level 1, where the
+    // IdP would otherwise answer from its own session without authenticating the citizen again.
+    expect(decodeLoginRedirect(toIdp.left!.href).xml).to.contain(' ForceAuthn="true"');
+    const back = await browser.answerSpid(op.gateway, idp, toIdp.left!, 1);
+    const claims = await exchange(levelOne, start, back.left!);
+    expect(Number(claims.auth_time)).to.be.greaterThan(Number(first.claims.auth_time));
   });
 
   it('sends the citizen to a fresh login when the session is older than max_age, and not otherwise', async () => {
@@ -81,14 +112,14 @@ describe('the provider asks for what OpenID Connect requires of a request', () =
     const recent = await authorizationRequest(config, REDIRECT, { max_age: '3600' });
     const straight = await browser.follow(recent.url.href);
     expect(straight.left?.origin).to.equal(RP);
-    expect(Number((await exchange(recent, straight.left!)).auth_time)).to.equal(authTime);
+    expect(Number((await exchange(config, recent, straight.left!)).auth_time)).to.equal(authTime);
 
     await new Promise((resolve) => setTimeout(resolve, 2100));
     const start = await authorizationRequest(config, REDIRECT, { max_age: '1' });
     const toIdp = await browser.follow(start.url.href);
     expect(toIdp.left?.href.startsWith(idp.descriptor.ssoRedirect)).to.equal(true);
     const back = await browser.answerSpid(op.gateway, idp, toIdp.left!, 2);
-    expect(Number((await exchange(start, back.left!)).auth_time)).to.be.greaterThan(authTime);
+    expect(Number((await exchange(config, start, back.left!)).auth_time)).to.be.greaterThan(authTime);
   });
 
   it('takes a login made after the request began as fresh enough, even with max_age=0', async () => {
@@ -99,6 +130,6 @@ describe('the provider asks for what OpenID Connect requires of a request', () =
     expect(toIdp.left?.href.startsWith(idp.descriptor.ssoRedirect)).to.equal(true);
     const back = await browser.answerSpid(op.gateway, idp, toIdp.left!, 2);
     expect(back.left?.origin).to.equal(RP);
-    await exchange(start, back.left!);
+    await exchange(config, start, back.left!);
   });
 });

@@ -4,7 +4,7 @@ import { parseXml } from '../../src/identity/spid/idp-metadata.ts';
 import { verifyRedirect } from '../../src/identity/spid/redirect-binding.ts';
 import { NS } from '../../src/identity/spid/saml-constants.ts';
 import { createTestGateway, type TestGateway } from '../helpers/gateway.ts';
-import { createTestIdp, startLogin } from '../helpers/saml.ts';
+import { createTestIdp, decodeLoginRedirect, startLogin } from '../helpers/saml.ts';
 
 const idp = createTestIdp();
 
@@ -61,6 +61,22 @@ describe('GET /spid/login', () => {
     const { xml } = await startLogin(request.agent(gateway.app), idp, 1);
     expect(parseXml(xml).documentElement.hasAttribute('ForceAuthn')).to.equal(false);
     expect(xml).to.contain('https://www.spid.gov.it/SpidL1');
+  });
+
+  it('forces authentication at level 1 when a fresh one is asked for (fresh=1), and refuses other values', async () => {
+    const agent = request.agent(gateway.app);
+    const query = `idp=${encodeURIComponent(idp.entityId)}&level=1`;
+    const res = await agent.get(`/spid/login?${query}&fresh=1`).expect(303);
+    const { xml } = decodeLoginRedirect(res.headers.location!);
+    expect(parseXml(xml).documentElement.getAttribute('ForceAuthn')).to.equal('true');
+    expect(xml).to.contain('https://www.spid.gov.it/SpidL1');
+    const keys = () => gateway.redis.client.keys(`${gateway.config.redis.prefix}saml:req:*`);
+    const before = (await keys()).length;
+    for (const fresh of ['0', 'true', '', '1&fresh=1']) {
+      const refused = await agent.get(`/spid/login?${query}&fresh=${fresh}`).expect(400);
+      expect(refused.headers.location).to.equal(undefined);
+    }
+    expect((await keys()).length).to.equal(before);
   });
 
   it('keeps only a local return path', async () => {

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { LoginSessions } from '../login-session.ts';
+import { BadRequestError } from '../../platform/errors.ts';
 import { localPath } from '../../platform/local-path.ts';
 import type { Spid } from './spid.service.ts';
 import './spid-session.ts';
@@ -16,7 +17,15 @@ export function createSpidController(deps: { spid: Spid; loginSessions: LoginSes
       const returnTo = localPath(req.query.next) ?? req.session.returnTo ?? '/me';
       const citizen = req.session.citizen;
       const replaces = citizen ? { sessionId: req.sessionID, fiscalCode: citizen.fiscalCode } : undefined;
-      const url = await spid.startLogin({ idp: req.query.idp, level: req.query.level, returnTo, replaces });
+      const fresh = req.query.fresh;
+      if (fresh !== undefined && fresh !== '1') throw new BadRequestError('spid_unknown_fresh');
+      const url = await spid.startLogin({
+        idp: req.query.idp,
+        level: req.query.level,
+        fresh: fresh === '1',
+        returnTo,
+        replaces,
+      });
       res.setHeader('Cache-Control', 'no-store');
       res.redirect(303, url);
     },

@@ -112,6 +112,8 @@ export async function createSpid(
     async startLogin(input: {
       idp: unknown;
       level: unknown;
+      /** Ask the IdP to authenticate the citizen again even at level 1 (ForceAuthn). */
+      fresh?: boolean;
       returnTo: string;
       replaces?: { sessionId: string; fiscalCode: string } | undefined;
     }): Promise<string> {
@@ -137,6 +139,7 @@ export async function createSpid(
         spEntityId: sp.entityId,
         destination: idp.ssoRedirect,
         level,
+        forceAuthn: input.fresh === true,
       });
       return redirectUrl(idp.ssoRedirect, 'SAMLRequest', xml, relayState, sp.keys.key);
     },
