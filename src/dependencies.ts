@@ -13,7 +13,8 @@ import { createI18n, readTranslations } from './platform/i18n.ts';
 import type { Logger } from './platform/logger.ts';
 import { createRateLimit } from './platform/rate-limit.ts';
 import type { RedisConnection } from './platform/redis.ts';
-import { loadIndexKey } from './procedures/keys.ts';
+import { createDataCipher } from './procedures/data-cipher.ts';
+import { loadDataKeys, loadIndexKey } from './procedures/keys.ts';
 import { buildProcedures } from './procedures/procedures.module.ts';
 import { createSessionStore } from './platform/sessions.ts';
 import { providerRateLimits } from './sso/provider-limits.ts';
@@ -42,7 +43,11 @@ export async function buildDependencies(config: Readonly<Config>, logger: Logger
     loginOptions,
     logoutHandlers,
   });
-  const sso = buildSso(config, logger, redis, catalog);
+  // The SSO account holds personal data: encrypted with the procedures' data keys.
+  const sso = buildSso(config, logger, redis, catalog, {
+    keys: citizenKeys,
+    cipher: createDataCipher(loadDataKeys(config.procedures, config.env)),
+  });
   // SPID first, then CIE and the other OpenID Connect providers: the login page keeps this order.
   const oidc = await buildOidc(config, logger, redis, { readiness, loginOptions, logoutHandlers });
   const citizens = createCitizenRecords(redis, citizenKeys);
@@ -52,6 +57,9 @@ export async function buildDependencies(config: Readonly<Config>, logger: Logger
     ...catalog.citizenServices.legacyMovers,
     ...sessionIndex.legacyMovers,
     ...citizens.legacyMovers,
+    ...sso.consents.legacyMovers,
+    ...sso.history.legacyMovers,
+    ...sso.accounts.legacyMovers,
   });
   if (Object.keys(moved).length > 0) logger.info({ moved }, 'citizen keys moved to references');
   return {

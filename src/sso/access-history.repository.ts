@@ -1,3 +1,4 @@
+import type { CitizenKeys, LegacyMover } from '../platform/citizen-keys.ts';
 import type { RedisConnection } from '../platform/redis.ts';
 
 /** One release of a citizen's data to a body's service: when, to whom, which claims (never the values). */
@@ -11,13 +12,19 @@ export interface AccessRecord {
 }
 
 /**
- * The access history: `citizen:{<cf>}:access-history`, a list newest first, capped at `length` entries
+ * The access history: `citizen:{<ref>}:access-history` (the citizen's reference,
+ * platform/citizen-keys.ts, never the fiscal code), a list newest first, capped at `length` entries
  * (the oldest are dropped).
  */
-export function createAccessHistory(redis: RedisConnection, options: { length: number }) {
+export function createAccessHistory(redis: RedisConnection, keys: CitizenKeys, options: { length: number }) {
   const { client } = redis;
-  const key = (fiscalCode: string) => `${redis.prefix}citizen:{${fiscalCode}}:access-history`;
+  const key = (fiscalCode: string) => keys.key(fiscalCode, 'access-history');
   return {
+    /** How histories named after the fiscal code, before references, move (see migrateCitizenKeys). */
+    legacyMovers: {
+      'access-history': (fiscalCode) => keys.moveList(fiscalCode, 'access-history', options.length),
+    } satisfies Record<string, LegacyMover>,
+
     async record(fiscalCode: string, entry: AccessRecord): Promise<void> {
       await client
         .multi()

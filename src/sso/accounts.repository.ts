@@ -1,27 +1,50 @@
 import type { CitizenIdentity } from '../identity/citizen.ts';
+import type { CitizenKeys, LegacyMover } from '../platform/citizen-keys.ts';
 import type { RedisConnection } from '../platform/redis.ts';
+import type { DataCipher } from '../procedures/data-cipher.ts';
 
 /** The attributes the provider may release about a citizen (the level and login time travel in the OP session). */
 export type Account = Pick<CitizenIdentity, 'fiscalCode' | 'name' | 'familyName' | 'dateOfBirth' | 'email'>;
 
 /**
  * The citizen as the provider knows them between the login in the browser and the token and userinfo
- * requests, which come from the body's system without the gateway session: `citizen:{<cf>}:sso-account`,
- * refreshed at each login interaction and expiring with the longest session.
+ * requests, which come from the body's system without the gateway session: `citizen:{<ref>}:sso-account`
+ * (the citizen's reference, platform/citizen-keys.ts, never the fiscal code), refreshed at each login
+ * interaction and expiring with the longest session. The value (fiscal code, names, date of birth,
+ * email) is AES-256-GCM encrypted with the procedures' data keys, bound to its key name: one that no
+ * configured key decrypts (a dropped data key) is no account, saved again at the citizen's next login.
  */
-export function createAccounts(redis: RedisConnection, options: { ttlSeconds: number }) {
-  const key = (fiscalCode: string) => `${redis.prefix}citizen:{${fiscalCode}}:sso-account`;
+export function createAccounts(
+  redis: RedisConnection,
+  keys: CitizenKeys,
+  cipher: DataCipher,
+  options: { ttlSeconds: number },
+) {
+  const key = (fiscalCode: string) => keys.key(fiscalCode, 'sso-account');
+  const context = (fiscalCode: string) => `sso-account:${key(fiscalCode).slice(redis.prefix.length)}`;
   return {
+    /** How an account named after the fiscal code, in clear, moves: encrypted (see migrateCitizenKeys). */
+    legacyMovers: {
+      'sso-account': (fiscalCode) =>
+        keys.moveString(fiscalCode, 'sso-account', (clear) => cipher.encrypt(clear, context(fiscalCode))),
+    } satisfies Record<string, LegacyMover>,
+
     async save(citizen: CitizenIdentity): Promise<void> {
       const { fiscalCode, name, familyName, dateOfBirth, email } = citizen;
       const account: Account = { fiscalCode, name, familyName, dateOfBirth, email };
-      await redis.client.set(key(fiscalCode), JSON.stringify(account), {
+      const sealed = cipher.encrypt(JSON.stringify(account), context(fiscalCode));
+      await redis.client.set(key(fiscalCode), sealed, {
         expiration: { type: 'EX', value: options.ttlSeconds },
       });
     },
     async find(fiscalCode: string): Promise<Account | undefined> {
-      const raw = await redis.client.get(key(fiscalCode));
-      return raw ? (JSON.parse(raw) as Account) : undefined;
+      const sealed = await redis.client.get(key(fiscalCode));
+      if (!sealed) return undefined;
+      try {
+        return JSON.parse(cipher.decrypt(sealed, context(fiscalCode))) as Account;
+      } catch {
+        return undefined;
+      }
     },
   };
 }

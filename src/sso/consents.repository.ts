@@ -1,3 +1,4 @@
+import type { CitizenKeys, LegacyMover } from '../platform/citizen-keys.ts';
 import type { RedisConnection } from '../platform/redis.ts';
 
 /** A citizen's remembered choice to let a service receive the claims it declared. */
@@ -14,12 +15,13 @@ export interface Consent {
 const MAX_GRANTS = 20;
 
 /**
- * Consents per citizen and service: `citizen:{<cf>}:consents`, a hash service id → Consent (JSON).
+ * Consents per citizen and service: `citizen:{<ref>}:consents` (the citizen's reference,
+ * platform/citizen-keys.ts, never the fiscal code), a hash service id → Consent (JSON).
  * They last until the citizen revokes them in the personal area.
  */
-export function createConsents(redis: RedisConnection) {
+export function createConsents(redis: RedisConnection, keys: CitizenKeys) {
   const { client } = redis;
-  const key = (fiscalCode: string) => `${redis.prefix}citizen:{${fiscalCode}}:consents`;
+  const key = (fiscalCode: string) => keys.key(fiscalCode, 'consents');
 
   async function get(fiscalCode: string, serviceId: string): Promise<Consent | undefined> {
     const raw = await client.hGet(key(fiscalCode), serviceId);
@@ -27,6 +29,11 @@ export function createConsents(redis: RedisConnection) {
   }
 
   return {
+    /** How consents named after the fiscal code, before references, move (see migrateCitizenKeys). */
+    legacyMovers: {
+      consents: (fiscalCode) => keys.moveHash(fiscalCode, 'consents'),
+    } satisfies Record<string, LegacyMover>,
+
     get,
 
     async list(fiscalCode: string): Promise<Consent[]> {

@@ -6,8 +6,10 @@ import type { Dependencies } from '../dependencies.ts';
 import { demoRelyingPartyRouters } from '../demo/sso-rp/demo-rp.routes.ts';
 import { bodyAuthentication } from '../registry/api-auth.ts';
 import { createCredentials } from '../registry/credentials.repository.ts';
+import type { CitizenKeys } from '../platform/citizen-keys.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { RedisConnection } from '../platform/redis.ts';
+import type { DataCipher } from '../procedures/data-cipher.ts';
 import { createAccessHistory } from './access-history.repository.ts';
 import { createAccounts } from './accounts.repository.ts';
 import { createBackChannelLogout } from './back-channel-logout.ts';
@@ -37,12 +39,18 @@ async function renderIntoKoa(ctx: KoaContextWithOIDC, view: string, locals: Reco
  * The gateway's OpenID Provider for bodies' services: oidc-provider on Redis, clients from the catalog,
  * consents, access history and back-channel logout.
  */
-export function buildSso(config: Readonly<Config>, logger: Logger, redis: RedisConnection, catalog: Catalog) {
+export function buildSso(
+  config: Readonly<Config>,
+  logger: Logger,
+  redis: RedisConnection,
+  catalog: Catalog,
+  citizen: { keys: CitizenKeys; cipher: DataCipher },
+) {
   const sessionTtlSeconds = config.session.absoluteLifetimeSeconds;
   const secrets = createClientSecrets(redis);
-  const consents = createConsents(redis);
-  const history = createAccessHistory(redis, { length: config.sso.historyLength });
-  const accounts = createAccounts(redis, { ttlSeconds: sessionTtlSeconds });
+  const consents = createConsents(redis, citizen.keys);
+  const history = createAccessHistory(redis, citizen.keys, { length: config.sso.historyLength });
+  const accounts = createAccounts(redis, citizen.keys, citizen.cipher, { ttlSeconds: sessionTtlSeconds });
   const ssoSessions = createSsoSessions(redis, { ttlSeconds: sessionTtlSeconds });
   const clientAdapter = createCatalogClientAdapter(catalog.repository, secrets);
   const adapter = (name: string) => (name === 'Client' ? clientAdapter : createRedisAdapter(redis, name));

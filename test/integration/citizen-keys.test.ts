@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
+import * as cheerio from 'cheerio';
+import * as oidc from 'openid-client';
 import request from 'supertest';
 import { createCitizenServices } from '../../src/catalog/citizen-services.repository.ts';
 import { createCitizenRecords } from '../../src/identity/citizen-record.ts';
@@ -14,7 +16,21 @@ import {
   type SingleClient,
 } from '../../src/platform/redis.ts';
 import { sessionKeyPrefix } from '../../src/platform/sessions.ts';
-import { createTestGateway, deleteKeys, testConfig } from '../helpers/gateway.ts';
+import { createDataCipher } from '../../src/procedures/data-cipher.ts';
+import { createAccessHistory } from '../../src/sso/access-history.repository.ts';
+import { createAccounts } from '../../src/sso/accounts.repository.ts';
+import { createConsents } from '../../src/sso/consents.repository.ts';
+import type { FieldDefinition } from '../../src/procedures/definition.schema.ts';
+import type { FormValues } from '../../src/procedures/form.ts';
+import { createTestGateway, csrfTokenFrom, deleteKeys, testConfig } from '../helpers/gateway.ts';
+import { newbornForm } from '../helpers/procedures.ts';
+import {
+  discoverClient,
+  enterService,
+  registerSsoService,
+  startSsoGateway,
+  TestBrowser,
+} from '../helpers/sso.ts';
 
 /**
  * Every module files a citizen under `citizen:{<ref>}:…`, a keyed hash of the fiscal code; what the
@@ -27,18 +43,33 @@ const TTL_MS = 3_600_000;
 const T0 = Date.UTC(2026, 0, 1);
 
 const citizenRef = createCitizenRef(randomBytes(32)); // test-only key
+const cipher = createDataCipher([{ id: 't1', key: randomBytes(32) }]); // test-only key
+const HISTORY_LENGTH = 3;
 
 function modulesOf(redis: RedisConnection) {
   const keys = createCitizenKeys(redis, citizenRef);
   const services = createCitizenServices(redis, keys);
   const records = createCitizenRecords(redis, keys);
   const sessions = createSessionIndex(redis, keys, { retentionSeconds: TTL_MS / 1000 });
+  const consents = createConsents(redis, keys);
+  const history = createAccessHistory(redis, keys, { length: HISTORY_LENGTH });
+  const accounts = createAccounts(redis, keys, cipher, { ttlSeconds: TTL_MS / 1000 });
   return {
     keys,
     services,
     records,
     sessions,
-    movers: { ...services.legacyMovers, ...records.legacyMovers, ...sessions.legacyMovers },
+    consents,
+    history,
+    accounts,
+    movers: {
+      ...services.legacyMovers,
+      ...records.legacyMovers,
+      ...sessions.legacyMovers,
+      ...consents.legacyMovers,
+      ...history.legacyMovers,
+      ...accounts.legacyMovers,
+    },
   };
 }
 
@@ -116,12 +147,41 @@ async function fileLegacy(redis: RedisConnection, fiscalCodes = CITIZENS): Promi
       .pExpire(legacy('sessions'), TTL_MS)
       .pExpire(legacy('sessions:meta'), TTL_MS)
       .exec();
+    await client.hSet(legacy('consents'), 'prato-tari', JSON.stringify(consentOf(n)));
+    // Newest first, as the earlier code pushed them; no expiry.
+    await client.rPush(
+      legacy('access-history'),
+      [1, 0].map((i) => JSON.stringify(accessOf(n, i))),
+    );
+    await client.set(legacy('sso-account'), JSON.stringify(accountOf(cf, n)), { PX: TTL_MS });
   }
 }
 
+const consentOf = (n: number) => ({
+  serviceId: 'prato-tari',
+  bodyId: 'c_g999',
+  claims: ['fiscal_number'],
+  at: T0 + n,
+  grantIds: [`grant-${n}`],
+});
+const accessOf = (n: number, i: number) => ({
+  at: T0 + 10 * n + i,
+  bodyId: 'c_g999',
+  serviceId: 'prato-tari',
+  via: 'id_token' as const,
+  claims: ['fiscal_number'],
+});
+const accountOf = (fiscalCode: string, n: number) => ({
+  fiscalCode,
+  name: `Mario ${n}`,
+  familyName: 'Rossi',
+  dateOfBirth: '1980-01-01',
+  email: `mario${n}@example.it`,
+});
+
 /** Everything fileLegacy wrote, read through the modules (so from the citizen's reference). */
 async function expectAllThere(redis: RedisConnection, fiscalCodes = CITIZENS): Promise<void> {
-  const { services, records, sessions } = modulesOf(redis);
+  const { services, records, sessions, consents, history, accounts } = modulesOf(redis);
   for (const [n, cf] of fiscalCodes.entries()) {
     expect(await services.favourites(cf)).to.deep.equal(['prato-tari', `svc-${n}`]);
     expect(await services.recent(cf)).to.deep.equal([`svc-${n}`, 'prato-tari']);
@@ -137,6 +197,9 @@ async function expectAllThere(redis: RedisConnection, fiscalCodes = CITIZENS): P
     expect(await records.preferences(cf)).to.deep.equal({ lang: 'en' });
     const [session, ...others] = await sessions.list(cf);
     expect(others).to.deep.equal([]);
+    expect(await consents.list(cf)).to.deep.equal([consentOf(n)]);
+    expect(await history.list(cf)).to.deep.equal([accessOf(n, 1), accessOf(n, 0)]);
+    expect(await accounts.find(cf)).to.deep.equal(accountOf(cf, n));
     expect(session).to.include({
       sessionId: `session-${n}`,
       userAgent: 'UA',
@@ -197,16 +260,34 @@ describe('Citizen keys: no fiscal code in key names, the earlier layout moved at
     await fileLegacy(space);
     const { movers } = modulesOf(space);
     const counts = await migrateCitizenKeys(space, movers);
-    expect(counts).to.deep.equal({ favourites: 2, recent: 2, profile: 2, sessions: 2, 'sessions:meta': 2 });
+    const each = 2;
+    expect(counts).to.deep.equal({
+      favourites: each,
+      recent: each,
+      profile: each,
+      sessions: each,
+      'sessions:meta': each,
+      consents: each,
+      'access-history': each,
+      'sso-account': each,
+    });
     await expectAllThere(space);
     const names = await keysUnder(space);
     for (const cf of CITIZENS) expect(names.join('\n')).to.not.contain(cf);
-    expect(names).to.have.length(12); // 5 per citizen, and the two sessions
+    expect(names).to.have.length(18); // 8 per citizen, and the two sessions
     for (const name of names.filter((key) => !key.startsWith(sessionKeyPrefix(space)))) {
       expect(name).to.match(/:citizen:\{[0-9a-f]{64}\}:[a-z:-]+$/);
       const ttl = await space.client.pTTL(name);
-      expect(ttl, name).to.be.within(TTL_MS - 60_000, TTL_MS);
+      if (/:(consents|access-history)$/.test(name))
+        expect(ttl, name).to.equal(-1); // they never expired
+      else expect(ttl, name).to.be.within(TTL_MS - 60_000, TTL_MS);
     }
+    // The SSO account, in clear before, is now encrypted.
+    const account = await space.client.get(modulesOf(space).keys.key(CITIZENS[0]!, 'sso-account'));
+    expect(account)
+      .to.match(/^v1\.t1\./)
+      .and.not.contain('Mario')
+      .and.not.contain('@example.it');
     const before = await dump(space);
     expect(await migrateCitizenKeys(space, movers)).to.deep.equal({});
     expect(await dump(space)).to.equal(before);
@@ -216,10 +297,16 @@ describe('Citizen keys: no fiscal code in key names, the earlier layout moved at
     const space = scenario();
     const [mario] = CITIZENS;
     await fileLegacy(space, [mario!]);
-    const { services, movers } = modulesOf(space);
-    // Written by an upgraded instance before the move: a newer use of a service the legacy key also has.
+    const { services, consents, history, accounts, movers } = modulesOf(space);
+    // Written by an upgraded instance before the move: a newer use of a service the legacy key also has,
+    // another favourite, a newer consent for the same service, a newer release, a newer account.
     await services.recordUse(mario!, 'prato-tari', T0 + 10);
     await services.toggleFavourite(mario!, 'newer');
+    await consents.remember(mario!, { serviceId: 'prato-tari', bodyId: 'c_g999', claims: ['email'] });
+    const newest = accessOf(0, 5);
+    await history.record(mario!, newest);
+    const newer = accountOf(mario!, 9);
+    await accounts.save({ ...newer, level: 2, provider: 'spid', issuer: 'https://idp', loginAt: T0 });
     const { client, prefix } = space;
     const foreign = [
       `${prefix}citizen:{${mario}}:constructor`, // no mover of that name, even an inherited one
@@ -235,11 +322,38 @@ describe('Citizen keys: no fiscal code in key names, the earlier layout moved at
       profile: 1,
       sessions: 1,
       'sessions:meta': 1,
+      consents: 1,
+      'access-history': 1,
+      'sso-account': 1,
     });
+    expect((await consents.get(mario!, 'prato-tari'))?.claims).to.deep.equal(['email']);
+    // The legacy entries (older) after the newer one, up to the length kept.
+    expect(await history.list(mario!)).to.deep.equal([newest, accessOf(0, 1), accessOf(0, 0)]);
+    expect(await accounts.find(mario!)).to.deep.equal(newer);
     expect(await services.favourites(mario!)).to.deep.equal(['newer', 'prato-tari', 'svc-0']);
     expect(await services.recent(mario!)).to.deep.equal(['prato-tari', 'svc-0']);
     expect(await client.zScore(modulesOf(space).keys.key(mario!, 'recent'), 'prato-tari')).to.equal(T0 + 10);
     for (const key of foreign) expect(await client.get(key), key).to.equal('kept');
+  });
+
+  it("an SSO account is bound to its citizen: another's copied over, or one no key decrypts, is no account", async () => {
+    const space = scenario();
+    const { accounts, keys } = modulesOf(space);
+    const [mario, lucia] = CITIZENS;
+    await accounts.save({
+      ...accountOf(mario!, 0),
+      level: 2,
+      provider: 'spid',
+      issuer: 'https://idp',
+      loginAt: T0,
+    });
+    const sealed = await space.client.get(keys.key(mario!, 'sso-account'));
+    await space.client.set(keys.key(lucia!, 'sso-account'), sealed!);
+    expect(await accounts.find(lucia!)).to.equal(undefined);
+    await space.client.set(keys.key(mario!, 'sso-account'), 'v1.gone.AAAA.BBBB.CCCC');
+    expect(await accounts.find(mario!)).to.equal(undefined);
+    await space.client.set(keys.key(mario!, 'sso-account'), JSON.stringify(accountOf(mario!, 0))); // in clear
+    expect(await accounts.find(mario!)).to.equal(undefined);
   });
 
   it('a run killed after any command loses nothing: the next start finishes it', async () => {
@@ -298,6 +412,79 @@ describe('Citizen keys: no fiscal code in key names, the earlier layout moved at
       expect((await keysUnder(gw.redis)).join('\n')).to.not.contain(cf);
     } finally {
       await gw.close();
+    }
+  });
+});
+
+describe('Citizen keys: a citizen using every module leaves their fiscal code in no key name', function () {
+  this.timeout(60_000);
+  const CF = 'RSSMRA80A01H501U';
+
+  /** A stored value as the browser posts it. */
+  const posted = (field: FieldDefinition, value: FormValues[string] | undefined): string =>
+    value === undefined ? '' : field.type === 'checkbox' ? (value === true ? 'yes' : '') : String(value);
+
+  it('logs in, favourites and opens a service, enters an SSO service, files a procedure: no key names them', async () => {
+    const op = await startSsoGateway();
+    try {
+      const { gateway } = op;
+      const secret = await registerSsoService(gateway, {
+        body: 'comune_keys',
+        service: 'keys-sso',
+        rpOrigin: 'http://127.0.0.1:9',
+        auth: { method: 'client_secret_basic' },
+        claims: ['fiscal_number', 'given_name', 'family_name', 'email'],
+      });
+      const client = await discoverClient(op.url, 'keys-sso', { secret: secret! });
+      const browser = new TestBrowser(op.url);
+      await browser.login(CF, 2);
+
+      // Catalog: a favourite and a recent use.
+      const sheet = await (await browser.request('/services/prato-tari')).text();
+      const favourite = await browser.post('/services/prato-tari/favourite', { _csrf: csrfTokenFrom(sheet) });
+      expect(favourite.status).to.equal(303);
+      expect((await browser.request('/go/prato-tari')).status).to.equal(303);
+
+      // SSO: consent, the id_token and userinfo (two releases in the access history), the account.
+      const entered = await enterService(browser, client, 'http://127.0.0.1:9/keys-sso/callback');
+      expect(entered.consentAsked).to.equal(true);
+      const info = await oidc.fetchUserInfo(client, entered.tokens.access_token, entered.claims.sub);
+      expect(info.fiscal_number).to.equal(`TINIT-${CF}`);
+
+      // Procedures: every page of the newborn bundle, then confirmed (a case filed, its deliveries queued).
+      const procedure = gateway.deps.procedures.procedures.get('newborn')!;
+      const values = newbornForm();
+      for (const page of procedure.definition.form.pages) {
+        const html = await (await browser.request(`/procedures/newborn/pages/${page.id}`)).text();
+        const form: Record<string, string> = { _csrf: csrfTokenFrom(html) };
+        for (const field of page.fields) form[field.id] = posted(field, values[field.id]);
+        expect((await browser.post(`/procedures/newborn/pages/${page.id}`, form)).status, page.id).to.equal(
+          303,
+        );
+      }
+      const preview = cheerio.load(await (await browser.request('/procedures/newborn/preview')).text());
+      const confirmed = await browser.post('/procedures/newborn/preview', {
+        _csrf: String(preview('input[name="_csrf"]').val()),
+        submission: String(preview('input[name="submission"]').val()),
+        confirmed: 'yes',
+      });
+      expect(confirmed.headers.get('location')).to.match(/^\/cases\/[0-9A-Z]{16}\/receipt$/);
+
+      const names = (await keysUnder(gateway.redis)).join('\n');
+      // Every module wrote under the citizen's reference (so this test cannot pass by writing nothing)…
+      const { citizenKeys } = gateway.deps;
+      for (const what of ['profile', 'sessions', 'sessions:meta', 'favourites', 'recent', 'consents'])
+        expect(names, what).to.include(citizenKeys.key(CF, what));
+      for (const what of ['access-history', 'sso-account'])
+        expect(names, what).to.include(citizenKeys.key(CF, what));
+      expect(names).to.include(':proc:case:{').and.include(':proc:citizen:').and.include(':oidc:');
+      // …and no key name holds the fiscal code, in any form.
+      for (const form of [CF, CF.toLowerCase(), `TINIT-${CF}`]) expect(names).to.not.include(form);
+      // The personal area still finds it all.
+      const me = await (await browser.request('/me')).text();
+      expect(me).to.include('Servizio keys-sso').and.include('/cases/');
+    } finally {
+      await op.close();
     }
   });
 });
