@@ -1,5 +1,6 @@
 /**
- * Key rotation, second half: re-encrypts every case's personal data and every draft under the newest
+ * Key rotation, second half: re-encrypts every case's personal data, every draft and every SSO account
+ * (sso/accounts.repository.ts, encrypted with the same keys) under the newest
  * data key, so the older keys can then be removed from PROCEDURES_DATA_KEYS. First put the new key in
  * front of the list and restart the gateway (new data is then written under it), then run
  *   npx tsx src/procedures/rekey.ts
@@ -15,6 +16,7 @@ import {
   type RedisConnection,
   type SingleClient,
 } from '../platform/redis.ts';
+import { accountContext } from '../sso/accounts.repository.ts';
 import { createDataCipher, type DataCipher } from './data-cipher.ts';
 import { loadDataKeys } from './keys.ts';
 
@@ -42,6 +44,14 @@ export async function reencryptAll(redis: RedisConnection, cipher: DataCipher): 
       const [owner = '', procedureId = ''] = key.slice(`${prefix}proc:draft:`.length).split(':');
       const sealed = await client.get(key);
       const resealed = sealed ? cipher.rotate(sealed, `draft:${owner}:${procedureId}`) : undefined;
+      if (!sealed || !resealed) continue;
+      if ((await redis.sendCommand(['EVAL', SWAP_STRING, '1', key, sealed, resealed], key)) === 1) values++;
+    }
+  }
+  for await (const keys of client.scanIterator({ MATCH: `${prefix}citizen:{*}:sso-account`, COUNT: 200 })) {
+    for (const key of keys) {
+      const sealed = await client.get(key);
+      const resealed = sealed ? cipher.rotate(sealed, accountContext(key.slice(prefix.length))) : undefined;
       if (!sealed || !resealed) continue;
       if ((await redis.sendCommand(['EVAL', SWAP_STRING, '1', key, sealed, resealed], key)) === 1) values++;
     }

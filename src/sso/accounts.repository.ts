@@ -6,6 +6,9 @@ import type { DataCipher } from '../procedures/data-cipher.ts';
 /** The attributes the provider may release about a citizen (the level and login time travel in the OP session). */
 export type Account = Pick<CitizenIdentity, 'fiscalCode' | 'name' | 'familyName' | 'dateOfBirth' | 'email'>;
 
+/** What an account's ciphertext is bound to: its key's name, without the prefix. */
+export const accountContext = (name: string) => `sso-account:${name}`;
+
 /**
  * The citizen as the provider knows them between the login in the browser and the token and userinfo
  * requests, which come from the body's system without the gateway session: `citizen:{<ref>}:sso-account`
@@ -21,7 +24,7 @@ export function createAccounts(
   options: { ttlSeconds: number },
 ) {
   const key = (fiscalCode: string) => keys.key(fiscalCode, 'sso-account');
-  const context = (fiscalCode: string) => `sso-account:${key(fiscalCode).slice(redis.prefix.length)}`;
+  const context = (fiscalCode: string) => accountContext(key(fiscalCode).slice(redis.prefix.length));
   return {
     /** How an account named after the fiscal code, in clear, moves: encrypted (see migrateCitizenKeys). */
     legacyMovers: {

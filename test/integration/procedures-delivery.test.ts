@@ -13,6 +13,9 @@ import { createCredentials } from '../../src/registry/credentials.repository.ts'
 import { createCaseService, referenceOf } from '../../src/procedures/case.service.ts';
 import { buildProcedures } from '../../src/procedures/procedures.module.ts';
 import { reencryptAll } from '../../src/procedures/rekey.ts';
+import { createDataCipher } from '../../src/procedures/data-cipher.ts';
+import { loadDataKeys } from '../../src/procedures/keys.ts';
+import { createAccounts } from '../../src/sso/accounts.repository.ts';
 import { createTestGateway, testCitizen, testConfig } from '../helpers/gateway.ts';
 import { eventually, finished, newbornForm, startDeliveringGateway } from '../helpers/procedures.ts';
 
@@ -238,7 +241,14 @@ describe('composite procedures: the newborn bundle through the engine and the de
         before,
         (await before.deps.procedures.cases.confirm(procedure, parent, newbornForm())).id,
       );
-      const stored = async () => Object.values(await before.deps.procedures.repository.data(record.id));
+      // The SSO account is encrypted with the same keys, and re-encrypted with the cases.
+      const account = testCitizen({ email: 'mario@example.it' });
+      await before.deps.sso.accounts.save(account);
+      const accountKey = before.deps.citizenKeys.key(account.fiscalCode, 'sso-account');
+      const stored = async () => [
+        ...Object.values(await before.deps.procedures.repository.data(record.id)),
+        (await before.redis.client.get(accountKey)) ?? '',
+      ];
       expect((await stored()).every((v) => v.startsWith('v1.k1.'))).to.equal(true);
       const expected = await before.deps.procedures.cases.outputs(record);
 
@@ -247,6 +257,13 @@ describe('composite procedures: the newborn bundle through the engine and the de
       const { values } = await reencryptAll(before.redis, rotated.cipher);
       expect(values).to.equal((await stored()).length);
       expect((await stored()).every((v) => v.startsWith('v1.k2.'))).to.equal(true);
+      const withNewKeyOnly = createAccounts(
+        before.redis,
+        before.deps.citizenKeys,
+        createDataCipher(loadDataKeys(testConfig({ procedures: { dataKeys: [k2] } }).procedures, 'test')),
+        { ttlSeconds: 60 },
+      );
+      expect(await withNewKeyOnly.find(account.fiscalCode)).to.include({ email: 'mario@example.it' });
 
       expect(await (await engineWith([k2])).cases.outputs(record)).to.deep.equal(expected);
       const withOldKeyOnly = await engineWith([k1]);
