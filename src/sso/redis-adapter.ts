@@ -25,6 +25,19 @@ const CONSUMABLE = new Map<string, () => Error>([
   ],
 ]);
 
+/**
+ * Models whose entries are written once, and how a second write is refused. oidc-provider's replay
+ * detection (ReplayDetection.unique: the `jti` of private_key_jwt and client_secret_jwt assertions)
+ * reads, then saves, so requests carrying the same assertion at once all found nothing and all went
+ * through; SET NX lets the first save and refuses the others as replays (RFC 7523 section 3, OIDC Core
+ * 9). The model also holds DPoP proofs' `jti` (DPoP is on by default): a proof sent twice at once is
+ * refused too, as invalid_client rather than invalid_dpop_proof (one at a time, the provider's own
+ * check sees the first and answers with its own error). Client attestation is not enabled.
+ */
+const WRITE_ONCE = new Map<string, () => Error>([
+  ['ReplayDetection', () => new errors.InvalidClientAuth('client assertion tokens must only be used once')],
+]);
+
 /** How long a consumed mark outlives a code that had already expired when it was consumed. */
 const CONSUMED_REMNANT_SECONDS = 60;
 
@@ -46,6 +59,7 @@ export function createRedisAdapter(redis: RedisConnection, name: string): Adapte
   const uidKey = (uid: string) => `${base}uid:${uid}`;
   const consumable = CONSUMABLE.has(name);
   const alreadyConsumed = CONSUMABLE.get(name) ?? (() => new Error(`${name} is not single-use`));
+  const alreadyWritten = WRITE_ONCE.get(name);
 
   async function find(id: string): Promise<AdapterPayload | undefined> {
     if (consumable) {
@@ -75,6 +89,13 @@ export function createRedisAdapter(redis: RedisConnection, name: string): Adapte
     async upsert(id, payload, expiresIn) {
       const ttl = expiresIn && expiresIn > 0 ? Math.ceil(expiresIn) : undefined;
       const json = JSON.stringify(payload);
+      if (alreadyWritten) {
+        // An entry is only worth keeping until the assertion expires; never without an expiry.
+        const expiration = { type: 'EX', value: ttl ?? CONSUMED_REMNANT_SECONDS } as const;
+        const written = await client.set(key(id), json, { condition: 'NX', expiration });
+        if (written === null) throw alreadyWritten();
+        return;
+      }
       const writes: Array<Promise<unknown>> = [];
       writes.push(consumable ? writeHash(key(id), json, ttl) : setWithTtl(key(id), json, ttl));
       if (GRANTABLE.has(name) && payload.grantId) {
