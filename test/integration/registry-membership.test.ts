@@ -73,6 +73,10 @@ describe('membership: /join → /admin approval → API credential → /editor',
     const admin = await loggedIn(ADMIN);
     const page = await admin.get('/admin').expect(200);
     const $ = cheerio.load(page.text);
+    // A new credential revokes the current ones: the admin is asked first, on a closed disclosure.
+    const rotate = $('form[action$="/credentials"]').first();
+    expect(rotate.closest('details.varco-confirm:not([open])')).to.have.length(1);
+    expect(rotate.text()).to.contain('revoca subito quelle attuali');
     const card = $('.varco-membership[data-status="pending"]').first();
     expect(card.find('h3').text()).to.contain('Istituto <b>Comprensivo</b> Nuovo'); // shown as text
     const approveAction = card.find('form[action$="/approve"]').attr('action') ?? '';
