@@ -6,7 +6,7 @@ import { createLoginSessions } from './identity/login-session.ts';
 import { buildOidc } from './identity/oidc/oidc.module.ts';
 import { createSessionIndex } from './identity/session-index.ts';
 import { buildSpid } from './identity/spid/spid.module.ts';
-import { createCitizenKeys, migrateCitizenKeys } from './platform/citizen-keys.ts';
+import { adoptCitizenKeys, createCitizenKeys, migrateCitizenKeys } from './platform/citizen-keys.ts';
 import { createCitizenRef } from './platform/citizen-ref.ts';
 import type { ReadinessCheck } from './platform/health.ts';
 import { createI18n, readTranslations } from './platform/i18n.ts';
@@ -52,15 +52,17 @@ export async function buildDependencies(config: Readonly<Config>, logger: Logger
   const oidc = await buildOidc(config, logger, redis, { readiness, loginOptions, logoutHandlers });
   const citizens = createCitizenRecords(redis, citizenKeys);
   const procedures = await buildProcedures(config, logger, redis, catalog, citizenRef);
-  // Before the app serves: what an earlier version filed under fiscal codes moves to references.
-  const moved = await migrateCitizenKeys(redis, {
+  // Before the app serves: what an earlier version filed under fiscal codes moves to references (and
+  // at each login, what an instance of that version still wrote for the citizen during an upgrade).
+  const legacyMovers = {
     ...catalog.citizenServices.legacyMovers,
     ...sessionIndex.legacyMovers,
     ...citizens.legacyMovers,
     ...sso.consents.legacyMovers,
     ...sso.history.legacyMovers,
     ...sso.accounts.legacyMovers,
-  });
+  };
+  const moved = await migrateCitizenKeys(redis, legacyMovers);
   if (Object.keys(moved).length > 0) logger.info({ moved }, 'citizen keys moved to references');
   return {
     config,
@@ -70,7 +72,11 @@ export async function buildDependencies(config: Readonly<Config>, logger: Logger
     i18n,
     sessionStore: createSessionStore(redis, config.session.idleTimeoutSeconds),
     sessionIndex,
-    loginSessions: createLoginSessions(sessionIndex, { touchIntervalMs: 60_000, citizens }),
+    loginSessions: createLoginSessions(sessionIndex, {
+      touchIntervalMs: 60_000,
+      citizens,
+      adoptLegacyKeys: (fiscalCode) => adoptCitizenKeys(legacyMovers, fiscalCode),
+    }),
     loginOptions,
     logoutHandlers,
     readiness,

@@ -15,7 +15,12 @@ const promisify = (operation: (done: (error?: unknown) => void) => void) =>
  */
 export function createLoginSessions(
   index: SessionIndex,
-  options: { touchIntervalMs: number; citizens?: CitizenRecords },
+  options: {
+    touchIntervalMs: number;
+    citizens?: CitizenRecords;
+    /** Moves the citizen's keys an earlier version named after the fiscal code (platform/citizen-keys.ts). */
+    adoptLegacyKeys?: (fiscalCode: string) => Promise<void>;
+  },
 ) {
   async function regenerate(req: Request): Promise<string | undefined> {
     const returnTo = req.session.returnTo;
@@ -32,6 +37,7 @@ export function createLoginSessions(
       req.session.indexedAt = now;
       if (returnTo) req.session.returnTo = returnTo;
       await promisify((done) => req.session.save(done));
+      await options.adoptLegacyKeys?.(identity.fiscalCode);
       await index.add(identity.fiscalCode, req.sessionID, {
         userAgent: (req.get('user-agent') ?? '').slice(0, 300),
         provider: identity.provider,

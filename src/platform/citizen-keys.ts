@@ -157,3 +157,15 @@ export async function migrateCitizenKeys(
   }
   return counts;
 }
+
+/**
+ * Moves one citizen's keys still named after their fiscal code, of every registered kind: at login, for
+ * what an instance of the earlier version wrote after this one's start migration (a rolling upgrade).
+ * Costs one round trip when there is nothing to move (the movers read in parallel).
+ */
+export async function adoptCitizenKeys(
+  movers: Readonly<Record<string, LegacyMover>>,
+  fiscalCode: string,
+): Promise<void> {
+  await Promise.all(Object.values(movers).map((move) => move(fiscalCode)));
+}

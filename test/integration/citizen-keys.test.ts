@@ -416,6 +416,29 @@ describe('Citizen keys: no fiscal code in key names, the earlier layout moved at
   });
 });
 
+describe('Citizen keys: what an instance of the earlier version writes during an upgrade', () => {
+  it("moves at the citizen's next login, before their new session is indexed", async () => {
+    const gw = await createTestGateway();
+    try {
+      const cf = 'RSSMRA80A01H501U';
+      const { client } = gw.redis;
+      const { citizenKeys } = gw.deps;
+      // Written by an instance of the earlier version after this one started (and migrated).
+      await client.sAdd(citizenKeys.legacyKey(cf, 'favourites'), 'prato-tari');
+      await client.zAdd(citizenKeys.legacyKey(cf, 'sessions'), { score: T0, value: 'older-session' });
+      await client.hSet(citizenKeys.legacyKey(cf, 'consents'), 'svc', JSON.stringify(consentOf(0)));
+      await request(gw.app).get('/__test/login').expect(200);
+      expect(await gw.deps.catalog.citizenServices.favourites(cf)).to.deep.equal(['prato-tari']);
+      expect(await gw.deps.sso.consents.list(cf)).to.deep.equal([consentOf(0)]);
+      const indexed = await client.zRange(citizenKeys.key(cf, 'sessions'), 0, -1);
+      expect(indexed).to.include('older-session').and.have.length(2);
+      expect((await keysUnder(gw.redis)).join('\n')).to.not.contain(cf);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
 describe('Citizen keys: a citizen using every module leaves their fiscal code in no key name', function () {
   this.timeout(60_000);
   const CF = 'RSSMRA80A01H501U';
