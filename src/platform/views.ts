@@ -18,11 +18,18 @@ export const ASSETS = {
  * ejs as the view engine. Templates include each other by paths from the views directory
  * (`include('/layout/top')`): ejs resolves those without touching the disk, where a relative include
  * costs a file-system check on every render of every include.
+ *
+ * ejs copies all the locals into a prototype-less object for every template and again for every include
+ * (so that a template's free names never resolve to Object.prototype's members): the page's locals are
+ * copied once into such an object here, and `unsafePrototypeLocals` lets ejs use what it is given; its
+ * include copies still have no prototype. Half the copies, with the same protection.
  */
 export function setUpViews(app: Express, options: { viewsDir: string; cache: boolean }) {
   const root = path.resolve(options.viewsDir);
+  const ejsOptions = { root, cache: options.cache, unsafePrototypeLocals: true };
   app.engine('ejs', (file, data, done) => {
-    ejs.renderFile(file, data as ejs.Data, { root, cache: options.cache }, done);
+    const locals = Object.assign(Object.create(null) as ejs.Data, data);
+    ejs.renderFile(file, locals, ejsOptions as ejs.Options, done);
   });
   app.set('view engine', 'ejs');
   app.set('views', options.viewsDir);
