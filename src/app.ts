@@ -35,6 +35,9 @@ export function createApp(deps: Dependencies, extraRoutes: readonly Router[] = [
   const secureCookie = config.http.publicUrl.startsWith('https://');
   const app = express();
   app.disable('x-powered-by');
+  // Pages and API answers are no-store (see cspNonce): an ETag, a hash of every body sent, would never
+  // be asked for again. Static files set their own.
+  app.set('etag', false);
   app.set('trust proxy', config.http.trustProxy);
   app.set('query parser', 'simple');
   setUpViews(app, { viewsDir: 'views', cache: config.env !== 'development' });
