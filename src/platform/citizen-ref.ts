@@ -12,9 +12,21 @@ const REFERENCE = /^[0-9a-f]{64}$/;
  */
 export function createCitizenRef(key: Buffer) {
   if (key.length < 32) throw new Error('the index key must have at least 32 bytes');
-  return (fiscalCode: string): string =>
-    createHmac('sha256', key).update(`varco:citizen:${fiscalCode}`).digest('hex');
+  // A page reads several modules' keys of the same citizen: the references of the citizens seen lately
+  // are kept (in this process's memory only, like their sessions), up to REMEMBERED at a time.
+  const remembered = new Map<string, string>();
+  return (fiscalCode: string): string => {
+    let ref = remembered.get(fiscalCode);
+    if (ref === undefined) {
+      ref = createHmac('sha256', key).update(`varco:citizen:${fiscalCode}`).digest('hex');
+      if (remembered.size >= REMEMBERED) remembered.clear();
+      remembered.set(fiscalCode, ref);
+    }
+    return ref;
+  };
 }
+
+const REMEMBERED = 10_000;
 
 export type CitizenRef = ReturnType<typeof createCitizenRef>;
 

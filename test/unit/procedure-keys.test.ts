@@ -49,6 +49,17 @@ describe('procedure keys', () => {
     expect(() => createCitizenRef(randomBytes(16))).to.throw(/32 bytes/);
   });
 
+  it('gives the same references when it remembers them and after it has forgotten them', () => {
+    const key = randomBytes(32); // test-only key
+    const ref = createCitizenRef(key);
+    const fresh = (code: string) => createCitizenRef(key)(code);
+    const codes = Array.from({ length: 10_050 }, (_, i) => `RSSMRA80A01H${String(i).padStart(4, '0')}`);
+    const first = codes.map(ref); // more than it remembers: it forgets and starts again on the way
+    expect(codes.map(ref)).to.deep.equal(first);
+    for (const i of [0, 9_999, 10_000, 10_049]) expect(first[i]).to.equal(fresh(codes[i]!));
+    expect(new Set(first).size).to.equal(codes.length);
+  });
+
   it('generates development keys once and reuses them', () => {
     const first = loadDataKeys(settings(), 'development');
     expect(loadDataKeys(settings(), 'development')[0]?.key.equals(first[0]!.key)).to.equal(true);
