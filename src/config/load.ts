@@ -191,6 +191,8 @@ function productionProblems(tree: Tree): string[] {
   return problems;
 }
 
+const DEFAULT_LOCAL_URL = 'http://localhost:3000';
+
 /** "http.port: …" becomes "http.port (PORT): …" when the value came from an environment variable. */
 function describePath(issuePath: string, env: NodeJS.ProcessEnv): string {
   const source = Object.entries(ENVIRONMENT).find(
@@ -225,6 +227,17 @@ export function loadConfig(options: LoadOptions = {}): Readonly<Config> {
   tree = merge(tree, { oidc: { environment: oidcEnvironment(env) } });
   tree = merge(tree, (options.overrides ?? {}) as Tree);
   if (tree.demo === undefined) tree.demo = name !== 'production';
+  // `PORT=8080 npm start` on a developer's machine: links, the SPID ACS and OpenID callbacks follow the
+  // port unless a public address was chosen (production always chooses one).
+  const port = at(tree, 'http.port');
+  if (
+    name !== 'production' &&
+    at(tree, 'http.publicUrl') === DEFAULT_LOCAL_URL &&
+    typeof port === 'number' &&
+    port !== 3000
+  ) {
+    tree = setPath(tree, 'http.publicUrl', `http://localhost:${port}`);
+  }
   if (tree.demo === true && !at(tree, 'network.accessibilityStatementUrl')) {
     tree = setPath(tree, 'network.accessibilityStatementUrl', DEMO_ACCESSIBILITY_STATEMENT);
   }

@@ -37,6 +37,17 @@ describe('configuration', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+  it('outside production, a PORT without a PUBLIC_URL moves the local public address with it', () => {
+    const varDir = dir;
+    expect(loadConfig({ env: { PORT: '8080' }, varDir }).http.publicUrl).to.equal('http://localhost:8080');
+    expect(loadConfig({ env: {}, varDir }).http.publicUrl).to.equal('http://localhost:3000');
+    const chosen = { PORT: '8080', PUBLIC_URL: 'http://varco.test:9000' };
+    expect(loadConfig({ env: chosen, varDir }).http.publicUrl).to.equal('http://varco.test:9000');
+    expect(problemsOf({ ...PRODUCTION, PUBLIC_URL: undefined, PORT: '8080' })).to.include(
+      'production needs an https:// PUBLIC_URL',
+    );
+  });
+
   it('accepts a complete production environment', () => {
     const config = loadConfig({ env: PRODUCTION });
     expect(config.env).to.equal('production');
