@@ -4,6 +4,7 @@ import { localPath } from '../platform/local-path.ts';
 import { renderPage } from '../platform/views.ts';
 import type { CitizenRecords } from './citizen-record.ts';
 import type { LoginSessions } from './login-session.ts';
+import { askLogin, continuedLogin, forgetPendingLogin } from './pending-login.ts';
 import type { SessionIndex } from './session-index.ts';
 import { describeUserAgent } from './user-agent.ts';
 import './staff.ts';
@@ -25,18 +26,15 @@ export interface LoginOption {
 const AFTER_LOGIN = '/me';
 
 /**
- * Sends anonymous visitors to the login page, remembering where they were going. Only a page worth
- * coming back to is remembered (a GET other than the personal area, where login ends anyway), so an
- * anonymous visit to /me, or a stray POST, writes no session to Redis and sets no cookie.
+ * Sends anonymous visitors to the login page, remembering where they were going for that login only
+ * (pending-login.ts). Only a page worth coming back to is remembered (a GET other than the personal
+ * area, where login ends anyway), so an anonymous visit to /me, or a stray POST, writes no session to
+ * Redis and sets no cookie.
  */
 export function requireCitizen(req: Request, res: Response, next: NextFunction) {
   if (req.session.citizen) return next();
   const returnTo = req.method === 'GET' ? localPath(req.originalUrl) : undefined;
-  if (returnTo && returnTo !== AFTER_LOGIN) {
-    req.session.returnTo = returnTo;
-    req.session.createdAt ??= Date.now();
-  }
-  res.redirect(303, '/login');
+  res.redirect(303, askLogin(req, returnTo === AFTER_LOGIN ? undefined : returnTo));
 }
 
 /** The logged-in citizen of a request that went through requireCitizen. */
@@ -98,16 +96,22 @@ export function createIdentityController(deps: {
 
   return {
     loginPage(req: Request, res: Response) {
-      if (req.session.citizen) return res.redirect(303, localPath(req.query.next) ?? AFTER_LOGIN);
-      // Where to go after logging in travels with each provider's link (the SPID button does the same).
       const next = localPath(req.query.next);
+      // The way back a protected page asked for holds for that login only: a login the citizen starts
+      // themselves (the header's "Accedi", another page's link) neither says it is needed nor ends there.
+      const continued = continuedLogin(req, next);
+      if (!continued) forgetPendingLogin(req);
+      const citizen = req.session.citizen;
+      // A logged-in citizen stays here only when a page asked for a new login (step-up, fresh login).
+      if (citizen && !continued) return res.redirect(303, next ?? AFTER_LOGIN);
+      // Where to go after logging in travels with each provider's link (the SPID button does the same).
       renderPage(req, res, 'identity/login', {
         options: deps
           .loginOptions()
           .map((option) =>
             next ? { ...option, href: `${option.href}?next=${encodeURIComponent(next)}` } : option,
           ),
-        loginRequired: Boolean(req.session.returnTo),
+        loginRequired: continued !== undefined,
       });
     },
 

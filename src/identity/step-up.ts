@@ -3,13 +3,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { localPath } from '../platform/local-path.ts';
 import type { Level } from './citizen.ts';
 import './oidc/oidc-session.ts';
-
-declare module 'express-session' {
-  interface SessionData {
-    /** The SPID level the page the citizen is trying to reach needs (read by the login page's SPID button). */
-    requiredLevel: Level;
-  }
-}
+import { askLogin } from './pending-login.ts';
 
 /**
  * Lets the request through when the session's level is at least `needed`; otherwise starts a new login
@@ -37,9 +31,6 @@ export function requireLevel(needed: Level, options: { fresh?: boolean } = {}) {
       const query = new URLSearchParams({ level: String(level), next: here });
       return res.redirect(303, `/oidc/login/${encodeURIComponent(citizen.provider)}?${query.toString()}`);
     }
-    req.session.returnTo = here;
-    req.session.requiredLevel = level;
-    req.session.createdAt ??= Date.now();
-    res.redirect(303, '/login');
+    res.redirect(303, askLogin(req, here, level));
   };
 }

@@ -42,7 +42,10 @@ describe('deep links GET /go/:serviceId', () => {
 
   it('sends an anonymous citizen to log in first, remembering the way back', async () => {
     const agent = request.agent(gw.app);
-    await agent.get('/go/prato-cambio-residenza').expect(303).expect('Location', '/login');
+    await agent
+      .get('/go/prato-cambio-residenza')
+      .expect(303)
+      .expect('Location', '/login?next=%2Fgo%2Fprato-cambio-residenza');
     await agent.get('/__test/login?fiscalCode=RSSMRA80A01H501U&level=2').expect(200);
     const res = await agent.get('/go/prato-cambio-residenza').expect(303);
     expect(res.headers.location).to.equal('https://servizi.comune.prato.it/anagrafe/cambio-residenza');

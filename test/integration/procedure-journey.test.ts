@@ -126,7 +126,10 @@ describe('procedure journey: the newborn bundle through its pages', function () 
 
     it('sends an anonymous visitor to log in, and back to the page afterwards', async () => {
       const agent = request.agent(gateway.app);
-      await agent.get(`${BASE}/pages/child`).expect(303).expect('location', '/login');
+      await agent
+        .get(`${BASE}/pages/child`)
+        .expect(303)
+        .expect('location', `/login?next=${encodeURIComponent(`${BASE}/pages/child`)}`);
     });
 
     it('sends a level-1 SPID session to step up at its IdP, and saves nothing it posts', async () => {
@@ -660,7 +663,10 @@ describe('procedure journey: the newborn bundle through its pages', function () 
       const me = cheerio.load((await other.get('/me').expect(200)).text);
       expect(me(`a[href="/cases/${caseId}"]`).length).to.equal(0);
       expect(me('#cases').text()).to.include('Non hai ancora inviato pratiche.');
-      await request(gateway.app).get(`/cases/${caseId}`).expect(303).expect('location', '/login');
+      await request(gateway.app)
+        .get(`/cases/${caseId}`)
+        .expect(303)
+        .expect('location', `/login?next=%2Fcases%2F${caseId}`);
       await other.get('/cases/not-a-case-id').expect(404);
     });
 

@@ -299,6 +299,6 @@ describe('editor pages: a body editor creates and edits services through forms',
     await request(gw.app)
       .get('/editor/bodies/demo_redazione/services/new')
       .expect(303)
-      .expect('Location', '/login');
+      .expect('Location', '/login?next=%2Feditor%2Fbodies%2Fdemo_redazione%2Fservices%2Fnew');
   });
 });

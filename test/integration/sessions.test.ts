@@ -34,7 +34,7 @@ describe('sessions and the personal area', () => {
     const sid = (res: request.Response) =>
       /varco\.sid=([^;]+)/.exec(res.headers['set-cookie']?.[0] ?? '')?.[1];
     // An anonymous session (a page to come back to after login, remembered in the session).
-    const anonymous = await agent.get('/editor').expect(303).expect('Location', '/login');
+    const anonymous = await agent.get('/editor').expect(303).expect('Location', '/login?next=%2Feditor');
     const login = await agent.get('/__test/login').expect(200);
     const cookie = login.headers['set-cookie']?.[0] ?? '';
     expect(cookie)

@@ -116,8 +116,8 @@ describe('step-up with requireLevel', () => {
 
   it('sends a visitor to the login page, whose SPID button then asks for the needed level', async () => {
     const agent = request.agent(app);
-    await agent.get('/records').expect(303).expect('Location', '/login');
-    const page = await agent.get('/login').expect(200);
+    await agent.get('/records').expect(303).expect('Location', '/login?next=%2Frecords');
+    const page = await agent.get('/login?next=%2Frecords').expect(200);
     expect(page.text).to.match(/\/spid\/login\?idp=[^"]+&amp;level=3/);
   });
 });

@@ -40,7 +40,7 @@ export class OidcError extends AppError {
       page: {
         titleKey: 'oidc.errors.title',
         messageKey: `oidc.errors.${messageKey}`,
-        action: { href: '/login', labelKey: 'oidc.errors.tryAgain' },
+        action: { href: '/login?retry=1', labelKey: 'oidc.errors.tryAgain' },
       },
     });
     this.messageKey = messageKey;

@@ -5,7 +5,7 @@ import type { LoginSessions } from '../login-session.ts';
 import { OidcError } from './oidc-errors.ts';
 import type { OidcRelyingParty } from './oidc.service.ts';
 import './oidc-session.ts';
-import '../step-up.ts';
+import { pendingLogin } from '../pending-login.ts';
 
 const LEVEL_PARAMETER: Record<string, Level> = { '1': 1, '2': 2, '3': 3 };
 
@@ -21,10 +21,10 @@ export function createOidcController(deps: { rp: OidcRelyingParty; loginSessions
     /** GET /oidc/login/:provider?level=1|2|3&next=/local/path */
     async login(req: Request<{ provider: string }>, res: Response) {
       const rawLevel = req.query.level;
-      const level =
-        rawLevel === undefined ? (req.session.requiredLevel ?? 1) : LEVEL_PARAMETER[String(rawLevel)];
+      const pending = pendingLogin(req);
+      const level = rawLevel === undefined ? (pending?.level ?? 1) : LEVEL_PARAMETER[String(rawLevel)];
       if (level === undefined) throw new OidcError('oidc_bad_request');
-      const returnTo = localPath(req.query.next) ?? req.session.returnTo ?? '/me';
+      const returnTo = localPath(req.query.next) ?? pending?.returnTo ?? '/me';
       // The flow is bound to this browser's session: make sure there is one to come back to.
       req.session.createdAt ??= Date.now();
       const url = await rp.startLogin({

@@ -47,7 +47,7 @@ export class SpidResponseError extends AppError {
       page: {
         titleKey: 'spid.errors.title',
         messageKey: `spid.errors.${messageKey}`,
-        action: { href: '/login', labelKey: 'spid.errors.tryAgain' },
+        action: { href: '/login?retry=1', labelKey: 'spid.errors.tryAgain' },
       },
     });
     this.messageKey = messageKey;

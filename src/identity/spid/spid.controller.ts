@@ -4,7 +4,7 @@ import { BadRequestError } from '../../platform/errors.ts';
 import { localPath } from '../../platform/local-path.ts';
 import type { Spid } from './spid.service.ts';
 import './spid-session.ts';
-import '../step-up.ts';
+import { continuedLogin, pendingLogin } from '../pending-login.ts';
 
 export function createSpidController(deps: { spid: Spid; loginSessions: LoginSessions }) {
   const { spid, loginSessions } = deps;
@@ -14,7 +14,7 @@ export function createSpidController(deps: { spid: Spid; loginSessions: LoginSes
     },
 
     async login(req: Request, res: Response) {
-      const returnTo = localPath(req.query.next) ?? req.session.returnTo ?? '/me';
+      const returnTo = localPath(req.query.next) ?? pendingLogin(req)?.returnTo ?? '/me';
       const citizen = req.session.citizen;
       const replaces = citizen ? { sessionId: req.sessionID, fiscalCode: citizen.fiscalCode } : undefined;
       const fresh = req.query.fresh;
@@ -62,7 +62,7 @@ export function createSpidController(deps: { spid: Spid; loginSessions: LoginSes
     /** res.locals.spidIdps: the IdPs of the SPID button (views/identity/spid-button.ejs), shuffled. */
     buttonLocals(req: Request, res: Response, next: NextFunction) {
       const returnTo = localPath(req.query.next);
-      res.locals.spidIdps = spid.choices(req.session.requiredLevel ?? 1, returnTo);
+      res.locals.spidIdps = spid.choices(continuedLogin(req, returnTo)?.level ?? 1, returnTo);
       next();
     },
   };
