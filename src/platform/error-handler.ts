@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
-import { NotFoundError, toAppError, type AppError } from './errors.ts';
+import { NotFoundError, toAppError, TooManyRequestsError, type AppError } from './errors.ts';
 
 /** Statuses with their own page text (locales, errors.<status>); others fall back to 400 or 500. */
 export const ERROR_PAGES = [400, 403, 404, 405, 406, 413, 415, 429, 500, 503] as const;
@@ -27,6 +27,12 @@ function problem(error: AppError, req: Request) {
   };
 }
 
+/** "45 secondi", "1 minute": how long to wait, in the page's language (Intl's units carry the plural). */
+export function waitText(seconds: number, language: string): string {
+  const [value, unit] = seconds < 120 ? [seconds, 'second'] : [Math.ceil(seconds / 60), 'minute'];
+  return new Intl.NumberFormat(language, { style: 'unit', unit, unitDisplay: 'long' }).format(value);
+}
+
 export function notFound(_req: Request, _res: Response, next: NextFunction) {
   next(new NotFoundError());
 }
@@ -51,9 +57,8 @@ export function errorHandler(apiPrefix: string) {
     if (res.headersSent) return next(thrown);
 
     res.status(error.status);
-    if (error.status === 429 && 'retryAfterSeconds' in error && error.retryAfterSeconds) {
-      res.setHeader('Retry-After', String(error.retryAfterSeconds));
-    }
+    const retryAfter = error instanceof TooManyRequestsError ? error.retryAfterSeconds : undefined;
+    if (retryAfter) res.setHeader('Retry-After', String(retryAfter));
     if (error.status === 503) res.setHeader('Retry-After', '30');
     res.setHeader('Cache-Control', 'no-store');
     res.vary('Accept');
@@ -70,10 +75,15 @@ export function errorHandler(apiPrefix: string) {
     const page = KNOWN_PAGES.has(error.status) ? error.status : error.status < 500 ? 400 : 500;
     const key = SPECIFIC.has(error.code) ? error.code : String(page);
     const words = error.page;
+    const wait = retryAfter ? waitText(retryAfter, String(res.locals.lang ?? 'it')) : undefined;
     const locals = {
       status: error.status,
       heading: words ? t(words.titleKey) : t(`errors.${key}.title`),
-      message: words ? t(words.messageKey) : t(`errors.${key}.message`),
+      message: words
+        ? t(words.messageKey)
+        : wait
+          ? t('errors.429.messageWait', { wait })
+          : t(`errors.${key}.message`),
       action: words?.action && { href: words.action.href, label: t(words.action.labelKey) },
       requestId: req.id,
     };

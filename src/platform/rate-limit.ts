@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit, type AugmentedRequest } from 'express-rate-limit';
 import { RedisStore } from 'rate-limit-redis';
 import { TooManyRequestsError } from './errors.ts';
 import type { RedisConnection } from './redis.ts';
@@ -25,6 +25,16 @@ export interface RateLimitOptions {
 
 /** The client address as express-rate-limit counts it (an IPv6 client by its /56, as by default). */
 const addressOf = (req: Request) => ipKeyGenerator(req.ip ?? 'unknown');
+
+/**
+ * Seconds until the client's counter resets (RFC 9110 section 10.2.3, Retry-After), from the reset time
+ * express-rate-limit puts on the request; the whole window when the store gave none.
+ */
+export function secondsToReset(req: Request, windowSeconds: number, now = Date.now()): number {
+  const resetTime = (req as Partial<AugmentedRequest>).rateLimit?.resetTime;
+  if (!resetTime) return windowSeconds;
+  return Math.min(windowSeconds, Math.max(1, Math.ceil((resetTime.getTime() - now) / 1000)));
+}
 
 /**
  * A per-client-address limit whose counters live in Redis, so every instance counts the same hits.
@@ -55,7 +65,7 @@ export function createRateLimit(
         }
       : {}),
     handler: (req: Request, res: Response, next: NextFunction) => {
-      if (!refuse) return next(new TooManyRequestsError(rule.windowSeconds));
+      if (!refuse) return next(new TooManyRequestsError(secondsToReset(req, rule.windowSeconds)));
       req.log?.warn({ code: 'too_many_requests', limit: name }, 'request rejected');
       res.setHeader('Cache-Control', 'no-store');
       refuse(req, res);
