@@ -68,7 +68,7 @@ describe('membership: /join → /admin approval → API credential → /editor',
       .expect(200);
 
     // 2. Only a configured admin reaches /admin.
-    await request(gw.app).get('/admin').expect(303).expect('Location', '/login');
+    await request(gw.app).get('/admin').expect(303).expect('Location', '/login?next=%2Fadmin');
     await (await loggedIn(STRANGER)).get('/admin').expect(403);
     const admin = await loggedIn(ADMIN);
     const page = await admin.get('/admin').expect(200);

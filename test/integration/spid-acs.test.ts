@@ -252,7 +252,9 @@ describe('POST /spid/acs', () => {
         .expect(401);
       expect(res.text).to.contain('Hai negato il consenso');
       expect(res.text).to.match(/<h1>Accesso con SPID non riuscito<\/h1>/);
-      expect(res.text).to.match(/<a class="btn btn-primary me-2" href="\/login\?retry=1">Riprova ad accedere<\/a>/);
+      expect(res.text).to.match(
+        /<a class="btn btn-primary me-2" href="\/login\?retry=1">Riprova ad accedere<\/a>/,
+      );
       expect(res.headers['set-cookie']).to.equal(undefined);
     });
 
