@@ -8,6 +8,7 @@ import { IDP_LOGOS } from './identity/spid/idp-logos.ts';
 import { spidRouters } from './identity/spid/spid.module.ts';
 import { csrfProtection } from './platform/csrf.ts';
 import { errorHandler, notFound } from './platform/error-handler.ts';
+import { enteredByItsPaths } from './platform/path-gate.ts';
 import { ServiceUnavailableError } from './platform/errors.ts';
 import { healthRoutes } from './platform/health.ts';
 import { proceduresRouters } from './procedures/procedures.module.ts';
@@ -70,19 +71,21 @@ export function createApp(deps: Dependencies, extraRoutes: readonly Router[] = [
   app.use(deps.loginSessions.trackActivity);
   for (const router of extraRoutes) app.use(router);
 
-  app.use(sso.pages);
-  // Before home: the procedures' routers add the procedures on offer to the home page.
-  for (const router of proceduresRouters(deps)) app.use(router);
-  app.use(homeRoutes(deps));
-  app.use(registryRouters(deps));
-  app.use(spidRouters(deps.spid, { loginSessions: deps.loginSessions, loginLimit: deps.rateLimits.login }));
-  for (const router of oidc.pages) app.use(router);
-  app.use(
+  // The feature routers, each entered only by the paths its routes start with (src/platform/path-gate.ts).
+  const features: Router[] = [
+    sso.pages,
+    // Before home: the procedures' routers add the procedures on offer to the home page.
+    ...proceduresRouters(deps),
+    homeRoutes(deps),
+    ...registryRouters(deps),
+    ...spidRouters(deps.spid, { loginSessions: deps.loginSessions, loginLimit: deps.rateLimits.login }),
+    ...oidc.pages,
     identityRoutes(
       createIdentityController({ ...deps, loginOptions: () => deps.loginOptions }),
       deps.rateLimits.forms,
     ),
-  );
+  ];
+  for (const router of features) app.use(enteredByItsPaths(router));
 
   app.use(notFound);
   app.use(redisFailuresAsUnavailable);

@@ -1,0 +1,66 @@
+import { expect } from 'chai';
+import express, { Router } from 'express';
+import request from 'supertest';
+import { enteredByItsPaths } from '../../src/platform/path-gate.ts';
+
+describe('routers entered only by their own paths', () => {
+  const routes = () => {
+    const router = Router();
+    router.get('/', (_req, res) => res.send('home'));
+    router.get('/me/sessions', (_req, res) => res.send('sessions'));
+    router.post('/services/:id/favourite', (_req, res) => res.send('favourite'));
+    return router;
+  };
+
+  it('serves its routes whatever the case, with or without a trailing slash, and any query', async () => {
+    const app = express().use(enteredByItsPaths(routes()));
+    await request(app).get('/').expect(200, 'home');
+    await request(app).get('/me/sessions').expect(200, 'sessions');
+    await request(app).get('/ME/Sessions/').expect(200, 'sessions');
+    await request(app).get('/me/sessions?x=/other').expect(200, 'sessions');
+    await request(app).post('/services/a1/favourite').expect(200, 'favourite');
+  });
+
+  it('is not entered by other paths: the request goes on to what comes after', async () => {
+    const router = routes();
+    let tries = 0;
+    // Every route the router tries is counted (the router's layers answer match(path)).
+    for (const layer of router.stack as unknown as { match(path: string): boolean }[]) {
+      const match = layer.match.bind(layer);
+      layer.match = (path: string) => {
+        tries++;
+        return match(path);
+      };
+    }
+    const app = express()
+      .use(enteredByItsPaths(router))
+      .use((_req, res) => res.status(404).send('after'));
+    for (const path of ['/other', '/mex', '/servicesx/a1/favourite', '/%6de/sessions'])
+      await request(app).get(path).expect(404, 'after');
+    expect(tries).to.equal(0);
+    await request(app).get('//me/sessions').expect(404, 'after'); // entered (empty first segment), no route
+    await request(app).get('/me/sessions').expect(200);
+    expect(tries).to.be.greaterThan(0);
+  });
+
+  it('is entered by every request when the router has middleware or a route starting with a parameter', async () => {
+    const withMiddleware = routes();
+    withMiddleware.use((req, res, next) => (req.path === '/anything' ? res.send('middleware') : next()));
+    await request(express().use(enteredByItsPaths(withMiddleware)))
+      .get('/anything')
+      .expect(200, 'middleware');
+
+    const withParameter = Router();
+    withParameter.get('/:lang/home', (req, res) => res.send(req.params.lang));
+    await request(express().use(enteredByItsPaths(withParameter)))
+      .get('/en/home')
+      .expect(200, 'en');
+  });
+
+  it('sees routes registered after it was mounted', async () => {
+    const router = Router();
+    const app = express().use(enteredByItsPaths(router));
+    router.get('/late', (_req, res) => res.send('late'));
+    await request(app).get('/late').expect(200, 'late');
+  });
+});
