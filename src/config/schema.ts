@@ -169,6 +169,12 @@ export const configSchema = z.object({
       api: rateLimitSchema.default({ windowSeconds: 60, max: 300 }),
       forms: rateLimitSchema.default({ windowSeconds: 60, max: 60 }),
       /**
+       * The OpenID Provider's pages a browser is sent to (authorization and its resume, RP-initiated
+       * logout), per client address, apart from the forms: entering a body's service costs two or
+       * three hits, and a whole office or a carrier-grade NAT can share one address.
+       */
+      ssoAuth: rateLimitSchema.default({ windowSeconds: 60, max: 300 }),
+      /**
        * The OpenID Provider's endpoints that bodies' systems call (token, userinfo, pushed authorization
        * requests), per client address: a body's system calls them for every citizen who enters.
        */

@@ -44,13 +44,17 @@ export function oauthTooManyRequests(_req: Request, res: Response) {
 }
 
 /**
- * The limits of the provider's endpoints that bodies' systems call (token, userinfo, pushed
- * authorization requests, and introspection and revocation should they be turned on), counted in Redis
- * across instances: `endpoints` per client address over all of them; `token` per client address and
- * client, so one service's burst does not use up the token budget of the other services a host runs.
+ * The limits of the provider's endpoints, counted in Redis across instances. `browser`: the pages a
+ * citizen's browser is sent to (authorization, RP-initiated logout), per client address, refused with
+ * the gateway's 429 page, on a counter of their own so entering services does not use up the address's
+ * forms budget nor the other way round. The endpoints that bodies' systems call (token, userinfo,
+ * pushed authorization requests, and introspection and revocation should they be turned on):
+ * `endpoints` per client address over all of them; `token` per client address and client, so one
+ * service's burst does not use up the token budget of the other services a host runs.
  */
 export function providerRateLimits(redis: RedisConnection, rules: Config['rateLimit']) {
   return {
+    browser: createRateLimit(redis, 'sso-auth', rules.ssoAuth),
     endpoints: createRateLimit(redis, 'sso-endpoints', rules.ssoEndpoints, { refuse: oauthTooManyRequests }),
     token: createRateLimit(redis, 'sso-token', rules.ssoToken, {
       partition: basicClientId,

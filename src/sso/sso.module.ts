@@ -147,10 +147,11 @@ export function ssoRouters(deps: Dependencies, session: RequestHandler | Request
   const credentials = createCredentials(deps.redis);
   sso.hooks.endGatewaySession = (fiscalCode, sessionId) => deps.sessionIndex.end(fiscalCode, [sessionId]);
   return {
-    provider: ssoProviderRoutes(sso.provider.callback() as unknown as RequestHandler, session, {
-      browser: deps.rateLimits.forms,
-      ...deps.rateLimits.sso,
-    }),
+    provider: ssoProviderRoutes(
+      sso.provider.callback() as unknown as RequestHandler,
+      session,
+      deps.rateLimits.sso,
+    ),
     /** Demo mode only: the demo body systems, relying parties of the provider (src/demo/sso-rp). */
     demo:
       deps.config.demo && deps.config.env !== 'production'

@@ -30,6 +30,7 @@ export async function startSsoGateway(overrides: Record<string, unknown> = {}) {
       rateLimit: {
         forms: { windowSeconds: 60, max: 10_000 },
         api: { windowSeconds: 60, max: 10_000 },
+        ssoAuth: { windowSeconds: 60, max: 10_000 },
         ssoEndpoints: { windowSeconds: 60, max: 10_000 },
         ssoToken: { windowSeconds: 60, max: 10_000 },
         ...(overrides.rateLimit as object | undefined),

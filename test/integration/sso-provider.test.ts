@@ -179,8 +179,8 @@ describe('the gateway as OpenID Provider, with openid-client as the relying part
 });
 
 describe('the authorization endpoint under load from one address', () => {
-  it('answers 429 past the form rate limit, counted in Redis', async () => {
-    const op = await startSsoGateway({ rateLimit: { forms: { windowSeconds: 60, max: 2 } } });
+  it("answers 429 past the provider's browser rate limit, counted in Redis", async () => {
+    const op = await startSsoGateway({ rateLimit: { ssoAuth: { windowSeconds: 60, max: 2 } } });
     try {
       const statuses: number[] = [];
       for (let i = 0; i < 3; i++) statuses.push((await fetch(`${op.url}/op/auth?client_id=x`)).status);

@@ -1,9 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import { expect } from 'chai';
+import * as cheerio from 'cheerio';
 import * as oidc from 'openid-client';
 import { createApp } from '../../src/app.ts';
 import {
   createTestGateway,
+  csrfTokenFrom,
   deleteKeys,
   testConfig,
   testLoginRoutes,
@@ -16,6 +18,7 @@ import {
   sparePort,
   startSsoGateway,
   TestBrowser,
+  type SsoGateway,
 } from '../helpers/sso.ts';
 
 const TOKEN_LIMIT = 3;
@@ -200,19 +203,73 @@ describe("rate limits of the provider's endpoints, two gateway instances on one 
 });
 
 describe("the provider's browser endpoints under load from one address", () => {
-  it('answers the end-session endpoint past the form limit with the gateway 429 page', async () => {
-    const op = await startSsoGateway({ rateLimit: { forms: { windowSeconds: 60, max: 2 } } });
-    try {
-      const statuses: number[] = [];
-      for (let i = 0; i < 2; i++) statuses.push((await fetch(`${op.url}/op/session/end`)).status);
-      expect(statuses).to.deep.equal([200, 200]);
-      const limited = await fetch(`${op.url}/op/session/end`, { headers: { accept: 'text/html' } });
-      expect(limited.status).to.equal(429);
-      expect(limited.headers.get('content-type')).to.match(/^text\/html/);
-      expect(Number(limited.headers.get('retry-after'))).to.be.within(1, 60);
-      expect(await limited.text()).to.contain('<html');
-    } finally {
-      await op.close();
+  const AUTH_LIMIT = 4;
+  const FORMS_LIMIT = 2;
+  let op: SsoGateway;
+  let counters: (name: string) => Promise<string[]>;
+
+  before(async () => {
+    op = await startSsoGateway({
+      rateLimit: {
+        forms: { windowSeconds: 60, max: FORMS_LIMIT },
+        ssoAuth: { windowSeconds: 60, max: AUTH_LIMIT },
+      },
+    });
+    const prefix = `${op.gateway.config.redis.prefix}ratelimit:`;
+    counters = (name) => op.gateway.redis.client.keys(`${prefix}${name}:*`);
+  });
+  beforeEach(() => deleteKeys(op.gateway.redis, `${op.gateway.config.redis.prefix}ratelimit:`));
+  after(() => op.close());
+
+  /** A logged-in citizen and a form of the gateway's own (under the forms limit) they can send. */
+  async function citizenWithForm() {
+    const browser = new TestBrowser(op.url);
+    await browser.login('RSSMRA80A01H501U');
+    const token = csrfTokenFrom(await (await browser.request('/me')).text());
+    return { browser, endOthers: () => browser.post('/me/sessions/end-others', { _csrf: token }) };
+  }
+
+  /** The gateway's own 429 page, in Italian by default, saying when to retry. */
+  async function expectTooManyRequestsPage(response: Response) {
+    expect(response.status).to.equal(429);
+    expect(response.headers.get('content-type')).to.match(/^text\/html/);
+    const retryAfter = response.headers.get('retry-after');
+    expect(Number(retryAfter)).to.be.within(1, 60);
+    const $ = cheerio.load(await response.text());
+    expect($('h1').text()).to.equal('Troppe richieste');
+    expect($('main').text()).to.contain(`Riprova tra ${retryAfter} secondi.`);
+  }
+
+  it('counts authorization and end-session requests together on a counter of their own, refused with the 429 page', async () => {
+    const { browser, endOthers } = await citizenWithForm();
+    const statuses: number[] = [];
+    for (let i = 0; i < AUTH_LIMIT; i++) {
+      const path = i % 2 ? '/op/session/end' : '/op/auth?client_id=x';
+      statuses.push((await browser.request(path)).status);
     }
+    expect(statuses).to.deep.equal([400, 200, 400, 200]);
+    const limited = await browser.request('/op/auth?client_id=x', { headers: { accept: 'text/html' } });
+    await expectTooManyRequestsPage(limited);
+    expect(limited.headers.get('ratelimit')).to.match(/r=0/);
+    await expectTooManyRequestsPage(await browser.request('/op/session/end'));
+    // The authorization's resume, and other spellings of the paths, are the same endpoints.
+    for (const path of ['/op/auth/some-interaction', '/OP/AUTH?client_id=x', '/op/session/end/confirm']) {
+      expect((await browser.request(path)).status, path).to.equal(429);
+    }
+    expect(await counters('sso-auth')).to.have.length(1);
+    expect(await counters('forms')).to.deep.equal([]);
+    // The gateway's forms kept their whole budget.
+    for (let i = 0; i < FORMS_LIMIT; i++) expect((await endOthers()).status).to.equal(303);
+    await expectTooManyRequestsPage(await endOthers());
+  });
+
+  it('lets a citizen whose address used up the forms limit still enter services and log out of them', async () => {
+    const { browser, endOthers } = await citizenWithForm();
+    for (let i = 0; i < FORMS_LIMIT; i++) expect((await endOthers()).status).to.equal(303);
+    await expectTooManyRequestsPage(await endOthers());
+    expect((await browser.request('/op/auth?client_id=x')).status).to.equal(400);
+    expect((await browser.request('/op/session/end')).status).to.equal(200);
+    expect(await counters('forms')).to.have.length(1);
+    expect(await counters('sso-auth')).to.have.length(1);
   });
 });

@@ -67,6 +67,28 @@ describe('configuration', () => {
     expect(problems[0]).to.match(/^rateLimit\.ssoToken\.max/);
   });
 
+  it("limits the provider's browser endpoints apart from the forms, 300 a minute unless configured", () => {
+    const { rateLimit } = loadConfig({ env: PRODUCTION });
+    expect(rateLimit.ssoAuth).to.deep.equal({ windowSeconds: 60, max: 300 });
+    expect(rateLimit.forms).to.deep.equal({ windowSeconds: 60, max: 60 });
+    const extra = path.join(dir, 'auth-limit.yaml');
+    writeFileSync(extra, 'rateLimit:\n  ssoAuth: { windowSeconds: 120, max: 900 }\n');
+    const configured = loadConfig({ env: { ...PRODUCTION, VARCO_CONFIG: extra } }).rateLimit;
+    expect(configured.ssoAuth).to.deep.equal({ windowSeconds: 120, max: 900 });
+    expect(configured.forms).to.deep.equal({ windowSeconds: 60, max: 60 });
+    for (const bad of [
+      '{ windowSeconds: 60, max: 0 }',
+      '{ windowSeconds: 60, max: 2.5 }',
+      '{ max: 10 }',
+      '"many"',
+    ]) {
+      writeFileSync(extra, `rateLimit:\n  ssoAuth: ${bad}\n`);
+      const problems = problemsOf({ ...PRODUCTION, VARCO_CONFIG: extra });
+      expect(problems, bad).to.have.length(1);
+      expect(problems[0], bad).to.match(/^rateLimit\.ssoAuth/);
+    }
+  });
+
   it('lists every problem at once, naming the setting and the variable it came from', () => {
     const problems = problemsOf({
       PORT: 'eighty',
