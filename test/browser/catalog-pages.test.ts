@@ -217,4 +217,48 @@ describe('catalog and registry pages in a browser (accessibility, CSP)', functio
     }
     expect(problems).to.deep.equal([]);
   });
+  it(`search on a phone (${phone.width}×${phone.height}): the first result, whole, above the fold; the filters a disclosure, open from the keyboard`, async () => {
+    const visit = { name: 'search', path: '/services?q=carta+identita&level=L2', status: 200 };
+    const { context, page, csp, status } = await open(visit, { viewport: phone, locale: 'it-IT' });
+    try {
+      expect(status).to.equal(200);
+      const first = await page.locator('.varco-results .card').first().boundingBox();
+      expect(first, 'a first result').to.not.equal(null);
+      expect(first!.y + first!.height, 'bottom of the first result').to.be.at.most(phone.height);
+      const summary = page.locator('details.varco-filters > summary');
+      expect(await summary.innerText()).to.match(/Filtra i risultati\s*\(1 filtro attivo\)/);
+      expect(await page.isVisible('#filter-level')).to.equal(false);
+      await summary.focus();
+      await page.keyboard.press('Enter');
+      expect(await page.isVisible('#filter-level')).to.equal(true);
+      await page.waitForFunction(() => 'bootstrap' in window);
+      expect(await axeViolations(page)).to.deep.equal([]);
+      expect(csp).to.deep.equal([]);
+      // The form still sends the filters (without JavaScript: a plain GET).
+      await page.selectOption('#filter-level', 'L3');
+      await Promise.all([page.waitForNavigation(), page.click('.varco-filters button[type="submit"]')]);
+      expect(new URL(page.url()).searchParams.get('level')).to.equal('L3');
+      expect(new URL(page.url()).searchParams.get('q')).to.equal('carta identita');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('search on a desktop (1280px): the filters stand open beside the results, no disclosure to open', async () => {
+    const visit = { name: 'search', path: '/services?q=carta+identita', status: 200 };
+    const { context, page } = await open(visit, { viewport: { width: 1280, height: 900 }, locale: 'en-GB' });
+    try {
+      expect(await page.isVisible('details.varco-filters > summary')).to.equal(false);
+      expect(await page.isVisible('#filters-heading')).to.equal(true);
+      const filters = await page.locator('#filter-body').boundingBox();
+      const first = await page.locator('.varco-results .card').first().boundingBox();
+      expect(filters!.x + filters!.width, 'filters left of the results').to.be.at.most(first!.x);
+      await page.focus('#search-q');
+      await page.keyboard.press('Tab'); // the search button
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate(() => document.activeElement?.id)).to.equal('filter-body');
+    } finally {
+      await context.close();
+    }
+  });
 });
