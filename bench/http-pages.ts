@@ -5,16 +5,16 @@
  * /me one reading a session created beforehand), measured in the same run. The machine is shared, so
  * the two apps are measured in short interleaved rounds (the order alternating) and the medians compared.
  * The gateway runs as configured for the demo, with the request log at production level (info) written
- * to /dev/null. Needs the test Redis (127.0.0.1:6379); writes under its own key prefix and deletes it.
+ * the way production writes it (pino's synchronous destination, as for stdout) to /dev/null. Needs the test Redis (127.0.0.1:6379); writes under its own key prefix and deletes it.
  * Run: npx tsx bench/http-pages.ts [rounds] [seconds per measurement], or import `runHttpPagesBench`.
  * Target: the gateway at ≥ 0.8 of the baseline's requests per second on both pages.
  */
-import { createWriteStream } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { RedisStore } from 'connect-redis';
 import express, { type Express } from 'express';
 import session from 'express-session';
+import { pino } from 'pino';
 import { createClient } from 'redis';
 import { createApp } from '../src/app.ts';
 import type { Config } from '../src/config/schema.ts';
@@ -154,7 +154,7 @@ async function startGateway() {
       api: { windowSeconds: 60, max: 1_000_000 },
     },
   });
-  const logger = createLogger(config.log.level, createWriteStream('/dev/null'));
+  const logger = createLogger(config.log.level, pino.destination({ dest: '/dev/null', sync: true }));
   const redis = createRedisConnection(config.redis, logger);
   await connectRedis(redis);
   const deps = await buildDependencies(config, logger, redis);

@@ -1,13 +1,12 @@
 /**
- * What keeping personal data and credentials out of the logs costs per request. Each request writes one
- * line through pino-http's pattern: a child logger bound to the request, then the "request completed"
- * line. Measured, in interleaved rounds in the same run: the gateway's logger (src/platform/logger.ts,
+ * What keeping personal data and credentials out of the logs costs per request. Each request writes the
+ * gateway's request line (src/platform/request-logging.ts): one "request completed" line naming the
+ * request. Measured, in interleaved rounds in the same run: the gateway's logger (src/platform/logger.ts,
  * which walks each line once for sensitive fields), a bare pino logger that redacts nothing (the
  * baseline), and pino's own `redact` option with one wildcard path per sensitive field and level (what
- * the gateway used before, for comparison). Writes to /dev/null.
+ * the gateway used before, for comparison). Writes to /dev/null through pino's synchronous destination, as to stdout.
  * Run: npx tsx bench/log-redaction.ts [lines per round], or import `runLogRedactionBench`.
  */
-import { createWriteStream } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { createLogger, REDACTED, SENSITIVE_FIELDS } from '../src/platform/logger.ts';
@@ -27,12 +26,12 @@ export interface LogRedactionFigures {
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-/** Microseconds per request line of `lines` requests logged the way pino-http logs them. */
+/** Microseconds per request line of `lines` requests logged the way the gateway logs them. */
 function measure(logger: Logger, lines: number): number {
   const started = process.hrtime.bigint();
   for (let i = 0; i < lines; i++) {
     const request = { id: `req-${i}`, method: 'GET', path: '/me' };
-    logger.child({ req: request }).info({ res: { statusCode: 200 }, responseTime: 3 }, 'request completed');
+    logger.info({ req: request, res: { statusCode: 200 }, responseTime: 3 }, 'request completed');
   }
   return Number(process.hrtime.bigint() - started) / 1000 / lines;
 }
@@ -42,7 +41,7 @@ export function runLogRedactionBench(
 ) {
   const lines = options.lines ?? 50_000;
   const print = options.print === undefined ? (line: string) => console.log(line) : options.print;
-  const sink = () => createWriteStream('/dev/null');
+  const sink = () => pino.destination({ dest: '/dev/null', sync: true });
   const base = { level: 'info', base: { service: 'varco' }, timestamp: pino.stdTimeFunctions.isoTime };
   const loggers = {
     gateway: createLogger('info', sink()),

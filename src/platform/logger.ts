@@ -134,7 +134,7 @@ export function scrubbed<I, O>(serializer: (input: I) => O): (input: I) => O {
   return (input) => scrub(serializer(input));
 }
 
-export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   const logger = pino(
     {
       level,
@@ -149,7 +149,7 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
         },
       },
     },
-    destination as pino.DestinationStream | undefined,
+    destination,
   );
   // A child's bindings are written once, when it is made, without the formatters: scrubbed here. The
   // children inherit this method, so theirs are too.

@@ -72,7 +72,7 @@ describe('logger redaction', () => {
     expect(raw()).not.to.contain(FISCAL_CODE);
   });
 
-  it('masks fiscal codes in the request log line and errors of pino-http', async () => {
+  it('masks fiscal codes in the request log line and in errors logged through req.log', async () => {
     const { logger, raw } = memoryLogger();
     const app = express();
     app.use(requestLogging(logger));
@@ -87,6 +87,67 @@ describe('logger redaction', () => {
     const text = raw();
     expect(text).to.contain('/citizens/[redacted]').and.contain('unknown citizen [redacted]');
     expect(text).not.to.contain(FISCAL_CODE);
+  });
+
+  it('writes one line per request: id, method, path without the query, status, time; level by status', async () => {
+    const { logger, records } = memoryLogger();
+    const app = express();
+    app.use(requestLogging(logger));
+    app.get('/ok', (_req, res) => res.send('ok'));
+    app.get('/missing', (_req, res) => res.status(404).send('no'));
+    app.get('/broken', (_req, res) => res.status(503).send('down'));
+    app.get('/quiet', (req, res) => res.json({ sameId: req.id === res.getHeader('X-Request-Id') }));
+    const ok = await request(app).get('/ok?fiscalCode=x&token=y').set('X-Request-Id', 'support-ref-1234');
+    expect(ok.headers['x-request-id']).to.equal('support-ref-1234');
+    await request(app).get('/missing');
+    await request(app).get('/broken');
+    expect((await request(app).get('/quiet')).body).to.deep.equal({ sameId: true });
+    await new Promise((resolve) => setImmediate(resolve));
+    const lines = records();
+    expect(lines.map((line) => [line.level, (line.req as { path: string }).path, line.msg])).to.deep.equal([
+      [30, '/ok', 'request completed'],
+      [40, '/missing', 'request completed'],
+      [50, '/broken', 'request completed'],
+      [30, '/quiet', 'request completed'],
+    ]);
+    expect(lines[0]).to.include({ service: 'varco' });
+    expect(lines[0]?.req).to.deep.equal({ id: 'support-ref-1234', method: 'GET', path: '/ok' });
+    expect(lines[0]?.res).to.deep.equal({ statusCode: 200 });
+    expect(lines[0]?.responseTime).to.be.a('number').and.at.least(0);
+    expect((lines[1]?.req as { id: string }).id).to.match(/^[0-9a-f-]{36}$/);
+  });
+
+  it('says so when the client went away before the response was sent, and binds req.log to the request', async () => {
+    const { logger, records } = memoryLogger();
+    const app = express();
+    app.use(requestLogging(logger));
+    let served: () => void = () => undefined;
+    const abandoned = new Promise<void>((resolve) => (served = resolve));
+    app.get('/slow', (req, res) => {
+      req.log.info({ step: 'started' }, 'slow page');
+      res.once('close', () => served());
+    });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const controller = new AbortController();
+      const fetching = fetch(`http://127.0.0.1:${port}/slow`, { signal: controller.signal }).catch(
+        () => null,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      controller.abort();
+      await fetching;
+      await abandoned;
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      server.close();
+    }
+    const [own, line] = records();
+    expect(own).to.include({ msg: 'slow page', step: 'started' });
+    expect(own?.req).to.include({ method: 'GET', path: '/slow' });
+    expect(line).to.include({ msg: 'request aborted' });
+    expect((line?.req as { id: string }).id).to.equal((own?.req as { id: string }).id);
   });
 
   it('redacts SAML messages and OAuth/OIDC tokens', () => {
