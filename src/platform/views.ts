@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import ejs from 'ejs';
 import type { Express, NextFunction, Request, Response } from 'express';
 import { NotAcceptableError } from './errors.ts';
 import { LANGUAGES } from './i18n.ts';
+import { createViewEngine } from './view-engine.ts';
 
 const require = createRequire(import.meta.url);
 const bootstrapItaliaVersion = (require('bootstrap-italia/package.json') as { version: string }).version;
@@ -15,21 +15,19 @@ export const ASSETS = {
 };
 
 /**
- * ejs as the view engine. Templates include each other by paths from the views directory
- * (`include('/layout/top')`): ejs resolves those without touching the disk, where a relative include
- * costs a file-system check on every render of every include.
- *
- * ejs copies all the locals into a prototype-less object for every template and again for every include
- * (so that a template's free names never resolve to Object.prototype's members): the page's locals are
- * copied once into such an object here, and `unsafePrototypeLocals` lets ejs use what it is given; its
- * include copies still have no prototype. Half the copies, with the same protection.
+ * ejs templates as the view engine, compiled and run by src/platform/view-engine.ts. Templates include
+ * each other by paths from the views directory (`include('/layout/top')`).
  */
 export function setUpViews(app: Express, options: { viewsDir: string; cache: boolean }) {
-  const root = path.resolve(options.viewsDir);
-  const ejsOptions = { root, cache: options.cache, unsafePrototypeLocals: true };
+  const render = createViewEngine({ root: path.resolve(options.viewsDir), cache: options.cache });
   app.engine('ejs', (file, data, done) => {
-    const locals = Object.assign(Object.create(null) as ejs.Data, data);
-    ejs.renderFile(file, locals, ejsOptions as ejs.Options, done);
+    let html: string;
+    try {
+      html = render(file, data);
+    } catch (error) {
+      return done(error);
+    }
+    done(null, html);
   });
   app.set('view engine', 'ejs');
   app.set('views', options.viewsDir);

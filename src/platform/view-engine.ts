@@ -1,0 +1,112 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'acorn';
+import ejs from 'ejs';
+import { analyze } from 'eslint-scope';
+
+type Locals = Record<string, unknown>;
+type Include = (view: string, extra?: Locals) => string;
+type Rethrow = (error: unknown, line: number) => never;
+type TemplateFunction = (
+  locals: Locals,
+  escapeFn: (value: unknown) => string,
+  include: Include,
+  rethrow: Rethrow,
+) => string;
+
+interface CompiledView {
+  file: string;
+  run: TemplateFunction;
+}
+
+/** What ejs's generated code names itself: never a page's locals. */
+const PARAMETERS = ['locals', 'escapeFn', 'include', 'rethrow'];
+
+/**
+ * The names a template's code reads without declaring them: the page's locals. Names of globals
+ * (encodeURIComponent, JSON…) stay globals. The code is analysed by eslint-scope, ESLint's own scope
+ * analyser, so every way JavaScript declares a name (loops, destructuring, functions, catch) is seen.
+ */
+function freeNames(body: string): string[] {
+  const program = parse(`(function (${PARAMETERS.join(', ')}) {\n${body}\n})`, {
+    ecmaVersion: 2023,
+    sourceType: 'script',
+    ranges: true, // eslint-scope reads node ranges
+  });
+  const scopes = analyze(program as never, { ecmaVersion: 2023, sourceType: 'script' });
+  const through = scopes.globalScope?.through ?? [];
+  const names = new Set(through.map((reference) => reference.identifier.name));
+  return [...names].filter((name) => !(name in globalThis)).sort();
+}
+
+/**
+ * ejs templates, compiled once into plain functions that read the page's locals as ordinary variables.
+ *
+ * ejs's own runtime wraps every template in `with (locals)`, which makes each name a template reads —
+ * its locals and ejs's own helpers alike — a dynamic lookup, and copies every local into a new object
+ * for each include: rendering a page cost more than all the rest of serving it (bench/http-pages.ts).
+ * Here ejs's compiler (ejs.Template, without `with`) writes the code, the names it reads but does not
+ * declare are found once (`freeNames`) and bound at the top of the function from the locals, and an
+ * include sees its parent's locals through the prototype chain, with its own arguments on top. The
+ * locals object has no prototype, so no name resolves to Object.prototype's members.
+ *
+ * What a template sees is what it saw under `with`, with one difference: a name that is neither a local
+ * nor a global reads as undefined (ejs prints nothing for it) instead of failing the page.
+ *
+ * Includes name views by paths from the views root (`include('/layout/top')`) or relative to the
+ * including file; errors say which template and line failed.
+ */
+export function createViewEngine(options: { root: string; cache: boolean }) {
+  const compiled = new Map<string, CompiledView>();
+
+  function compile(file: string): CompiledView {
+    const text = readFileSync(file, 'utf8');
+    const template = new ejs.Template(text, { filename: file, _with: false, compileDebug: true });
+    template.compile();
+    // The function's body as ejs wrote it: output buffer, the template's code, `return __output`.
+    const body = (template as unknown as { source: string }).source;
+    const names = freeNames(`let __line = 1;\n${body}`);
+    const bind = names.length > 0 ? `const { ${names.join(', ')} } = locals;\n` : '';
+    const source = `let __line = 1;\ntry {\n${bind}${body}\n} catch (error) {\n  rethrow(error, __line);\n}`;
+    return { file, run: new Function(...PARAMETERS, source) as TemplateFunction };
+  }
+
+  function load(file: string): CompiledView {
+    const cached = compiled.get(file);
+    if (cached) return cached;
+    const view = compile(file);
+    if (options.cache) compiled.set(file, view);
+    return view;
+  }
+
+  function includePath(view: string, from: string): string {
+    const name = view.endsWith('.ejs') ? view : `${view}.ejs`;
+    return name.startsWith('/') ? path.join(options.root, name) : path.resolve(path.dirname(from), name);
+  }
+
+  function run(view: CompiledView, locals: Locals): string {
+    const include: Include = (name, extra) => {
+      const child = load(includePath(name, view.file));
+      return run(child, extra ? Object.assign(Object.create(locals) as Locals, extra) : locals);
+    };
+    const rethrow: Rethrow = (error, line) => {
+      throw withTemplateLine(error, view.file, line);
+    };
+    return view.run(locals, ejs.escapeXML, include, rethrow);
+  }
+
+  /** Renders a view file with the given locals (copied into an object without prototype). */
+  return function render(file: string, data: object): string {
+    return run(load(file), Object.assign(Object.create(null) as Locals, data));
+  };
+}
+
+/** The error, its message prefixed once with the innermost template and line that raised it. */
+function withTemplateLine(error: unknown, file: string, line: number): unknown {
+  if (!(error instanceof Error) || TEMPLATE_LINE in error) return error;
+  error.message = `${path.basename(file)}:${line}: ${error.message}`;
+  Object.defineProperty(error, TEMPLATE_LINE, { value: true });
+  return error;
+}
+
+const TEMPLATE_LINE = Symbol('varco.templateLine');
