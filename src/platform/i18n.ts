@@ -35,11 +35,21 @@ export async function createI18n(translations: Translations): Promise<I18n> {
     returnNull: false,
   });
   const keys = [...new Set([...leafKeys(translations.it), ...leafKeys(translations.en)])];
+  const plain = {
+    it: plainTexts(instance.getFixedT('it'), keys),
+    en: plainTexts(instance.getFixedT('en'), keys),
+  };
   const fixed = {
-    it: withPlainLookups(instance.getFixedT('it'), keys),
-    en: withPlainLookups(instance.getFixedT('en'), keys),
+    it: withPlainLookups(instance.getFixedT('it'), plain.it, plain),
+    en: withPlainLookups(instance.getFixedT('en'), plain.en, plain),
   };
   return { t: (language) => fixed[language] };
+}
+
+/** What each key gives without options, asked of i18next once. */
+function plainTexts(t: TFunction, keys: readonly string[]): Map<string, string> {
+  const translate = t as unknown as (key: string) => string;
+  return new Map(keys.map((key) => [key, translate(key)]));
 }
 
 /** Every leaf of a translation tree, as "a.b.c". */
@@ -55,15 +65,19 @@ function leafKeys(tree: Record<string, unknown>, prefix = ''): string[] {
 /**
  * i18next's t() copies its whole options object on every call, which made translating the largest cost
  * of rendering a page (bench/http-pages.ts). Without options a key always gives the same text, so those
- * texts are asked of i18next once, at start, for every key the locales define. A text whose only syntax
- * is {{name}} placeholders, called with exactly those names as string or number values, is filled in
- * here the way i18next would (escapeValue is off; values are not interpolated again). Everything else
- * (plurals, context, another language, formats, nesting, keys the locales lack) goes through i18next;
- * a key built from request input therefore never grows the tables.
+ * texts are asked of i18next once, at start, for every key the locales define; with only `lng` (the
+ * footer's "Read in English"), the other language's text. A text whose only syntax is {{name}}
+ * placeholders, called with exactly those names as string or number values, is filled in here the way
+ * i18next would (escapeValue is off; values are not interpolated again). Everything else (plurals,
+ * context, formats, nesting, keys the locales lack) goes through i18next; a key built from request
+ * input therefore never grows the tables.
  */
-function withPlainLookups(t: TFunction, keys: readonly string[]): TFunction {
+function withPlainLookups(
+  t: TFunction,
+  plain: ReadonlyMap<string, string>,
+  byLanguage: Readonly<Record<Language, ReadonlyMap<string, string>>>,
+): TFunction {
   const translate = t as unknown as (...args: unknown[]) => string;
-  const plain = new Map(keys.map((key) => [key, translate(key)]));
   const templates = new Map<string, { text: string; names: string[] }>();
   for (const [key, text] of plain) {
     const names = [...text.matchAll(PLACEHOLDER)].map((match) => match[1] ?? '');
@@ -75,13 +89,22 @@ function withPlainLookups(t: TFunction, keys: readonly string[]): TFunction {
   const lookup = (key: unknown, ...rest: unknown[]) => {
     if (typeof key !== 'string') return translate(key, ...rest);
     if (rest.length === 0) return plain.get(key) ?? translate(key);
-    const template = templates.get(key);
     const values = rest.length === 1 ? rest[0] : undefined;
+    const other = onlyLanguage(values);
+    if (other) return byLanguage[other].get(key) ?? translate(key, ...rest);
+    const template = templates.get(key);
     return template && fillsExactly(template.names, values)
       ? template.text.replace(PLACEHOLDER, (_, name: string) => String(values[name]))
       : translate(key, ...rest);
   };
   return lookup as unknown as TFunction;
+}
+
+/** The language of options that are `{ lng }` alone, naming one of ours. */
+function onlyLanguage(values: unknown): Language | undefined {
+  if (typeof values !== 'object' || values === null) return undefined;
+  const { lng, ...others } = values as { lng?: unknown };
+  return isLanguage(lng) && Object.keys(others).length === 0 ? lng : undefined;
 }
 
 const PLACEHOLDER = /\{\{(\w+)\}\}/g;
@@ -118,12 +141,17 @@ export function chooseLanguage(req: Request): Language {
   return isLanguage(accepted) ? accepted : DEFAULT_LANGUAGE;
 }
 
+/** A cookie's raw value, found without splitting the whole header (it also carries the session's). */
 function readCookie(req: Request, name: string): string | undefined {
   const header = req.headers.cookie;
   if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const [key, ...value] = part.trim().split('=');
-    if (key === name) return value.join('=');
+  for (let at = header.indexOf(name); at !== -1; at = header.indexOf(name, at + 1)) {
+    const before = header.lastIndexOf(';', at);
+    const startsHere = header.slice(before + 1, at).trim() === '';
+    if (startsHere && header.charCodeAt(at + name.length) === 61 /* = */) {
+      const end = header.indexOf(';', at);
+      return header.slice(at + name.length + 1, end === -1 ? undefined : end).trim();
+    }
   }
   return undefined;
 }

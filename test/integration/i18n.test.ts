@@ -52,6 +52,21 @@ describe('language choice', () => {
     });
   }
 
+  for (const [cookie, expected] of [
+    ['varco.sid=s%3Aabc; varco.lang=en', 'en'],
+    ['varco.lang=en;varco.sid=x', 'en'],
+    ['  varco.lang = en', 'it'],
+    ['xvarco.lang=en; a=varco.lang=en', 'it'],
+    ['xvarco.lang=it; varco.lang=en ', 'en'],
+    ['varco.language=en', 'it'],
+    ['varco.lang=', 'it'],
+  ] as const) {
+    it(`reads the chosen language from the Cookie header ${JSON.stringify(cookie)} as ${expected}`, async () => {
+      const res = await request(gateway.app).get('/').set('Cookie', cookie).expect(200);
+      expect(htmlLang(res.text)).to.equal(expected);
+    });
+  }
+
   it('ignores an unknown language in the cookie', async () => {
     const res = await request(gateway.app).get('/').set('Cookie', 'varco.lang=xx').expect(200);
     expect(htmlLang(res.text)).to.equal('it');

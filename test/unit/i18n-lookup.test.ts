@@ -77,6 +77,31 @@ describe('translation lookups', () => {
     expect(i18n.t('it')('site.greeting', { name: { first: 'Maria' } })).to.equal('Ciao [object Object]');
   });
 
+  it("answers { lng } alone with that language's text, as i18next does, falling back to Italian", async () => {
+    const i18n = await createI18n(translations);
+    expect(i18n.t('it')('site.home', { lng: 'en' })).to.equal('Home page');
+    expect(i18n.t('en')('site.home', { lng: 'it' })).to.equal('Home');
+    expect(i18n.t('it')('site.only', { lng: 'en' })).to.equal('Solo in italiano');
+    expect(i18n.t('it')('items', { lng: 'en', count: 2 })).to.equal('2 items');
+    expect(i18n.t('en')('site.home', { lng: 'fr' })).to.equal('Home');
+    expect(i18n.t('it')('no.such.key', { lng: 'en' })).to.equal('no.such.key');
+    const real = readTranslations();
+    const reference = i18next.createInstance();
+    await reference.init({
+      lng: 'it',
+      fallbackLng: 'it',
+      resources: { it: { translation: real.it }, en: { translation: real.en } },
+      interpolation: { escapeValue: false },
+      returnNull: false,
+    });
+    const i18nReal = await createI18n(real);
+    for (const [key] of leaves(real.it)) {
+      for (const lng of LANGUAGES) {
+        expect(i18nReal.t('it')(key, { lng }), `${lng} ${key}`).to.equal(reference.t(key, { lng }));
+      }
+    }
+  });
+
   it('answers a key the locales lack (e.g. built from request input) with the key itself', async () => {
     const i18n = await createI18n(translations);
     expect(i18n.t('it')('me.<script>')).to.equal('me.<script>');
