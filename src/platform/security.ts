@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
+import { randomToken } from './random-tokens.ts';
 
 /**
  * A fresh CSP nonce per response, for the few script and style tags the pages carry. A page that a
@@ -8,7 +8,7 @@ import helmet from 'helmet';
  * no-store (static files set their own long-lived caching after this).
  */
 export function cspNonce(_req: Request, res: Response, next: NextFunction) {
-  res.locals.cspNonce = randomBytes(16).toString('base64');
+  res.locals.cspNonce = randomToken(16, 'base64');
   res.setHeader('Cache-Control', 'no-store');
   next();
 }
