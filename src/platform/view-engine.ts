@@ -92,13 +92,34 @@ export function createViewEngine(options: { root: string; cache: boolean }) {
     const rethrow: Rethrow = (error, line) => {
       throw withTemplateLine(error, view.file, line);
     };
-    return view.run(locals, ejs.escapeXML, include, rethrow);
+    return view.run(locals, escapeHtml, include, rethrow);
   }
 
   /** Renders a view file with the given locals (copied into an object without prototype). */
   return function render(file: string, data: object): string {
     return run(load(file), Object.assign(Object.create(null) as Locals, data));
   };
+}
+
+const HTML_SPECIAL = /[&<>'"]/;
+const HTML_SPECIALS = /[&<>'"]/g;
+const ENTITIES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&#34;',
+  "'": '&#39;',
+};
+
+/**
+ * What `<%= value %>` writes: ejs.escapeXML's entities, for nothing (null, undefined) an empty string.
+ * Most of what a page prints needs no escaping; such text is returned as it is after one test, where
+ * ejs runs a replacement over every value (almost twice the time).
+ */
+export function escapeHtml(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  const text = String(value);
+  return HTML_SPECIAL.test(text) ? text.replace(HTML_SPECIALS, (char) => ENTITIES[char] ?? char) : text;
 }
 
 /** The error, its message prefixed once with the innermost template and line that raised it. */

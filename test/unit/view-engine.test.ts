@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import ejs from 'ejs';
-import { createViewEngine } from '../../src/platform/view-engine.ts';
+import { createViewEngine, escapeHtml } from '../../src/platform/view-engine.ts';
 
 describe('view engine (ejs compiled without `with`)', () => {
   let root: string;
@@ -33,6 +33,25 @@ describe('view engine (ejs compiled without `with`)', () => {
     expect(html).to.equal(
       '<h1>&lt;Tom &amp; &#34;Jerry&#34;&gt;</h1><em>ok</em>\n<a href="/q?x=a%20b%26c">[1,2]</a>',
     );
+  });
+
+  it('escapes exactly as ejs does', () => {
+    const values = [
+      'plain text',
+      `<script>alert("x" + 'y')</script> & more`,
+      '&amp; already',
+      '',
+      0,
+      42,
+      false,
+      null,
+      undefined,
+      { toString: () => '<b>' },
+      ['a<', 'b>'],
+      'àèìòù €',
+    ];
+    for (const value of values)
+      expect(escapeHtml(value), String(value)).to.equal(ejs.escapeXML(value as string));
   });
 
   it('gives an include its parent locals with its own arguments on top, for that include only', () => {
