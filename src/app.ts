@@ -47,23 +47,23 @@ export function createApp(deps: Dependencies, extraRoutes: readonly Router[] = [
   app.use(cspNonce, securityHeaders({ https: secureCookie }));
   app.use(pageLocals(config.network), languageMiddleware(deps.i18n));
 
+  // Every router is entered only by the paths it serves (src/platform/path-gate.ts).
+  const use = (router: Router) => app.use(enteredByItsPaths(router));
   // Needs no Redis: probes, static files and the language switch work while Redis is away.
-  app.use(healthRoutes(deps.readiness));
-  app.use(
-    staticAssets([{ path: ASSETS.bootstrapItalia, dir: ASSETS.bootstrapItaliaDir }, IDP_LOGOS], 'public'),
-  );
-  app.use(languageRoutes({ secureCookie }));
+  use(healthRoutes(deps.readiness));
+  use(staticAssets([{ path: ASSETS.bootstrapItalia, dir: ASSETS.bootstrapItaliaDir }, IDP_LOGOS], 'public'));
+  use(languageRoutes({ secureCookie }));
 
   app.use(redisGuard(() => redis.isUp()));
   const session = sessionMiddleware(deps.sessionStore, { ...config.session, secureCookie });
   const sso = ssoRouters(deps, session);
-  app.use(sso.provider); // before the body parsers and CSRF: the provider parses and protects its own
-  for (const router of sso.demo) app.use(router); // demo body systems (demo mode only), likewise
+  use(sso.provider); // before the body parsers and CSRF: the provider parses and protects its own
+  for (const router of sso.demo) use(router); // demo body systems (demo mode only), likewise
   const oidc = oidcRouters(deps.oidc, {
     loginSessions: deps.loginSessions,
     loginLimit: deps.rateLimits.login,
   });
-  for (const router of oidc.provider) app.use(router); // the demo OpenID Provider, likewise
+  for (const router of oidc.provider) use(router); // the demo OpenID Provider, likewise
   app.use(express.urlencoded({ extended: false, limit: config.http.bodyLimit, parameterLimit: 100 }));
   app.use(API_PREFIX, express.json({ limit: config.http.bodyLimit, strict: true }));
   app.use(session);
@@ -71,7 +71,7 @@ export function createApp(deps: Dependencies, extraRoutes: readonly Router[] = [
   app.use(deps.loginSessions.trackActivity);
   for (const router of extraRoutes) app.use(router);
 
-  // The feature routers, each entered only by the paths its routes start with (src/platform/path-gate.ts).
+  // The feature routers.
   const features: Router[] = [
     sso.pages,
     // Before home: the procedures' routers add the procedures on offer to the home page.
@@ -85,7 +85,7 @@ export function createApp(deps: Dependencies, extraRoutes: readonly Router[] = [
       deps.rateLimits.forms,
     ),
   ];
-  for (const router of features) app.use(enteredByItsPaths(router));
+  for (const router of features) use(router);
 
   app.use(notFound);
   app.use(redisFailuresAsUnavailable);

@@ -57,6 +57,38 @@ describe('routers entered only by their own paths', () => {
       .expect(200, 'en');
   });
 
+  it('reads the paths of middleware mounted at a path (one or several), and of a mounted router', async () => {
+    const router = Router();
+    const seen: string[] = [];
+    router.use(['/op/auth', '/op/session/end'], (req, _res, next) => {
+      seen.push(`limit ${req.originalUrl}`);
+      next();
+    });
+    router.use('/assets/kit/1.0', (req, res) => res.send(`asset ${req.path}`));
+    const inner = Router();
+    inner.get('/x', (_req, res) => res.send('inner x'));
+    router.use('/OP', inner);
+    router.get('/.well-known/openid-configuration', (_req, res) => res.send('discovery'));
+    const app = express()
+      .use(enteredByItsPaths(router))
+      .use((req, res) => res.status(404).send(`after ${req.path}`));
+    await request(app).get('/assets/kit/1.0/a.css').expect(200, 'asset /a.css');
+    await request(app).get('/op/x').expect(200, 'inner x');
+    await request(app).get('/op/auth/y').expect(404, 'after /op/auth/y');
+    await request(app).get('/.well-known/openid-configuration').expect(200, 'discovery');
+    await request(app).get('/assetsx/kit/1.0/a.css').expect(404, 'after /assetsx/kit/1.0/a.css');
+    expect(seen).to.deep.equal(['limit /op/auth/y']);
+  });
+
+  it('is entered by every request when middleware is mounted at the root path', async () => {
+    const router = Router();
+    router.use('/', (_req, res) => res.send('root middleware'));
+    router.get('/x', (_req, res) => res.send('x'));
+    await request(express().use(enteredByItsPaths(router)))
+      .get('/anything')
+      .expect(200, 'root middleware');
+  });
+
   it('sees routes registered after it was mounted', async () => {
     const router = Router();
     const app = express().use(enteredByItsPaths(router));
