@@ -4,8 +4,10 @@
  * express-session + connect-redis app that serves a page of the same byte size from the same Redis (the
  * /me one reading a session created beforehand), measured in the same run. The machine is shared, so
  * the two apps are measured in short interleaved rounds (the order alternating) and the medians compared.
- * The gateway runs as configured for the demo, with the request log at production level (info) written
- * the way production writes it (pino's synchronous destination, as for stdout) to /dev/null. Needs the test Redis (127.0.0.1:6379); writes under its own key prefix and deletes it.
+ * The gateway runs as production runs it — compiled by tsc (`npm run build`, built here first), not
+ * through tsx, whose esbuild transform names every function a request creates at run time — as
+ * configured for the demo, with the request log at production level (info) written the way production
+ * writes it (pino's synchronous destination, as for stdout) to /dev/null. Needs the test Redis (127.0.0.1:6379); writes under its own key prefix and deletes it.
  * Run: npx tsx bench/http-pages.ts [rounds] [seconds per measurement], or import `runHttpPagesBench`.
  * Target: the gateway at ≥ 0.8 of the baseline's requests per second on both pages.
  */
@@ -16,11 +18,12 @@ import express, { type Express } from 'express';
 import session from 'express-session';
 import { pino } from 'pino';
 import { createClient } from 'redis';
-import { createApp } from '../src/app.ts';
+import { execFileSync } from 'node:child_process';
+import type * as App from '../src/app.ts';
 import type { Config } from '../src/config/schema.ts';
-import { buildDependencies } from '../src/dependencies.ts';
-import { createLogger } from '../src/platform/logger.ts';
-import { connectRedis, createRedisConnection } from '../src/platform/redis.ts';
+import type * as Dependencies from '../src/dependencies.ts';
+import type * as Logger from '../src/platform/logger.ts';
+import type * as Redis from '../src/platform/redis.ts';
 import { deleteKeys, listen, testCitizen, testConfig, testLoginRoutes } from '../test/helpers/gateway.ts';
 
 const CONNECTIONS = 50;
@@ -144,8 +147,26 @@ async function startBaseline(config: Readonly<Config>, sizes: { home: number; me
   };
 }
 
+/** The gateway's modules as production runs them: src compiled by tsc into dist/ (`npm run build`). */
+async function productionBuild() {
+  const require = createRequire(import.meta.url);
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+    stdio: 'inherit',
+  });
+  const load = <T>(module: string) =>
+    import(new URL(`../dist/${module}.js`, import.meta.url).href) as Promise<T>;
+  return {
+    ...(await load<typeof App>('app')),
+    ...(await load<typeof Dependencies>('dependencies')),
+    ...(await load<typeof Logger>('platform/logger')),
+    ...(await load<typeof Redis>('platform/redis')),
+  };
+}
+
 /** The real gateway (demo configuration, its own key prefix), with a test-only login route. */
 async function startGateway() {
+  const { createApp, buildDependencies, createLogger, connectRedis, createRedisConnection } =
+    await productionBuild();
   const config = testConfig({
     log: { level: 'info' },
     rateLimit: {
