@@ -86,16 +86,17 @@ function withPlainLookups(
       !rest.includes('{{') && !rest.includes('$t(') && !names.some((n) => I18NEXT_OPTIONS.has(n));
     if (names.length > 0 && simple) templates.set(key, { text, names });
   }
-  const lookup = (key: unknown, ...rest: unknown[]) => {
-    if (typeof key !== 'string') return translate(key, ...rest);
-    if (rest.length === 0) return plain.get(key) ?? translate(key);
-    const values = rest.length === 1 ? rest[0] : undefined;
+  // Parameters, not a rest array: a page makes dozens of calls. i18next's own forms are t(key),
+  // t(key, options) and t(key, defaultValue, options).
+  const lookup = (key: unknown, values?: unknown, options?: unknown) => {
+    if (typeof key !== 'string' || options !== undefined) return translate(key, values, options);
+    if (values === undefined) return plain.get(key) ?? translate(key);
     const other = onlyLanguage(values);
-    if (other) return byLanguage[other].get(key) ?? translate(key, ...rest);
+    if (other) return byLanguage[other].get(key) ?? translate(key, values);
     const template = templates.get(key);
     return template && fillsExactly(template.names, values)
       ? template.text.replace(PLACEHOLDER, (_, name: string) => String(values[name]))
-      : translate(key, ...rest);
+      : translate(key, values);
   };
   return lookup as unknown as TFunction;
 }

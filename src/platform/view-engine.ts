@@ -17,6 +17,10 @@ type TemplateFunction = (
 interface CompiledView {
   file: string;
   run: TemplateFunction;
+  /** Raises an error of this template, naming it and the line. */
+  rethrow: Rethrow;
+  /** The views this one includes, by the name it gives them (filled as they are first included). */
+  includes: Map<string, CompiledView>;
 }
 
 /** What ejs's generated code names itself: never a page's locals. */
@@ -68,7 +72,15 @@ export function createViewEngine(options: { root: string; cache: boolean }) {
     const names = freeNames(`let __line = 1;\n${body}`);
     const bind = names.length > 0 ? `const { ${names.join(', ')} } = locals;\n` : '';
     const source = `let __line = 1;\ntry {\n${bind}${body}\n} catch (error) {\n  rethrow(error, __line);\n}`;
-    return { file, run: new Function(...PARAMETERS, source) as TemplateFunction };
+    const rethrow: Rethrow = (error, line) => {
+      throw withTemplateLine(error, file, line);
+    };
+    return {
+      file,
+      run: new Function(...PARAMETERS, source) as TemplateFunction,
+      rethrow,
+      includes: new Map(),
+    };
   }
 
   function load(file: string): CompiledView {
@@ -84,15 +96,19 @@ export function createViewEngine(options: { root: string; cache: boolean }) {
     return name.startsWith('/') ? path.join(options.root, name) : path.resolve(path.dirname(from), name);
   }
 
+  /** The view `name` included from `view`; remembered once it loaded (only existing files are). */
+  function included(view: CompiledView, name: string): CompiledView {
+    const known = view.includes.get(name);
+    if (known) return known;
+    const child = load(includePath(name, view.file));
+    if (options.cache) view.includes.set(name, child);
+    return child;
+  }
+
   function run(view: CompiledView, locals: Locals): string {
-    const include: Include = (name, extra) => {
-      const child = load(includePath(name, view.file));
-      return run(child, extra ? Object.assign(Object.create(locals) as Locals, extra) : locals);
-    };
-    const rethrow: Rethrow = (error, line) => {
-      throw withTemplateLine(error, view.file, line);
-    };
-    return view.run(locals, escapeHtml, include, rethrow);
+    const include: Include = (name, extra) =>
+      run(included(view, name), extra ? Object.assign(Object.create(locals) as Locals, extra) : locals);
+    return view.run(locals, escapeHtml, include, view.rethrow);
   }
 
   /** Renders a view file with the given locals (copied into an object without prototype). */

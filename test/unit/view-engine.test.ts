@@ -116,14 +116,24 @@ describe('view engine (ejs compiled without `with`)', () => {
   });
 
   it('reads a changed template again only without the cache (development)', () => {
-    write('live.ejs', 'v1');
+    write('live.ejs', "v1<%- include('part') %>");
+    write('part.ejs', 'a');
     const cached = createViewEngine({ root, cache: true });
     const live = createViewEngine({ root, cache: false });
-    expect(cached(file('live.ejs'), {})).to.equal('v1');
-    expect(live(file('live.ejs'), {})).to.equal('v1');
-    write('live.ejs', 'v2');
-    expect(cached(file('live.ejs'), {})).to.equal('v1');
-    expect(live(file('live.ejs'), {})).to.equal('v2');
+    expect(cached(file('live.ejs'), {})).to.equal('v1a');
+    expect(live(file('live.ejs'), {})).to.equal('v1a');
+    write('live.ejs', "v2<%- include('part') %>");
+    write('part.ejs', 'b');
+    expect(cached(file('live.ejs'), {})).to.equal('v1a');
+    expect(live(file('live.ejs'), {})).to.equal('v2b');
+  });
+
+  it('fails an include of a view that does not exist, and serves it once it does', () => {
+    write('page.ejs', "<%- include('later') %>");
+    const render = createViewEngine({ root, cache: true });
+    expect(() => render(file('page.ejs'), {})).to.throw(/ENOENT/);
+    write('later.ejs', 'here');
+    expect(render(file('page.ejs'), {})).to.equal('here');
   });
 
   it('refuses a template that is not valid JavaScript once compiled, naming it', () => {
