@@ -12,10 +12,21 @@ declare module 'node:http' {
 }
 
 const INCOMING_ID = /^[A-Za-z0-9._-]{8,64}$/;
+const ROOT_LOGGER = Symbol('varco.rootLogger');
+const REQUEST_LOGGER = Symbol('varco.requestLogger');
+
+type LoggedRequest = Request & { [ROOT_LOGGER]?: Logger; [REQUEST_LOGGER]?: Logger };
 
 /** What a log line says of its request: id, method and path (no query string: it can carry personal data). */
 function describe(req: Request) {
   return { id: req.id, method: req.method, path: redactFiscalCodes(req.originalUrl.split('?')[0] ?? '') };
+}
+
+/** `req.log`: a child of the request logger naming the request, made on first use. */
+function requestLogger(this: LoggedRequest): Logger {
+  const root = this[ROOT_LOGGER];
+  if (!root) throw new Error('req.log is there only for requests that went through requestLogging');
+  return (this[REQUEST_LOGGER] ??= root.child({ req: describe(this) }));
 }
 
 /**
@@ -25,19 +36,19 @@ function describe(req: Request) {
  * 400, else info. Only method and path are logged, with any fiscal code in the path masked.
  *
  * Written here rather than with pino-http, which made a child logger (a serialized copy of the request)
- * for every request, used or not, and cost a fifth of a page's throughput (bench/http-pages.ts): the
- * request's own logger (`req.log`, for what a handler has to say) is made on first use.
+ * for every request, used or not, and cost a fifth of a page's throughput (bench/http-pages.ts). The
+ * request's own logger (`req.log`, for what a handler has to say) is made on first use, by a getter on
+ * the app's request prototype: a property defined on each request would cost more than the log line.
  */
 export function requestLogging(logger: Logger) {
   return (req: Request, res: Response, next: NextFunction) => {
+    const prototype = Object.getPrototypeOf(req) as object;
+    if (!Object.hasOwn(prototype, 'log'))
+      Object.defineProperty(prototype, 'log', { configurable: true, get: requestLogger });
+    (req as LoggedRequest)[ROOT_LOGGER] = logger;
     const incoming = req.headers['x-request-id'];
     req.id = typeof incoming === 'string' && INCOMING_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader('X-Request-Id', req.id);
-    let requestLogger: Logger | undefined;
-    Object.defineProperty(req, 'log', {
-      configurable: true,
-      get: () => (requestLogger ??= logger.child({ req: describe(req) })),
-    });
     const started = performance.now();
     res.once('close', () => {
       const status = res.statusCode;
