@@ -138,9 +138,30 @@ function fillsExactly(names: readonly string[], values: unknown): values is Reco
 export function chooseLanguage(req: Request): Language {
   const chosen = readCookie(req, LANGUAGE_COOKIE);
   if (isLanguage(chosen)) return chosen;
+  const header = req.headers['accept-language'];
+  if (header === undefined || header.length > NEGOTIATED_HEADER_MAX) return negotiate(req);
+  let language = NEGOTIATED.get(header);
+  if (language === undefined) {
+    if (NEGOTIATED.size >= NEGOTIATED_MAX) NEGOTIATED.clear();
+    language = negotiate(req);
+    NEGOTIATED.set(header, language);
+  }
+  return language;
+}
+
+function negotiate(req: Request): Language {
   const accepted = req.acceptsLanguages(...LANGUAGES);
   return isLanguage(accepted) ? accepted : DEFAULT_LANGUAGE;
 }
+
+/**
+ * Accept-Language headers and the language each negotiated: browsers send few distinct ones, and
+ * parsing one (negotiator) cost as much as writing the request's log line. Bounded in count and in the
+ * length of the headers kept; cleared when full.
+ */
+const NEGOTIATED = new Map<string, Language>();
+const NEGOTIATED_MAX = 1000;
+const NEGOTIATED_HEADER_MAX = 256;
 
 /** A cookie's raw value, found without splitting the whole header (it also carries the session's). */
 function readCookie(req: Request, name: string): string | undefined {
@@ -210,7 +231,8 @@ export function languageMiddleware(i18n: I18n) {
     res.locals.formatDateTime = FORMAT_DATE_TIME[language];
     res.locals.formatDate = FORMAT_DATE[language];
     res.setHeader('Content-Language', language);
-    res.vary('Accept-Language');
+    if (res.getHeader('Vary') === undefined) res.setHeader('Vary', 'Accept-Language');
+    else res.vary('Accept-Language');
     next();
   };
 }

@@ -67,6 +67,22 @@ describe('language choice', () => {
     });
   }
 
+  it('gives each Accept-Language the same answer the first time and every later time', async () => {
+    const cases: Array<[string, string]> = [
+      ['en-GB,en;q=0.9', 'en'],
+      ['fr-FR,de;q=0.5', 'it'],
+      ['it;q=0.1, en;q=0.5', 'en'],
+      ['en;q=0, it;q=0.2', 'it'],
+      ['de, en-US;q=0.8', 'en'],
+    ];
+    for (let round = 0; round < 2; round++) {
+      for (const [header, expected] of cases) {
+        const res = await request(gateway.app).get('/').set('Accept-Language', header).expect(200);
+        expect(htmlLang(res.text), `${header} (round ${round})`).to.equal(expected);
+      }
+    }
+  });
+
   it('ignores an unknown language in the cookie', async () => {
     const res = await request(gateway.app).get('/').set('Cookie', 'varco.lang=xx').expect(200);
     expect(htmlLang(res.text)).to.equal('it');

@@ -1,8 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
+import express from 'express';
 import { ERROR_PAGES, SPECIFIC_MESSAGES } from '../../src/platform/error-handler.ts';
-import { LANGUAGES, readTranslations } from '../../src/platform/i18n.ts';
+import { chooseLanguage, LANGUAGES, readTranslations } from '../../src/platform/i18n.ts';
 
 type Tree = Record<string, unknown>;
 const translations = readTranslations();
@@ -129,5 +130,28 @@ describe('translations', () => {
     }
     const missing = KNOWN_DYNAMIC_KEYS.filter((key) => !it_.has(key));
     expect(missing).to.deep.equal([]);
+  });
+});
+
+describe('language negotiation', () => {
+  /** A request as express builds it, with these headers only. */
+  const requestWith = (headers: Record<string, string>) =>
+    Object.assign(Object.create(express.request) as express.Request, { headers });
+
+  it('answers every Accept-Language as negotiation does, past the thousand headers it remembers', () => {
+    const seen: Array<[string, string]> = [];
+    for (let i = 0; i < 2500; i++) {
+      const header =
+        i % 3 === 0 ? `x-${i}, en;q=0.${(i % 9) + 1}` : i % 3 === 1 ? `de-${i}, fr;q=0.9` : `it-${i}, en`;
+      const expected = i % 3 === 0 ? 'en' : i % 3 === 1 ? 'it' : 'en';
+      seen.push([header, expected]);
+      expect(chooseLanguage(requestWith({ 'accept-language': header })), header).to.equal(expected);
+    }
+    for (const [header, expected] of seen.slice(0, 50)) {
+      expect(chooseLanguage(requestWith({ 'accept-language': header })), header).to.equal(expected);
+    }
+    expect(chooseLanguage(requestWith({ 'accept-language': `${'x'.repeat(300)}, en` }))).to.equal('en');
+    expect(chooseLanguage(requestWith({}))).to.equal('it');
+    expect(chooseLanguage(requestWith({ 'accept-language': 'en', cookie: 'varco.lang=it' }))).to.equal('it');
   });
 });
