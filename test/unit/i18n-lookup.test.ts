@@ -1,6 +1,12 @@
 import { expect } from 'chai';
 import i18next from 'i18next';
-import { createI18n, formatDateTime, LANGUAGES, readTranslations } from '../../src/platform/i18n.ts';
+import {
+  createI18n,
+  formatDateTime,
+  LANGUAGES,
+  readTranslations,
+  type Translations,
+} from '../../src/platform/i18n.ts';
 
 /** Every leaf text of a translation tree, as "a.b.c" → text. */
 function leaves(tree: Record<string, unknown>, prefix = ''): Array<[string, string]> {
@@ -9,6 +15,19 @@ function leaves(tree: Record<string, unknown>, prefix = ''): Array<[string, stri
     if (typeof value === 'string') return [[full, value]];
     return typeof value === 'object' && value !== null ? leaves(value as Record<string, unknown>, full) : [];
   });
+}
+
+/** i18next itself, set up as createI18n sets it up: what the lookups must agree with. */
+async function referenceI18next(translations: Translations) {
+  const reference = i18next.createInstance();
+  await reference.init({
+    lng: 'it',
+    fallbackLng: 'it',
+    resources: { it: { translation: translations.it }, en: { translation: translations.en } },
+    interpolation: { escapeValue: false },
+    returnNull: false,
+  });
+  return reference;
 }
 
 /** createI18n answers plain keys from a table built at start: it must say exactly what i18next says. */
@@ -43,14 +62,7 @@ describe('translation lookups', () => {
   it('fills in every placeholder text of the real locales exactly as i18next does', async () => {
     const real = readTranslations();
     const i18n = await createI18n(real);
-    const reference = i18next.createInstance();
-    await reference.init({
-      lng: 'it',
-      fallbackLng: 'it',
-      resources: { it: { translation: real.it }, en: { translation: real.en } },
-      interpolation: { escapeValue: false },
-      returnNull: false,
-    });
+    const reference = await referenceI18next(real);
     let compared = 0;
     for (const language of LANGUAGES) {
       const texts = leaves(real[language]);
@@ -86,14 +98,7 @@ describe('translation lookups', () => {
     expect(i18n.t('en')('site.home', { lng: 'fr' })).to.equal('Home');
     expect(i18n.t('it')('no.such.key', { lng: 'en' })).to.equal('no.such.key');
     const real = readTranslations();
-    const reference = i18next.createInstance();
-    await reference.init({
-      lng: 'it',
-      fallbackLng: 'it',
-      resources: { it: { translation: real.it }, en: { translation: real.en } },
-      interpolation: { escapeValue: false },
-      returnNull: false,
-    });
+    const reference = await referenceI18next(real);
     const i18nReal = await createI18n(real);
     for (const [key] of leaves(real.it)) {
       for (const lng of LANGUAGES) {
