@@ -27,20 +27,32 @@ interface CompiledView {
 const PARAMETERS = ['locals', 'escapeFn', 'include', 'rethrow'];
 
 /**
- * The names a template's code reads without declaring them: the page's locals. Names of globals
- * (encodeURIComponent, JSON…) stay globals. The code is analysed by eslint-scope, ESLint's own scope
- * analyser, so every way JavaScript declares a name (loops, destructuring, functions, catch) is seen.
+ * The names a template's code reads without declaring them: `locals`, the page's locals, and `globals`,
+ * names of globals (encodeURIComponent, JSON…), which stay globals, so a local of the same name is not
+ * seen. The code is analysed by eslint-scope, ESLint's own scope analyser, so every way JavaScript
+ * declares a name (loops, destructuring, functions, catch) is seen.
  */
-function freeNames(body: string): string[] {
-  const program = parse(`(function (${PARAMETERS.join(', ')}) {\n${body}\n})`, {
+export function freeNames(body: string): { locals: string[]; globals: string[] } {
+  const program = parse(`(function (${PARAMETERS.join(', ')}) {\nlet __line = 1;\n${body}\n})`, {
     ecmaVersion: 2023,
     sourceType: 'script',
     ranges: true, // eslint-scope reads node ranges
   });
   const scopes = analyze(program as never, { ecmaVersion: 2023, sourceType: 'script' });
   const through = scopes.globalScope?.through ?? [];
-  const names = new Set(through.map((reference) => reference.identifier.name));
-  return [...names].filter((name) => !(name in globalThis)).sort();
+  const names = [...new Set(through.map((reference) => reference.identifier.name))].sort();
+  return {
+    locals: names.filter((name) => !(name in globalThis)),
+    globals: names.filter((name) => name in globalThis),
+  };
+}
+
+/** ejs's code for a template, without `with`: the body of a function of PARAMETERS and `__line`. */
+export function templateSource(text: string, file: string): string {
+  const template = new ejs.Template(text, { filename: file, _with: false, compileDebug: true });
+  template.compile();
+  // The function's body as ejs wrote it: output buffer, the template's code, `return __output`.
+  return (template as unknown as { source: string }).source;
 }
 
 /**
@@ -54,8 +66,10 @@ function freeNames(body: string): string[] {
  * include sees its parent's locals through the prototype chain, with its own arguments on top. The
  * locals object has no prototype, so no name resolves to Object.prototype's members.
  *
- * What a template sees is what it saw under `with`, with one difference: a name that is neither a local
- * nor a global reads as undefined (ejs prints nothing for it) instead of failing the page.
+ * What a template sees is what it saw under `with`, with two differences: a name that is neither a local
+ * nor a global reads as undefined (ejs prints nothing for it) instead of failing the page, and a local
+ * named like a global (`escape`, `crypto`…) is not seen, the global is (the views read only standard
+ * built-ins as globals: test/unit/view-engine.test.ts keeps it so).
  *
  * Includes name views by paths from the views root (`include('/layout/top')`) or relative to the
  * including file; errors say which template and line failed.
@@ -64,13 +78,9 @@ export function createViewEngine(options: { root: string; cache: boolean }) {
   const compiled = new Map<string, CompiledView>();
 
   function compile(file: string): CompiledView {
-    const text = readFileSync(file, 'utf8');
-    const template = new ejs.Template(text, { filename: file, _with: false, compileDebug: true });
-    template.compile();
-    // The function's body as ejs wrote it: output buffer, the template's code, `return __output`.
-    const body = (template as unknown as { source: string }).source;
-    const names = freeNames(`let __line = 1;\n${body}`);
-    const bind = names.length > 0 ? `const { ${names.join(', ')} } = locals;\n` : '';
+    const body = templateSource(readFileSync(file, 'utf8'), file);
+    const { locals } = freeNames(body);
+    const bind = locals.length > 0 ? `const { ${locals.join(', ')} } = locals;\n` : '';
     const source = `let __line = 1;\ntry {\n${bind}${body}\n} catch (error) {\n  rethrow(error, __line);\n}`;
     const rethrow: Rethrow = (error, line) => {
       throw withTemplateLine(error, file, line);

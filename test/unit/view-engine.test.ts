@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import ejs from 'ejs';
-import { createViewEngine, escapeHtml } from '../../src/platform/view-engine.ts';
+import { createViewEngine, escapeHtml, freeNames, templateSource } from '../../src/platform/view-engine.ts';
 
 describe('view engine (ejs compiled without `with`)', () => {
   let root: string;
@@ -140,5 +140,33 @@ describe('view engine (ejs compiled without `with`)', () => {
     write('broken.ejs', '<% if (x) { %>never closed');
     const render = createViewEngine({ root, cache: true });
     expect(() => render(file('broken.ejs'), { x: 1 })).to.throw(SyntaxError, /broken\.ejs/);
+  });
+
+  it("the gateway's views read as globals only JavaScript's standard built-ins, never a name a local could have", () => {
+    const builtIns = ['undefined', 'Object', 'String', 'Number', 'Boolean', 'Array', 'Date', 'JSON', 'Math'];
+    const web = ['encodeURIComponent', 'URLSearchParams'];
+    const views = readdirSync('views', { recursive: true, encoding: 'utf8' }).filter((f) =>
+      f.endsWith('.ejs'),
+    );
+    expect(views.length).to.be.greaterThan(40);
+    const unexpected = views.flatMap((view) => {
+      const file = path.join('views', view);
+      const { globals } = freeNames(templateSource(readFileSync(file, 'utf8'), file));
+      return globals
+        .filter((name) => !builtIns.includes(name) && !web.includes(name))
+        .map((name) => `${view}: ${name}`);
+    });
+    expect(unexpected).to.deep.equal([]);
+  });
+
+  it('tells the locals a template reads from the globals it reads', () => {
+    const body = templateSource(
+      '<% const x = 1; %><%= x + y %><%= escape(z) %><%= JSON.stringify(list) %>',
+      'a.ejs',
+    );
+    expect(freeNames(body)).to.deep.equal({
+      locals: ['list', 'y', 'z'],
+      globals: ['JSON', 'escape', 'undefined'],
+    });
   });
 });
