@@ -101,11 +101,11 @@ function withPlainLookups(
   return lookup as unknown as TFunction;
 }
 
-/** The language of options that are `{ lng }` alone, naming one of ours. */
+/** The language of options that are `{ lng }` alone, naming one of ours (asked of every call with values). */
 function onlyLanguage(values: unknown): Language | undefined {
-  if (typeof values !== 'object' || values === null) return undefined;
-  const { lng, ...others } = values as { lng?: unknown };
-  return isLanguage(lng) && Object.keys(others).length === 0 ? lng : undefined;
+  if (typeof values !== 'object' || values === null || !('lng' in values)) return undefined;
+  const { lng } = values as { lng?: unknown };
+  return isLanguage(lng) && Object.keys(values).length === 1 ? lng : undefined;
 }
 
 const PLACEHOLDER = /\{\{(\w+)\}\}/g;
