@@ -82,8 +82,9 @@ export function createViewEngine(options: { root: string; cache: boolean }) {
     const { locals } = freeNames(body);
     const bind = locals.length > 0 ? `const { ${locals.join(', ')} } = locals;\n` : '';
     const source = `let __line = 1;\ntry {\n${bind}${body}\n} catch (error) {\n  rethrow(error, __line);\n}`;
+    const name = path.relative(options.root, file);
     const rethrow: Rethrow = (error, line) => {
-      throw withTemplateLine(error, file, line);
+      throw withTemplateLine(error, name, line);
     };
     return {
       file,
@@ -148,10 +149,13 @@ export function escapeHtml(value: unknown): string {
   return HTML_SPECIAL.test(text) ? text.replace(HTML_SPECIALS, (char) => ENTITIES[char] ?? char) : text;
 }
 
-/** The error, its message prefixed once with the innermost template and line that raised it. */
-function withTemplateLine(error: unknown, file: string, line: number): unknown {
+/**
+ * The error, its message prefixed once with the innermost template (by its path in the views: several
+ * are called error.ejs) and line that raised it.
+ */
+function withTemplateLine(error: unknown, name: string, line: number): unknown {
   if (!(error instanceof Error) || TEMPLATE_LINE in error) return error;
-  error.message = `${path.basename(file)}:${line}: ${error.message}`;
+  error.message = `${name}:${line}: ${error.message}`;
   Object.defineProperty(error, TEMPLATE_LINE, { value: true });
   return error;
 }

@@ -109,10 +109,10 @@ describe('view engine (ejs compiled without `with`)', () => {
   });
 
   it('names the template and line that failed, innermost first', () => {
-    write('inner.ejs', 'one\n<%= value.missing.deeper %>');
-    write('outer.ejs', "start\n\n<%- include('inner') %>");
+    write('parts/inner.ejs', 'one\n<%= value.missing.deeper %>');
+    write('outer.ejs', "start\n\n<%- include('/parts/inner') %>");
     const render = createViewEngine({ root, cache: true });
-    expect(() => render(file('outer.ejs'), { value: {} })).to.throw(TypeError, /^inner\.ejs:2: /);
+    expect(() => render(file('outer.ejs'), { value: {} })).to.throw(TypeError, /^parts\/inner\.ejs:2: /);
   });
 
   it('reads a changed template again only without the cache (development)', () => {
