@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { CitizenIdentity, Level } from '../identity/citizen.ts';
 import { NotFoundError } from '../platform/errors.ts';
 import type { Language } from '../platform/i18n.ts';
+import { createPageCache } from '../platform/page-cache.ts';
 import { renderPage } from '../platform/views.ts';
 import type { Catalog } from './catalog.module.ts';
 import { linkAttributes, serviceEntryUrl } from './deep-link.ts';
@@ -47,6 +48,7 @@ export function createCatalogController(deps: {
   const { index, citizenServices, usage } = deps.catalog;
   const langOf = (res: Response) => res.locals.lang as Language;
   const citizenOf = (req: Request): CitizenIdentity | undefined => req.session.citizen;
+  const pages = createPageCache({ maxKeys: 10 });
 
   /** Search results as summaries; the bodies are read once (one catalog version check, not one per result). */
   async function summaries(services: Service[], lang: Language) {
@@ -79,12 +81,24 @@ export function createCatalogController(deps: {
       const lang = langOf(res);
       const citizen = citizenOf(req);
       const { topics, lifeEvents: events } = await index.facets();
-      renderPage(req, res, 'home/home', {
+      const locals = {
         lifeEvents: LIFE_EVENTS.filter((e) => events.has(e)),
         topics: TOPICS.filter((t) => topics.has(t)),
+        query: {},
+      };
+      // A visitor who is not logged in sees what every such visitor sees in that language: the topics
+      // and life events of this catalog version, and the procedures on offer (fixed at start).
+      if (!citizen && req.originalUrl === '/')
+        return pages.send(req, res, {
+          key: `home:${lang}`,
+          version: String(index.version),
+          view: 'home/home',
+          locals: { ...locals, favourites: [], recent: [] },
+        });
+      renderPage(req, res, 'home/home', {
+        ...locals,
         favourites: citizen ? await lookup(await citizenServices.favourites(citizen.fiscalCode), lang) : [],
         recent: citizen ? await lookup(await citizenServices.recent(citizen.fiscalCode), lang) : [],
-        query: {},
       });
     },
 

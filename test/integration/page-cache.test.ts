@@ -1,0 +1,88 @@
+import { expect } from 'chai';
+import * as cheerio from 'cheerio';
+import request from 'supertest';
+import { TOPICS } from '../../src/catalog/model.ts';
+import { createTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { testBody, testService } from './catalog-fixtures.ts';
+
+/** The page with its nonce (attributes and CSP header) taken out, and the nonce itself. */
+function withoutNonce(res: request.Response): { page: string; nonce: string } {
+  const csp = String(res.headers['content-security-policy']);
+  const nonce = /'nonce-([^']+)'/.exec(csp)?.[1];
+  if (!nonce) throw new Error('no nonce in the CSP');
+  return { page: res.text.split(nonce).join('NONCE'), nonce };
+}
+
+describe('the anonymous home page, rendered once per language and catalog version', () => {
+  let a: TestGateway;
+  let b: TestGateway;
+  const actor = { kind: 'system' as const, id: 'test' };
+  before(async () => {
+    a = await createTestGateway();
+    // A second instance on the same Redis and key prefix: the catalog it changes is the same one.
+    b = await createTestGateway({}, a.config);
+  });
+  after(async () => {
+    await b.deps.procedures.close();
+    await b.redis.close();
+    await a.close();
+  });
+
+  it('serves the page a fresh render gives, with a new nonce each time that matches the CSP', async () => {
+    for (const lang of ['it', 'en']) {
+      const first = await request(a.app).get('/').set('Accept-Language', lang).expect(200);
+      const second = await request(a.app).get('/').set('Accept-Language', lang).expect(200);
+      // /?fresh is not kept (its language links come back to it): rendered for this request alone.
+      const fresh = await request(a.app).get('/?fresh').set('Accept-Language', lang).expect(200);
+      const [one, two, three] = [first, second, fresh].map(withoutNonce);
+      expect(one!.nonce).to.not.equal(two!.nonce);
+      expect(cheerio.load(first.text)('script[nonce]').first().attr('nonce')).to.equal(one!.nonce);
+      expect(two!.page).to.equal(one!.page);
+      expect(three!.page.split('%2F%3Ffresh').join('%2F')).to.equal(one!.page);
+      expect(first.headers['cache-control']).to.equal('no-store');
+      expect(cheerio.load(first.text)('html').attr('lang')).to.equal(lang);
+    }
+  });
+
+  it('shows a catalog change made through another instance on the next request', async () => {
+    const $before = cheerio.load((await request(a.app).get('/').expect(200)).text);
+    const shown = new Set(
+      $before('.varco-topics a')
+        .map((_, el) => $before(el).attr('href'))
+        .get(),
+    );
+    const missing = TOPICS.find((topic) => !shown.has(`/services?topic=${topic}`));
+    if (!missing) throw new Error('every topic is on the demo home page already: pick another change');
+    await b.deps.catalog.writer.putBody(actor, testBody('demo_cache', 'cache.example.it'), {
+      status: 'approved',
+      editors: [],
+    });
+    await b.deps.catalog.writer.putService(
+      actor,
+      'demo_cache',
+      'nuovo-tema',
+      { ...testService('cache.example.it'), topics: [missing] },
+      'published',
+    );
+    const $after = cheerio.load((await request(a.app).get('/').expect(200)).text);
+    expect($after(`.varco-topics a[href="/services?topic=${missing}"]`)).to.have.length(1);
+  });
+
+  it('never serves the anonymous copy to a logged-in citizen', async () => {
+    await request(a.app).get('/').expect(200); // the anonymous copy is kept
+    const agent = request.agent(a.app);
+    await agent.get('/__test/login').expect(200);
+    const $ = cheerio.load((await agent.get('/').expect(200)).text);
+    expect($('a[href="/me"].btn').length).to.be.greaterThan(0);
+    expect($('#favourites-heading')).to.have.length(1);
+    expect($('a[href="/login"]')).to.have.length(0);
+    // …and the anonymous visitor still gets the anonymous page afterwards.
+    const $anonymous = cheerio.load((await request(a.app).get('/').expect(200)).text);
+    expect($anonymous('#favourites-heading')).to.have.length(0);
+    expect($anonymous('a[href="/login"]').length).to.be.greaterThan(0);
+  });
+
+  it('still answers 406 to a client that does not accept HTML', async () => {
+    await request(a.app).get('/').set('Accept', 'image/png').expect(406);
+  });
+});
