@@ -7,7 +7,7 @@
  * The gateway runs as production runs it — compiled by tsc (`npm run build`, built here first), not
  * through tsx, whose esbuild transform names every function a request creates at run time — as
  * configured for the demo, with the request log at production level (info) written the way production
- * writes it (pino's synchronous destination, as for stdout) to /dev/null. Needs the test Redis (127.0.0.1:6379); writes under its own key prefix and deletes it.
+ * writes it (src/platform/logger.ts's logDestination, as for stdout) to /dev/null. Needs the test Redis (127.0.0.1:6379); writes under its own key prefix and deletes it.
  * Run: npx tsx bench/http-pages.ts [rounds] [seconds per measurement], or import `runHttpPagesBench`.
  * Target: the gateway at ≥ 0.8 of the baseline's requests per second on both pages. A third, diagnostic
  * measurement sends a fixed page of the home page's size through the gateway's whole platform (request
@@ -19,7 +19,6 @@ import { pathToFileURL } from 'node:url';
 import { RedisStore } from 'connect-redis';
 import express, { Router, type Express } from 'express';
 import session from 'express-session';
-import { pino } from 'pino';
 import { createClient } from 'redis';
 import { execFileSync } from 'node:child_process';
 import type * as App from '../src/app.ts';
@@ -171,7 +170,7 @@ async function productionBuild() {
 
 /** The real gateway (demo configuration, its own key prefix), with a test-only login route. */
 async function startGateway() {
-  const { createApp, buildDependencies, createLogger, connectRedis, createRedisConnection } =
+  const { createApp, buildDependencies, createLogger, logDestination, connectRedis, createRedisConnection } =
     await productionBuild();
   const config = testConfig({
     log: { level: 'info' },
@@ -181,7 +180,7 @@ async function startGateway() {
       api: { windowSeconds: 60, max: 1_000_000 },
     },
   });
-  const logger = createLogger(config.log.level, pino.destination({ dest: '/dev/null', sync: true }));
+  const logger = createLogger(config.log.level, logDestination('/dev/null'));
   const redis = createRedisConnection(config.redis, logger);
   await connectRedis(redis);
   const deps = await buildDependencies(config, logger, redis);

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { ConfigError, loadConfig } from './config/load.ts';
 import { answerClientErrors } from './platform/client-errors.ts';
 import { RedisUnavailableError } from './platform/embedded-redis.ts';
-import { createLogger, type Logger } from './platform/logger.ts';
+import { createLogger, logDestination, type Logger } from './platform/logger.ts';
 import { connectRedis, createRedisConnection } from './platform/redis.ts';
 import { resolveRedis } from './platform/redis-setup.ts';
 import { DefinitionError } from './procedures/definitions.ts';
@@ -15,6 +15,7 @@ function shutdownOnSignals(server: Server, logger: Logger, graceMs: number, rele
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    logger.flush(); // the log is written in 4 kB writes (logDestination): this line goes out now
     const force = setTimeout(() => server.closeAllConnections(), graceMs);
     // close() stops accepting and drops idle keep-alive connections once; a connection whose request
     // finishes later would otherwise linger until its keep-alive timeout.
@@ -44,7 +45,7 @@ async function main() {
     import('./app.ts'),
     import('./dependencies.ts'),
   ]);
-  const logger = createLogger(config.log.level);
+  const logger = createLogger(config.log.level, logDestination());
   const { config: redisConfig, embedded } = await resolveRedis(config.redis, logger);
   const redis = createRedisConnection(redisConfig, logger);
   await connectRedis(redis);
@@ -54,6 +55,7 @@ async function main() {
       { port: config.http.port, demo: config.demo, publicUrl: config.http.publicUrl },
       `Varco is listening on ${config.http.publicUrl}`,
     );
+    logger.flush();
   });
   answerClientErrors(server);
   server.on('error', (error) => {

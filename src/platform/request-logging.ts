@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import { redactFiscalCodes, type Logger } from './logger.ts';
+import { redactFiscalCodes, requestLineWriter, type Logger } from './logger.ts';
 
 declare module 'node:http' {
   interface IncomingMessage {
@@ -41,6 +41,7 @@ function requestLogger(this: LoggedRequest): Logger {
  * the app's request prototype: a property defined on each request would cost more than the log line.
  */
 export function requestLogging(logger: Logger) {
+  const writeLine = requestLineWriter(logger);
   return (req: Request, res: Response, next: NextFunction) => {
     const prototype = Object.getPrototypeOf(req) as object;
     if (!Object.hasOwn(prototype, 'log'))
@@ -54,12 +55,10 @@ export function requestLogging(logger: Logger) {
       const status = res.statusCode;
       const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
       if (!logger.isLevelEnabled(level)) return;
-      const line = {
-        req: describe(req),
-        res: { statusCode: status },
-        responseTime: Math.round(performance.now() - started),
-      };
-      logger[level](line, res.writableFinished ? 'request completed' : 'request aborted');
+      const { id, method, path } = describe(req);
+      const responseTime = Math.round(performance.now() - started);
+      const line = { id, method, path, statusCode: status, responseTime };
+      writeLine(level, line, res.writableFinished ? 'request completed' : 'request aborted');
     });
     next();
   };

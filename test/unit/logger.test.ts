@@ -1,8 +1,20 @@
 import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import express from 'express';
+import { pino } from 'pino';
 import request from 'supertest';
-import { createLogger, redactFiscalCodes, scrub } from '../../src/platform/logger.ts';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import {
+  createLogger,
+  redactFiscalCodes,
+  requestLineWriter,
+  scrub,
+  type RequestLine,
+} from '../../src/platform/logger.ts';
 import { requestLogging } from '../../src/platform/request-logging.ts';
 
 const FISCAL_CODE = 'RSSMRA80A01H501U';
@@ -246,5 +258,85 @@ describe('logger redaction', () => {
     expect(redactFiscalCodes(`/admin/citizens/${FISCAL_CODE}/sessions`)).to.equal(
       '/admin/citizens/[redacted]/sessions',
     );
+  });
+});
+
+describe('the request log line', () => {
+  /** Lines of hostile values: quotes, backslashes, control and non-ASCII characters, a lone surrogate. */
+  const lines: RequestLine[] = [
+    { id: 'support-ref-1234', method: 'GET', path: '/', statusCode: 200, responseTime: 0 },
+    {
+      id: 'a.b_c-d',
+      method: 'POST',
+      path: '/services/"quoted"\\back\u0000\u001f\u2028èé€😀\ud800',
+      statusCode: 503,
+      responseTime: 12345,
+    },
+    { id: 'x'.repeat(64), method: 'M-SEARCH', path: '/me/sessions/%22%3E', statusCode: 404, responseTime: 7 },
+  ];
+
+  it('is written byte for byte as pino writes it, at every level', () => {
+    const fast = memoryLogger();
+    const slow = memoryLogger();
+    const write = requestLineWriter(fast.logger);
+    for (const level of ['info', 'warn', 'error'] as const)
+      for (const line of lines) {
+        write(level, line, 'request completed');
+        const { id, method, path, statusCode, responseTime } = line;
+        slow.logger[level](
+          { req: { id, method, path }, res: { statusCode }, responseTime },
+          'request completed',
+        );
+      }
+    const withoutTime = (text: string) => text.replace(/"time":"[^"]+"/g, '"time":"T"');
+    expect(withoutTime(fast.raw())).to.equal(withoutTime(slow.raw()));
+    expect(fast.records()).to.have.length(9);
+    expect(fast.records()[4]).to.have.nested.property('req.path', lines[1]!.path);
+  });
+
+  it('goes through pino when the logger has a mixin', () => {
+    const out: string[] = [];
+    const logger = pino(
+      { mixin: () => ({ mixedIn: true }) },
+      { write: (line: string) => void out.push(line) },
+    );
+    requestLineWriter(logger)('info', lines[0]!, 'request completed');
+    expect(JSON.parse(out[0]!)).to.include({ mixedIn: true, msg: 'request completed' });
+  });
+});
+
+describe('the log destination', () => {
+  const run = promisify(execFile);
+  let dir: string;
+  before(async () => (dir = await mkdtemp(path.join(tmpdir(), 'varco-log-'))));
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  /** Runs a script that logs one line through logDestination into a file, then ends as `ending` says. */
+  async function logThenEnd(ending: string): Promise<string> {
+    const file = path.join(dir, `${Math.random().toString(36).slice(2)}.log`);
+    const logger = new URL('../../src/platform/logger.ts', import.meta.url).href;
+    const script = `
+      const { createLogger, logDestination } = await import(${JSON.stringify(logger)});
+      const log = createLogger('info', logDestination(${JSON.stringify(file)}));
+      log.info({ step: 1 }, 'waiting in the buffer');
+      ${ending}`;
+    await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]).catch(
+      (error: { code?: number }) => {
+        if (error.code === undefined) throw error;
+      },
+    );
+    return readFile(file, 'utf8');
+  }
+
+  it('writes the lines still waiting when the process exits, ends by an error or just stops', async () => {
+    for (const ending of ['process.exit(3);', "throw new Error('boom');", ''])
+      expect(await logThenEnd(ending)).to.contain('"msg":"waiting in the buffer"');
+  });
+
+  it('writes a waiting line within a second, not at once: one write per 4 kB, not per line', async () => {
+    const kill = "process.kill(process.pid, 'SIGKILL');";
+    expect(await logThenEnd(kill)).to.equal('');
+    const later = await logThenEnd(`await new Promise((resolve) => setTimeout(resolve, 1500)); ${kill}`);
+    expect(later).to.contain('"msg":"waiting in the buffer"');
   });
 });
