@@ -81,16 +81,21 @@ export function createApp(deps: Dependencies, extraRoutes: readonly Router[] = [
   for (const router of extraRoutes) app.use(router);
 
   // The feature routers.
+  const procedures = proceduresRouters(deps);
   const features: Router[] = [
     sso.pages,
     // Before home: the procedures' routers add the procedures on offer to the home page.
-    ...proceduresRouters(deps),
+    ...procedures.routers,
     homeRoutes(deps),
     ...registryRouters(deps),
     ...spidRouters(deps.spid, { loginSessions: deps.loginSessions, loginLimit: deps.rateLimits.login }),
     ...oidc.pages,
     identityRoutes(
-      createIdentityController({ ...deps, loginOptions: () => deps.loginOptions }),
+      createIdentityController({
+        ...deps,
+        loginOptions: () => deps.loginOptions,
+        personalAreaSections: [sso.personalAreaSection, procedures.personalAreaSection],
+      }),
       deps.rateLimits.forms,
     ),
   ];

@@ -50,6 +50,13 @@ function citizenOf(req: Request) {
  */
 export type LogoutHandler = (req: Request) => Promise<string | undefined>;
 
+/**
+ * Another module's part of the personal area (/me): reads what it shows of the citizen and puts it in
+ * res.locals for the page's template. The sections and the page's own reads run together, so the page
+ * waits for the slowest of them, not for their sum.
+ */
+export type PersonalAreaSection = (req: Request, res: Response) => Promise<void>;
+
 /** Told when gateway sessions end (logout, ending sessions from the personal area), e.g. SSO back-channel logout. */
 export type SessionEndListener = (fiscalCode: string, sessionIds: readonly string[]) => Promise<void>;
 
@@ -64,6 +71,8 @@ export function createIdentityController(deps: {
   providerName?: (provider: string, language: string) => string | undefined;
   /** The name of the identity provider behind an issuer (a SPID IdP's display name), if known. */
   issuerName?: (provider: string, issuer: string) => string | undefined;
+  /** What the other modules show in the personal area (SSO consents, procedures' cases…). */
+  personalAreaSections?: readonly PersonalAreaSection[];
 }) {
   const { loginSessions, sessionIndex } = deps;
   const ended = async (fiscalCode: string, sessionIds: readonly string[]) => {
@@ -119,8 +128,11 @@ export function createIdentityController(deps: {
 
     async personalArea(req: Request, res: Response) {
       const citizen = citizenOf(req);
-      const sessions = await sessionIndex.list(citizen.fiscalCode);
-      const linked = (await deps.citizens?.linkedIdentities(citizen.fiscalCode)) ?? [];
+      const [sessions, linked] = await Promise.all([
+        sessionIndex.list(citizen.fiscalCode),
+        deps.citizens?.linkedIdentities(citizen.fiscalCode) ?? [],
+        ...(deps.personalAreaSections ?? []).map((section) => section(req, res)),
+      ]);
       const language = String(res.locals.lang ?? 'it');
       const t = res.locals.t as (key: string, options?: object) => string;
       renderPage(req, res, 'identity/me', {

@@ -92,20 +92,23 @@ export function createCasePagesController(deps: {
       });
     },
 
-    /** Adds the citizen's cases and unfinished forms to the personal area (rendered by identity). */
-    async personalArea(req: Request, res: Response, next: NextFunction) {
-      const citizen = req.session.citizen;
-      if (!citizen) return next();
+    /** The personal area's section of the citizen's cases and unfinished forms (the page is identity's). */
+    async personalArea(req: Request, res: Response) {
+      const citizen = citizenOf(req);
       const { lang } = words(res);
-      const ids = await deps.casesOf(citizen.fiscalCode, CASES_IN_PERSONAL_AREA);
-      const records = await Promise.all(ids.map((id) => cases.caseOf(citizen.fiscalCode, id)));
-      const list = procedures.list();
-      const draftList = await Promise.all(
-        list.map(async (procedure) => ({
-          procedure,
-          draft: await drafts.get(citizen.fiscalCode, procedure.definition.id),
-        })),
-      );
+      const caseRecords = async () => {
+        const ids = await deps.casesOf(citizen.fiscalCode, CASES_IN_PERSONAL_AREA);
+        return Promise.all(ids.map((id) => cases.caseOf(citizen.fiscalCode, id)));
+      };
+      const [records, draftList] = await Promise.all([
+        caseRecords(),
+        Promise.all(
+          procedures.list().map(async (procedure) => ({
+            procedure,
+            draft: await drafts.get(citizen.fiscalCode, procedure.definition.id),
+          })),
+        ),
+      ]);
       res.locals.procedureCases = {
         cases: records.flatMap((record) => {
           const procedure = record && procedures.get(record.procedureId);
@@ -133,7 +136,6 @@ export function createCasePagesController(deps: {
             : [],
         ),
       };
-      next();
     },
   };
 }

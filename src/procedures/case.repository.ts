@@ -222,8 +222,12 @@ export function createCaseRepository(redis: RedisConnection, citizenRef: Citizen
 
     /** The citizen's case ids, newest first (a legacy index an older instance still wrote included). */
     async listByCitizen(fiscalCode: string, limit = 50): Promise<string[]> {
+      const read = () => client.zRange(citizenKey(citizenRef(fiscalCode)), 0, limit - 1, { REV: true });
+      // Both indexes at once: the legacy one is nearly always empty, and then the first read stands.
+      const [ids, legacy] = await Promise.all([read(), client.exists(legacyCitizenKey(fiscalCode))]);
+      if (legacy === 0) return ids;
       await adoptLegacyIndex(fiscalCode);
-      return client.zRange(citizenKey(citizenRef(fiscalCode)), 0, limit - 1, { REV: true });
+      return read();
     },
 
     /**

@@ -51,15 +51,23 @@ export function createDraftRepository(
   }
 
   async function read(fiscalCode: string, procedureId: string): Promise<Draft | undefined> {
+    return open(fiscalCode, procedureId, await client.get(key(citizenRef(fiscalCode), procedureId)));
+  }
+
+  function open(fiscalCode: string, procedureId: string, stored: string | null): Draft | undefined {
     const ref = citizenRef(fiscalCode);
-    const stored = await client.get(key(ref, procedureId));
     return stored ? (JSON.parse(cipher.decrypt(stored, context(ref, procedureId))) as Draft) : undefined;
   }
 
   return {
     async get(fiscalCode: string, procedureId: string): Promise<Draft | undefined> {
-      const draft = await read(fiscalCode, procedureId);
-      if (draft || (await adoptLegacy(fiscalCode, procedureId)) !== true) return draft;
+      // The draft and whether a legacy one waits, at once: a legacy draft is nearly never there.
+      const [stored, legacy] = await Promise.all([
+        client.get(key(citizenRef(fiscalCode), procedureId)),
+        client.exists(key(fiscalCode, procedureId)),
+      ]);
+      const draft = open(fiscalCode, procedureId, stored);
+      if (draft || legacy === 0 || (await adoptLegacy(fiscalCode, procedureId)) !== true) return draft;
       return read(fiscalCode, procedureId);
     },
 

@@ -3,12 +3,14 @@ import type { Dependencies } from '../dependencies.ts';
 import { createCasePagesController } from './case-pages.controller.ts';
 import { createJourneyController } from './journey.controller.ts';
 import { journeyRoutes } from './journey.routes.ts';
+import type { PersonalAreaSection } from '../identity/identity.controller.ts';
 import type { BodyNameLookup } from './page-context.ts';
 
-/** The citizen's pages of composite procedures, on the engine built by buildProcedures. */
-export function journeyRouter(
-  deps: Pick<Dependencies, 'procedures' | 'catalog' | 'rateLimits' | 'config'>,
-): Router {
+/** The citizen's pages of composite procedures, on the engine built by buildProcedures, and their part of /me. */
+export function journeyRouter(deps: Pick<Dependencies, 'procedures' | 'catalog' | 'rateLimits' | 'config'>): {
+  router: Router;
+  personalAreaSection: PersonalAreaSection;
+} {
   const { procedures } = deps;
   const bodyName: BodyNameLookup = async (ipaCode, lang) =>
     (await deps.catalog.repository.getBody(ipaCode))?.name[lang];
@@ -27,5 +29,9 @@ export function journeyRouter(
     casesOf: (owner, limit) => procedures.repository.listByCitizen(owner, limit),
     bodyName,
   });
-  return journeyRoutes(journey, casePages, deps.rateLimits.forms);
+  return {
+    router: journeyRoutes(journey, casePages, deps.rateLimits.forms),
+    /** The personal area's section of cases and unfinished forms (the page is identity's). */
+    personalAreaSection: casePages.personalArea,
+  };
 }

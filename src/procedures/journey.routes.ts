@@ -24,6 +24,5 @@ export function journeyRoutes(
   router.post('/procedures/:procedureId/preview', formLimit, level, journey.confirm);
   router.get('/cases/:caseId', requireCitizen, cases.caseStatus);
   router.get('/cases/:caseId/receipt', requireCitizen, cases.receipt);
-  router.get('/me', cases.personalArea);
   return router;
 }

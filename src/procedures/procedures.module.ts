@@ -4,6 +4,7 @@ import { demoBodySystemsRoutes } from '../demo/body-systems/body-systems.routes.
 import { createDemoReporter } from '../demo/body-systems/demo-reporter.ts';
 import type { Config } from '../config/schema.ts';
 import type { Dependencies } from '../dependencies.ts';
+import type { PersonalAreaSection } from '../identity/identity.controller.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { RedisConnection } from '../platform/redis.ts';
 import { bodyAuthentication } from '../registry/api-auth.ts';
@@ -135,8 +136,12 @@ export type Procedures = Awaited<ReturnType<typeof buildProcedures>>;
  * The engine's routers: the published delivery keys and the step-report API for bodies. The citizen's
  * pages (journey), the admin's dead-letter page and the demo body systems are added to this list.
  */
-export function proceduresRouters(deps: Dependencies): Router[] {
+export function proceduresRouters(deps: Dependencies): {
+  routers: Router[];
+  personalAreaSection: PersonalAreaSection;
+} {
   const { procedures, catalog } = deps;
+  const journey = journeyRouter(deps);
   const authenticate = bodyAuthentication(createCredentials(deps.redis), catalog.repository);
   const reports = createReportController({ cases: procedures.cases, procedures: procedures.procedures });
   const routers = [
@@ -146,7 +151,7 @@ export function proceduresRouters(deps: Dependencies): Router[] {
       createDeadLettersController({ queues: procedures.queues, admins: deps.config.registry.admins }),
       deps.rateLimits.forms,
     ),
-    journeyRouter(deps),
+    journey.router,
   ];
   const { config } = deps;
   if (procedures.demoReporter) {
@@ -161,5 +166,5 @@ export function proceduresRouters(deps: Dependencies): Router[] {
       ),
     );
   }
-  return routers;
+  return { routers, personalAreaSection: journey.personalAreaSection };
 }

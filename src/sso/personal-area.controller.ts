@@ -1,4 +1,4 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { Request, Response } from 'express';
 import type { CatalogRepository } from '../catalog/catalog.repository.ts';
 import { serviceId } from '../catalog/model.ts';
 import { AppError, NotFoundError } from '../platform/errors.ts';
@@ -48,10 +48,9 @@ export function createPersonalAreaController(deps: {
   }
 
   return {
-    /** Adds the consents and the latest releases to the personal area's page (rendered by identity). */
-    async personalArea(req: Request, res: Response, next: NextFunction) {
-      const citizen = req.session.citizen;
-      if (!citizen) return next();
+    /** The personal area's section of consents and latest releases (the page is identity's). */
+    async personalArea(req: Request, res: Response) {
+      const citizen = citizenOf(req);
       const lang = res.locals.lang as Language;
       const [consents, history] = await Promise.all([
         deps.consents.list(citizen.fiscalCode),
@@ -63,7 +62,6 @@ export function createPersonalAreaController(deps: {
         history: history.map((h) => ({ ...h, ...label(h) })),
         notice: NOTICES.find((notice) => notice === req.query.notice),
       };
-      next();
     },
 
     async revokeConsent(req: Request<{ serviceId: string }>, res: Response) {

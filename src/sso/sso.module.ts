@@ -146,7 +146,18 @@ export function ssoRouters(deps: Dependencies, session: RequestHandler | Request
   const { sso, catalog } = deps;
   const credentials = createCredentials(deps.redis);
   sso.hooks.endGatewaySession = (fiscalCode, sessionId) => deps.sessionIndex.end(fiscalCode, [sessionId]);
+  const personalArea = createPersonalAreaController({
+    catalog: catalog.repository,
+    consents: sso.consents,
+    history: sso.history,
+    revokeGrants: sso.revokeGrants,
+    sessionsOf: async (fiscalCode) =>
+      (await deps.sessionIndex.list(fiscalCode)).map((entry) => entry.sessionId),
+    endServices: sso.sessionsEnded,
+  });
   return {
+    /** The personal area's section of consents and data released (the page is identity's). */
+    personalAreaSection: personalArea.personalArea,
     provider: ssoProviderRoutes(
       sso.provider.callback() as unknown as RequestHandler,
       session,
@@ -169,15 +180,7 @@ export function ssoRouters(deps: Dependencies, session: RequestHandler | Request
           accounts: sso.accounts,
           consents: sso.consents,
         }),
-        personalArea: createPersonalAreaController({
-          catalog: catalog.repository,
-          consents: sso.consents,
-          history: sso.history,
-          revokeGrants: sso.revokeGrants,
-          sessionsOf: async (fiscalCode) =>
-            (await deps.sessionIndex.list(fiscalCode)).map((entry) => entry.sessionId),
-          endServices: sso.sessionsEnded,
-        }),
+        personalArea,
         clientSecret: createClientSecretController({
           writer: catalog.writer,
           repository: catalog.repository,

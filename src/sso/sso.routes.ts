@@ -56,7 +56,7 @@ export function ssoProviderRoutes(
   return router;
 }
 
-/** Interaction pages, the SSO part of the personal area, and the client-secret API. */
+/** Interaction pages, the SSO part of the personal area's forms and export, and the client-secret API. */
 export function ssoRoutes(
   controllers: {
     interactions: InteractionController;
@@ -69,7 +69,6 @@ export function ssoRoutes(
   const router = Router();
   router.get('/sso/interaction/:uid', interactions.show);
   router.post('/sso/interaction/:uid/consent', guards.formLimit, interactions.decide);
-  router.get('/me', personalArea.personalArea);
   router.post('/me/consents/:serviceId/revoke', guards.formLimit, requireCitizen, personalArea.revokeConsent);
   router.post('/me/services/end-all', guards.formLimit, requireCitizen, personalArea.endServices);
   router.get('/me/access-history.csv', requireCitizen, personalArea.historyCsv);
