@@ -15,7 +15,7 @@ import { IDP_LOGOS } from './identity/spid/idp-logos.ts';
 import { spidRouters } from './identity/spid/spid.module.ts';
 import { csrfProtection } from './platform/csrf.ts';
 import { errorHandler, notFound } from './platform/error-handler.ts';
-import { enteredByItsPaths } from './platform/path-gate.ts';
+import { enteredByTheirPaths } from './platform/path-gate.ts';
 import { ServiceUnavailableError } from './platform/errors.ts';
 import { healthRoutes } from './platform/health.ts';
 import { proceduresRouters } from './procedures/procedures.module.ts';
@@ -55,22 +55,24 @@ export function createApp(deps: Dependencies, extraRoutes: readonly Router[] = [
   app.use(pageLocals(config.network), languageMiddleware(deps.i18n));
 
   // Every router is entered only by the paths it serves (src/platform/path-gate.ts).
-  const use = (router: Router) => app.use(enteredByItsPaths(router));
+  const use = (routers: Router[]) => app.use(enteredByTheirPaths(routers));
   // Needs no Redis: probes, static files and the language switch work while Redis is away.
-  use(healthRoutes(deps.readiness));
-  use(staticAssets([{ path: ASSETS.bootstrapItalia, dir: ASSETS.bootstrapItaliaDir }, IDP_LOGOS], 'public'));
-  use(languageRoutes({ secureCookie }));
+  use([
+    healthRoutes(deps.readiness),
+    staticAssets([{ path: ASSETS.bootstrapItalia, dir: ASSETS.bootstrapItaliaDir }, IDP_LOGOS], 'public'),
+    languageRoutes({ secureCookie }),
+  ]);
 
   app.use(redisGuard(() => redis.isUp()));
   const session = sessionMiddleware(deps.sessionStore, { ...config.session, secureCookie });
   const sso = ssoRouters(deps, session);
-  use(sso.provider); // before the body parsers and CSRF: the provider parses and protects its own
-  for (const router of sso.demo) use(router); // demo body systems (demo mode only), likewise
   const oidc = oidcRouters(deps.oidc, {
     loginSessions: deps.loginSessions,
     loginLimit: deps.rateLimits.login,
   });
-  for (const router of oidc.provider) use(router); // the demo OpenID Provider, likewise
+  // Before the body parsers and CSRF: the provider parses and protects its own, and so do the demo
+  // body systems and the demo OpenID Provider (demo mode only).
+  use([sso.provider, ...sso.demo, ...oidc.provider]);
   app.use(
     withBody(express.urlencoded({ extended: false, limit: config.http.bodyLimit, parameterLimit: 100 })),
   );
@@ -99,7 +101,7 @@ export function createApp(deps: Dependencies, extraRoutes: readonly Router[] = [
       deps.rateLimits.forms,
     ),
   ];
-  for (const router of features) use(router);
+  use(features);
 
   app.use(notFound);
   app.use(redisFailuresAsUnavailable);

@@ -42,18 +42,48 @@ function entrySegments(router: Router): Set<string> | undefined {
 }
 
 /**
- * A module's router, entered only by requests whose first path segment one of its routes (or of its
- * middleware mounted at a path) starts with.
+ * Modules' routers, in order, each entered only by requests whose first path segment one of its routes
+ * (or of its middleware mounted at a path) starts with: one handler for them all.
  * Express offers every request to every router mounted on the app, and each router tries each of its
- * routes: a page served by the last router (the personal area) came after some 150 tries. A router with
- * middleware mounted at its root, or with a path that starts with a parameter, is entered by every
- * request as before. The segments are read on the first request, once every route is registered.
+ * routes: a page served by the last router (the personal area) came after some 150 tries; and a gate per
+ * router still cost each request a pass through the app's stack per router. Here the routers a first
+ * segment can enter are listed once, on the first request that has it (every route is registered by
+ * then), and only those are tried. A router with middleware mounted at its root, or with a path that
+ * starts with a parameter, is entered by every request, in its place in the order. An error a router
+ * passes on goes to the app's error handlers, past the routers after it (as Express would: a router
+ * does not handle errors).
  */
-export function enteredByItsPaths(router: Router): RequestHandler {
-  let segments: Set<string> | undefined | null = null;
-  return (req: Request, res: Response, next: NextFunction) => {
-    if (segments === null) segments = entrySegments(router);
-    if (segments === undefined || segments.has(firstSegment(req.path))) return router(req, res, next);
-    next();
+export function enteredByTheirPaths(routers: readonly Router[]): RequestHandler {
+  let gates: Array<Set<string> | undefined> | null = null;
+  let always: Router[] | null = null;
+  const bySegment = new Map<string, Router[]>();
+  const routersFor = (segment: string): Router[] => {
+    const known = bySegment.get(segment);
+    if (known) return known;
+    const entry = (gates ??= routers.map(entrySegments));
+    const enters = (i: number, served: boolean) =>
+      entry[i] === undefined || (served && entry[i].has(segment));
+    // Segments come from requests: only those some router serves are kept; the rest share one list.
+    if (!entry.some((gate) => gate?.has(segment)))
+      return (always ??= routers.filter((_, i) => enters(i, false)));
+    const list = routers.filter((_, i) => enters(i, true));
+    bySegment.set(segment, list);
+    return list;
   };
+  return (req: Request, res: Response, next: NextFunction) => {
+    const list = routersFor(firstSegment(req.path));
+    let at = 0;
+    const onward = (error?: unknown) => {
+      if (error !== undefined && error !== null) return next(error);
+      const router = list[at++];
+      if (router === undefined) return next();
+      router(req, res, onward);
+    };
+    onward();
+  };
+}
+
+/** One module's router, entered only by its own paths (see enteredByTheirPaths). */
+export function enteredByItsPaths(router: Router): RequestHandler {
+  return enteredByTheirPaths([router]);
 }

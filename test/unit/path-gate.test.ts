@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import express, { Router } from 'express';
 import request from 'supertest';
-import { enteredByItsPaths } from '../../src/platform/path-gate.ts';
+import { enteredByItsPaths, enteredByTheirPaths } from '../../src/platform/path-gate.ts';
 
 describe('routers entered only by their own paths', () => {
   const routes = () => {
@@ -94,5 +94,58 @@ describe('routers entered only by their own paths', () => {
     const app = express().use(enteredByItsPaths(router));
     router.get('/late', (_req, res) => res.send('late'));
     await request(app).get('/late').expect(200, 'late');
+  });
+});
+
+describe('several routers behind one handler, each entered only by its own paths', () => {
+  /** A router that notes each request it is entered by, then serves `path` or passes on. */
+  function noting(name: string, seen: string[], path: string, answer?: string) {
+    const router = Router();
+    router.get(path, (req, res, next) => {
+      seen.push(`${name} ${req.path}`);
+      return answer ? res.send(answer) : next();
+    });
+    return router;
+  }
+
+  it('tries, in their order, only the routers a path can enter, and those with root middleware', async () => {
+    const seen: string[] = [];
+    const everywhere = Router();
+    everywhere.use((req, _res, next) => {
+      seen.push(`everywhere ${req.path}`);
+      next();
+    });
+    const app = express()
+      .use(
+        enteredByTheirPaths([
+          noting('first', seen, '/', undefined),
+          noting('services', seen, '/services', 'services'),
+          everywhere,
+          noting('home', seen, '/', 'home'),
+        ]),
+      )
+      .use((req, res) => res.status(404).send(`after ${req.path}`));
+    await request(app).get('/').expect(200, 'home');
+    expect(seen).to.deep.equal(['first /', 'everywhere /', 'home /']);
+    seen.length = 0;
+    await request(app).get('/Services').expect(200, 'services');
+    await request(app).get('/nowhere/x').expect(404, 'after /nowhere/x');
+    await request(app).get('/other').expect(404, 'after /other');
+    expect(seen).to.deep.equal(['services /Services', 'everywhere /nowhere/x', 'everywhere /other']);
+  });
+
+  it("passes a router's error on to the error handlers, past the routers after it", async () => {
+    const seen: string[] = [];
+    const failing = Router();
+    failing.get('/x', (_req, _res, next) => next(new Error('broken')));
+    const leaving = Router();
+    leaving.get('/x', (_req, _res, next) => next('router'));
+    const app = express()
+      .use(enteredByTheirPaths([leaving, failing, noting('later', seen, '/x', 'later')]))
+      .use((error: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+        res.status(500).send(error.message);
+      });
+    await request(app).get('/x').expect(500, 'broken');
+    expect(seen).to.deep.equal([]);
   });
 });
