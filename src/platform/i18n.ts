@@ -78,13 +78,15 @@ function withPlainLookups(
   byLanguage: Readonly<Record<Language, ReadonlyMap<string, string>>>,
 ): TFunction {
   const translate = t as unknown as (...args: unknown[]) => string;
-  const templates = new Map<string, { text: string; names: string[] }>();
+  const templates = new Map<string, Template>();
   for (const [key, text] of plain) {
     const names = [...text.matchAll(PLACEHOLDER)].map((match) => match[1] ?? '');
     const rest = text.replace(PLACEHOLDER, '');
     const simple =
       !rest.includes('{{') && !rest.includes('$t(') && !names.some((n) => I18NEXT_OPTIONS.has(n));
-    if (names.length > 0 && simple) templates.set(key, { text, names });
+    // "Ciao {{name}}!" → parts ["Ciao ", "!"], names ["name"]: filled by joining, no regular expression.
+    if (names.length > 0 && simple)
+      templates.set(key, { parts: text.split(PLACEHOLDER).filter((_, i) => i % 2 === 0), names });
   }
   // Parameters, not a rest array: a page makes dozens of calls. i18next's own forms are t(key),
   // t(key, options) and t(key, defaultValue, options).
@@ -94,9 +96,7 @@ function withPlainLookups(
     const other = onlyLanguage(values);
     if (other) return byLanguage[other].get(key) ?? translate(key, values);
     const template = templates.get(key);
-    return template && fillsExactly(template.names, values)
-      ? template.text.replace(PLACEHOLDER, (_, name: string) => String(values[name]))
-      : translate(key, values);
+    return (template && fill(template, values)) ?? translate(key, values);
   };
   return lookup as unknown as TFunction;
 }
@@ -121,18 +121,36 @@ const I18NEXT_OPTIONS = new Set([
   'replace',
 ]);
 
-/** True when `values` gives a string or number for each placeholder and nothing else (no i18next option). */
-function fillsExactly(names: readonly string[], values: unknown): values is Record<string, string | number> {
-  if (typeof values !== 'object' || values === null || Object.getPrototypeOf(values) !== Object.prototype)
-    return false;
-  const entries = Object.entries(values);
-  return (
-    entries.length === new Set(names).size &&
-    entries.every(
-      ([name, value]) => names.includes(name) && (typeof value === 'string' || typeof value === 'number'),
-    )
-  );
+/** A text whose only syntax is {{name}} placeholders: the text around them, and their names in order. */
+interface Template {
+  parts: string[];
+  names: string[];
 }
+
+/**
+ * The template filled in, when `values` (a plain object) gives a string or number for each placeholder
+ * and nothing else (no i18next option); otherwise undefined, and i18next does it.
+ */
+function fill(template: Template, values: unknown): string | undefined {
+  if (typeof values !== 'object' || values === null || Object.getPrototypeOf(values) !== Object.prototype)
+    return undefined;
+  const given = values as Record<string, unknown>;
+  const { parts, names } = template;
+  let count = 0;
+  for (const name in given) {
+    const value = given[name];
+    if (!names.includes(name) || (typeof value !== 'string' && typeof value !== 'number')) return undefined;
+    count++;
+  }
+  // Each placeholder's name given once: as many values as distinct names.
+  if (count !== distinctCount(names)) return undefined;
+  let text = parts[0] ?? '';
+  for (let i = 0; i < names.length; i++) text += String(given[names[i] ?? '']) + (parts[i + 1] ?? '');
+  return text;
+}
+
+const distinctCount = (names: readonly string[]) =>
+  names.length === 1 ? 1 : names.filter((name, i) => names.indexOf(name) === i).length;
 
 /** The language a request is served in: the citizen's choice (cookie), else the browser's, else Italian. */
 export function chooseLanguage(req: Request): Language {

@@ -34,7 +34,12 @@ async function referenceI18next(translations: Translations) {
 describe('translation lookups', () => {
   const translations = {
     it: {
-      site: { home: 'Home', greeting: 'Ciao {{name}}', only: 'Solo in italiano' },
+      site: {
+        home: 'Home',
+        greeting: 'Ciao {{name}}',
+        only: 'Solo in italiano',
+        twice: '{{a}} e {{a}}, {{b}}.',
+      },
       items_one: '{{count}} elemento',
       items_other: '{{count}} elementi',
     },
@@ -87,6 +92,13 @@ describe('translation lookups', () => {
     expect(i18n.t('it')('site.greeting', {})).to.equal('Ciao {{name}}');
     expect(i18n.t('it')('site.greeting', { name: 'Maria', lng: 'en' })).to.equal('Hello Maria');
     expect(i18n.t('it')('site.greeting', { name: { first: 'Maria' } })).to.equal('Ciao [object Object]');
+    expect(i18n.t('it')('site.greeting', { name: 'Maria', other: 'x' })).to.equal('Ciao Maria');
+  });
+
+  it('fills a placeholder named twice, and one given as a number', async () => {
+    const i18n = await createI18n(translations);
+    expect(i18n.t('it')('site.twice', { a: 'uno', b: 2 })).to.equal('uno e uno, 2.');
+    expect(i18n.t('it')('site.twice', { a: 'uno' })).to.equal('uno e uno, {{b}}.');
   });
 
   it("answers { lng } alone with that language's text, as i18next does, falling back to Italian", async () => {
