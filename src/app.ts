@@ -22,7 +22,7 @@ import { proceduresRouters } from './procedures/procedures.module.ts';
 import { languageMiddleware } from './platform/i18n.ts';
 import { languageRoutes } from './platform/language.routes.ts';
 import { requestLogging } from './platform/request-logging.ts';
-import { cspNonce, securityHeaders } from './platform/security.ts';
+import { securityHeaders } from './platform/security.ts';
 import { isRedisConnectionError } from './platform/redis.ts';
 import { sessionMiddleware } from './platform/sessions.ts';
 import { staticAssets } from './platform/static-assets.ts';
@@ -43,7 +43,7 @@ export function createApp(deps: Dependencies, extraRoutes: readonly Router[] = [
   const secureCookie = config.http.publicUrl.startsWith('https://');
   const app = express();
   app.disable('x-powered-by');
-  // Pages and API answers are no-store (see cspNonce): an ETag, a hash of every body sent, would never
+  // Pages and API answers are no-store (see securityHeaders): an ETag, a hash of every body sent, would never
   // be asked for again. Static files set their own.
   app.set('etag', false);
   app.set('trust proxy', config.http.trustProxy);
@@ -51,7 +51,7 @@ export function createApp(deps: Dependencies, extraRoutes: readonly Router[] = [
   setUpViews(app, { viewsDir: 'views', cache: config.env !== 'development' });
 
   app.use(requestLogging(deps.logger));
-  app.use(cspNonce, securityHeaders({ https: secureCookie }));
+  app.use(securityHeaders({ https: secureCookie }));
   app.use(pageLocals(config.network), languageMiddleware(deps.i18n));
 
   // Every router is entered only by the paths it serves (src/platform/path-gate.ts).

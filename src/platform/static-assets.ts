@@ -13,7 +13,7 @@ export interface VersionedAssets {
  */
 export function staticAssets(packages: readonly VersionedAssets[], publicDir: string): Router {
   const router = Router();
-  // Pages are no-store (see cspNonce); files here choose their own caching.
+  // Pages are no-store (see securityHeaders); files here choose their own caching.
   const cacheable = (_req: Request, res: Response, next: NextFunction) => {
     res.removeHeader('Cache-Control');
     next();
