@@ -86,9 +86,8 @@ export function createApp(deps: Dependencies, extraRoutes: readonly Router[] = [
   const procedures = proceduresRouters(deps);
   const features: Router[] = [
     sso.pages,
-    // Before home: the procedures' routers add the procedures on offer to the home page.
     ...procedures.routers,
-    homeRoutes(deps),
+    homeRoutes(deps, [procedures.homeLocals]),
     ...registryRouters(deps),
     ...spidRouters(deps.spid, { loginSessions: deps.loginSessions, loginLimit: deps.rateLimits.login }),
     ...oidc.pages,

@@ -39,11 +39,18 @@ const withoutEmpty = (query: Record<string, unknown>) =>
 
 type StepUp = (level: Level) => (req: Request, res: Response, next: NextFunction) => void;
 
+/**
+ * What another module adds to the home page (the procedures on offer): locals that depend on the page's
+ * language alone, fixed while the process runs, so the copy kept for anonymous visitors stays right.
+ */
+export type HomeLocals = (lang: Language) => Record<string, unknown>;
+
 export function createCatalogController(deps: {
   catalog: Catalog;
   publicUrl: string;
   demo: boolean;
   requireLevel: StepUp;
+  homeLocals?: readonly HomeLocals[];
 }) {
   const { index, citizenServices, usage } = deps.catalog;
   const langOf = (res: Response) => res.locals.lang as Language;
@@ -82,12 +89,13 @@ export function createCatalogController(deps: {
       const citizen = citizenOf(req);
       const { topics, lifeEvents: events } = await index.facets();
       const locals = {
+        ...Object.assign({}, ...(deps.homeLocals ?? []).map((extra) => extra(lang))),
         lifeEvents: LIFE_EVENTS.filter((e) => events.has(e)),
         topics: TOPICS.filter((t) => topics.has(t)),
         query: {},
       };
       // A visitor who is not logged in sees what every such visitor sees in that language: the topics
-      // and life events of this catalog version, and the procedures on offer (fixed at start).
+      // and life events of this catalog version, and the other modules' locals (fixed at start).
       if (!citizen && req.originalUrl === '/')
         return pages.send(req, res, {
           key: `home:${lang}`,

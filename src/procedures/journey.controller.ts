@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { requireLevel } from '../identity/step-up.ts';
+import type { Language } from '../platform/i18n.ts';
 import { AppError, BadRequestError, NotFoundError } from '../platform/errors.ts';
 import { renderPage } from '../platform/views.ts';
 import type { CaseRecord } from './case.repository.ts';
@@ -139,15 +140,15 @@ export function createJourneyController(deps: {
       requireLevel(procedureOf(req).definition.loginLevel)(req, res, next);
     },
 
-    /** Adds the procedures on offer to the home page (rendered by the catalog), each with its start page. */
-    procedureLinks(_req: Request, res: Response, next: NextFunction) {
-      const { lang } = words(res);
-      res.locals.procedureLinks = procedures.list().map(({ definition }) => ({
-        title: definition.title[lang],
-        description: definition.description[lang],
-        href: `/procedures/${definition.id}`,
-      }));
-      next();
+    /** The procedures on offer, for the home page (rendered by the catalog), each with its start page. */
+    homeLocals(lang: Language) {
+      return {
+        procedureLinks: procedures.list().map(({ definition }) => ({
+          title: definition.title[lang],
+          description: definition.description[lang],
+          href: `/procedures/${definition.id}`,
+        })),
+      };
     },
 
     /** What the procedure does, which bodies take part, what the citizen needs; start or resume. */

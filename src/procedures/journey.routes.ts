@@ -15,7 +15,6 @@ export function journeyRoutes(
 ): Router {
   const level = journey.requireProcedureLevel;
   const router = Router();
-  router.get('/', journey.procedureLinks);
   router.get('/procedures/:procedureId', journey.start);
   router.post('/procedures/:procedureId', formLimit, level, journey.discard);
   router.get('/procedures/:procedureId/pages/:pageId', level, journey.showPage);

@@ -1,5 +1,6 @@
 import type { Router } from 'express';
 import type { Catalog } from '../catalog/catalog.module.ts';
+import type { HomeLocals } from '../catalog/catalog.controller.ts';
 import { demoBodySystemsRoutes } from '../demo/body-systems/body-systems.routes.ts';
 import { createDemoReporter } from '../demo/body-systems/demo-reporter.ts';
 import type { Config } from '../config/schema.ts';
@@ -139,6 +140,7 @@ export type Procedures = Awaited<ReturnType<typeof buildProcedures>>;
 export function proceduresRouters(deps: Dependencies): {
   routers: Router[];
   personalAreaSection: PersonalAreaSection;
+  homeLocals: HomeLocals;
 } {
   const { procedures, catalog } = deps;
   const journey = journeyRouter(deps);
@@ -166,5 +168,9 @@ export function proceduresRouters(deps: Dependencies): {
       ),
     );
   }
-  return { routers, personalAreaSection: journey.personalAreaSection };
+  return {
+    routers,
+    personalAreaSection: journey.personalAreaSection,
+    homeLocals: journey.homeLocals,
+  };
 }
