@@ -41,6 +41,10 @@ describe('the anonymous home page, rendered once per language and catalog versio
       expect(three!.page.split('%2F%3Ffresh').join('%2F')).to.equal(one!.page);
       expect(first.headers['cache-control']).to.equal('no-store');
       expect(cheerio.load(first.text)('html').attr('lang')).to.equal(lang);
+      // The procedures on offer (the procedures module's part of the home page), in the page's language.
+      const offer = cheerio.load(first.text)('a[href="/procedures/newborn"]');
+      expect(offer).to.have.length(1);
+      expect(offer.text()).to.match(lang === 'it' ? /nascita/i : /birth|newborn/i);
     }
   });
 
