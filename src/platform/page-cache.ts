@@ -31,7 +31,11 @@ export function createPageCache(options: { maxKeys: number }): PageCache {
 
   function render(res: Response, view: string, locals: Record<string, unknown>): Promise<string> {
     return new Promise((resolve, reject) => {
-      res.app.render(view, { ...res.locals, ...locals, cspNonce: MARKER }, (error, html) =>
+      // A form token is one session's: a page that asks for one is not everybody's, and fails here.
+      const csrfToken = () => {
+        throw new Error(`${view}: a page kept for every visitor cannot carry a form token`);
+      };
+      res.app.render(view, { ...res.locals, ...locals, cspNonce: MARKER, csrfToken }, (error, html) =>
         error ? reject(error as Error) : resolve(html),
       );
     });
