@@ -1,15 +1,17 @@
 /**
- * What keeping personal data and credentials out of the logs costs per request. Each request writes the
- * gateway's request line (src/platform/request-logging.ts): one "request completed" line naming the
- * request. Measured, in interleaved rounds in the same run: the gateway's logger (src/platform/logger.ts,
- * which walks each line once for sensitive fields), a bare pino logger that redacts nothing (the
- * baseline), and pino's own `redact` option with one wildcard path per sensitive field and level (what
- * the gateway used before, for comparison). Writes to /dev/null through pino's synchronous destination, as to stdout.
+ * What keeping personal data and credentials out of the logs costs per line: a "request completed" line
+ * naming the request, the line every request writes (src/platform/request-logging.ts). Measured, in
+ * interleaved rounds in the same run: that line through the gateway's logger (src/platform/logger.ts,
+ * which walks each line once for sensitive fields: what every other line the gateway logs goes through),
+ * through the gateway's request line writer (requestLineWriter: the same bytes, written by hand, which
+ * is how requests are logged), a bare pino logger that redacts nothing (the baseline), and pino's own
+ * `redact` option with one wildcard path per sensitive field and level (what the gateway used before,
+ * for comparison). Each writes to /dev/null through pino's synchronous destination, a write per line.
  * Run: npx tsx bench/log-redaction.ts [lines per round], or import `runLogRedactionBench`.
  */
 import { pathToFileURL } from 'node:url';
 import { pino, type Logger } from 'pino';
-import { createLogger, REDACTED, SENSITIVE_FIELDS } from '../src/platform/logger.ts';
+import { createLogger, REDACTED, requestLineWriter, SENSITIVE_FIELDS } from '../src/platform/logger.ts';
 
 const ROUNDS = 5;
 
@@ -17,22 +19,43 @@ export interface LogRedactionFigures {
   bench: 'log-redaction';
   lines: number;
   gatewayMicrosPerLine: number;
+  requestLineMicrosPerLine: number;
   baselineMicrosPerLine: number;
   pinoRedactMicrosPerLine: number;
   /** Baseline time over the gateway's: 1 means redaction costs nothing. */
   ratio: number;
   pinoRedactRatio: number;
+  /** Baseline time over the request line writer's. */
+  requestLineRatio: number;
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-/** Microseconds per request line of `lines` requests logged the way the gateway logs them. */
-function measure(logger: Logger, lines: number): number {
-  const started = process.hrtime.bigint();
-  for (let i = 0; i < lines; i++) {
+type LineWriter = (i: number) => void;
+
+/** A logger's info(), given the request line as an object. */
+const throughLogger =
+  (logger: Logger): LineWriter =>
+  (i) => {
     const request = { id: `req-${i}`, method: 'GET', path: '/me' };
     logger.info({ req: request, res: { statusCode: 200 }, responseTime: 3 }, 'request completed');
-  }
+  };
+
+/** The gateway's request line writer, given the same line. */
+const byRequestLineWriter = (logger: Logger): LineWriter => {
+  const write = requestLineWriter(logger);
+  return (i) =>
+    write(
+      'info',
+      { id: `req-${i}`, method: 'GET', path: '/me', statusCode: 200, responseTime: 3 },
+      'request completed',
+    );
+};
+
+/** Microseconds per line of `lines` request lines. */
+function measure(write: LineWriter, lines: number): number {
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < lines; i++) write(i);
   return Number(process.hrtime.bigint() - started) / 1000 / lines;
 }
 
@@ -44,20 +67,28 @@ export function runLogRedactionBench(
   const sink = () => pino.destination({ dest: '/dev/null', sync: true });
   const base = { level: 'info', base: { service: 'varco' }, timestamp: pino.stdTimeFunctions.isoTime };
   const loggers = {
-    gateway: createLogger('info', sink()),
-    baseline: pino(base, sink()),
-    pinoRedact: pino(
-      {
-        ...base,
-        redact: {
-          paths: SENSITIVE_FIELDS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`]),
-          censor: REDACTED,
+    gateway: throughLogger(createLogger('info', sink())),
+    requestLine: byRequestLineWriter(createLogger('info', sink())),
+    baseline: throughLogger(pino(base, sink())),
+    pinoRedact: throughLogger(
+      pino(
+        {
+          ...base,
+          redact: {
+            paths: SENSITIVE_FIELDS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`]),
+            censor: REDACTED,
+          },
         },
-      },
-      sink(),
+        sink(),
+      ),
     ),
   };
-  const times = { gateway: [] as number[], baseline: [] as number[], pinoRedact: [] as number[] };
+  const times = {
+    gateway: [] as number[],
+    requestLine: [] as number[],
+    baseline: [] as number[],
+    pinoRedact: [] as number[],
+  };
   for (const logger of Object.values(loggers)) measure(logger, lines / 5); // warm-up
   for (let round = 0; round < ROUNDS; round++) {
     for (const name of Object.keys(loggers) as (keyof typeof loggers)[]) {
@@ -67,15 +98,18 @@ export function runLogRedactionBench(
   const gateway = median(times.gateway);
   const baseline = median(times.baseline);
   const pinoRedact = median(times.pinoRedact);
+  const requestLine = median(times.requestLine);
   const round3 = (n: number) => Math.round(n * 1000) / 1000;
   const figures: LogRedactionFigures = {
     bench: 'log-redaction',
     lines,
     gatewayMicrosPerLine: round3(gateway),
+    requestLineMicrosPerLine: round3(requestLine),
     baselineMicrosPerLine: round3(baseline),
     pinoRedactMicrosPerLine: round3(pinoRedact),
     ratio: round3(baseline / gateway),
     pinoRedactRatio: round3(baseline / pinoRedact),
+    requestLineRatio: round3(baseline / requestLine),
   };
   print?.(JSON.stringify(figures));
   return figures;
