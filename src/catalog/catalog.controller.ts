@@ -87,16 +87,17 @@ export function createCatalogController(deps: {
     async home(req: Request, res: Response) {
       const lang = langOf(res);
       const citizen = citizenOf(req);
-      const { topics, lifeEvents: events } = await index.facets();
+      // A visitor who is not logged in sees what every such visitor sees in that language: the topics
+      // and life events of this catalog version, and the other modules' locals (fixed at start).
+      const everybodys = !citizen && req.originalUrl === '/';
+      const { topics, lifeEvents: events } = await index.facets({ shareRead: everybodys });
       const locals = {
         ...Object.assign({}, ...(deps.homeLocals ?? []).map((extra) => extra(lang))),
         lifeEvents: LIFE_EVENTS.filter((e) => events.has(e)),
         topics: TOPICS.filter((t) => topics.has(t)),
         query: {},
       };
-      // A visitor who is not logged in sees what every such visitor sees in that language: the topics
-      // and life events of this catalog version, and the other modules' locals (fixed at start).
-      if (!citizen && req.originalUrl === '/')
+      if (everybodys)
         return pages.send(req, res, {
           key: `home:${lang}`,
           version: String(index.version),

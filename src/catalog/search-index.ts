@@ -92,6 +92,8 @@ export function createSearchIndex(repository: CatalogRepository, labels: Vocabul
   /** Derived views, recomputed lazily after a change (the home page and filter-only searches use them). */
   let derived: { byTitle: Service[]; topics: Set<Topic>; lifeEvents: Set<LifeEvent> } | undefined;
   let refreshing: Promise<void> | undefined;
+  /** The version read out to Redis now, if one is: a reader that may share it does (see refresh). */
+  let versionRead: Promise<number> | undefined;
 
   const bodyName = (bodyId: string) => {
     const body = bodies.get(bodyId);
@@ -167,9 +169,25 @@ export function createSearchIndex(repository: CatalogRepository, labels: Vocabul
     if (version < current || text.fragmented) await rebuild();
   }
 
-  /** Brings the index up to the catalog's current version (one GET when nothing changed). */
-  async function refresh(): Promise<void> {
-    const current = await repository.version();
+  function readVersion(): Promise<number> {
+    const read = repository.version();
+    versionRead = read;
+    const done = () => {
+      if (versionRead === read) versionRead = undefined;
+    };
+    read.then(done, done);
+    return read;
+  }
+
+  /**
+   * Brings the index up to the catalog's current version (one GET when nothing changed). A caller that
+   * may share a read (`shareRead`: a page that is the same for every anonymous visitor, whom no write
+   * of theirs can have come before) takes the answer of a version read already out to Redis, at most
+   * one round trip older than its own would be; every other caller reads anew, so a change
+   * acknowledged to any writer is visible to its next request.
+   */
+  async function refresh(options: { shareRead?: boolean } = {}): Promise<void> {
+    const current = await ((options.shareRead && versionRead) || readVersion());
     if (current === version) return;
     refreshing ??= (version < 0 ? rebuild() : applyChanges(current)).finally(() => {
       refreshing = undefined;
@@ -248,9 +266,11 @@ export function createSearchIndex(repository: CatalogRepository, labels: Vocabul
       return [...bodies.values()].filter((b) => b.status === 'approved');
     },
 
-    /** Topics and life events that have at least one published service. */
-    async facets(): Promise<{ topics: Set<Topic>; lifeEvents: Set<LifeEvent> }> {
-      await refresh();
+    /** Topics and life events that have at least one published service (for `shareRead`, see refresh). */
+    async facets(
+      options: { shareRead?: boolean } = {},
+    ): Promise<{ topics: Set<Topic>; lifeEvents: Set<LifeEvent> }> {
+      await refresh(options);
       const { topics, lifeEvents } = views();
       return { topics, lifeEvents };
     },

@@ -72,6 +72,29 @@ describe('the anonymous home page, rendered once per language and catalog versio
     expect($after(`.varco-topics a[href="/services?topic=${missing}"]`)).to.have.length(1);
   });
 
+  it('shares a catalog version read out to Redis only among readers that may (the anonymous home)', async () => {
+    const { index, repository } = a.deps.catalog;
+    const read = repository.version.bind(repository);
+    let reads = 0;
+    repository.version = () => {
+      reads++;
+      return read();
+    };
+    try {
+      await Promise.all([1, 2, 3, 4].map(() => index.facets({ shareRead: true })));
+      expect(reads).to.equal(1);
+      // A page that must show its reader's own changes reads anew, even with a read out; a reader
+      // that may share takes the latest read out.
+      await Promise.all([index.facets(), index.published('x'), index.facets({ shareRead: true })]);
+      expect(reads).to.equal(3);
+      // Once answered, a read is not shared any more: the next reader reads anew.
+      await index.facets({ shareRead: true });
+      expect(reads).to.equal(4);
+    } finally {
+      repository.version = read;
+    }
+  });
+
   it('never serves the anonymous copy to a logged-in citizen', async () => {
     await request(a.app).get('/').expect(200); // the anonymous copy is kept
     const agent = request.agent(a.app);
