@@ -20,6 +20,7 @@ import {
 import { catalogCsv, catalogJsonLd } from './open-data.ts';
 import { describeOpeningHours } from './opening-hours.ts';
 import { governmentServiceJsonLd, jsonForScript, serviceDesk, serviceSummary } from './presenters.ts';
+import type { Freshness } from './search-index.ts';
 import { parseInput } from './validation.ts';
 
 const PAGE_SIZE = 20;
@@ -57,9 +58,15 @@ export function createCatalogController(deps: {
   const citizenOf = (req: Request): CitizenIdentity | undefined => req.session.citizen;
   const pages = createPageCache({ maxKeys: 10 });
 
-  /** Search results as summaries; the bodies are read once (one catalog version check, not one per result). */
-  async function summaries(services: Service[], lang: Language) {
-    const bodies = new Map((await index.approvedBodies()).map((b) => [b.ipaCode, b]));
+  /**
+   * What a page's catalog reads share: one read of the catalog version, sent after the page's request
+   * came (src/catalog/search-index.ts, refresh), instead of one per read.
+   */
+  const freshForThisRequest = (): Freshness => ({ since: performance.now() });
+
+  /** Search results as summaries; the bodies are read once. */
+  async function summaries(services: Service[], lang: Language, fresh: Freshness) {
+    const bodies = new Map((await index.approvedBodies(fresh)).map((b) => [b.ipaCode, b]));
     return services.map((s) => serviceSummary(s, bodies.get(s.bodyId), lang));
   }
 
@@ -70,16 +77,17 @@ export function createCatalogController(deps: {
     renderPage(req, res, 'catalog/not-found', { query: {} });
   }
 
-  async function publishedOr404(req: Request<{ serviceId: string }>) {
+  async function publishedOr404(req: Request<{ serviceId: string }>, fresh: Freshness) {
     const id = serviceId.safeParse(req.params.serviceId);
-    return id.success ? index.published(id.data) : undefined;
+    return id.success ? index.published(id.data, fresh) : undefined;
   }
 
-  async function lookup(ids: string[], lang: Language) {
-    const found = await Promise.all(ids.map((id) => index.published(id)));
+  async function lookup(ids: Promise<string[]>, lang: Language, fresh: Freshness) {
+    const found = await Promise.all((await ids).map((id) => index.published(id, fresh)));
     return summaries(
       found.filter((s): s is Service => Boolean(s)),
       lang,
+      fresh,
     );
   }
 
@@ -90,7 +98,8 @@ export function createCatalogController(deps: {
       // A visitor who is not logged in sees what every such visitor sees in that language: the topics
       // and life events of this catalog version, and the other modules' locals (fixed at start).
       const everybodys = !citizen && req.originalUrl === '/';
-      const { topics, lifeEvents: events } = await index.facets({ shareRead: everybodys });
+      const fresh = everybodys ? { shareRead: true } : freshForThisRequest();
+      const { topics, lifeEvents: events } = await index.facets(fresh);
       const locals = {
         ...Object.assign({}, ...(deps.homeLocals ?? []).map((extra) => extra(lang))),
         lifeEvents: LIFE_EVENTS.filter((e) => events.has(e)),
@@ -104,24 +113,27 @@ export function createCatalogController(deps: {
           view: 'home/home',
           locals: { ...locals, favourites: [], recent: [] },
         });
-      renderPage(req, res, 'home/home', {
-        ...locals,
-        favourites: citizen ? await lookup(await citizenServices.favourites(citizen.fiscalCode), lang) : [],
-        recent: citizen ? await lookup(await citizenServices.recent(citizen.fiscalCode), lang) : [],
-      });
+      const [favourites, recent] = citizen
+        ? await Promise.all([
+            lookup(citizenServices.favourites(citizen.fiscalCode), lang, fresh),
+            lookup(citizenServices.recent(citizen.fiscalCode), lang, fresh),
+          ])
+        : [[], []];
+      renderPage(req, res, 'home/home', { ...locals, favourites, recent });
     },
 
     async search(req: Request, res: Response) {
       const query = parseInput(searchQuerySchema, withoutEmpty(req.query as Record<string, unknown>), 400);
       const lang = langOf(res);
-      const { total, hits } = await index.search({
-        ...query,
-        offset: (query.page - 1) * PAGE_SIZE,
-        limit: PAGE_SIZE,
-      });
+      const fresh = freshForThisRequest();
+      const { total, hits } = await index.search(
+        { ...query, offset: (query.page - 1) * PAGE_SIZE, limit: PAGE_SIZE },
+        fresh,
+      );
       const results = await summaries(
         hits.map((h) => h.service),
         lang,
+        fresh,
       );
       const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
       res.vary('Accept');
@@ -129,7 +141,7 @@ export function createCatalogController(deps: {
         res.json({ total, page: query.page, pages, results });
         return;
       }
-      const bodies = (await index.approvedBodies()).sort((a, b) =>
+      const bodies = (await index.approvedBodies(fresh)).sort((a, b) =>
         a.name[lang].localeCompare(b.name[lang], lang),
       );
       renderPage(req, res, 'catalog/search', {
@@ -144,10 +156,11 @@ export function createCatalogController(deps: {
     },
 
     async infoSheet(req: Request<{ serviceId: string }>, res: Response) {
-      const service = await publishedOr404(req);
+      const fresh = freshForThisRequest();
+      const service = await publishedOr404(req, fresh);
       if (!service) return serviceNotFound(req, res);
       const lang = langOf(res);
-      const body = await index.body(service.bodyId);
+      const body = await index.body(service.bodyId, fresh);
       const citizen = citizenOf(req);
       const desk = serviceDesk(service, body);
       renderPage(req, res, 'catalog/service', {
@@ -161,7 +174,7 @@ export function createCatalogController(deps: {
     },
 
     async toggleFavourite(req: Request<{ serviceId: string }>, res: Response) {
-      const service = await publishedOr404(req);
+      const service = await publishedOr404(req, freshForThisRequest());
       const citizen = citizenOf(req);
       if (!service || !citizen) throw new NotFoundError('service_not_found');
       await citizenServices.toggleFavourite(citizen.fiscalCode, service.id);
@@ -174,14 +187,15 @@ export function createCatalogController(deps: {
      * login start), counted for the statistics.
      */
     async go(req: Request<{ serviceId: string }>, res: Response, next: NextFunction) {
-      const service = await publishedOr404(req);
+      const fresh = freshForThisRequest();
+      const service = await publishedOr404(req, fresh);
       if (!service) return serviceNotFound(req, res);
       const needed = levelNumber(service.requiredLevel);
       const citizen = citizenOf(req);
       if (needed > 0 && (!citizen || citizen.level < needed)) {
         return deps.requireLevel(needed as Level)(req, res, next);
       }
-      const body = await index.body(service.bodyId);
+      const body = await index.body(service.bodyId, fresh);
       if (!body) return serviceNotFound(req, res);
       // Checked again here, not only when written: a body's domains may have changed since.
       checkServiceLinks(service, body, { demo: deps.demo, gatewayOrigin: new URL(deps.publicUrl).origin });

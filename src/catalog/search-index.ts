@@ -70,6 +70,12 @@ function document(service: Service, bodyName: string, labels: VocabularyLabels):
   };
 }
 
+/** How fresh a reader needs the catalog to be (see refresh in createSearchIndex); anew by default. */
+export interface Freshness {
+  since?: number;
+  shareRead?: boolean;
+}
+
 /**
  * The in-process search index of published services. It is rebuilt from Redis and kept in step with
  * every other instance by the catalog version: before each search one GET of the version counter;
@@ -92,8 +98,8 @@ export function createSearchIndex(repository: CatalogRepository, labels: Vocabul
   /** Derived views, recomputed lazily after a change (the home page and filter-only searches use them). */
   let derived: { byTitle: Service[]; topics: Set<Topic>; lifeEvents: Set<LifeEvent> } | undefined;
   let refreshing: Promise<void> | undefined;
-  /** The version read out to Redis now, if one is: a reader that may share it does (see refresh). */
-  let versionRead: Promise<number> | undefined;
+  /** The latest read of the version, out to Redis or answered: readers that may share it do (refresh). */
+  let latest: { startedAt: number; value: Promise<number>; out: boolean } | undefined;
 
   const bodyName = (bodyId: string) => {
     const body = bodies.get(bodyId);
@@ -170,24 +176,31 @@ export function createSearchIndex(repository: CatalogRepository, labels: Vocabul
   }
 
   function readVersion(): Promise<number> {
-    const read = repository.version();
-    versionRead = read;
-    const done = () => {
-      if (versionRead === read) versionRead = undefined;
+    const read = { startedAt: performance.now(), value: repository.version(), out: true };
+    latest = read;
+    const answered = () => {
+      read.out = false;
     };
-    read.then(done, done);
-    return read;
+    read.value.then(answered, answered);
+    return read.value;
   }
 
   /**
-   * Brings the index up to the catalog's current version (one GET when nothing changed). A caller that
-   * may share a read (`shareRead`: a page that is the same for every anonymous visitor, whom no write
-   * of theirs can have come before) takes the answer of a version read already out to Redis, at most
-   * one round trip older than its own would be; every other caller reads anew, so a change
-   * acknowledged to any writer is visible to its next request.
+   * Brings the index up to the catalog's current version (one GET when nothing changed). By default the
+   * version is read anew, so a change acknowledged to any writer is visible to its next request. With
+   * `since` (a request handler's start, performance.now()), a read started at or after that time will
+   * do, out or answered: it was sent after the request came, so the request still sees every change
+   * made before it, and the reads of one request become one. With `shareRead` (a page that is the same
+   * for every anonymous visitor, whom no write of theirs can have come before), a read still out to
+   * Redis will do, however it started: at most one round trip older than the caller's own.
    */
-  async function refresh(options: { shareRead?: boolean } = {}): Promise<void> {
-    const current = await ((options.shareRead && versionRead) || readVersion());
+  async function refresh(freshness: Freshness = {}): Promise<void> {
+    const read = latest;
+    const usable =
+      read !== undefined &&
+      ((freshness.since !== undefined && read.startedAt >= freshness.since) ||
+        (freshness.shareRead === true && read.out));
+    const current = await (usable ? read.value : readVersion());
     if (current === version) return;
     refreshing ??= (version < 0 ? rebuild() : applyChanges(current)).finally(() => {
       refreshing = undefined;
@@ -226,8 +239,8 @@ export function createSearchIndex(repository: CatalogRepository, labels: Vocabul
     },
 
     /** Relevance order for a text query; title order (Italian) for filters alone. */
-    async search(query: SearchQuery): Promise<{ total: number; hits: SearchHit[] }> {
-      await refresh();
+    async search(query: SearchQuery, freshness?: Freshness): Promise<{ total: number; hits: SearchHit[] }> {
+      await refresh(freshness);
       const offset = query.offset ?? 0;
       const limit = query.limit ?? 20;
       if (query.q?.trim()) {
@@ -251,26 +264,24 @@ export function createSearchIndex(repository: CatalogRepository, labels: Vocabul
     },
 
     /** A published service of an approved body, from the index (undefined otherwise). */
-    async published(id: string): Promise<Service | undefined> {
-      await refresh();
+    async published(id: string, freshness?: Freshness): Promise<Service | undefined> {
+      await refresh(freshness);
       return services.get(id);
     },
 
-    async body(ipaCode: string): Promise<Body | undefined> {
-      await refresh();
+    async body(ipaCode: string, freshness?: Freshness): Promise<Body | undefined> {
+      await refresh(freshness);
       return bodies.get(ipaCode);
     },
 
-    async approvedBodies(): Promise<Body[]> {
-      await refresh();
+    async approvedBodies(freshness?: Freshness): Promise<Body[]> {
+      await refresh(freshness);
       return [...bodies.values()].filter((b) => b.status === 'approved');
     },
 
-    /** Topics and life events that have at least one published service (for `shareRead`, see refresh). */
-    async facets(
-      options: { shareRead?: boolean } = {},
-    ): Promise<{ topics: Set<Topic>; lifeEvents: Set<LifeEvent> }> {
-      await refresh(options);
+    /** Topics and life events that have at least one published service. */
+    async facets(freshness?: Freshness): Promise<{ topics: Set<Topic>; lifeEvents: Set<LifeEvent> }> {
+      await refresh(freshness);
       const { topics, lifeEvents } = views();
       return { topics, lifeEvents };
     },

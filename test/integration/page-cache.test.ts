@@ -90,6 +90,24 @@ describe('the anonymous home page, rendered once per language and catalog versio
       // Once answered, a read is not shared any more: the next reader reads anew.
       await index.facets({ shareRead: true });
       expect(reads).to.equal(4);
+      // A request's reads share one read sent after the request came, out or answered…
+      const fresh = { since: performance.now() };
+      await index.facets(fresh);
+      await Promise.all([index.published('x', fresh), index.approvedBodies(fresh), index.body('y', fresh)]);
+      expect(reads).to.equal(5);
+      // …but not one sent before: a later request reads anew.
+      await index.facets({ since: performance.now() });
+      expect(reads).to.equal(6);
+      // A logged-in citizen's home page, with favourites and recent services to look up: one read.
+      const agent = request.agent(a.app);
+      await agent.get('/__test/login').expect(200);
+      const sheet = await agent.get('/services/prato-tari').expect(200);
+      const token = cheerio.load(sheet.text)('input[name="_csrf"]').first().val() as string;
+      await agent.post('/services/prato-tari/favourite').type('form').send({ _csrf: token }).expect(303);
+      const before = reads;
+      const home = await agent.get('/').expect(200);
+      expect(cheerio.load(home.text)('.varco-favourites a').attr('href')).to.equal('/services/prato-tari');
+      expect(reads - before).to.equal(1);
     } finally {
       repository.version = read;
     }
