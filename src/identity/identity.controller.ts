@@ -129,7 +129,7 @@ export function createIdentityController(deps: {
     async personalArea(req: Request, res: Response) {
       const citizen = citizenOf(req);
       const [sessions, linked] = await Promise.all([
-        sessionIndex.list(citizen.fiscalCode),
+        sessionIndex.list(citizen.fiscalCode, req.sessionID),
         deps.citizens?.linkedIdentities(citizen.fiscalCode) ?? [],
         ...(deps.personalAreaSections ?? []).map((section) => section(req, res)),
       ]);

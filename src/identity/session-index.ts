@@ -69,14 +69,17 @@ export function createSessionIndex(
       await client.zAdd(base(fiscalCode), { score: at, value: sessionId }, { condition: 'XX' });
     },
 
-    /** The citizen's live sessions, most recently seen first; expired ones are pruned on the way. */
-    async list(fiscalCode: string): Promise<Array<SessionEntry & { sessionId: string }>> {
+    /**
+     * The citizen's live sessions, most recently seen first; expired ones are pruned on the way.
+     * `current`: the session of the request asking, which it has just read, so is not looked up again.
+     */
+    async list(fiscalCode: string, current?: string): Promise<Array<SessionEntry & { sessionId: string }>> {
       const ranked = await client.zRangeWithScores(base(fiscalCode), 0, -1, { REV: true });
       if (ranked.length === 0) return [];
       const ids = ranked.map((r) => r.value);
       const [metas, alive] = await Promise.all([
         client.hmGet(meta(fiscalCode), ids),
-        Promise.all(ids.map((id) => client.exists(sessionKey(id)))),
+        Promise.all(ids.map((id) => (id === current ? 1 : client.exists(sessionKey(id))))),
       ]);
       const dead = ids.filter((_, i) => alive[i] === 0);
       await remove(fiscalCode, dead);
