@@ -82,8 +82,3 @@ export function enteredByTheirPaths(routers: readonly Router[]): RequestHandler 
     onward();
   };
 }
-
-/** One module's router, entered only by its own paths (see enteredByTheirPaths). */
-export function enteredByItsPaths(router: Router): RequestHandler {
-  return enteredByTheirPaths([router]);
-}

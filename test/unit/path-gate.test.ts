@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import express, { Router } from 'express';
 import request from 'supertest';
-import { enteredByItsPaths, enteredByTheirPaths } from '../../src/platform/path-gate.ts';
+import { enteredByTheirPaths } from '../../src/platform/path-gate.ts';
 
 describe('routers entered only by their own paths', () => {
   const routes = () => {
@@ -13,7 +13,7 @@ describe('routers entered only by their own paths', () => {
   };
 
   it('serves its routes whatever the case, with or without a trailing slash, and any query', async () => {
-    const app = express().use(enteredByItsPaths(routes()));
+    const app = express().use(enteredByTheirPaths([routes()]));
     await request(app).get('/').expect(200, 'home');
     await request(app).get('/me/sessions').expect(200, 'sessions');
     await request(app).get('/ME/Sessions/').expect(200, 'sessions');
@@ -33,7 +33,7 @@ describe('routers entered only by their own paths', () => {
       };
     }
     const app = express()
-      .use(enteredByItsPaths(router))
+      .use(enteredByTheirPaths([router]))
       .use((_req, res) => res.status(404).send('after'));
     for (const path of ['/other', '/mex', '/servicesx/a1/favourite', '/%6de/sessions'])
       await request(app).get(path).expect(404, 'after');
@@ -46,13 +46,13 @@ describe('routers entered only by their own paths', () => {
   it('is entered by every request when the router has middleware or a route starting with a parameter', async () => {
     const withMiddleware = routes();
     withMiddleware.use((req, res, next) => (req.path === '/anything' ? res.send('middleware') : next()));
-    await request(express().use(enteredByItsPaths(withMiddleware)))
+    await request(express().use(enteredByTheirPaths([withMiddleware])))
       .get('/anything')
       .expect(200, 'middleware');
 
     const withParameter = Router();
     withParameter.get('/:lang/home', (req, res) => res.send(req.params.lang));
-    await request(express().use(enteredByItsPaths(withParameter)))
+    await request(express().use(enteredByTheirPaths([withParameter])))
       .get('/en/home')
       .expect(200, 'en');
   });
@@ -70,7 +70,7 @@ describe('routers entered only by their own paths', () => {
     router.use('/OP', inner);
     router.get('/.well-known/openid-configuration', (_req, res) => res.send('discovery'));
     const app = express()
-      .use(enteredByItsPaths(router))
+      .use(enteredByTheirPaths([router]))
       .use((req, res) => res.status(404).send(`after ${req.path}`));
     await request(app).get('/assets/kit/1.0/a.css').expect(200, 'asset /a.css');
     await request(app).get('/op/x').expect(200, 'inner x');
@@ -84,14 +84,14 @@ describe('routers entered only by their own paths', () => {
     const router = Router();
     router.use('/', (_req, res) => res.send('root middleware'));
     router.get('/x', (_req, res) => res.send('x'));
-    await request(express().use(enteredByItsPaths(router)))
+    await request(express().use(enteredByTheirPaths([router])))
       .get('/anything')
       .expect(200, 'root middleware');
   });
 
   it('sees routes registered after it was mounted', async () => {
     const router = Router();
-    const app = express().use(enteredByItsPaths(router));
+    const app = express().use(enteredByTheirPaths([router]));
     router.get('/late', (_req, res) => res.send('late'));
     await request(app).get('/late').expect(200, 'late');
   });
