@@ -77,6 +77,13 @@ export function createCatalogController(deps: {
     renderPage(req, res, 'catalog/not-found', { query: {} });
   }
 
+  /** Every published service, and the approved bodies by IPA code (open data). */
+  async function openData() {
+    const fresh = freshForThisRequest();
+    const [services, bodies] = await Promise.all([index.allPublished(fresh), index.approvedBodies(fresh)]);
+    return { services, byId: new Map(bodies.map((b) => [b.ipaCode, b])) };
+  }
+
   async function publishedOr404(req: Request<{ serviceId: string }>, fresh: Freshness) {
     const id = serviceId.safeParse(req.params.serviceId);
     return id.success ? index.published(id.data, fresh) : undefined;
@@ -207,14 +214,12 @@ export function createCatalogController(deps: {
     },
 
     async exportJsonLd(_req: Request, res: Response) {
-      const [services, bodies] = await Promise.all([index.allPublished(), index.approvedBodies()]);
-      const byId = new Map(bodies.map((b) => [b.ipaCode, b]));
+      const { services, byId } = await openData();
       res.type('application/ld+json').send(JSON.stringify(catalogJsonLd(services, byId, deps.publicUrl)));
     },
 
     async exportCsv(_req: Request, res: Response) {
-      const [services, bodies] = await Promise.all([index.allPublished(), index.approvedBodies()]);
-      const byId = new Map(bodies.map((b) => [b.ipaCode, b]));
+      const { services, byId } = await openData();
       res.attachment('catalog.csv');
       res.type('text/csv; charset=utf-8').send(catalogCsv(services, byId, deps.publicUrl));
     },

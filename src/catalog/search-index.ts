@@ -286,8 +286,8 @@ export function createSearchIndex(repository: CatalogRepository, labels: Vocabul
       return { topics, lifeEvents };
     },
 
-    async allPublished(): Promise<Service[]> {
-      await refresh();
+    async allPublished(freshness?: Freshness): Promise<Service[]> {
+      await refresh(freshness);
       return [...services.values()].sort((a, b) => a.id.localeCompare(b.id));
     },
   };
