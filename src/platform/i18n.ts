@@ -217,8 +217,26 @@ const DATE_TIME_FORMATS: Record<Language, Intl.DateTimeFormat> = {
 
 /** A time (milliseconds since the epoch, or a Date) as pages show it; views call it as formatDateTime(…). */
 export function formatDateTime(language: Language, value: number | Date): string {
-  return DATE_TIME_FORMATS[language].format(value);
+  // The text names the second: one formatting per second shown, however often a page shows it.
+  // Number(): the time value Intl itself takes of what it is given (a Date's, a number's).
+  const second = Math.floor(Number(value) / 1000);
+  const formatted = FORMATTED[language];
+  let text = formatted.get(second);
+  if (text === undefined) {
+    text = DATE_TIME_FORMATS[language].format(value);
+    if (formatted.size >= FORMATTED_MAX) formatted.clear();
+    formatted.set(second, text);
+  }
+  return text;
 }
+
+/**
+ * Times pages show again and again (a session's start and last activity, a login) as formatted, by
+ * language and second: Intl's formatting cost a personal area more than its translations. Bounded;
+ * cleared when full.
+ */
+const FORMATTED: Record<Language, Map<number, string>> = { it: new Map(), en: new Map() };
+const FORMATTED_MAX = 5000;
 const FORMAT_DATE_TIME = {
   it: (value: number | Date) => formatDateTime('it', value),
   en: (value: number | Date) => formatDateTime('en', value),

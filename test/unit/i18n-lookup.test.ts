@@ -137,4 +137,17 @@ describe('dates and times on pages', () => {
     }
     expect(formatDateTime('it', Date.UTC(2026, 6, 1, 10, 0, 5))).to.equal('01/07/2026, 12:00:05');
   });
+
+  it('formats each second once, and every instant of it the same, also asked again and before 1970', () => {
+    for (const second of [Date.UTC(2026, 6, 1, 10, 0, 5), -1000, Date.UTC(2026, 9, 25, 0, 59, 59)])
+      for (const at of [second, second + 1, second + 999, second + 1000, second + 999, second]) {
+        expect(formatDateTime('it', at)).to.equal(
+          new Date(at).toLocaleString('it-IT', { timeZone: 'Europe/Rome' }),
+        );
+        expect(formatDateTime('en', new Date(at))).to.equal(
+          new Date(at).toLocaleString('en-GB', { timeZone: 'Europe/Rome' }),
+        );
+      }
+    expect(() => formatDateTime('it', Number.NaN)).to.throw(RangeError);
+  });
 });
