@@ -106,7 +106,17 @@ export function createCatalogController(deps: {
       // and life events of this catalog version, and the other modules' locals (fixed at start).
       const everybodys = !citizen && req.originalUrl === '/';
       const fresh = everybodys ? { shareRead: true } : freshForThisRequest();
-      const { topics, lifeEvents: events } = await index.facets(fresh);
+      const none: Awaited<ReturnType<typeof lookup>> = [];
+      // A citizen's favourites and recent services are read with the catalog's facets, not after them.
+      const [{ topics, lifeEvents: events }, [favourites, recent]] = await Promise.all([
+        index.facets(fresh),
+        citizen
+          ? Promise.all([
+              lookup(citizenServices.favourites(citizen.fiscalCode), lang, fresh),
+              lookup(citizenServices.recent(citizen.fiscalCode), lang, fresh),
+            ])
+          : [none, none],
+      ]);
       const locals = {
         ...Object.assign({}, ...(deps.homeLocals ?? []).map((extra) => extra(lang))),
         lifeEvents: LIFE_EVENTS.filter((e) => events.has(e)),
@@ -120,12 +130,6 @@ export function createCatalogController(deps: {
           view: 'home/home',
           locals: { ...locals, favourites: [], recent: [] },
         });
-      const [favourites, recent] = citizen
-        ? await Promise.all([
-            lookup(citizenServices.favourites(citizen.fiscalCode), lang, fresh),
-            lookup(citizenServices.recent(citizen.fiscalCode), lang, fresh),
-          ])
-        : [[], []];
       renderPage(req, res, 'home/home', { ...locals, favourites, recent });
     },
 
