@@ -86,7 +86,11 @@ function withPlainLookups(
       !rest.includes('{{') && !rest.includes('$t(') && !names.some((n) => I18NEXT_OPTIONS.has(n));
     // "Ciao {{name}}!" → parts ["Ciao ", "!"], names ["name"]: filled by joining, no regular expression.
     if (names.length > 0 && simple)
-      templates.set(key, { parts: text.split(PLACEHOLDER).filter((_, i) => i % 2 === 0), names });
+      templates.set(key, {
+        parts: text.split(PLACEHOLDER).filter((_, i) => i % 2 === 0),
+        names,
+        distinct: new Set(names).size,
+      });
   }
   // Parameters, not a rest array: a page makes dozens of calls. i18next's own forms are t(key),
   // t(key, options) and t(key, defaultValue, options).
@@ -125,6 +129,8 @@ const I18NEXT_OPTIONS = new Set([
 interface Template {
   parts: string[];
   names: string[];
+  /** How many different names (a placeholder may stand twice). */
+  distinct: number;
 }
 
 /**
@@ -135,7 +141,7 @@ function fill(template: Template, values: unknown): string | undefined {
   if (typeof values !== 'object' || values === null || Object.getPrototypeOf(values) !== Object.prototype)
     return undefined;
   const given = values as Record<string, unknown>;
-  const { parts, names } = template;
+  const { parts, names, distinct } = template;
   let count = 0;
   for (const name in given) {
     const value = given[name];
@@ -143,14 +149,11 @@ function fill(template: Template, values: unknown): string | undefined {
     count++;
   }
   // Each placeholder's name given once: as many values as distinct names.
-  if (count !== distinctCount(names)) return undefined;
+  if (count !== distinct) return undefined;
   let text = parts[0] ?? '';
   for (let i = 0; i < names.length; i++) text += String(given[names[i] ?? '']) + (parts[i + 1] ?? '');
   return text;
 }
-
-const distinctCount = (names: readonly string[]) =>
-  names.length === 1 ? 1 : names.filter((name, i) => names.indexOf(name) === i).length;
 
 /** The language a request is served in: the citizen's choice (cookie), else the browser's, else Italian. */
 export function chooseLanguage(req: Request): Language {
