@@ -117,20 +117,22 @@ export function createCatalogController(deps: {
             ])
           : [none, none],
       ]);
-      const locals = {
+      const locals = () => ({
         ...Object.assign({}, ...(deps.homeLocals ?? []).map((extra) => extra(lang))),
         lifeEvents: LIFE_EVENTS.filter((e) => events.has(e)),
         topics: TOPICS.filter((t) => topics.has(t)),
         query: {},
-      };
+        favourites,
+        recent,
+      });
       if (everybodys)
         return pages.send(req, res, {
           key: `home:${lang}`,
           version: String(index.version),
           view: 'home/home',
-          locals: { ...locals, favourites: [], recent: [] },
+          locals,
         });
-      renderPage(req, res, 'home/home', { ...locals, favourites, recent });
+      renderPage(req, res, 'home/home', locals());
     },
 
     async search(req: Request, res: Response) {

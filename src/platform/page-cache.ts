@@ -14,12 +14,13 @@ import { NotAcceptableError } from './errors.ts';
 export interface PageCache {
   /**
    * Sends `view` as `key` at `version`, rendering it first when the kept copy is of another version
-   * (or there is none). 406 when the client does not accept HTML, like renderPage.
+   * (or there is none), with the locals `locals()` gives (asked for only then). 406 when the client
+   * does not accept HTML, like renderPage.
    */
   send(
     req: Request,
     res: Response,
-    page: { key: string; version: string; view: string; locals: Record<string, unknown> },
+    page: { key: string; version: string; view: string; locals: () => Record<string, unknown> },
   ): Promise<void>;
 }
 
@@ -46,7 +47,7 @@ export function createPageCache(options: { maxKeys: number }): PageCache {
       if (!req.accepts('html')) throw new NotAcceptableError();
       let page = kept.get(key);
       if (page?.version !== version) {
-        page = { version, parts: (await render(res, view, locals)).split(MARKER) };
+        page = { version, parts: (await render(res, view, locals())).split(MARKER) };
         if (!kept.has(key) && kept.size >= options.maxKeys) kept.clear();
         kept.set(key, page);
       }

@@ -31,7 +31,7 @@ describe('pages kept for every visitor', () => {
     server.get('/:view', (req, res, next) => {
       const view = String(req.params.view);
       pages
-        .send(req, res, { key: view, version: version(), view, locals: { text: `v${version()}` } })
+        .send(req, res, { key: view, version: version(), view, locals: () => ({ text: `v${version()}` }) })
         .catch(next);
     });
     server.use((error: Error, _req: Request, res: Response, _next: NextFunction) => {
