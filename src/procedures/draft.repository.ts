@@ -50,25 +50,25 @@ export function createDraftRepository(
     return true;
   }
 
-  async function read(fiscalCode: string, procedureId: string): Promise<Draft | undefined> {
-    return open(fiscalCode, procedureId, await client.get(key(citizenRef(fiscalCode), procedureId)));
-  }
+  /** The citizen's sealed draft as stored under their reference, or null. */
+  const stored = (fiscalCode: string, procedureId: string) =>
+    client.get(key(citizenRef(fiscalCode), procedureId));
 
-  function open(fiscalCode: string, procedureId: string, stored: string | null): Draft | undefined {
+  function open(fiscalCode: string, procedureId: string, sealed: string | null): Draft | undefined {
     const ref = citizenRef(fiscalCode);
-    return stored ? (JSON.parse(cipher.decrypt(stored, context(ref, procedureId))) as Draft) : undefined;
+    return sealed ? (JSON.parse(cipher.decrypt(sealed, context(ref, procedureId))) as Draft) : undefined;
   }
 
   return {
     async get(fiscalCode: string, procedureId: string): Promise<Draft | undefined> {
       // The draft and whether a legacy one waits, at once: a legacy draft is nearly never there.
-      const [stored, legacy] = await Promise.all([
-        client.get(key(citizenRef(fiscalCode), procedureId)),
+      const [sealed, legacy] = await Promise.all([
+        stored(fiscalCode, procedureId),
         client.exists(key(fiscalCode, procedureId)),
       ]);
-      const draft = open(fiscalCode, procedureId, stored);
+      const draft = open(fiscalCode, procedureId, sealed);
       if (draft || legacy === 0 || (await adoptLegacy(fiscalCode, procedureId)) !== true) return draft;
-      return read(fiscalCode, procedureId);
+      return open(fiscalCode, procedureId, await stored(fiscalCode, procedureId));
     },
 
     async save(fiscalCode: string, procedureId: string, draft: Draft): Promise<void> {
