@@ -9,10 +9,12 @@
  * configured for the demo, with the request log at production level (info) written the way production
  * writes it (src/platform/logger.ts's logDestination, as for stdout) to /dev/null. Needs the test Redis (127.0.0.1:6379); writes under its own key prefix and deletes it.
  * Run: npx tsx bench/http-pages.ts [rounds] [seconds per measurement], or import `runHttpPagesBench`.
- * Target: the gateway at ≥ 0.8 of the baseline's requests per second on both pages. A third, diagnostic
- * measurement sends a fixed page of the home page's size through the gateway's whole platform (request
- * log, helmet and the nonce, languages, session, guards) against the baseline's home: what the platform
- * costs before any page is built. It has no target.
+ * Target: the gateway at ≥ 0.8 of the baseline's requests per second on both pages. Two more, diagnostic
+ * measurements send a fixed page through the gateway's whole platform (request log, helmet and the
+ * nonce, languages, session, guards): one anonymous, of the home page's size, against the baseline's
+ * home; one with the logged-in citizen's session (read and renewed, as the baseline does it),
+ * of /me's size, against the baseline's /me. They are what the platform costs before any page is built,
+ * and have no target.
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -150,7 +152,8 @@ async function startBaseline(config: Readonly<Config>, sizes: { home: number; me
   };
 }
 
-const FIXED_PAGE_PATH = '/__bench/fixed-page';
+/** The diagnostic pages: fixed HTML served after all the platform's middleware, like the feature routes. */
+const FIXED_PAGE_PATHS = { anonymous: '/__bench/fixed-page', loggedIn: '/__bench/fixed-page-logged-in' };
 
 /** The gateway's modules as production runs them: src compiled by tsc into dist/ (`npm run build`). */
 async function productionBuild() {
@@ -184,17 +187,16 @@ async function startGateway() {
   const redis = createRedisConnection(config.redis, logger);
   await connectRedis(redis);
   const deps = await buildDependencies(config, logger, redis);
-  // The diagnostic page: served after all the platform's middleware, like the feature routes.
-  let fixedPage = '';
-  const fixed = Router().get(FIXED_PAGE_PATH, (_req, res) => {
-    res.type('html').send(fixedPage);
+  const fixedPages = new Map<string, string>();
+  const fixed = Router().get(Object.values(FIXED_PAGE_PATHS), (req, res) => {
+    res.type('html').send(fixedPages.get(req.path) ?? '');
   });
   const server = await listen(createApp(deps, [testLoginRoutes(deps), fixed]));
   return {
     config,
     url: server.url,
-    setFixedPage(html: string) {
-      fixedPage = html;
+    setFixedPage(path: string, html: string) {
+      fixedPages.set(path, html);
     },
     async close() {
       await drain();
@@ -276,16 +278,28 @@ export async function runHttpPagesBench(options: HttpPagesBenchOptions = {}): Pr
         bytes: sizes.me,
       },
     ];
-    gateway.setFixedPage(pageOfSize(sizes.home, gateway.config.network.name));
-    scenarios.push({
-      name: 'platform only (fixed page)',
-      path: FIXED_PAGE_PATH,
-      baselinePath: '/',
-      diagnostic: true,
-      gatewayHeaders: accept,
-      baselineHeaders: accept,
-      bytes: sizes.home,
-    });
+    gateway.setFixedPage(FIXED_PAGE_PATHS.anonymous, pageOfSize(sizes.home, gateway.config.network.name));
+    gateway.setFixedPage(FIXED_PAGE_PATHS.loggedIn, pageOfSize(sizes.me, gateway.config.network.name));
+    scenarios.push(
+      {
+        name: 'platform only (fixed page)',
+        path: FIXED_PAGE_PATHS.anonymous,
+        baselinePath: '/',
+        diagnostic: true,
+        gatewayHeaders: accept,
+        baselineHeaders: accept,
+        bytes: sizes.home,
+      },
+      {
+        name: 'platform only, logged in (fixed page)',
+        path: FIXED_PAGE_PATHS.loggedIn,
+        baselinePath: '/me',
+        diagnostic: true,
+        gatewayHeaders: { ...accept, Cookie: gatewayCookie },
+        baselineHeaders: { ...accept, Cookie: baselineCookie },
+        bytes: sizes.me,
+      },
+    );
     for (const scenario of scenarios) {
       const [gatewayBytes, baselineBytes] = [
         await pageBytes(`${gateway.url}${scenario.path}`, scenario.gatewayHeaders),
