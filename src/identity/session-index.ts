@@ -74,17 +74,19 @@ export function createSessionIndex(
      * `current`: the session of the request asking, which it has just read, so is not looked up again.
      */
     async list(fiscalCode: string, current?: string): Promise<Array<SessionEntry & { sessionId: string }>> {
-      const ranked = await client.zRangeWithScores(base(fiscalCode), 0, -1, { REV: true });
+      // The index and its details in one round trip (add and remove keep the two keys' members the same);
+      // only the other sessions need a second, to see whether they are still alive.
+      const [ranked, metas] = await Promise.all([
+        client.zRangeWithScores(base(fiscalCode), 0, -1, { REV: true }),
+        client.hGetAll(meta(fiscalCode)),
+      ]);
       if (ranked.length === 0) return [];
       const ids = ranked.map((r) => r.value);
-      const [metas, alive] = await Promise.all([
-        client.hmGet(meta(fiscalCode), ids),
-        Promise.all(ids.map((id) => (id === current ? 1 : client.exists(sessionKey(id))))),
-      ]);
+      const alive = await Promise.all(ids.map((id) => (id === current ? 1 : client.exists(sessionKey(id)))));
       const dead = ids.filter((_, i) => alive[i] === 0);
       await remove(fiscalCode, dead);
       return ranked.flatMap((r, i) => {
-        const stored = metas[i];
+        const stored = Object.hasOwn(metas, r.value) ? metas[r.value] : undefined;
         if (alive[i] === 0 || !stored) return [];
         const entry = JSON.parse(stored) as StoredEntry;
         return [{ ...entry, sessionId: r.value, handle: sessionHandle(r.value), lastSeenAt: r.score }];
