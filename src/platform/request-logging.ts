@@ -22,6 +22,10 @@ function describe(req: Request) {
   return { id: req.id, method: req.method, path: redactFiscalCodes(req.originalUrl.split('?')[0] ?? '') };
 }
 
+/** A liveness or readiness probe (src/platform/health.ts). */
+const PROBES = new Set(['/health', '/ready']);
+const isProbe = (req: Request) => req.method === 'GET' && PROBES.has(req.originalUrl.split('?', 1)[0] ?? '');
+
 /** `req.log`: a child of the request logger naming the request, made on first use. */
 function requestLogger(this: LoggedRequest): Logger {
   const root = this[ROOT_LOGGER];
@@ -33,7 +37,9 @@ function requestLogger(this: LoggedRequest): Logger {
  * A request id for every request (the caller's X-Request-Id when well formed, else a new one), echoed in
  * the response, and one structured log line per request when its response is sent or abandoned:
  * `{ req: { id, method, path }, res: { statusCode }, responseTime }`, at error level from 500, warn from
- * 400, else info. Only method and path are logged, with any fiscal code in the path masked.
+ * 400, else info, except the probes' successful GET /health and GET /ready (a container health check, a
+ * load balancer: a line every few seconds saying nothing), at debug; a failed probe is logged as any
+ * other failure. Only method and path are logged, with any fiscal code in the path masked.
  *
  * Written here rather than with pino-http, which made a child logger (a serialized copy of the request)
  * for every request, used or not, and cost a fifth of a page's throughput (bench/http-pages.ts). The
@@ -53,7 +59,7 @@ export function requestLogging(logger: Logger) {
     const started = performance.now();
     res.once('close', () => {
       const status = res.statusCode;
-      const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+      const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : isProbe(req) ? 'debug' : 'info';
       if (!logger.isLevelEnabled(level)) return;
       const { id, method, path } = describe(req);
       const responseTime = Math.round(performance.now() - started);

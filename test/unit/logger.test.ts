@@ -21,7 +21,7 @@ const FISCAL_CODE = 'RSSMRA80A01H501U';
 const OMOCODE = 'RSSMRA80A01H50MU'; // the same code with omocodia substitution in the last digits
 
 /** A logger that writes to memory; returns the parsed lines. */
-function memoryLogger() {
+function memoryLogger(level = 'info') {
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -29,7 +29,7 @@ function memoryLogger() {
       done();
     },
   });
-  const logger = createLogger('info', sink);
+  const logger = createLogger(level, sink);
   return {
     logger,
     records: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
@@ -127,6 +127,38 @@ describe('logger redaction', () => {
     expect(lines[0]?.res).to.deep.equal({ statusCode: 200 });
     expect(lines[0]?.responseTime).to.be.a('number').and.at.least(0);
     expect((lines[1]?.req as { id: string }).id).to.match(/^[0-9a-f-]{36}$/);
+  });
+
+  it("logs the probes' successful GET /health and /ready at debug, a failed probe and anything else as usual", async () => {
+    const { logger, records } = memoryLogger('debug');
+    const app = express();
+    app.use(requestLogging(logger));
+    let ready = true;
+    app.get('/health', (_req, res) => res.json({ status: 'ok' }));
+    app.get('/ready', (_req, res) => res.status(ready ? 200 : 503).json({ ready }));
+    app.post('/health', (_req, res) => res.send('posted'));
+    app.get('/healthy', (_req, res) => res.send('a page'));
+    await request(app).get('/health').expect(200);
+    await request(app).get('/ready').expect(200);
+    ready = false;
+    await request(app).get('/ready').expect(503);
+    await request(app).post('/health').expect(200);
+    await request(app).get('/health?verbose=1').expect(200);
+    await request(app).get('/healthy').expect(200);
+    await new Promise((resolve) => setImmediate(resolve));
+    const lines = records().map((line) => [
+      line.level,
+      (line.req as { method: string }).method,
+      (line.req as { path: string }).path,
+    ]);
+    expect(lines).to.deep.equal([
+      [20, 'GET', '/health'],
+      [20, 'GET', '/ready'],
+      [50, 'GET', '/ready'],
+      [30, 'POST', '/health'],
+      [20, 'GET', '/health'],
+      [30, 'GET', '/healthy'],
+    ]);
   });
 
   it('says so when the client went away before the response was sent, and binds req.log to the request', async () => {
