@@ -9,12 +9,15 @@
  * configured for the demo, with the request log at production level (info) written the way production
  * writes it (src/platform/logger.ts's logDestination, as for stdout) to /dev/null. Needs the test Redis (127.0.0.1:6379); writes under its own key prefix and deletes it.
  * Run: npx tsx bench/http-pages.ts [rounds] [seconds per measurement], or import `runHttpPagesBench`.
- * Target: the gateway at ≥ 0.8 of the baseline's requests per second on both pages. Two more, diagnostic
- * measurements send a fixed page through the gateway's whole platform (request log, helmet and the
- * nonce, languages, session, guards): one anonymous, of the home page's size, against the baseline's
- * home; one with the logged-in citizen's session (read and renewed, as the baseline does it),
- * of /me's size, against the baseline's /me. They are what the platform costs before any page is built,
- * and have no target.
+ * Target: the gateway at ≥ 0.8 of the baseline's requests per second on both pages. Three more,
+ * diagnostic measurements have no target. Two send a fixed page through the gateway's whole platform
+ * (request log, helmet and the nonce, languages, session, guards): one anonymous, of the home page's
+ * size, against the baseline's home; one with the logged-in citizen's session (read and renewed, as the
+ * baseline does it), of /me's size, against the baseline's /me. They are what the platform costs before
+ * any page is built. The third is a real page that reads little besides the session: a service's
+ * information sheet seen logged in (the catalog's version, whether the service is one of the citizen's
+ * favourites), against a baseline page of its size that reads the session: what building and
+ * rendering an ordinary page costs.
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -100,7 +103,7 @@ function pageOfSize(bytes: number, text: string): string {
  * The baseline: express-session on connect-redis with the gateway's session settings (store prefix and
  * TTL, cookie, rolling idle timeout), on its own `redis` client, serving fixed pages of the given sizes.
  */
-async function startBaseline(config: Readonly<Config>, sizes: { home: number; me: number }) {
+async function startBaseline(config: Readonly<Config>, sizes: { home: number; me: number; service: number }) {
   const client = createClient({ url: config.redis.url });
   await client.connect();
   const app: Express = express();
@@ -140,6 +143,11 @@ async function startBaseline(config: Readonly<Config>, sizes: { home: number; me
     const citizen = req.session.citizen;
     if (!citizen) return res.redirect(303, '/login');
     res.type('html').send(pageOfSize(sizes.me, `${citizen.name} ${citizen.familyName}`));
+  });
+  app.get('/service', (req, res) => {
+    const citizen = req.session.citizen;
+    if (!citizen) return res.redirect(303, '/login');
+    res.type('html').send(pageOfSize(sizes.service, `${citizen.name} ${citizen.familyName}`));
   });
   const server = await listen(app);
   return {
@@ -225,6 +233,14 @@ async function pageBytes(url: string, headers: Record<string, string>): Promise<
   return body.length;
 }
 
+/** The first service the catalog's search page lists (its information sheet: a page read by all). */
+async function firstServicePath(url: string, headers: Record<string, string>): Promise<string> {
+  const res = await fetch(`${url}/services`, { headers });
+  const path = /href="(\/services\/[a-z0-9-]+)"/.exec(await res.text())?.[1];
+  if (res.status !== 200 || !path) throw new Error(`${url}/services: ${res.status}, no service listed`);
+  return path;
+}
+
 async function load(url: string, headers: Record<string, string>, seconds: number): Promise<LoadResult> {
   // The load generator runs in a worker thread, so it does not share the servers' event loop.
   const result = await autocannon({ url, connections: CONNECTIONS, duration: seconds, headers, workers: 1 });
@@ -256,9 +272,12 @@ export async function runHttpPagesBench(options: HttpPagesBenchOptions = {}): Pr
   try {
     const accept = { Accept: 'text/html,application/xhtml+xml', 'Accept-Language': 'it-IT,it;q=0.9' };
     const gatewayCookie = await sessionCookie(`${gateway.url}/__test/login`);
+    const loggedIn = { ...accept, Cookie: gatewayCookie };
+    const servicePath = await firstServicePath(gateway.url, loggedIn);
     const sizes = {
       home: await pageBytes(`${gateway.url}/`, accept),
-      me: await pageBytes(`${gateway.url}/me`, { ...accept, Cookie: gatewayCookie }),
+      me: await pageBytes(`${gateway.url}/me`, loggedIn),
+      service: await pageBytes(`${gateway.url}${servicePath}`, loggedIn),
     };
     baseline = await startBaseline(gateway.config, sizes);
     const baselineCookie = await sessionCookie(`${baseline.url}/login`);
@@ -289,6 +308,15 @@ export async function runHttpPagesBench(options: HttpPagesBenchOptions = {}): Pr
         gatewayHeaders: accept,
         baselineHeaders: accept,
         bytes: sizes.home,
+      },
+      {
+        name: 'service page, logged in',
+        path: servicePath,
+        baselinePath: '/service',
+        diagnostic: true,
+        gatewayHeaders: { ...accept, Cookie: gatewayCookie },
+        baselineHeaders: { ...accept, Cookie: baselineCookie },
+        bytes: sizes.service,
       },
       {
         name: 'platform only, logged in (fixed page)',
