@@ -163,6 +163,51 @@ describe('catalog pages: home, search, info sheet, open data, favourites', () =>
     expect(ownData.availableChannel.servicePhone).not.to.have.property('hoursAvailable');
   });
 
+  it("info sheet's JSON-LD follows every change to the service and to its body, in each language", async () => {
+    const { writer } = gw.deps.catalog;
+    await writer.putBody(actor, testBody('demo_markup_ld', 'jsonld.example.it'), {
+      status: 'approved',
+      editors: [],
+    });
+    const service = testService('jsonld.example.it', 'Servizio JSON-LD');
+    await writer.putService(actor, 'demo_markup_ld', 'jsonld-sheet', service, 'published');
+    const jsonLd = async (language: string) => {
+      const res = await request(gw.app)
+        .get('/services/jsonld-sheet')
+        .set('Accept-Language', language)
+        .expect(200);
+      return JSON.parse(cheerio.load(res.text)('script[type="application/ld+json"]').text()) as {
+        name: string;
+        provider: { name: string };
+      };
+    };
+    // Each seen twice: the second view is the one a kept copy would answer.
+    for (let i = 0; i < 2; i++) {
+      expect(await jsonLd('it')).to.deep.include({ name: 'Servizio JSON-LD', inLanguage: 'it' });
+      expect((await jsonLd('en')).provider.name).to.equal('Body demo_markup_ld');
+    }
+    await writer.putService(
+      actor,
+      'demo_markup_ld',
+      'jsonld-sheet',
+      { ...service, title: { it: 'Servizio rinominato', en: 'Renamed service' } },
+      'published',
+    );
+    expect((await jsonLd('it')).name).to.equal('Servizio rinominato');
+    expect((await jsonLd('en')).name).to.equal('Renamed service');
+    await writer.putBody(
+      actor,
+      {
+        ...testBody('demo_markup_ld', 'jsonld.example.it'),
+        name: { it: 'Ente rinominato', en: 'Renamed body' },
+      },
+      { status: 'approved', editors: [] },
+    );
+    expect((await jsonLd('en')).provider.name).to.equal('Renamed body');
+    expect((await jsonLd('it')).provider.name).to.equal('Ente rinominato');
+    expect((await jsonLd('it')).name).to.equal('Servizio rinominato');
+  });
+
   it('every demo service has an info sheet with an office to go to, in both languages', async () => {
     const { index } = gw.deps.catalog;
     const services = (await index.allPublished()).filter((s) => !s.bodyId.startsWith('demo_markup'));
