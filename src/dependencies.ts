@@ -11,6 +11,7 @@ import { createCitizenRef } from './platform/citizen-ref.ts';
 import type { ReadinessCheck } from './platform/health.ts';
 import { createI18n, readTranslations } from './platform/i18n.ts';
 import type { Logger } from './platform/logger.ts';
+import { migrateUntilSettled } from './platform/start-migration.ts';
 import { createRateLimit } from './platform/rate-limit.ts';
 import type { RedisConnection } from './platform/redis.ts';
 import { createDataCipher } from './procedures/data-cipher.ts';
@@ -62,8 +63,11 @@ export async function buildDependencies(config: Readonly<Config>, logger: Logger
     ...sso.history.legacyMovers,
     ...sso.accounts.legacyMovers,
   };
-  const moved = await migrateCitizenKeys(redis, legacyMovers);
-  if (Object.keys(moved).length > 0) logger.info({ moved }, 'citizen keys moved to references');
+  const migration = await migrateUntilSettled(redis, 'citizen-keys', () =>
+    migrateCitizenKeys(redis, legacyMovers),
+  );
+  if (!migration.settled && Object.keys(migration.counts).length > 0)
+    logger.info({ moved: migration.counts }, 'citizen keys moved to references');
   return {
     config,
     logger,

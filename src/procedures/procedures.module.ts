@@ -13,6 +13,7 @@ import { createCredentials } from '../registry/credentials.repository.ts';
 import { createCaseRepository } from './case.repository.ts';
 import { createCaseService, type EndpointLookup } from './case.service.ts';
 import { migrateCitizenKeys } from './citizen-keys.migration.ts';
+import { migrateUntilSettled } from '../platform/start-migration.ts';
 import { createCitizenRef, type CitizenRef } from '../platform/citizen-ref.ts';
 import { createConfirmationRepository } from './confirmation.repository.ts';
 import { createDataCipher } from './data-cipher.ts';
@@ -56,8 +57,11 @@ export async function buildProcedures(
   const repository = createCaseRepository(redis, citizenRef);
   const drafts = createDraftRepository(redis, cipher, citizenRef, settings.draftSeconds);
   const confirmations = createConfirmationRepository(redis, citizenRef);
-  const migrated = await migrateCitizenKeys(redis, { cases: repository, drafts, confirmations });
-  if (Object.values(migrated).some((n) => n > 0)) log.info(migrated, 'citizen keys moved to references');
+  const migration = await migrateUntilSettled(redis, 'procedures-citizen-keys', () =>
+    migrateCitizenKeys(redis, { cases: repository, drafts, confirmations }),
+  );
+  if (!migration.settled && Object.values(migration.counts).some((n) => n > 0))
+    log.info(migration.counts, 'citizen keys moved to references');
   const stepEndpoints = procedures
     .list()
     .flatMap((p) => p.definition.steps.map((s) => ({ bodyIpa: s.body, endpointId: s.endpoint })));
