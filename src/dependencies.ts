@@ -63,11 +63,7 @@ export async function buildDependencies(config: Readonly<Config>, logger: Logger
     ...sso.history.legacyMovers,
     ...sso.accounts.legacyMovers,
   };
-  const migration = await migrateUntilSettled(redis, 'citizen-keys', () =>
-    migrateCitizenKeys(redis, legacyMovers),
-  );
-  if (!migration.settled && Object.keys(migration.counts).length > 0)
-    logger.info({ moved: migration.counts }, 'citizen keys moved to references');
+  await migrateUntilSettled(redis, 'citizen-keys', () => migrateCitizenKeys(redis, legacyMovers), logger);
   return {
     config,
     logger,

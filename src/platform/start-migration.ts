@@ -1,3 +1,4 @@
+import type { Logger } from './logger.ts';
 import type { RedisConnection } from './redis.ts';
 
 /** The key that says a migration has settled: `migration:<name>`, under the gateway's prefix. */
@@ -14,12 +15,13 @@ export const settledMarker = (redis: RedisConnection, name: string) => `${redis.
  * failed, leaves no marker, so while instances of the earlier version still write (a rolling upgrade)
  * every start moves what they wrote; what they write after the marker is moved when it is read (the
  * migrations' own read paths), like anything written after a pass. Deleting the marker runs the pass at
- * the next start.
+ * the next start. What a pass moved is logged (info), as counts.
  */
 export async function migrateUntilSettled<T extends { readonly [K in keyof T]: number }>(
   redis: RedisConnection,
   name: string,
   migrate: () => Promise<T>,
+  logger?: Logger,
 ): Promise<{ settled: true; at: string } | { settled: false; counts: T }> {
   const marker = settledMarker(redis, name);
   const at = await redis.client.get(marker);
@@ -27,5 +29,6 @@ export async function migrateUntilSettled<T extends { readonly [K in keyof T]: n
   const counts = await migrate();
   if (Object.values<number>(counts).every((n) => n === 0))
     await redis.client.set(marker, new Date().toISOString());
+  else logger?.info({ migration: name, moved: counts }, 'keys of the earlier layout moved');
   return { settled: false, counts };
 }

@@ -57,11 +57,12 @@ export async function buildProcedures(
   const repository = createCaseRepository(redis, citizenRef);
   const drafts = createDraftRepository(redis, cipher, citizenRef, settings.draftSeconds);
   const confirmations = createConfirmationRepository(redis, citizenRef);
-  const migration = await migrateUntilSettled(redis, 'procedures-citizen-keys', () =>
-    migrateCitizenKeys(redis, { cases: repository, drafts, confirmations }),
+  await migrateUntilSettled(
+    redis,
+    'procedures-citizen-keys',
+    () => migrateCitizenKeys(redis, { cases: repository, drafts, confirmations }),
+    log,
   );
-  if (!migration.settled && Object.values(migration.counts).some((n) => n > 0))
-    log.info(migration.counts, 'citizen keys moved to references');
   const stepEndpoints = procedures
     .list()
     .flatMap((p) => p.definition.steps.map((s) => ({ bodyIpa: s.body, endpointId: s.endpoint })));

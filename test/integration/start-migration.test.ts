@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { Writable } from 'node:stream';
 import request from 'supertest';
 import { createLogger } from '../../src/platform/logger.ts';
 import { connectRedis, createRedisConnection, type RedisConnection } from '../../src/platform/redis.ts';
@@ -36,9 +37,25 @@ describe('start migrations: a keyspace scan at every start only until one finds 
 
     it('runs every start while a pass moves something, settles at the first that moves nothing', async () => {
       const upgrade = migration([40, 3, 0]);
+      const lines: string[] = [];
+      const logger = createLogger(
+        'info',
+        new Writable({
+          write(line: Buffer, _encoding, done) {
+            lines.push(line.toString());
+            done();
+          },
+        }),
+      );
       const starts = [];
-      for (let i = 0; i < 5; i++) starts.push(await migrateUntilSettled(redis, 'upgrade', upgrade.run));
+      for (let i = 0; i < 5; i++)
+        starts.push(await migrateUntilSettled(redis, 'upgrade', upgrade.run, logger));
       expect(upgrade.passes()).to.equal(3);
+      // What moved, as counts, for the two passes that moved something; nothing for the others.
+      expect(lines.map((line) => (JSON.parse(line) as { moved: unknown }).moved)).to.deep.equal([
+        { moved: 40, unreadable: 0 },
+        { moved: 3, unreadable: 0 },
+      ]);
       expect(starts.slice(0, 3).map((start) => start.settled)).to.deep.equal([false, false, false]);
       expect(starts[0]).to.deep.include({ counts: { moved: 40, unreadable: 0 } });
       const settledAt = await redis.client.get(settledMarker(redis, 'upgrade'));
