@@ -22,7 +22,7 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { RedisStore } from 'connect-redis';
-import express, { Router, type Express } from 'express';
+import express, { Router, type Express, type Request, type Response } from 'express';
 import session from 'express-session';
 import { createClient } from 'redis';
 import { execFileSync } from 'node:child_process';
@@ -139,16 +139,14 @@ async function startBaseline(config: Readonly<Config>, sizes: { home: number; me
     req.session.createdAt = Date.now();
     req.session.save((error) => (error ? next(error) : res.json({ ok: true })));
   });
-  app.get('/me', (req, res) => {
+  // A page of the logged-in citizen: the session read, their name shown.
+  const citizenPage = (bytes: number) => (req: Request, res: Response) => {
     const citizen = req.session.citizen;
     if (!citizen) return res.redirect(303, '/login');
-    res.type('html').send(pageOfSize(sizes.me, `${citizen.name} ${citizen.familyName}`));
-  });
-  app.get('/service', (req, res) => {
-    const citizen = req.session.citizen;
-    if (!citizen) return res.redirect(303, '/login');
-    res.type('html').send(pageOfSize(sizes.service, `${citizen.name} ${citizen.familyName}`));
-  });
+    res.type('html').send(pageOfSize(bytes, `${citizen.name} ${citizen.familyName}`));
+  };
+  app.get('/me', citizenPage(sizes.me));
+  app.get('/service', citizenPage(sizes.service));
   const server = await listen(app);
   return {
     url: server.url,
