@@ -17,14 +17,16 @@ const REQUEST_LOGGER = Symbol('varco.requestLogger');
 
 type LoggedRequest = Request & { [ROOT_LOGGER]?: Logger; [REQUEST_LOGGER]?: Logger };
 
-/** What a log line says of its request: id, method and path (no query string: it can carry personal data). */
-function describe(req: Request) {
-  return { id: req.id, method: req.method, path: redactFiscalCodes(req.originalUrl.split('?')[0] ?? '') };
+/** The request's path, without the query string (it can carry personal data). */
+const pathOf = (req: Request) => req.originalUrl.split('?', 1)[0] ?? '';
+
+/** What a log line says of its request: id, method and path (any fiscal code in it masked). */
+function describe(req: Request, path = pathOf(req)) {
+  return { id: req.id, method: req.method, path: redactFiscalCodes(path) };
 }
 
 /** A liveness or readiness probe (src/platform/health.ts). */
 const PROBES = new Set(['/health', '/ready']);
-const isProbe = (req: Request) => req.method === 'GET' && PROBES.has(req.originalUrl.split('?', 1)[0] ?? '');
 
 /** `req.log`: a child of the request logger naming the request, made on first use. */
 function requestLogger(this: LoggedRequest): Logger {
@@ -59,9 +61,11 @@ export function requestLogging(logger: Logger) {
     const started = performance.now();
     res.once('close', () => {
       const status = res.statusCode;
-      const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : isProbe(req) ? 'debug' : 'info';
+      const requested = pathOf(req);
+      const probe = req.method === 'GET' && PROBES.has(requested);
+      const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : probe ? 'debug' : 'info';
       if (!logger.isLevelEnabled(level)) return;
-      const { id, method, path } = describe(req);
+      const { id, method, path } = describe(req, requested);
       const responseTime = Math.round(performance.now() - started);
       const line = { id, method, path, statusCode: status, responseTime };
       writeLine(level, line, res.writableFinished ? 'request completed' : 'request aborted');
