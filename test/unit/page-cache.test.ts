@@ -11,38 +11,64 @@ describe('pages kept for every visitor', () => {
   let views: string;
   before(async () => {
     views = await mkdtemp(path.join(tmpdir(), 'varco-views-'));
-    await writeFile(
-      path.join(views, 'page.ejs'),
-      '<script nonce="<%= cspNonce %>"></script><p><%= text %></p><style nonce="<%= cspNonce %>"></style>',
-    );
-    await writeFile(path.join(views, 'form.ejs'), '<input name="_csrf" value="<%= csrfToken() %>">');
+    const files = {
+      'page.ejs':
+        '<script nonce="<%= cspNonce %>"></script><p><%= text %></p><style nonce="<%= cspNonce %>"></style>',
+      'form.ejs': '<form><input name="_csrf" value="<%= csrfToken() %>"></form><p><%= text %></p>',
+      'header.ejs':
+        '<% if (citizen) { %><a href="/me"><%= citizen.name %> <%= citizen.familyName %></a>' +
+        '<input name="_csrf" value="<%= csrfToken() %>"><% } else { %><a href="/login">Accedi</a><% } %>' +
+        '<a href="/lang/en?next=<%= encodeURIComponent(currentPath) %>"><%= lang %></a><p><%= text %></p>',
+      'fiscal-code.ejs': '<p><%= citizen ? citizen.fiscalCode : "" %></p>',
+    };
+    for (const [name, text] of Object.entries(files)) await writeFile(path.join(views, name), text);
   });
   after(() => rm(views, { recursive: true, force: true }));
 
-  function app(version: () => string) {
-    const pages = createPageCache({ maxKeys: 2 });
+  /**
+   * An app that sends each view through one page cache. The request's headers stand in for what the
+   * platform puts in res.locals: the session's form token, the logged-in citizen, the language.
+   */
+  function app(version: () => string, maxKeys = 2) {
+    const pages = createPageCache({ maxKeys });
+    const renders: string[] = [];
     const server = express();
     setUpViews(server, { viewsDir: views, cache: true });
-    server.use((_req, res, next) => {
+    server.use((req, res, next) => {
       res.locals.cspNonce = `nonce${Math.random().toString(36).slice(2)}`;
-      res.locals.csrfToken = () => 'one-sessions-token';
+      res.locals.csrfToken = () => req.get('x-token') ?? 'no-token';
+      const citizen = req.get('x-citizen');
+      res.locals.citizen = citizen ? JSON.parse(citizen) : undefined;
+      res.locals.lang = req.get('x-lang') ?? 'it';
+      res.locals.currentPath = req.originalUrl;
       next();
     });
     server.get('/:view', (req, res, next) => {
       const view = String(req.params.view);
       pages
-        .send(req, res, { key: view, version: version(), view, locals: () => ({ text: `v${version()}` }) })
+        .send(req, res, {
+          key: view,
+          version: version(),
+          view,
+          locals: () => {
+            renders.push(view);
+            return { text: `v${version()}` };
+          },
+        })
         .catch(next);
     });
     server.use((error: Error, _req: Request, res: Response, _next: NextFunction) => {
       res.status((error as { status?: number }).status ?? 500).send(error.message);
     });
-    return server;
+    return { server, renders };
   }
+
+  const ada = { fiscalCode: 'LVLDAA85T50G702B', name: 'Ada', familyName: 'Lovelace', level: 2 };
+  const bob = { fiscalCode: 'RSSMRA80A01H501U', name: 'Bob <b>&', familyName: `O'Neil "Jr"`, level: 1 };
 
   it("puts each response's own nonce everywhere the page has it, and renders again for a new version", async () => {
     let version = '1';
-    const server = app(() => version);
+    const { server, renders } = app(() => version);
     const first = await request(server).get('/page').expect(200);
     const nonce = /nonce="([^"]+)"/.exec(first.text)?.[1];
     expect(first.text).to.equal(
@@ -51,20 +77,80 @@ describe('pages kept for every visitor', () => {
     const second = await request(server).get('/page').expect(200);
     expect(second.text).to.not.equal(first.text);
     expect(second.text.split(/nonce="[^"]+"/)).to.deep.equal(first.text.split(/nonce="[^"]+"/));
+    expect(renders).to.deep.equal(['page']);
     version = '2';
     expect((await request(server).get('/page').expect(200)).text).to.contain('<p>v2</p>');
+    expect(renders).to.deep.equal(['page', 'page']);
   });
 
-  it('refuses to keep a page that asks for a form token (500, nothing kept)', async () => {
-    const server = app(() => '1');
-    const res = await request(server).get('/form').expect(500);
-    expect(res.text).to.contain('cannot carry a form token');
-    expect(res.text).to.not.contain('one-sessions-token');
-    await request(server).get('/form').expect(500);
+  it("puts each session's own form token in the page", async () => {
+    const { server, renders } = app(() => '1');
+    const one = await request(server).get('/form').set('x-token', 'token-of-one').expect(200);
+    const two = await request(server).get('/form').set('x-token', 'token-of-two').expect(200);
+    expect(one.text).to.equal('<form><input name="_csrf" value="token-of-one"></form><p>v1</p>');
+    expect(two.text).to.equal('<form><input name="_csrf" value="token-of-two"></form><p>v1</p>');
+    expect(renders).to.deep.equal(['form']);
+  });
+
+  it('shows each logged-in citizen their own name, escaped, and keeps one copy for anonymous visitors', async () => {
+    const { server, renders } = app(() => '1');
+    const asAda = await request(server)
+      .get('/header')
+      .set('x-citizen', JSON.stringify(ada))
+      .set('x-token', 't-ada')
+      .expect(200);
+    const asBob = await request(server)
+      .get('/header')
+      .set('x-citizen', JSON.stringify(bob))
+      .set('x-token', 't-bob')
+      .expect(200);
+    const anonymous = await request(server).get('/header').expect(200);
+    const tail = '<a href="/lang/en?next=%2Fheader">it</a><p>v1</p>';
+    expect(asAda.text).to.equal(`<a href="/me">Ada Lovelace</a><input name="_csrf" value="t-ada">${tail}`);
+    expect(asBob.text).to.equal(
+      `<a href="/me">Bob &lt;b&gt;&amp; O&#39;Neil &#34;Jr&#34;</a><input name="_csrf" value="t-bob">${tail}`,
+    );
+    expect(anonymous.text).to.equal(`<a href="/login">Accedi</a>${tail}`);
+    // One render for the citizens (the first one's), one for anonymous visitors.
+    expect(renders).to.deep.equal(['header', 'header']);
+  });
+
+  it('keeps a copy per language and per path the language links come back to', async () => {
+    const { server, renders } = app(() => '1', 10);
+    const it = await request(server).get('/header').expect(200);
+    const en = await request(server).get('/header').set('x-lang', 'en').expect(200);
+    const query = await request(server).get('/header?x=1').expect(200);
+    expect(it.text).to.contain('>it</a>');
+    expect(en.text).to.contain('>en</a>');
+    expect(query.text).to.contain('next=%2Fheader%3Fx%3D1');
+    expect(renders).to.have.length(3);
+  });
+
+  it('never keeps a page that shows more of the citizen than their name (500, nothing of theirs sent)', async () => {
+    const { server } = app(() => '1');
+    for (let i = 0; i < 2; i++) {
+      const res = await request(server).get('/fiscal-code').set('x-citizen', JSON.stringify(ada)).expect(500);
+      expect(res.text).to.contain('by name only, not fiscalCode');
+      expect(res.text).to.not.contain(ada.fiscalCode);
+    }
+    // The same page for an anonymous visitor reads nothing of a citizen and is kept.
+    expect((await request(server).get('/fiscal-code').expect(200)).text).to.equal('<p></p>');
+  });
+
+  it('forgets the least recently used copy when it holds as many as it may', async () => {
+    const { server, renders } = app(() => '1', 2);
+    await request(server).get('/page').expect(200);
+    await request(server).get('/form').expect(200);
+    await request(server).get('/page').expect(200); // used again: /form is now the oldest
+    await request(server).get('/header').expect(200); // a third: /form is forgotten
+    await request(server).get('/page').expect(200);
+    expect(renders).to.deep.equal(['page', 'form', 'header']);
+    await request(server).get('/form').expect(200);
+    expect(renders).to.deep.equal(['page', 'form', 'header', 'form']);
   });
 
   it('answers 406 to a client that does not accept HTML', async () => {
-    await request(app(() => '1'))
+    await request(app(() => '1').server)
       .get('/page')
       .set('Accept', 'application/json')
       .expect(406);
