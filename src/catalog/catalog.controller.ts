@@ -57,13 +57,17 @@ export function createCatalogController(deps: {
   const { index, citizenServices, usage } = deps.catalog;
   const langOf = (res: Response) => res.locals.lang as Language;
   const citizenOf = (req: Request): CitizenIdentity | undefined => req.session.citizen;
-  const pages = createPageCache({ maxKeys: 10 });
+  const pages = createPageCache({ maxKeys: 1000 });
 
   /**
-   * What a page's catalog reads share: one read of the catalog version, sent after the page's request
-   * came (src/catalog/search-index.ts, refresh), instead of one per read.
+   * What a page's catalog reads take: a read of the catalog version sent after the page's request came
+   * (src/catalog/search-index.ts, refresh), their own or one another request sent in the meantime —
+   * it sees every change acknowledged before this request came. Under load the pages being served share
+   * one read; the reads of one page are one.
    */
-  const freshForThisRequest = (): Freshness => ({ since: performance.now() });
+  const freshForThisRequest = (req: Request): Freshness => ({
+    since: req.receivedAt ?? performance.now(),
+  });
 
   /**
    * An information sheet's JSON-LD, made once per service, body and language rather than on every view.
@@ -98,8 +102,8 @@ export function createCatalogController(deps: {
   }
 
   /** Every published service, and the approved bodies by IPA code (open data). */
-  async function openData() {
-    const fresh = freshForThisRequest();
+  async function openData(req: Request) {
+    const fresh = freshForThisRequest(req);
     const [services, bodies] = await Promise.all([index.allPublished(fresh), index.approvedBodies(fresh)]);
     return { services, byId: new Map(bodies.map((b) => [b.ipaCode, b])) };
   }
@@ -125,10 +129,10 @@ export function createCatalogController(deps: {
       // A visitor who is not logged in sees what every such visitor sees in that language: the topics
       // and life events of this catalog version, and the other modules' locals (fixed at start).
       const everybodys = !citizen && req.originalUrl === '/';
-      const fresh = everybodys ? { shareRead: true } : freshForThisRequest();
+      const fresh = everybodys ? { shareRead: true } : freshForThisRequest(req);
       const none: Awaited<ReturnType<typeof lookup>> = [];
       // A citizen's favourites and recent services are read with the catalog's facets, not after them.
-      const [{ topics, lifeEvents: events }, [favourites, recent]] = await Promise.all([
+      const [{ topics, lifeEvents: events, version }, [favourites, recent]] = await Promise.all([
         index.facets(fresh),
         citizen
           ? Promise.all([
@@ -148,7 +152,7 @@ export function createCatalogController(deps: {
       if (everybodys)
         return pages.send(req, res, {
           key: `home:${lang}`,
-          version: String(index.version),
+          version: String(version),
           view: 'home/home',
           locals,
         });
@@ -158,7 +162,7 @@ export function createCatalogController(deps: {
     async search(req: Request, res: Response) {
       const query = parseInput(searchQuerySchema, withoutEmpty(req.query as Record<string, unknown>), 400);
       const lang = langOf(res);
-      const fresh = freshForThisRequest();
+      const fresh = freshForThisRequest(req);
       const { total, hits } = await index.search(
         { ...query, offset: (query.page - 1) * PAGE_SIZE, limit: PAGE_SIZE },
         fresh,
@@ -189,29 +193,45 @@ export function createCatalogController(deps: {
     },
 
     async infoSheet(req: Request<{ serviceId: string }>, res: Response) {
-      const fresh = freshForThisRequest();
-      const service = await publishedOr404(req, fresh);
-      if (!service) return serviceNotFound(req, res);
-      const lang = langOf(res);
+      const fresh = freshForThisRequest(req);
       const citizen = citizenOf(req);
-      // The body and, for a citizen, whether the service is a favourite: in one round trip.
-      const [body, favourite] = await Promise.all([
-        index.body(service.bodyId, fresh),
-        citizen ? citizenServices.isFavourite(citizen.fiscalCode, service.id) : false,
-      ]);
-      const desk = serviceDesk(service, body);
-      renderPage(req, res, 'catalog/service', {
-        service,
-        body,
-        desk: { ...desk, openingHours: desk.openingHours.map((h) => describeOpeningHours(h, lang)) },
-        jsonLd: infoSheetJsonLd(service, body, lang),
-        favourite,
-        query: {},
-      });
+      // For a citizen, whether the service is a favourite is asked together with the catalog version:
+      // the whole sheet is one round trip to Redis. (Handled here too, so that an unknown service's
+      // answer, left unread, cannot go unhandled.)
+      const id = serviceId.safeParse(req.params.serviceId);
+      const isFavourite =
+        citizen && id.success ? citizenServices.isFavourite(citizen.fiscalCode, id.data) : false;
+      if (isFavourite) isFavourite.catch(() => undefined);
+      const found = id.success ? await index.publishedWithBody(id.data, fresh) : undefined;
+      if (!found) return serviceNotFound(req, res);
+      const { service, body, version } = found;
+      const lang = langOf(res);
+      const favourite = await isFavourite;
+      const locals = () => {
+        const desk = serviceDesk(service, body);
+        return {
+          service,
+          body,
+          desk: { ...desk, openingHours: desk.openingHours.map((h) => describeOpeningHours(h, lang)) },
+          jsonLd: infoSheetJsonLd(service, body, lang),
+          favourite,
+          query: {},
+        };
+      };
+      // The sheet at its own address is the same for every visitor but for the favourite button: kept
+      // per catalog version (which names the service and its body), the citizen's own parts put back in.
+      if (req.originalUrl === `/services/${service.id}`)
+        return pages.send(req, res, {
+          key: `sheet:${service.id}:${citizen ? (favourite ? 'favourite' : 'not-favourite') : ''}`,
+          version: String(version),
+          view: 'catalog/service',
+          locals,
+        });
+      renderPage(req, res, 'catalog/service', locals());
     },
 
     async toggleFavourite(req: Request<{ serviceId: string }>, res: Response) {
-      const service = await publishedOr404(req, freshForThisRequest());
+      const service = await publishedOr404(req, freshForThisRequest(req));
       const citizen = citizenOf(req);
       if (!service || !citizen) throw new NotFoundError('service_not_found');
       await citizenServices.toggleFavourite(citizen.fiscalCode, service.id);
@@ -224,7 +244,7 @@ export function createCatalogController(deps: {
      * login start), counted for the statistics.
      */
     async go(req: Request<{ serviceId: string }>, res: Response, next: NextFunction) {
-      const fresh = freshForThisRequest();
+      const fresh = freshForThisRequest(req);
       const service = await publishedOr404(req, fresh);
       if (!service) return serviceNotFound(req, res);
       const needed = levelNumber(service.requiredLevel);
@@ -243,13 +263,13 @@ export function createCatalogController(deps: {
       res.redirect(303, target.href);
     },
 
-    async exportJsonLd(_req: Request, res: Response) {
-      const { services, byId } = await openData();
+    async exportJsonLd(req: Request, res: Response) {
+      const { services, byId } = await openData(req);
       res.type('application/ld+json').send(JSON.stringify(catalogJsonLd(services, byId, deps.publicUrl)));
     },
 
-    async exportCsv(_req: Request, res: Response) {
-      const { services, byId } = await openData();
+    async exportCsv(req: Request, res: Response) {
+      const { services, byId } = await openData(req);
       res.attachment('catalog.csv');
       res.type('text/csv; charset=utf-8').send(catalogCsv(services, byId, deps.publicUrl));
     },

@@ -188,9 +188,10 @@ export function createSearchIndex(repository: CatalogRepository, labels: Vocabul
   /**
    * Brings the index up to the catalog's current version (one GET when nothing changed). By default the
    * version is read anew, so a change acknowledged to any writer is visible to its next request. With
-   * `since` (a request handler's start, performance.now()), a read started at or after that time will
-   * do, out or answered: it was sent after the request came, so the request still sees every change
-   * made before it, and the reads of one request become one. With `shareRead` (a page that is the same
+   * `since` (when the request came, performance.now(): req.receivedAt), a read started at or after
+   * that time will do, out or answered, whichever request sent it: it was sent after the request came,
+   * so the request still sees every change acknowledged before it, the reads of one request become one,
+   * and under load the requests being served share one. With `shareRead` (a page that is the same
    * for every anonymous visitor, whom no write of theirs can have come before), a read still out to
    * Redis will do, however it started: at most one round trip older than the caller's own.
    */
@@ -279,11 +280,29 @@ export function createSearchIndex(repository: CatalogRepository, labels: Vocabul
       return [...bodies.values()].filter((b) => b.status === 'approved');
     },
 
-    /** Topics and life events that have at least one published service. */
-    async facets(freshness?: Freshness): Promise<{ topics: Set<Topic>; lifeEvents: Set<LifeEvent> }> {
+    /**
+     * Topics and life events that have at least one published service, and the catalog version they
+     * are of (taken together, so a page kept per version shows what that version holds).
+     */
+    async facets(
+      freshness?: Freshness,
+    ): Promise<{ topics: Set<Topic>; lifeEvents: Set<LifeEvent>; version: number }> {
       await refresh(freshness);
       const { topics, lifeEvents } = views();
-      return { topics, lifeEvents };
+      return { topics, lifeEvents, version };
+    },
+
+    /**
+     * A published service of an approved body with its body, and the catalog version they are of, all
+     * taken together (a change applied between a read and the version's would label old text new).
+     */
+    async publishedWithBody(
+      id: string,
+      freshness?: Freshness,
+    ): Promise<{ service: Service; body: Body | undefined; version: number } | undefined> {
+      await refresh(freshness);
+      const service = services.get(id);
+      return service && { service, body: bodies.get(service.bodyId), version };
     },
 
     async allPublished(freshness?: Freshness): Promise<Service[]> {

@@ -61,7 +61,7 @@ export function testCitizen(overrides: Partial<CitizenIdentity> = {}): CitizenId
 }
 
 /**
- * A test-only login: GET /__test/login?fiscalCode=…&level=… goes through the real session service
+ * A test-only login: GET /__test/login?fiscalCode=…&level=…&name=…&familyName=… goes through the real session service
  * (regeneration, index) without an identity provider. Only ever mounted by tests and benchmarks.
  */
 export function testLoginRoutes(deps: Dependencies): Router {
@@ -69,7 +69,15 @@ export function testLoginRoutes(deps: Dependencies): Router {
   router.get('/__test/login', async (req, res) => {
     const fiscalCode = typeof req.query.fiscalCode === 'string' ? req.query.fiscalCode : undefined;
     const level = Number(req.query.level ?? 2) as 1 | 2 | 3;
-    await deps.loginSessions.establish(req, testCitizen({ ...(fiscalCode ? { fiscalCode } : {}), level }));
+    const names = Object.fromEntries(
+      (['name', 'familyName'] as const).flatMap((field) =>
+        typeof req.query[field] === 'string' ? [[field, req.query[field]]] : [],
+      ),
+    ) as Partial<CitizenIdentity>;
+    await deps.loginSessions.establish(
+      req,
+      testCitizen({ ...(fiscalCode ? { fiscalCode } : {}), ...names, level }),
+    );
     res.json({ ok: true });
   });
   return router;

@@ -98,6 +98,13 @@ describe('the anonymous home page, rendered once per language and catalog versio
       // …but not one sent before: a later request reads anew.
       await index.facets({ since: performance.now() });
       expect(reads).to.equal(6);
+      // A read another reader sent after the request came will do as well (under load, the pages
+      // being served share one): the request came, another read went out, the request's reads follow.
+      const came = performance.now();
+      await index.facets();
+      expect(reads).to.equal(7);
+      await index.published('x', { since: came });
+      expect(reads).to.equal(7);
       // A logged-in citizen's home page, with favourites and recent services to look up: one read.
       const agent = request.agent(a.app);
       await agent.get('/__test/login').expect(200);
@@ -129,5 +136,118 @@ describe('the anonymous home page, rendered once per language and catalog versio
 
   it('still answers 406 to a client that does not accept HTML', async () => {
     await request(a.app).get('/').set('Accept', 'image/png').expect(406);
+  });
+});
+
+describe("services' information sheets, rendered once per catalog version for every visitor", () => {
+  let a: TestGateway;
+  let b: TestGateway;
+  const actor = { kind: 'system' as const, id: 'test' };
+  const sheet = '/services/prato-tari';
+  before(async () => {
+    a = await createTestGateway();
+    b = await createTestGateway({}, a.config);
+  });
+  after(async () => {
+    await b.deps.procedures.close();
+    await b.redis.close();
+    await a.close();
+  });
+
+  async function loggedIn(query: string) {
+    const agent = request.agent(a.app);
+    await agent.get(`/__test/login?${query}`).expect(200);
+    return agent;
+  }
+  const tokenOf = (res: request.Response) =>
+    cheerio.load(res.text)('form[action$="/favourite"] input[name="_csrf"]').val() as string;
+  const favouriteButton = (res: request.Response) =>
+    cheerio.load(res.text)('form[action$="/favourite"] button').attr('aria-pressed');
+
+  it('serves anonymous visitors and citizens the sheet a fresh render gives, in each language', async () => {
+    const citizen = await loggedIn('fiscalCode=RSSMRA80A01H501U');
+    for (const lang of ['it', 'en']) {
+      for (const agent of [request.agent(a.app), citizen]) {
+        const first = await agent.get(sheet).set('Accept-Language', lang).expect(200);
+        const second = await agent.get(sheet).set('Accept-Language', lang).expect(200);
+        // With a query the sheet is not kept (its language links come back to it): rendered anew.
+        const fresh = await agent.get(`${sheet}?fresh`).set('Accept-Language', lang).expect(200);
+        const [one, two, three] = [first, second, fresh].map(withoutNonce);
+        expect(one!.nonce).to.not.equal(two!.nonce);
+        expect(two!.page).to.equal(one!.page);
+        expect(three!.page.split('%3Ffresh').join('')).to.equal(one!.page);
+        expect(first.headers['cache-control']).to.equal('no-store');
+        expect(cheerio.load(first.text)('html').attr('lang')).to.equal(lang);
+      }
+    }
+  });
+
+  it('shows each citizen their own name, form token and favourite, never the previous visitor’s', async () => {
+    const ada = await loggedIn(
+      `fiscalCode=LVLDAA85T50G702B&name=${encodeURIComponent('Ada <i>')}&familyName=${encodeURIComponent(`D'Este & co`)}`,
+    );
+    const mario = await loggedIn('fiscalCode=RSSMRA80A01H501U&name=Mario&familyName=Rossi');
+    const adaSheet = await ada.get(sheet).expect(200);
+    const marioSheet = await mario.get(sheet).expect(200);
+    expect(adaSheet.text).to.contain('Ada &lt;i&gt; D&#39;Este &amp; co');
+    expect(marioSheet.text).to.contain('Mario Rossi');
+    expect(marioSheet.text).to.not.contain('Ada');
+    expect(tokenOf(marioSheet)).to.be.a('string').and.not.equal(tokenOf(adaSheet));
+    // Each page's tokens are its session's: Ada's is refused from Mario's session, Mario's accepted.
+    await mario
+      .post(`${sheet}/favourite`)
+      .type('form')
+      .send({ _csrf: tokenOf(adaSheet) })
+      .expect(403);
+    await mario
+      .post(`${sheet}/favourite`)
+      .type('form')
+      .send({ _csrf: tokenOf(marioSheet) })
+      .expect(303);
+    // The logout form in the header carries the same session's token.
+    const $mario = cheerio.load((await mario.get(sheet).expect(200)).text);
+    expect($mario('form[action="/logout"] input[name="_csrf"]').val()).to.equal(tokenOf(marioSheet));
+    expect(favouriteButton(await mario.get(sheet).expect(200))).to.equal('true');
+    expect(favouriteButton(await ada.get(sheet).expect(200))).to.equal('false');
+    // An anonymous visitor after them gets the anonymous sheet: no name, no form token, a login link.
+    const anonymous = await request(a.app).get(sheet).expect(200);
+    expect(anonymous.text).to.not.contain('Mario').and.not.contain('Ada');
+    expect(cheerio.load(anonymous.text)('input[name="_csrf"]')).to.have.length(0);
+    expect(anonymous.headers['set-cookie']).to.equal(undefined);
+  });
+
+  it('shows a change to the service or to its body, made through another instance, on the next view', async () => {
+    await b.deps.catalog.writer.putBody(actor, testBody('demo_sheet', 'sheet.example.it'), {
+      status: 'approved',
+      editors: [],
+    });
+    await b.deps.catalog.writer.putService(
+      actor,
+      'demo_sheet',
+      'scheda',
+      testService('sheet.example.it', 'Prima versione'),
+      'published',
+    );
+    const citizen = await loggedIn('fiscalCode=RSSMRA80A01H501U');
+    for (const agent of [request.agent(a.app), citizen]) {
+      expect((await agent.get('/services/scheda').expect(200)).text).to.contain('Prima versione');
+    }
+    await b.deps.catalog.writer.putService(
+      actor,
+      'demo_sheet',
+      'scheda',
+      testService('sheet.example.it', 'Seconda versione'),
+      'published',
+    );
+    await b.deps.catalog.writer.putBody(
+      actor,
+      { ...testBody('demo_sheet', 'sheet.example.it'), name: { it: 'Ente rinominato', en: 'Renamed body' } },
+      { status: 'approved', editors: [] },
+    );
+    for (const agent of [request.agent(a.app), citizen]) {
+      const text = (await agent.get('/services/scheda').expect(200)).text;
+      expect(text).to.contain('Seconda versione').and.contain('Ente rinominato');
+      expect(text).to.not.contain('Prima versione');
+    }
   });
 });
