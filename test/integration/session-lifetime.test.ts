@@ -33,6 +33,34 @@ describe('session lifetime', () => {
     await agent.get('/me').expect(303).expect('Location', '/login');
   });
 
+  it('renews the idle timeout in the command that reads the session: no renewal after the page', async () => {
+    gateway = await createTestGateway({ session: { idleTimeoutSeconds: 600 } });
+    const agent = request.agent(gateway.app);
+    await agent.get('/__test/login').expect(200);
+    await agent.get('/services/prato-tari').expect(200); // the session's form token is made (a save)
+    const [key] = await gateway.redis.client.keys(`${sessionKeyPrefix(gateway.redis)}*`);
+    await gateway.redis.client.expire(key!, 30);
+    const client = gateway.redis.client as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const calls: string[] = [];
+    for (const command of ['get', 'getEx', 'expire', 'set']) {
+      const original = client[command]!;
+      client[command] = function (this: unknown, ...args: unknown[]) {
+        if (String(args[0]).startsWith(sessionKeyPrefix(gateway!.redis))) calls.push(command);
+        return original.apply(this, args);
+      };
+    }
+    await agent.get('/services/prato-tari').expect(200);
+    expect(calls).to.deep.equal(['getEx']);
+    expect(await gateway.redis.client.ttl(key!)).to.be.within(590, 600);
+    // A request whose cookie names no stored session renews nothing and creates nothing.
+    calls.length = 0;
+    await request(gateway.app)
+      .get('/services/prato-tari')
+      .set('Cookie', `${gateway.config.session.cookieName}=s%3Aunknown.forged`)
+      .expect(200);
+    expect(calls).to.deep.equal([]);
+  });
+
   it('ends the session at the absolute lifetime, however active', async () => {
     gateway = await createTestGateway({ session: { idleTimeoutSeconds: 60, absoluteLifetimeSeconds: 2 } });
     const agent = request.agent(gateway.app);
