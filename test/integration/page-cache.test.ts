@@ -13,27 +13,50 @@ function withoutNonce(res: request.Response): { page: string; nonce: string } {
   return { page: res.text.split(nonce).join('NONCE'), nonce };
 }
 
-describe('the anonymous home page, rendered once per language and catalog version', () => {
-  let a: TestGateway;
-  let b: TestGateway;
-  const actor = { kind: 'system' as const, id: 'test' };
+const actor = { kind: 'system' as const, id: 'test' };
+
+/**
+ * Two gateway instances on the same Redis and key prefix (the catalog one changes is the other's),
+ * made before the tests of the block that asks for them and closed after.
+ */
+function twoInstances() {
+  const gw = {} as { a: TestGateway; b: TestGateway };
   before(async () => {
-    a = await createTestGateway();
-    // A second instance on the same Redis and key prefix: the catalog it changes is the same one.
-    b = await createTestGateway({}, a.config);
+    gw.a = await createTestGateway();
+    gw.b = await createTestGateway({}, gw.a.config);
   });
   after(async () => {
-    await b.deps.procedures.close();
-    await b.redis.close();
-    await a.close();
+    await gw.b.deps.procedures.close();
+    await gw.b.redis.close();
+    await gw.a.close();
   });
+  return gw;
+}
+
+/** Publishes `service` as `serviceId` of an approved body `ipaCode` on the service's domain, through `gateway`. */
+async function publish(
+  gateway: TestGateway,
+  ipaCode: string,
+  serviceId: string,
+  service: ReturnType<typeof testService>,
+) {
+  const domain = new URL(service.deepLink.url).hostname;
+  await gateway.deps.catalog.writer.putBody(actor, testBody(ipaCode, domain), {
+    status: 'approved',
+    editors: [],
+  });
+  await gateway.deps.catalog.writer.putService(actor, ipaCode, serviceId, service, 'published');
+}
+
+describe('the anonymous home page, rendered once per language and catalog version', () => {
+  const gw = twoInstances();
 
   it('serves the page a fresh render gives, with a new nonce each time that matches the CSP', async () => {
     for (const lang of ['it', 'en']) {
-      const first = await request(a.app).get('/').set('Accept-Language', lang).expect(200);
-      const second = await request(a.app).get('/').set('Accept-Language', lang).expect(200);
+      const first = await request(gw.a.app).get('/').set('Accept-Language', lang).expect(200);
+      const second = await request(gw.a.app).get('/').set('Accept-Language', lang).expect(200);
       // /?fresh is not kept (its language links come back to it): rendered for this request alone.
-      const fresh = await request(a.app).get('/?fresh').set('Accept-Language', lang).expect(200);
+      const fresh = await request(gw.a.app).get('/?fresh').set('Accept-Language', lang).expect(200);
       const [one, two, three] = [first, second, fresh].map(withoutNonce);
       expect(one!.nonce).to.not.equal(two!.nonce);
       expect(cheerio.load(first.text)('script[nonce]').first().attr('nonce')).to.equal(one!.nonce);
@@ -49,7 +72,7 @@ describe('the anonymous home page, rendered once per language and catalog versio
   });
 
   it('shows a catalog change made through another instance on the next request', async () => {
-    const $before = cheerio.load((await request(a.app).get('/').expect(200)).text);
+    const $before = cheerio.load((await request(gw.a.app).get('/').expect(200)).text);
     const shown = new Set(
       $before('.varco-topics a')
         .map((_, el) => $before(el).attr('href'))
@@ -57,23 +80,16 @@ describe('the anonymous home page, rendered once per language and catalog versio
     );
     const missing = TOPICS.find((topic) => !shown.has(`/services?topic=${topic}`));
     if (!missing) throw new Error('every topic is on the demo home page already: pick another change');
-    await b.deps.catalog.writer.putBody(actor, testBody('demo_cache', 'cache.example.it'), {
-      status: 'approved',
-      editors: [],
+    await publish(gw.b, 'demo_cache', 'nuovo-tema', {
+      ...testService('cache.example.it'),
+      topics: [missing],
     });
-    await b.deps.catalog.writer.putService(
-      actor,
-      'demo_cache',
-      'nuovo-tema',
-      { ...testService('cache.example.it'), topics: [missing] },
-      'published',
-    );
-    const $after = cheerio.load((await request(a.app).get('/').expect(200)).text);
+    const $after = cheerio.load((await request(gw.a.app).get('/').expect(200)).text);
     expect($after(`.varco-topics a[href="/services?topic=${missing}"]`)).to.have.length(1);
   });
 
   it('shares a catalog version read out to Redis only among readers that may (the anonymous home)', async () => {
-    const { index, repository } = a.deps.catalog;
+    const { index, repository } = gw.a.deps.catalog;
     const read = repository.version.bind(repository);
     let reads = 0;
     repository.version = () => {
@@ -106,7 +122,7 @@ describe('the anonymous home page, rendered once per language and catalog versio
       await index.published('x', { since: came });
       expect(reads).to.equal(7);
       // A logged-in citizen's home page, with favourites and recent services to look up: one read.
-      const agent = request.agent(a.app);
+      const agent = request.agent(gw.a.app);
       await agent.get('/__test/login').expect(200);
       const sheet = await agent.get('/services/prato-tari').expect(200);
       const token = cheerio.load(sheet.text)('input[name="_csrf"]').first().val() as string;
@@ -121,41 +137,30 @@ describe('the anonymous home page, rendered once per language and catalog versio
   });
 
   it('never serves the anonymous copy to a logged-in citizen', async () => {
-    await request(a.app).get('/').expect(200); // the anonymous copy is kept
-    const agent = request.agent(a.app);
+    await request(gw.a.app).get('/').expect(200); // the anonymous copy is kept
+    const agent = request.agent(gw.a.app);
     await agent.get('/__test/login').expect(200);
     const $ = cheerio.load((await agent.get('/').expect(200)).text);
     expect($('a[href="/me"].btn').length).to.be.greaterThan(0);
     expect($('#favourites-heading')).to.have.length(1);
     expect($('a[href="/login"]')).to.have.length(0);
     // …and the anonymous visitor still gets the anonymous page afterwards.
-    const $anonymous = cheerio.load((await request(a.app).get('/').expect(200)).text);
+    const $anonymous = cheerio.load((await request(gw.a.app).get('/').expect(200)).text);
     expect($anonymous('#favourites-heading')).to.have.length(0);
     expect($anonymous('a[href="/login"]').length).to.be.greaterThan(0);
   });
 
   it('still answers 406 to a client that does not accept HTML', async () => {
-    await request(a.app).get('/').set('Accept', 'image/png').expect(406);
+    await request(gw.a.app).get('/').set('Accept', 'image/png').expect(406);
   });
 });
 
 describe("services' information sheets, rendered once per catalog version for every visitor", () => {
-  let a: TestGateway;
-  let b: TestGateway;
-  const actor = { kind: 'system' as const, id: 'test' };
+  const gw = twoInstances();
   const sheet = '/services/prato-tari';
-  before(async () => {
-    a = await createTestGateway();
-    b = await createTestGateway({}, a.config);
-  });
-  after(async () => {
-    await b.deps.procedures.close();
-    await b.redis.close();
-    await a.close();
-  });
 
   async function loggedIn(query: string) {
-    const agent = request.agent(a.app);
+    const agent = request.agent(gw.a.app);
     await agent.get(`/__test/login?${query}`).expect(200);
     return agent;
   }
@@ -167,7 +172,7 @@ describe("services' information sheets, rendered once per catalog version for ev
   it('serves anonymous visitors and citizens the sheet a fresh render gives, in each language', async () => {
     const citizen = await loggedIn('fiscalCode=RSSMRA80A01H501U');
     for (const lang of ['it', 'en']) {
-      for (const agent of [request.agent(a.app), citizen]) {
+      for (const agent of [request.agent(gw.a.app), citizen]) {
         const first = await agent.get(sheet).set('Accept-Language', lang).expect(200);
         const second = await agent.get(sheet).set('Accept-Language', lang).expect(200);
         // With a query the sheet is not kept (its language links come back to it): rendered anew.
@@ -210,41 +215,31 @@ describe("services' information sheets, rendered once per catalog version for ev
     expect(favouriteButton(await mario.get(sheet).expect(200))).to.equal('true');
     expect(favouriteButton(await ada.get(sheet).expect(200))).to.equal('false');
     // An anonymous visitor after them gets the anonymous sheet: no name, no form token, a login link.
-    const anonymous = await request(a.app).get(sheet).expect(200);
+    const anonymous = await request(gw.a.app).get(sheet).expect(200);
     expect(anonymous.text).to.not.contain('Mario').and.not.contain('Ada');
     expect(cheerio.load(anonymous.text)('input[name="_csrf"]')).to.have.length(0);
     expect(anonymous.headers['set-cookie']).to.equal(undefined);
   });
 
   it('shows a change to the service or to its body, made through another instance, on the next view', async () => {
-    await b.deps.catalog.writer.putBody(actor, testBody('demo_sheet', 'sheet.example.it'), {
-      status: 'approved',
-      editors: [],
-    });
-    await b.deps.catalog.writer.putService(
-      actor,
-      'demo_sheet',
-      'scheda',
-      testService('sheet.example.it', 'Prima versione'),
-      'published',
-    );
+    await publish(gw.b, 'demo_sheet', 'scheda', testService('sheet.example.it', 'Prima versione'));
     const citizen = await loggedIn('fiscalCode=RSSMRA80A01H501U');
-    for (const agent of [request.agent(a.app), citizen]) {
+    for (const agent of [request.agent(gw.a.app), citizen]) {
       expect((await agent.get('/services/scheda').expect(200)).text).to.contain('Prima versione');
     }
-    await b.deps.catalog.writer.putService(
+    await gw.b.deps.catalog.writer.putService(
       actor,
       'demo_sheet',
       'scheda',
       testService('sheet.example.it', 'Seconda versione'),
       'published',
     );
-    await b.deps.catalog.writer.putBody(
+    await gw.b.deps.catalog.writer.putBody(
       actor,
       { ...testBody('demo_sheet', 'sheet.example.it'), name: { it: 'Ente rinominato', en: 'Renamed body' } },
       { status: 'approved', editors: [] },
     );
-    for (const agent of [request.agent(a.app), citizen]) {
+    for (const agent of [request.agent(gw.a.app), citizen]) {
       const text = (await agent.get('/services/scheda').expect(200)).text;
       expect(text).to.contain('Seconda versione').and.contain('Ente rinominato');
       expect(text).to.not.contain('Prima versione');
