@@ -196,8 +196,8 @@ export function createCatalogController(deps: {
       const fresh = freshForThisRequest(req);
       const citizen = citizenOf(req);
       // For a citizen, whether the service is a favourite is asked together with the catalog version:
-      // the whole sheet is one round trip to Redis. (Handled here too, so that an unknown service's
-      // answer, left unread, cannot go unhandled.)
+      // after the session's, the sheet waits for one round trip to Redis. (Handled here too, so that an
+      // unknown service's answer, left unread, cannot go unhandled.)
       const id = serviceId.safeParse(req.params.serviceId);
       const isFavourite =
         citizen && id.success ? citizenServices.isFavourite(citizen.fiscalCode, id.data) : false;

@@ -111,14 +111,11 @@ export function createPageCache(options: { maxKeys: number }): PageCache {
       const visitor = res.locals.citizen ? 'citizen' : 'anonymous';
       const fullKey = `${key}\n${String(res.locals.lang)}\n${String(res.locals.currentPath)}\n${visitor}`;
       let page = kept.get(fullKey);
-      if (page?.version === version) {
-        kept.delete(fullKey);
-      } else {
-        page = { version, ...split(await render(res, view, locals())) };
-        kept.delete(fullKey);
-        const oldest = kept.keys().next();
-        if (kept.size >= options.maxKeys && !oldest.done) kept.delete(oldest.value);
-      }
+      if (page?.version !== version) page = { version, ...split(await render(res, view, locals())) };
+      // Put back as the most recently used, making room by forgetting the least recently used.
+      kept.delete(fullKey);
+      const oldest = kept.keys().next();
+      if (kept.size >= options.maxKeys && !oldest.done) kept.delete(oldest.value);
       kept.set(fullKey, page);
       res.type('html').send(fill(page, res));
     },
