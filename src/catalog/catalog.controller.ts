@@ -15,7 +15,6 @@ import {
   ipaCode,
   levelNumber,
   serviceId,
-  type Body,
   type Service,
 } from './model.ts';
 import { catalogCsv, catalogJsonLd } from './open-data.ts';
@@ -68,25 +67,6 @@ export function createCatalogController(deps: {
   const freshForThisRequest = (req: Request): Freshness => ({
     since: req.receivedAt ?? performance.now(),
   });
-
-  /**
-   * An information sheet's JSON-LD, made once per service, body and language rather than on every view.
-   * The index never alters a service or a body it holds: a change replaces the object (search-index.ts,
-   * put and rebuild), so a service object seen again with the same body object is unchanged, and a
-   * replaced one is forgotten with it.
-   */
-  const jsonLds = new WeakMap<Service, { body: Body | undefined; byLanguage: Map<Language, string> }>();
-  function infoSheetJsonLd(service: Service, body: Body | undefined, lang: Language): string {
-    let known = jsonLds.get(service);
-    if (!known || known.body !== body) jsonLds.set(service, (known = { body, byLanguage: new Map() }));
-    let json = known.byLanguage.get(lang);
-    if (json === undefined)
-      known.byLanguage.set(
-        lang,
-        (json = jsonForScript(governmentServiceJsonLd(service, body, deps.publicUrl, lang))),
-      );
-    return json;
-  }
 
   /** Search results as summaries; the bodies are read once. */
   async function summaries(services: Service[], lang: Language, fresh: Freshness) {
@@ -213,7 +193,7 @@ export function createCatalogController(deps: {
           service,
           body,
           desk: { ...desk, openingHours: desk.openingHours.map((h) => describeOpeningHours(h, lang)) },
-          jsonLd: infoSheetJsonLd(service, body, lang),
+          jsonLd: jsonForScript(governmentServiceJsonLd(service, body, deps.publicUrl, lang)),
           favourite,
           query: {},
         };
