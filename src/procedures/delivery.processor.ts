@@ -1,5 +1,7 @@
 import { UnrecoverableError } from 'bullmq';
+import type { Response } from 'undici';
 import type { Logger } from '../platform/logger.ts';
+import { addressRefused, type OutboundFetch } from '../platform/outbound-http.ts';
 import {
   idempotencyKey,
   type CaseService,
@@ -57,6 +59,8 @@ export function createDeliveryProcessor(deps: {
   cases: CaseService;
   signer: DeliverySigner;
   endpoints: EndpointLookup;
+  /** Refuses non-public addresses at connection time (loopback allowed in demo mode). */
+  fetch: OutboundFetch;
   publicUrl: string;
   timeoutMs: number;
   logger: Logger;
@@ -76,7 +80,7 @@ export function createDeliveryProcessor(deps: {
     const token = await deps.signer.sign(claims, { audience: job.bodyIpa, jti: key });
     let response: Response;
     try {
-      response = await fetch(endpoint.url, {
+      response = await deps.fetch(endpoint.url, {
         method: 'POST',
         headers: { 'content-type': 'application/jwt', accept: 'application/json', 'idempotency-key': key },
         body: token,
@@ -84,6 +88,10 @@ export function createDeliveryProcessor(deps: {
         signal: AbortSignal.timeout(deps.timeoutMs),
       });
     } catch (error) {
+      // A host resolving to a loopback, private or link-local address will not change by retrying soon:
+      // the delivery stops here, and the dead letter says why (an admin retries once DNS is fixed).
+      const refused = addressRefused(error);
+      if (refused) throw new UnrecoverableError(`not delivered: ${refused.message}`);
       throw new Error(`endpoint unreachable: ${(error as Error).name}`, { cause: error });
     }
     const text = await readAnswer(response);

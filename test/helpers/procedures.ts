@@ -48,6 +48,7 @@ export function newbornForm(overrides: FormValues = {}): FormValues {
  */
 export async function startDeliveringGateway(
   overrides: Tree = {},
+  services: Parameters<typeof createTestGateway>[2] = {},
 ): Promise<TestGateway & { url: string; stop(): Promise<void> }> {
   const port = await sparePort();
   const url = `http://127.0.0.1:${port}`;
@@ -59,7 +60,7 @@ export async function startDeliveringGateway(
     },
   };
   const config = testConfig(merge(base, overrides));
-  const gateway = await createTestGateway({}, config);
+  const gateway = await createTestGateway({}, config, services);
   const app = createApp(gateway.deps, [testLoginRoutes(gateway.deps)]);
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(port, '127.0.0.1', () => resolve(s));
