@@ -69,6 +69,12 @@ export function createDeliveryProcessor(deps: {
     const payload = await deps.cases.payloadFor(job.caseId, job.stepId);
     if (!payload) return 'already-delivered';
     const endpoint = await deps.endpoints(job.bodyIpa, job.endpointId);
+    // The body no longer declares the endpoint's domain: nothing is sent, and the dead letter says why (an
+    // admin retries it once the domain is declared again or the endpoint moved).
+    if (endpoint?.status === 'host-not-declared')
+      throw new UnrecoverableError(
+        `not delivered: the endpoint's host ${new URL(endpoint.url).hostname} is no longer one of the body's declared domains`,
+      );
     if (endpoint?.status !== 'active')
       throw new Error(`endpoint ${job.bodyIpa}/${job.endpointId} is not active`);
     const key = idempotencyKey(job.caseId, job.stepId);

@@ -55,8 +55,10 @@ export async function buildProcedures(
   const cipher = createDataCipher(loadDataKeys(settings, config.env));
   const signer = await createDeliverySigner(loadSigningKey(settings, config.env), config.http.publicUrl);
   const endpoints: EndpointLookup = async (bodyIpa, endpointId) => {
-    const endpoint = await catalog.endpoints.deliverable(bodyIpa, endpointId);
-    return endpoint && { url: endpoint.url, status: endpoint.status };
+    const found = await catalog.endpoints.target(bodyIpa, endpointId);
+    if (found.deliverable) return { url: found.endpoint.url, status: 'active' };
+    if (found.reason === 'host-not-declared') return { url: found.endpoint.url, status: found.reason };
+    return undefined;
   };
   const repository = createCaseRepository(redis, citizenRef);
   const drafts = createDraftRepository(redis, cipher, citizenRef, settings.draftSeconds);

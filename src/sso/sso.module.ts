@@ -54,7 +54,7 @@ export function buildSso(
   const history = createAccessHistory(redis, citizen.keys, { length: config.sso.historyLength });
   const accounts = createAccounts(redis, citizen.keys, citizen.cipher, { ttlSeconds: sessionTtlSeconds });
   const ssoSessions = createSsoSessions(redis, { ttlSeconds: sessionTtlSeconds });
-  const clientAdapter = createCatalogClientAdapter(catalog.repository, secrets);
+  const clientAdapter = createCatalogClientAdapter(catalog.repository, secrets, catalog.linkPolicy);
   const adapter = (name: string) => (name === 'Client' ? clientAdapter : createRedisAdapter(redis, name));
   const log = logger.child({ module: 'sso' });
 

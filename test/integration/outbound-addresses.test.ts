@@ -110,7 +110,7 @@ describe('deliveries are refused at connection time when the host resolves to a 
       config,
       logger,
       redis,
-      { endpoints: createEndpointDirectory(repository) },
+      { endpoints: createEndpointDirectory(repository, { demo }) },
       undefined,
       outbound,
     );
