@@ -13,6 +13,7 @@ import { createI18n, readTranslations } from './platform/i18n.ts';
 import type { Logger } from './platform/logger.ts';
 import { migrateUntilSettled } from './platform/start-migration.ts';
 import { createRateLimit } from './platform/rate-limit.ts';
+import { createOutboundHttp, loopbackAllowed, type OutboundHttpOptions } from './platform/outbound-http.ts';
 import type { RedisConnection } from './platform/redis.ts';
 import { createDataCipher } from './procedures/data-cipher.ts';
 import { loadDataKeys, loadIndexKey } from './procedures/keys.ts';
@@ -25,7 +26,17 @@ import { buildSso } from './sso/sso.module.ts';
  * The one composition root: builds every service from the configuration and the Redis connection.
  * Modules export factories; nothing is created at import time, so tests build their own graph.
  */
-export async function buildDependencies(config: Readonly<Config>, logger: Logger, redis: RedisConnection) {
+export async function buildDependencies(
+  config: Readonly<Config>,
+  logger: Logger,
+  redis: RedisConnection,
+  options: { outbound?: Partial<OutboundHttpOptions> } = {},
+) {
+  // Requests to the addresses bodies register: loopback only in demo mode (the demo body systems).
+  const outbound = createOutboundHttp({
+    allowLoopback: loopbackAllowed(config),
+    ...options.outbound,
+  });
   // Every module files a citizen under the same keyed reference of their fiscal code, never the code.
   const citizenRef = createCitizenRef(loadIndexKey(config.procedures, config.env));
   const citizenKeys = createCitizenKeys(redis, citizenRef);
@@ -45,14 +56,21 @@ export async function buildDependencies(config: Readonly<Config>, logger: Logger
     logoutHandlers,
   });
   // The SSO account holds personal data: encrypted with the procedures' data keys.
-  const sso = buildSso(config, logger, redis, catalog, {
-    keys: citizenKeys,
-    cipher: createDataCipher(loadDataKeys(config.procedures, config.env)),
-  });
+  const sso = buildSso(
+    config,
+    logger,
+    redis,
+    catalog,
+    {
+      keys: citizenKeys,
+      cipher: createDataCipher(loadDataKeys(config.procedures, config.env)),
+    },
+    outbound,
+  );
   // SPID first, then CIE and the other OpenID Connect providers: the login page keeps this order.
   const oidc = await buildOidc(config, logger, redis, { readiness, loginOptions, logoutHandlers });
   const citizens = createCitizenRecords(redis, citizenKeys);
-  const procedures = await buildProcedures(config, logger, redis, catalog, citizenRef);
+  const procedures = await buildProcedures(config, logger, redis, catalog, citizenRef, outbound);
   // Before the app serves: what an earlier version filed under fiscal codes moves to references (and
   // at each login, what an instance of that version still wrote for the citizen during an upgrade).
   const legacyMovers = {
@@ -89,6 +107,7 @@ export async function buildDependencies(config: Readonly<Config>, logger: Logger
     catalog,
     sso,
     procedures,
+    outbound,
     sessionEndListeners: [sso.sessionsEnded],
     rateLimits: {
       login: createRateLimit(redis, 'login', config.rateLimit.login),

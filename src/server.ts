@@ -64,6 +64,7 @@ async function main() {
   });
   shutdownOnSignals(server, logger, config.http.shutdownGraceMs, async () => {
     await deps.procedures.close();
+    await deps.outbound.close();
     await redis.close();
     logger.info('redis connection closed');
     await embedded?.stop();

@@ -38,10 +38,10 @@ export async function buildCatalog(
 ) {
   const repository = createCatalogRepository(redis);
   const publicUrl = config.http.publicUrl;
-  const writer = createCatalogWriter(repository, {
-    demo: config.demo,
-    gatewayOrigin: new URL(publicUrl).origin,
-  });
+  // Which hosts a body's links, single sign-on URIs and endpoints may use: checked when they are written
+  // and again when they are used.
+  const linkPolicy = { demo: config.demo, gatewayOrigin: new URL(publicUrl).origin };
+  const writer = createCatalogWriter(repository, linkPolicy);
   const index = createSearchIndex(repository, vocabularyLabels(i18n));
   if (config.demo) {
     const seed = readSeedCatalog(options.seedDir ?? 'config/catalog');
@@ -52,7 +52,8 @@ export async function buildCatalog(
     repository,
     writer,
     index,
-    endpoints: createEndpointDirectory(repository),
+    linkPolicy,
+    endpoints: createEndpointDirectory(repository, linkPolicy),
     citizenServices: createCitizenServices(redis, citizenKeys),
     usage: createUsageCounter(redis),
   };

@@ -51,6 +51,23 @@ export interface EndpointPolicyOptions {
 
 const LOOPBACK_HOSTS = ['localhost', '127.0.0.1'];
 
+const isDemoLocal = (url: URL, options: EndpointPolicyOptions) =>
+  options.demo && (LOOPBACK_HOSTS.includes(url.hostname) || url.origin === options.gatewayOrigin);
+
+/**
+ * The endpoint's host when it is not (any longer) among the body's declared domains: checked before each
+ * delivery, so an admin withdrawing a domain stops deliveries to it at once.
+ */
+export function undeclaredEndpointHost(
+  raw: string,
+  body: Body,
+  options: EndpointPolicyOptions,
+): string | undefined {
+  const url = new URL(raw);
+  if (isDemoLocal(url, options)) return undefined;
+  return body.domains.includes(url.hostname.toLowerCase()) ? undefined : url.hostname;
+}
+
 /**
  * An endpoint URL must use https and a host among the body's declared domains. Demo mode also
  * accepts http(s) on localhost, 127.0.0.1 and the gateway's own origin, where the demo body systems run.
@@ -58,9 +75,7 @@ const LOOPBACK_HOSTS = ['localhost', '127.0.0.1'];
 export function checkEndpointUrl(raw: string, body: Body, options: EndpointPolicyOptions): void {
   const url = new URL(raw);
   if (url.username || url.password) throw new LinkRejectedError('endpoint URLs may not carry credentials');
-  const demoLocal =
-    options.demo && (LOOPBACK_HOSTS.includes(url.hostname) || url.origin === options.gatewayOrigin);
-  if (demoLocal) return;
+  if (isDemoLocal(url, options)) return;
   if (url.protocol !== 'https:') throw new LinkRejectedError('endpoint URLs must use https');
   if (!body.domains.includes(url.hostname.toLowerCase())) {
     throw new LinkRejectedError(`the host ${url.hostname} is not one of the body's declared domains`);

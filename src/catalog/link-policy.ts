@@ -18,6 +18,16 @@ const isDeclared = (host: string, domains: readonly string[]) => domains.include
 /** Loopback hosts: in demo mode the demo body systems are served by the gateway itself. */
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
+/** Every URI of a single-sign-on client: where the gateway sends citizens, tokens or requests. */
+const ssoUris = (sso: SsoClient) =>
+  [
+    ...sso.redirectUris,
+    ...sso.postLogoutRedirectUris,
+    sso.backchannelLogoutUri,
+    sso.initiateLoginUri,
+    sso.clientAuthentication.jwksUri,
+  ].filter((uri): uri is string => Boolean(uri));
+
 export interface LinkPolicyOptions {
   demo: boolean;
   /** The gateway's own origin, where demo mode serves the demo body systems. */
@@ -60,14 +70,7 @@ function checkSsoClient(
 ) {
   if (integration !== undefined && integration !== 'sso')
     throw new LinkRejectedError('an sso block needs integration "sso"');
-  const uris = [
-    ...sso.redirectUris,
-    ...sso.postLogoutRedirectUris,
-    sso.backchannelLogoutUri,
-    sso.initiateLoginUri,
-    sso.clientAuthentication.jwksUri,
-  ].filter((uri): uri is string => Boolean(uri));
-  for (const raw of uris) {
+  for (const raw of ssoUris(sso)) {
     const url = new URL(raw);
     const demoHost = isDemoSystem(url, options);
     if (url.protocol !== 'https:' && !(options.demo && url.protocol === 'http:'))
@@ -82,4 +85,18 @@ function checkSsoClient(
   }
   if (new Set(sso.redirectUris.map((uri) => new URL(uri).host)).size > 1)
     throw new LinkRejectedError('the redirect URIs of a service must share one host');
+}
+
+/**
+ * The hosts of a single-sign-on client that are not (any longer) among the body's declared domains: an
+ * admin withdrew a domain after the URIs were written. Checked where the client is used (authorization,
+ * token, userinfo, back-channel logout), so a withdrawn domain cuts the client off at once, and a domain
+ * declared again gives it back.
+ */
+export function undeclaredSsoHosts(sso: SsoClient, body: Body, options: LinkPolicyOptions): string[] {
+  const hosts = ssoUris(sso)
+    .map((raw) => new URL(raw))
+    .filter((url) => !isDemoSystem(url, options) && !isDeclared(url.hostname, body.domains))
+    .map((url) => url.hostname);
+  return [...new Set(hosts)];
 }

@@ -9,11 +9,15 @@ import type { Procedure, ProcedureCatalogue } from './definitions.ts';
 import type { FormValues } from './form.ts';
 import { canMove, caseStatus, isTerminal, type ReportedStatus, type StepStatus } from './step-state.ts';
 
-/** Where a body's endpoint is and whether it takes deliveries (the registry's endpoints, issue 5). */
+/**
+ * Where a body's endpoint is and whether it takes deliveries (the registry's endpoints): `active`, or
+ * `host-not-declared` when an admin withdrew the domain of its URL; undefined when it is unknown,
+ * disabled or its body suspended.
+ */
 export type EndpointLookup = (
   bodyIpa: string,
   endpointId: string,
-) => Promise<{ url: string; status: string } | undefined>;
+) => Promise<{ url: string; status: 'active' | 'host-not-declared' } | undefined>;
 
 /** One delivery to put in the queue; its id is the idempotency key. */
 export interface DeliveryJob {

@@ -1,5 +1,7 @@
 import { UnrecoverableError } from 'bullmq';
+import type { Response } from 'undici';
 import type { Logger } from '../platform/logger.ts';
+import { addressRefused, type OutboundFetch } from '../platform/outbound-http.ts';
 import {
   idempotencyKey,
   type CaseService,
@@ -57,6 +59,8 @@ export function createDeliveryProcessor(deps: {
   cases: CaseService;
   signer: DeliverySigner;
   endpoints: EndpointLookup;
+  /** Refuses non-public addresses at connection time (loopback allowed in demo mode). */
+  fetch: OutboundFetch;
   publicUrl: string;
   timeoutMs: number;
   logger: Logger;
@@ -65,6 +69,12 @@ export function createDeliveryProcessor(deps: {
     const payload = await deps.cases.payloadFor(job.caseId, job.stepId);
     if (!payload) return 'already-delivered';
     const endpoint = await deps.endpoints(job.bodyIpa, job.endpointId);
+    // The body no longer declares the endpoint's domain: nothing is sent, and the dead letter says why (an
+    // admin retries it once the domain is declared again or the endpoint moved).
+    if (endpoint?.status === 'host-not-declared')
+      throw new UnrecoverableError(
+        `not delivered: the endpoint's host ${new URL(endpoint.url).hostname} is no longer one of the body's declared domains`,
+      );
     if (endpoint?.status !== 'active')
       throw new Error(`endpoint ${job.bodyIpa}/${job.endpointId} is not active`);
     const key = idempotencyKey(job.caseId, job.stepId);
@@ -76,7 +86,7 @@ export function createDeliveryProcessor(deps: {
     const token = await deps.signer.sign(claims, { audience: job.bodyIpa, jti: key });
     let response: Response;
     try {
-      response = await fetch(endpoint.url, {
+      response = await deps.fetch(endpoint.url, {
         method: 'POST',
         headers: { 'content-type': 'application/jwt', accept: 'application/json', 'idempotency-key': key },
         body: token,
@@ -84,6 +94,10 @@ export function createDeliveryProcessor(deps: {
         signal: AbortSignal.timeout(deps.timeoutMs),
       });
     } catch (error) {
+      // A host resolving to a loopback, private or link-local address will not change by retrying soon:
+      // the delivery stops here, and the dead letter says why (an admin retries once DNS is fixed).
+      const refused = addressRefused(error);
+      if (refused) throw new UnrecoverableError(`not delivered: ${refused.message}`);
       throw new Error(`endpoint unreachable: ${(error as Error).name}`, { cause: error });
     }
     const text = await readAnswer(response);

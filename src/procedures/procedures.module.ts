@@ -15,6 +15,7 @@ import { createCaseService, type EndpointLookup } from './case.service.ts';
 import { migrateCitizenKeys } from './citizen-keys.migration.ts';
 import { migrateUntilSettled } from '../platform/start-migration.ts';
 import { createCitizenRef, type CitizenRef } from '../platform/citizen-ref.ts';
+import { createOutboundHttp, loopbackAllowed, type OutboundHttp } from '../platform/outbound-http.ts';
 import { createConfirmationRepository } from './confirmation.repository.ts';
 import { createDataCipher } from './data-cipher.ts';
 import { createDeadLettersController } from './dead-letters.controller.ts';
@@ -44,15 +45,20 @@ export async function buildProcedures(
   redis: RedisConnection,
   catalog: Pick<Catalog, 'endpoints'>,
   citizenRef: CitizenRef = createCitizenRef(loadIndexKey(config.procedures, config.env)),
+  /** Requests to bodies' endpoints; made here (and closed with the engine) unless given. */
+  outbound?: OutboundHttp,
 ) {
+  const http = outbound ?? createOutboundHttp({ allowLoopback: loopbackAllowed(config) });
   const settings = config.procedures;
   const log = logger.child({ module: 'procedures' });
   const procedures = loadDefinitions(settings.definitionsDir);
   const cipher = createDataCipher(loadDataKeys(settings, config.env));
   const signer = await createDeliverySigner(loadSigningKey(settings, config.env), config.http.publicUrl);
   const endpoints: EndpointLookup = async (bodyIpa, endpointId) => {
-    const endpoint = await catalog.endpoints.deliverable(bodyIpa, endpointId);
-    return endpoint && { url: endpoint.url, status: endpoint.status };
+    const found = await catalog.endpoints.target(bodyIpa, endpointId);
+    if (found.deliverable) return { url: found.endpoint.url, status: 'active' };
+    if (found.reason === 'host-not-declared') return { url: found.endpoint.url, status: found.reason };
+    return undefined;
   };
   const repository = createCaseRepository(redis, citizenRef);
   const drafts = createDraftRepository(redis, cipher, citizenRef, settings.draftSeconds);
@@ -86,6 +92,7 @@ export async function buildProcedures(
       cases,
       signer,
       endpoints,
+      fetch: http.fetch,
       publicUrl: config.http.publicUrl,
       timeoutMs: settings.delivery.timeoutMs,
       logger: log,
@@ -132,6 +139,7 @@ export async function buildProcedures(
       clearInterval(sweep);
       await queues.close();
       await demoReporter?.close();
+      if (!outbound) await http.close();
     },
   };
 }

@@ -1,7 +1,16 @@
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
 import type { Catalog } from '../catalog/catalog.module.ts';
-import { BODY_KINDS, ipaCode, serviceId, serviceInputSchema } from '../catalog/model.ts';
+import type { Endpoint } from '../catalog/endpoint.ts';
+import { undeclaredSsoHosts } from '../catalog/link-policy.ts';
+import {
+  BODY_KINDS,
+  ipaCode,
+  serviceId,
+  serviceInputSchema,
+  type Body,
+  type Service,
+} from '../catalog/model.ts';
 import { parseInput } from '../catalog/validation.ts';
 import { AppError, ForbiddenError } from '../platform/errors.ts';
 import { renderPage } from '../platform/views.ts';
@@ -51,6 +60,32 @@ const domainsFormSchema = z.strictObject({
         .map((d) => d.toLowerCase()),
     ),
 });
+
+/**
+ * What a withdrawn domain has cut off, for the editors to see: single sign-on clients with a URI on a host
+ * the body no longer declares (by service id: the hosts) and endpoints on such a host (by body/endpoint).
+ */
+function cutOffByWithdrawnDomains(
+  catalog: Catalog,
+  bodies: readonly Body[],
+  services: readonly Service[],
+  endpoints: readonly Endpoint[],
+) {
+  const bodyOf = new Map(bodies.map((b) => [b.ipaCode, b]));
+  const ssoCutOff = new Map<string, string[]>();
+  for (const service of services) {
+    const body = bodyOf.get(service.bodyId);
+    const hosts = service.sso && body ? undeclaredSsoHosts(service.sso, body, catalog.linkPolicy) : [];
+    if (hosts.length > 0) ssoCutOff.set(service.id, hosts);
+  }
+  const endpointCutOff = new Map<string, string>();
+  for (const endpoint of endpoints) {
+    const body = bodyOf.get(endpoint.bodyIpa);
+    const host = body && catalog.endpoints.undeclaredHost(endpoint, body);
+    if (host) endpointCutOff.set(`${endpoint.bodyIpa}/${endpoint.id}`, host);
+  }
+  return { ssoCutOff, endpointCutOff };
+}
 
 /** Membership form (/join), network admin area (/admin) and body editors' pages (/editor). */
 export function createRegistryController(deps: {
@@ -166,7 +201,12 @@ export function createRegistryController(deps: {
       const endpoints = (
         await Promise.all(bodies.map((b) => catalog.endpoints.listByBody(b.ipaCode)))
       ).flat();
-      renderPage(req, res, 'registry/editor', { bodies, services, endpoints });
+      renderPage(req, res, 'registry/editor', {
+        bodies,
+        services,
+        endpoints,
+        ...cutOffByWithdrawnDomains(catalog, bodies, services, endpoints),
+      });
     },
 
     /** The service form, empty for a new service of the body or filled with an existing one. */

@@ -1,5 +1,6 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { CatalogRepository } from '../catalog/catalog.repository.ts';
+import { undeclaredSsoHosts, type LinkPolicyOptions } from '../catalog/link-policy.ts';
 import { levelNumber, type Body, type Service, type SsoClient } from '../catalog/model.ts';
 import type { ClientSecrets } from './client-secrets.repository.ts';
 
@@ -58,9 +59,16 @@ export function clientMetadata(
 /**
  * oidc-provider's Client model, read from the catalog on every lookup: a change made through the
  * registration API or the editor, or a body's suspension, takes effect at once on every instance. A
- * client_secret_basic client without a generated secret does not exist yet.
+ * client_secret_basic client without a generated secret does not exist yet. Nor does a client with a URI
+ * on a host the body no longer declares: oidc-provider looks the client up at every authorization, token
+ * and userinfo request (an unknown client gets invalid_client, its tokens invalid_token) and the gateway
+ * does before each back-channel logout, so withdrawing a domain cuts the client off everywhere at once.
  */
-export function createCatalogClientAdapter(repository: CatalogRepository, secrets: ClientSecrets): Adapter {
+export function createCatalogClientAdapter(
+  repository: CatalogRepository,
+  secrets: ClientSecrets,
+  policy: LinkPolicyOptions,
+): Adapter {
   const readOnly = async () => {
     throw new Error('clients are changed through the registry, not the provider');
   };
@@ -68,7 +76,8 @@ export function createCatalogClientAdapter(repository: CatalogRepository, secret
     async find(id) {
       const [service, stored] = await Promise.all([repository.getService(id), secrets.get(id)]);
       const body = service ? await repository.getBody(service.bodyId) : undefined;
-      if (!isActiveClient(service, body)) return undefined;
+      if (!body || !isActiveClient(service, body)) return undefined;
+      if (undeclaredSsoHosts(service.sso, body, policy).length > 0) return undefined;
       const secret = service.sso.clientAuthentication.method === 'client_secret_basic' ? stored : undefined;
       if (service.sso.clientAuthentication.method === 'client_secret_basic' && !secret) return undefined;
       return clientMetadata(service, secret);

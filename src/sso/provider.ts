@@ -15,6 +15,8 @@ import type { Accounts } from './accounts.repository.ts';
 import type { AccessHistory } from './access-history.repository.ts';
 import type { Consents } from './consents.repository.ts';
 import type { PrivateJwk } from './signing-keys.ts';
+import type { OutboundFetch } from '../platform/outbound-http.ts';
+import type { RequestInit as UndiciRequestInit } from 'undici';
 
 /** Where the provider's endpoints live, below the public URL (discovery stays at the root). */
 export const OP_MOUNT = '/op';
@@ -34,22 +36,22 @@ export interface ProviderOptions {
   renderPage: (ctx: KoaContextWithOIDC, view: string, locals: Record<string, unknown>) => Promise<void>;
   onError: (error: unknown) => void;
   /**
-   * Demo mode only: the provider may call loopback addresses (the demo body systems run inside the
-   * gateway). Otherwise oidc-provider's SSRF guard refuses every special-use address.
+   * The gateway's guarded fetch (src/platform/outbound-http.ts): no loopback (but in demo mode), private
+   * or link-local address, checked on the address actually connected to.
    */
-  allowLoopbackFetch?: boolean;
+  fetch: OutboundFetch;
 }
 
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
-
-/** oidc-provider's outgoing requests (back-channel logout, client jwks_uri), loopback allowed in demo mode. */
-export function outgoingFetch(allowLoopback: boolean) {
-  return (url: string | URL | globalThis.Request, init?: RequestInit) => {
-    const host = new URL(url instanceof globalThis.Request ? url.url : url).hostname;
-    if (!allowLoopback || !LOOPBACK_HOSTS.has(host) || !init) return fetch(url, init);
-    const withoutGuard: RequestInit & { dispatcher?: unknown } = { ...init };
-    delete withoutGuard.dispatcher;
-    return fetch(url, withoutGuard);
+/**
+ * oidc-provider's outgoing requests (back-channel logout, clients' jwks_uri) through the gateway's guarded
+ * fetch, which takes the place of the dispatcher oidc-provider sets. oidc-provider passes URLs as strings.
+ */
+export function outgoingFetch(fetch: OutboundFetch): NonNullable<Configuration['fetch']> {
+  return async (input, init = {}) => {
+    const url = input instanceof globalThis.Request ? input.url : input;
+    const options = { ...init } as RequestInit & { dispatcher?: unknown };
+    delete options.dispatcher;
+    return (await fetch(url, options as UndiciRequestInit)) as unknown as Response;
   };
 }
 
@@ -124,7 +126,7 @@ export function createProvider(options: ProviderOptions): Provider {
   const { accounts, consents, history } = options;
   const configuration: Configuration = {
     adapter: options.adapter,
-    fetch: outgoingFetch(options.allowLoopbackFetch ?? false),
+    fetch: outgoingFetch(options.fetch),
     clients: [],
     jwks: { keys: options.signingKeys },
     cookies: {

@@ -8,6 +8,7 @@ import { bodyAuthentication } from '../registry/api-auth.ts';
 import { createCredentials } from '../registry/credentials.repository.ts';
 import type { CitizenKeys } from '../platform/citizen-keys.ts';
 import type { Logger } from '../platform/logger.ts';
+import type { OutboundHttp } from '../platform/outbound-http.ts';
 import type { RedisConnection } from '../platform/redis.ts';
 import type { DataCipher } from '../procedures/data-cipher.ts';
 import { createAccessHistory } from './access-history.repository.ts';
@@ -45,6 +46,7 @@ export function buildSso(
   redis: RedisConnection,
   catalog: Catalog,
   citizen: { keys: CitizenKeys; cipher: DataCipher },
+  outbound: OutboundHttp,
 ) {
   const sessionTtlSeconds = config.session.absoluteLifetimeSeconds;
   const secrets = createClientSecrets(redis);
@@ -52,7 +54,7 @@ export function buildSso(
   const history = createAccessHistory(redis, citizen.keys, { length: config.sso.historyLength });
   const accounts = createAccounts(redis, citizen.keys, citizen.cipher, { ttlSeconds: sessionTtlSeconds });
   const ssoSessions = createSsoSessions(redis, { ttlSeconds: sessionTtlSeconds });
-  const clientAdapter = createCatalogClientAdapter(catalog.repository, secrets);
+  const clientAdapter = createCatalogClientAdapter(catalog.repository, secrets, catalog.linkPolicy);
   const adapter = (name: string) => (name === 'Client' ? clientAdapter : createRedisAdapter(redis, name));
   const log = logger.child({ module: 'sso' });
 
@@ -67,7 +69,7 @@ export function buildSso(
     consents,
     history,
     renderPage: renderIntoKoa,
-    allowLoopbackFetch: config.demo && config.env !== 'production',
+    fetch: outbound.fetch,
     onError: (error) => log.warn({ reason: (error as Error)?.message }, 'provider error'),
   });
   provider.proxy = config.http.trustProxy !== false && config.http.trustProxy !== 0;

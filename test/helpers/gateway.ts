@@ -95,11 +95,13 @@ export interface TestGateway {
 export async function createTestGateway(
   overrides: Tree = {},
   config = testConfig(overrides),
+  /** What tests replace of the gateway's outside world (e.g. a name resolver for outbound requests). */
+  services: Parameters<typeof buildDependencies>[3] = {},
 ): Promise<TestGateway> {
   const logger = createLogger(config.log.level);
   const redis = createRedisConnection(config.redis, logger);
   await connectRedis(redis);
-  const deps = await buildDependencies(config, logger, redis);
+  const deps = await buildDependencies(config, logger, redis, services);
   const app = createApp(deps, [testLoginRoutes(deps)]);
   return {
     app,
@@ -108,6 +110,7 @@ export async function createTestGateway(
     config,
     async close() {
       await deps.procedures.close();
+      await deps.outbound.close();
       if (redis.isUp()) await deleteKeys(redis, config.redis.prefix);
       await redis.close();
     },

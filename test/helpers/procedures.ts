@@ -1,4 +1,5 @@
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { createApp } from '../../src/app.ts';
@@ -48,6 +49,7 @@ export function newbornForm(overrides: FormValues = {}): FormValues {
  */
 export async function startDeliveringGateway(
   overrides: Tree = {},
+  services: Parameters<typeof createTestGateway>[2] = {},
 ): Promise<TestGateway & { url: string; stop(): Promise<void> }> {
   const port = await sparePort();
   const url = `http://127.0.0.1:${port}`;
@@ -59,7 +61,7 @@ export async function startDeliveringGateway(
     },
   };
   const config = testConfig(merge(base, overrides));
-  const gateway = await createTestGateway({}, config);
+  const gateway = await createTestGateway({}, config, services);
   const app = createApp(gateway.deps, [testLoginRoutes(gateway.deps)]);
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(port, '127.0.0.1', () => resolve(s));
@@ -120,10 +122,14 @@ export interface ReceivedDelivery {
 export function testBodySystem(
   gatewayUrl: string,
   answer: (delivery: ReceivedDelivery, count: number) => { status: number; body?: unknown } | 'hang',
+  /** Serve https with this key and certificate (the gateway must trust it) instead of http. */
+  options: { tls?: { key: string; cert: string } } = {},
 ) {
   const keys = createRemoteJWKSet(new URL(DELIVERY_KEYS_PATH, gatewayUrl));
   const received: ReceivedDelivery[] = [];
   const refused: string[] = [];
+  /** Every TCP connection made to the system, whatever came of it. */
+  let connections = 0;
   let server: Server | undefined;
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -148,12 +154,15 @@ export function testBodySystem(
   return {
     received,
     refused,
+    connections: () => connections,
     port: 0,
     async start(port = 0) {
-      server = http.createServer((req, res) => void handle(req, res));
+      const handler = (req: IncomingMessage, res: ServerResponse) => void handle(req, res);
+      server = options.tls ? https.createServer(options.tls, handler) : http.createServer(handler);
+      server.on('connection', () => (connections += 1));
       await new Promise<void>((resolve) => server?.listen(port, '127.0.0.1', () => resolve()));
       this.port = (server.address() as AddressInfo).port;
-      return `http://127.0.0.1:${this.port}/deliveries`;
+      return `${options.tls ? 'https' : 'http'}://127.0.0.1:${this.port}/deliveries`;
     },
     async stop() {
       const running = server;

@@ -19,7 +19,10 @@ export async function sparePort(): Promise<number> {
 }
 
 /** A gateway listening on 127.0.0.1 whose public URL (the provider's issuer) is its real address. */
-export async function startSsoGateway(overrides: Record<string, unknown> = {}) {
+export async function startSsoGateway(
+  overrides: Record<string, unknown> = {},
+  services: Parameters<typeof createTestGateway>[2] = {},
+) {
   const port = await sparePort();
   const url = `http://127.0.0.1:${port}`;
   const gateway = await createTestGateway(
@@ -36,6 +39,7 @@ export async function startSsoGateway(overrides: Record<string, unknown> = {}) {
         ...(overrides.rateLimit as object | undefined),
       },
     }),
+    services,
   );
   const app = createApp(gateway.deps, [testLoginRoutes(gateway.deps)]);
   const server = await new Promise<Server>((resolve) => {

@@ -109,7 +109,7 @@ describe('composite procedures: nothing lost when the gateway is killed mid-deli
     const redis = createRedisConnection(config.redis, logger);
     await connectRedis(redis);
     const repository = createCatalogRepository(redis);
-    const endpoints = createEndpointDirectory(repository);
+    const endpoints = createEndpointDirectory(repository, { demo: true, gatewayOrigin: publicUrl });
     const engine = await buildProcedures(config, logger, redis, { endpoints });
     try {
       server = spawnServer(env);
@@ -204,7 +204,7 @@ async function relayKilledMidDelivery(
   await connectRedis(redis);
   const repository = createCatalogRepository(redis);
   const engine = await buildProcedures(config, logger, redis, {
-    endpoints: createEndpointDirectory(repository),
+    endpoints: createEndpointDirectory(repository, { demo: true, gatewayOrigin: publicUrl }),
   });
   const queue = new Queue(queueName('c_g999', 'test-relay'), {
     connection: bullConnection(config.redis),

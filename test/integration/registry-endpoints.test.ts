@@ -98,6 +98,20 @@ describe('procedure endpoints: registration API, repository and demo seed', () =
     } finally {
       await writer.setBodyStatus(actor, 'demo_ep_a', 'approved');
     }
+    // A domain the admin withdraws takes its endpoints out of delivery, and gives them back when declared.
+    const declared = (await gw.deps.catalog.repository.getBody('demo_ep_a'))!.domains;
+    await writer.setBodyDomains(actor, 'demo_ep_a', ['other.example.it']);
+    try {
+      expect(await endpoints.deliverable('demo_ep_a', 'contratto')).to.equal(undefined);
+      expect(await endpoints.target('demo_ep_a', 'contratto')).to.include({
+        deliverable: false,
+        reason: 'host-not-declared',
+        host: 'a.example.it',
+      });
+    } finally {
+      await writer.setBodyDomains(actor, 'demo_ep_a', declared);
+    }
+    expect(await endpoints.deliverable('demo_ep_a', 'contratto')).to.include({ id: 'contratto' });
   });
 
   it("never lets a body read or change another body's endpoints", async () => {

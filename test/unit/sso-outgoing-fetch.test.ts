@@ -1,15 +1,16 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, LookupFunction } from 'node:net';
 import { expect } from 'chai';
+import { createOutboundHttp, type OutboundHttp } from '../../src/platform/outbound-http.ts';
 import { outgoingFetch } from '../../src/sso/provider.ts';
 
-/** Stands in for oidc-provider's SSRF-guarding dispatcher: any request that goes through it fails. */
+/** Stands in for oidc-provider's own dispatcher: a request that still went through it would fail. */
 const guard = {
   dispatch() {
-    throw new Error('stopped by the SSRF guard');
+    throw new Error('went through the dispatcher oidc-provider set');
   },
 };
-const guarded = () => ({ method: 'GET', dispatcher: guard }) as RequestInit;
+const guarded = () => ({ method: 'POST', body: 'logout_token=x', dispatcher: guard }) as RequestInit;
 
 async function causeOf(promise: Promise<Response>) {
   try {
@@ -20,27 +21,54 @@ async function causeOf(promise: Promise<Response>) {
   }
 }
 
+/** Resolves every name to 10.0.0.1 (nothing is connected: the address is refused first). */
+const privateName: LookupFunction = (_hostname, _options, callback) =>
+  callback(null, [{ address: '10.0.0.1', family: 4 }]);
+
 describe("the provider's outgoing requests (back-channel logout, client keys)", () => {
   let server: Server;
   let url: string;
+  let received = 0;
+  const opened: OutboundHttp[] = [];
+  const outbound = (allowLoopback: boolean, lookup?: LookupFunction) => {
+    const made = createOutboundHttp({ allowLoopback, ...(lookup ? { lookup } : {}) });
+    opened.push(made);
+    return made.fetch;
+  };
+
   before(async () => {
-    server = createServer((_req, res) => res.end('ok'));
+    server = createServer((_req, res) => {
+      received += 1;
+      res.end('ok');
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/bcl`;
   });
-  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
-
-  it('keep the SSRF guard outside demo mode, for loopback addresses too', async () => {
-    expect(await causeOf(outgoingFetch(false)(url, guarded()))).to.equal('stopped by the SSRF guard');
+  after(async () => {
+    await Promise.all(opened.map((o) => o.close()));
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
-  it('in demo mode skip the guard for loopback hosts only (the demo body systems)', async () => {
-    expect(await causeOf(outgoingFetch(true)(url, guarded()))).to.equal('delivered');
-    expect(await causeOf(outgoingFetch(true)('http://bodies.example.invalid/bcl', guarded()))).to.equal(
-      'stopped by the SSRF guard',
+  it('outside demo mode refuse loopback addresses at connection time', async () => {
+    received = 0;
+    expect(await causeOf(outgoingFetch(outbound(false))(url, guarded()))).to.match(
+      /127\.0\.0\.1 resolves to a loopback address/,
     );
-    expect(await causeOf(outgoingFetch(true)('http://10.0.0.1/bcl', guarded()))).to.equal(
-      'stopped by the SSRF guard',
+    expect(received).to.equal(0);
+  });
+
+  it('in demo mode reach loopback hosts only (the demo body systems), through the gateway guard', async () => {
+    received = 0;
+    expect(await causeOf(outgoingFetch(outbound(true))(url, guarded()))).to.equal('delivered');
+    expect(received).to.equal(1);
+    expect(
+      await causeOf(outgoingFetch(outbound(true, privateName))('http://bodies.example.it/bcl', guarded())),
+    ).to.match(/bodies\.example\.it resolves to a private address \(10\.0\.0\.1\)/);
+    expect(await causeOf(outgoingFetch(outbound(true))('http://10.0.0.1/bcl', guarded()))).to.match(
+      /private address/,
+    );
+    expect(await causeOf(outgoingFetch(outbound(true))('http://169.254.169.254/jwks', guarded()))).to.match(
+      /link-local address/,
     );
   });
 });
