@@ -377,6 +377,27 @@ describe('hostile input', () => {
     });
   });
 
+  describe('names every object inherits, where a value is looked up', () => {
+    const INHERITED = ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__', 'isPrototypeOf'];
+    const flows = () => (gateway.redis.client as SingleClient).keys(`${gateway.redis.prefix}oidc:rp:flow:*`);
+
+    it('answers /oidc/login/<provider>?level=<inherited name> as any unknown level (400), starting no login', async () => {
+      const before = await flows();
+      const unknown = await request(gateway.app)
+        .get('/oidc/login/cie?level=9')
+        .set('Accept', 'application/json')
+        .expect(400);
+      for (const level of INHERITED) {
+        const res = await request(gateway.app)
+          .get(`/oidc/login/cie?level=${level}`)
+          .set('Accept', 'application/json');
+        expect(res.status, level).to.equal(400);
+        expect(JSON.parse(res.text).code, level).to.equal(JSON.parse(unknown.text).code);
+      }
+      expect(await flows()).to.deep.equal(before);
+    });
+  });
+
   describe('unknown language codes', () => {
     it('answers 400 with a page and sets no cookie', async () => {
       const res = await request(gateway.app).get('/lang/klingon?next=/').expect(400);
