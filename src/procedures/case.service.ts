@@ -84,9 +84,11 @@ export const referenceOf = (caseId: string) => `VRC-${caseId.match(/.{4}/g)?.joi
 export function parseOutputs(step: StepDefinition, raw: Record<string, string> = {}): Record<string, string> {
   const problems: string[] = [];
   const out: Record<string, string> = {};
-  for (const name of Object.keys(raw)) if (!(name in step.outputs)) problems.push(`unknown output "${name}"`);
+  // Own properties only: "toString" or "constructor" are in every object, not declared outputs.
+  for (const name of Object.keys(raw))
+    if (!Object.hasOwn(step.outputs, name)) problems.push(`unknown output "${name}"`);
   for (const [name, output] of Object.entries(step.outputs)) {
-    const value = raw[name];
+    const value = Object.hasOwn(raw, name) ? raw[name] : undefined;
     if (typeof value !== 'string' || value.trim() === '') {
       problems.push(`output "${name}" is missing`);
       continue;
@@ -303,10 +305,12 @@ export function createCaseService(deps: {
         const outputs = stored
           ? (JSON.parse(cipher.decrypt(stored, `${caseId}:out:${source}`)) as Record<string, string>)
           : {};
-        if (outputs[name] !== undefined) inputs[input] = outputs[name];
+        if (Object.hasOwn(outputs, name)) inputs[input] = outputs[name] as string;
       }
       const pick = <T>(from: Record<string, T>, names: readonly string[]) =>
-        Object.fromEntries(names.filter((n) => from[n] !== undefined).map((n) => [n, from[n] as T]));
+        Object.fromEntries(
+          names.filter((n) => Object.hasOwn(from, n) && from[n] !== undefined).map((n) => [n, from[n] as T]),
+        );
       return {
         case: caseId,
         reference: referenceOf(caseId),

@@ -92,7 +92,8 @@ function crossCheck(definition: ProcedureDefinition): string[] {
       const at = `steps[${s}] (${step.id}).inputs[${i}]`;
       const from = steps.get(source);
       if (!from) problems.push(`${at}: unknown step "${source}"`);
-      else if (!(output in from.outputs)) problems.push(`${at}: step "${source}" has no output "${output}"`);
+      else if (!Object.hasOwn(from.outputs, output))
+        problems.push(`${at}: step "${source}" has no output "${output}"`);
       else if (!before.has(source))
         problems.push(
           `${at}: "${source}" must be among the steps "${step.id}" comes after (directly or not)`,

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { STEP_STATUSES } from './step-state.ts';
 
+const isObject = (value: unknown): value is object => typeof value === 'object' && value !== null;
+
 /**
  * A body's report about a step, in the answer to a delivery or later through
  * POST /api/v1/cases/:caseId/steps/:stepId/result. Outputs are checked against the step's declaration.
@@ -8,9 +10,18 @@ import { STEP_STATUSES } from './step-state.ts';
 export const stepReportSchema = z
   .strictObject({
     status: z.enum(['accepted', 'completed', 'rejected']),
+    // zod's record leaves a "__proto__" key out without a word: refused here like any other undeclared name.
     outputs: z
-      .record(z.string().regex(/^[a-z][A-Za-z0-9]{0,47}$/), z.string().max(500))
-      .refine((o) => Object.keys(o).length <= 20, 'at most 20 outputs')
+      .preprocess(
+        (raw, ctx) => {
+          if (isObject(raw) && Object.hasOwn(raw, '__proto__'))
+            ctx.addIssue({ code: 'custom', message: 'unknown output "__proto__"', input: raw });
+          return raw;
+        },
+        z
+          .record(z.string().regex(/^[a-z][A-Za-z0-9]{0,47}$/), z.string().max(500))
+          .refine((o) => Object.keys(o).length <= 20, 'at most 20 outputs'),
+      )
       .optional(),
     reason: z.string().trim().min(1).max(500).optional(),
   })

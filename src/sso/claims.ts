@@ -27,6 +27,10 @@ export const SCOPE_CLAIMS: Record<string, readonly string[]> = {
   fiscal_number: ['fiscal_number'],
 };
 
+/** The requested scopes the provider knows: own names of SCOPE_CLAIMS only, never "constructor" and the like. */
+export const knownScopes = (requested: Iterable<string>): string[] =>
+  [...requested].filter((scope) => Object.hasOwn(SCOPE_CLAIMS, scope));
+
 /** SPID levels as acr values (SPID technical rules: "https://www.spid.gov.it/SpidL<n>"). */
 export const ACR_VALUES = [1, 2, 3].map((n) => `https://www.spid.gov.it/SpidL${n}`);
 export const acrOf = (level: Level) => `https://www.spid.gov.it/SpidL${level}`;
@@ -57,7 +61,7 @@ export function releasedClaimNames(
   rejected: Iterable<string> = [],
 ): string[] {
   const wanted = new Set<string>(requested);
-  for (const scope of scopes) for (const claim of SCOPE_CLAIMS[scope] ?? []) wanted.add(claim);
+  for (const scope of knownScopes(scopes)) for (const claim of SCOPE_CLAIMS[scope] ?? []) wanted.add(claim);
   const no = new Set(rejected);
   const allowed = new Set(['sub', 'acr', 'amr', 'auth_time', ...declared]);
   return [...wanted].filter((claim) => allowed.has(claim) && !no.has(claim)).sort();

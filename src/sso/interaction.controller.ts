@@ -7,7 +7,7 @@ import { requireLevel } from '../identity/step-up.ts';
 import { AppError, BadRequestError, ForbiddenError } from '../platform/errors.ts';
 import type { Language } from '../platform/i18n.ts';
 import { renderPage } from '../platform/views.ts';
-import { SCOPE_CLAIMS, acrOf, citizenClaims } from './claims.ts';
+import { acrOf, citizenClaims, knownScopes } from './claims.ts';
 import type { Accounts } from './accounts.repository.ts';
 import type { Consents } from './consents.repository.ts';
 import { allowFormTarget } from './form-action.ts';
@@ -156,10 +156,7 @@ export function createInteractionController(deps: {
         ? ((await provider.Grant.find(details.grantId)) ??
           new provider.Grant({ accountId: citizen.fiscalCode, clientId: client.clientId }))
         : new provider.Grant({ accountId: citizen.fiscalCode, clientId: client.clientId });
-      const scopes = String(details.params.scope ?? '')
-        .split(' ')
-        .filter((s) => s in SCOPE_CLAIMS);
-      grant.addOIDCScope(scopes.join(' '));
+      grant.addOIDCScope(knownScopes(String(details.params.scope ?? '').split(' ')).join(' '));
       const missing = (details.prompt.details.missingOIDCClaims as string[] | undefined) ?? [];
       grant.addOIDCClaims(missing);
       const grantId = await grant.save();

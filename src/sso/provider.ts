@@ -8,7 +8,14 @@ import Provider, {
   type KoaContextWithOIDC,
 } from 'oidc-provider';
 import type { Level } from '../identity/citizen.ts';
-import { ACR_VALUES, SCOPE_CLAIMS, citizenClaims, levelOfAcr, releasedClaimNames } from './claims.ts';
+import {
+  ACR_VALUES,
+  SCOPE_CLAIMS,
+  citizenClaims,
+  knownScopes,
+  levelOfAcr,
+  releasedClaimNames,
+} from './claims.ts';
 import { CLIENT_EXTRA } from './clients.ts';
 import { allowFormTarget } from './form-action.ts';
 import type { Accounts } from './accounts.repository.ts';
@@ -207,7 +214,7 @@ export function createProvider(options: ProviderOptions): Provider {
           ? existing
           : new ctx.oidc.provider.Grant({ accountId: session.accountId, clientId: client.clientId });
       const before = JSON.stringify(grant.openid);
-      grant.addOIDCScope([...ctx.oidc.requestParamScopes].filter((s) => s in SCOPE_CLAIMS).join(' '));
+      grant.addOIDCScope(knownScopes(ctx.oidc.requestParamScopes).join(' '));
       grant.addOIDCClaims([...ctx.oidc.requestParamClaims]);
       // A grant that already covers the request is used as it is (no write on every authorization).
       if (grant === existing && JSON.stringify(grant.openid) === before) return grant;

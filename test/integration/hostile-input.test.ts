@@ -6,8 +6,34 @@ import { sessionKeyPrefix } from '../../src/platform/sessions.ts';
 import { ASSETS } from '../../src/platform/views.ts';
 import { createTestGateway, csrfTokenFrom, listen, type TestGateway } from '../helpers/gateway.ts';
 import type { SingleClient } from '../../src/platform/redis.ts';
+import {
+  OIDC_PERSON,
+  oidcConfig,
+  providerAgent,
+  startTestOp,
+  testDescriptor,
+  throughProvider,
+  writeProvidersDir,
+  type TestOp,
+} from '../helpers/oidc.ts';
+import { base64, createTestIdp, signedResponse, startLogin } from '../helpers/saml.ts';
 
 const FISCAL_CODE = 'RSSMRA80A01H501U';
+
+/**
+ * Return paths whose dot segments resolve to "//evil.example…", a network-path reference (RFC 3986
+ * section 4.2) that a browser follows to another host; the first one as it arrives raw in a query.
+ */
+const DOT_SEGMENT_ESCAPES = [
+  '/..//evil.example/phish',
+  '/.//evil.example/phish',
+  '/%2e%2e//evil.example/phish',
+  '/%2E%2e//evil.example/phish',
+  '/x/..//evil.example/phish',
+  '/x/%2e%2e/.//evil.example/phish',
+  '/..///evil.example/phish',
+];
+const nextParameter = (path: string) => `next=${encodeURIComponent(path)}`;
 
 /** One request with the request line exactly as given (supertest and URL() would normalise it). */
 function rawGet(baseUrl: string, rawPath: string, headers: Record<string, string> = {}) {
@@ -305,11 +331,140 @@ describe('hostile input', () => {
     });
   });
 
+  describe('return paths that resolve to another host', () => {
+    for (const path of DOT_SEGMENT_ESCAPES) {
+      it(`/lang/en?next=${path} goes home, logged in or not`, async () => {
+        for (const agent of [request.agent(gateway.app), (await loggedIn()).agent]) {
+          await agent
+            .get(`/lang/en?${nextParameter(path)}`)
+            .expect(303)
+            .expect('Location', '/');
+        }
+      });
+
+      it(`/login?next=${path} sends a logged-in citizen to the personal area`, async () => {
+        const { agent } = await loggedIn();
+        await agent
+          .get(`/login?${nextParameter(path)}`)
+          .expect(303)
+          .expect('Location', '/me');
+      });
+
+      it(`/login?next=${path} offers an anonymous visitor logins that do not carry it`, async () => {
+        const res = await request(gateway.app)
+          .get(`/login?${nextParameter(path)}`)
+          .expect(200);
+        const $ = cheerio.load(res.text);
+        const hrefs = $('a[href^="/spid/login"], a[href^="/oidc/login"]')
+          .map((_, a) => $(a).attr('href'))
+          .get();
+        expect(hrefs).to.have.length.greaterThan(0);
+        for (const href of hrefs) expect(href).not.to.match(/evil/);
+      });
+    }
+
+    it('/lang/en?next= taken raw from the query (dots decoded by the query parser) goes home', async () => {
+      for (const raw of ['/..//evil.example/phish', '/%2e%2e//evil.example/phish', '/x/..//evil.example']) {
+        await request(gateway.app).get(`/lang/en?next=${raw}`).expect(303).expect('Location', '/');
+      }
+    });
+
+    it('keeps a return path with encoded slashes on this site', async () => {
+      await request(gateway.app)
+        .get(`/lang/en?${nextParameter('/%2F/evil.example')}`)
+        .expect(303)
+        .expect('Location', '/%2F/evil.example');
+    });
+  });
+
+  describe('names every object inherits, where a value is looked up', () => {
+    const INHERITED = ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__', 'isPrototypeOf'];
+    const flows = () => (gateway.redis.client as SingleClient).keys(`${gateway.redis.prefix}oidc:rp:flow:*`);
+
+    it('answers /oidc/login/<provider>?level=<inherited name> as any unknown level (400), starting no login', async () => {
+      const before = await flows();
+      const unknown = await request(gateway.app)
+        .get('/oidc/login/cie?level=9')
+        .set('Accept', 'application/json')
+        .expect(400);
+      for (const level of INHERITED) {
+        const res = await request(gateway.app)
+          .get(`/oidc/login/cie?level=${level}`)
+          .set('Accept', 'application/json');
+        expect(res.status, level).to.equal(400);
+        expect(JSON.parse(res.text).code, level).to.equal(JSON.parse(unknown.text).code);
+      }
+      expect(await flows()).to.deep.equal(before);
+    });
+  });
+
   describe('unknown language codes', () => {
     it('answers 400 with a page and sets no cookie', async () => {
       const res = await request(gateway.app).get('/lang/klingon?next=/').expect(400);
       expect(res.headers['set-cookie']).to.equal(undefined);
       expect(cheerio.load(res.text)('h1').text()).to.equal('Lingua non disponibile');
     });
+  });
+});
+
+describe('hostile return paths through a genuine login', () => {
+  const idp = createTestIdp();
+  let op: TestOp;
+  let providers: ReturnType<typeof writeProvidersDir>;
+  let gateway: TestGateway;
+  before(async () => {
+    op = await startTestOp({ redirectUris: ['http://localhost:3000/oidc/callback/cie'] });
+    providers = writeProvidersDir({ cie: testDescriptor(op) });
+    gateway = await createTestGateway({
+      rateLimit: { login: { windowSeconds: 60, max: 10_000 } },
+      ...oidcConfig(providers.dir),
+    });
+    await gateway.deps.oidc.registry.settled();
+    gateway.deps.spid.idps.add(idp.descriptor);
+  });
+  after(async () => {
+    gateway.deps.oidc.registry.close();
+    await gateway.close();
+    await op.close();
+    providers.remove();
+  });
+
+  for (const path of DOT_SEGMENT_ESCAPES) {
+    it(`/spid/login?next=${path}, then a signed Response at the ACS, ends in the personal area`, async () => {
+      const started = await startLogin(request.agent(gateway.app), idp, 2, path);
+      const res = await request(gateway.app)
+        .post('/spid/acs')
+        .type('form')
+        .send({
+          SAMLResponse: base64(signedResponse(gateway, idp, started.id)),
+          RelayState: started.relayState,
+        })
+        .expect(303);
+      expect(res.headers.location).to.equal('/me');
+      await request(gateway.app).get('/me').set('Cookie', res.headers['set-cookie']!).expect(200);
+    });
+
+    it(`/oidc/login/cie?next=${path}, then the provider's callback, ends in the personal area`, async () => {
+      const agent = request.agent(gateway.app);
+      const start = await agent.get(`/oidc/login/cie?level=2&${nextParameter(path)}`).expect(303);
+      const callback = await throughProvider(start.headers.location ?? '', providerAgent(op));
+      await agent.get(callback).expect(303).expect('Location', '/me');
+      expect((await agent.get('/me').expect(200)).text).to.contain(
+        OIDC_PERSON.claims['https://attributes.eid.gov.it/fiscal_number']!.replace('TINIT-', ''),
+      );
+    });
+  }
+
+  it('still brings a citizen back to the local page asked for', async () => {
+    const started = await startLogin(request.agent(gateway.app), idp, 2, '/x/../services?q=anagrafe');
+    const res = await request(gateway.app)
+      .post('/spid/acs')
+      .type('form')
+      .send({
+        SAMLResponse: base64(signedResponse(gateway, idp, started.id)),
+        RelayState: started.relayState,
+      })
+      .expect(303);
+    expect(res.headers.location).to.equal('/services?q=anagrafe');
   });
 });

@@ -164,6 +164,36 @@ describe('composite procedures: deliveries to bodies, reports, retries and dead 
     await report(record.id, 'assegno-unico', tokens.inps, ok).expect(200);
   });
 
+  it('refuses outputs named after what every object inherits (422), like any other undeclared output', async () => {
+    registryMode = 'complete';
+    const record = await fileCase();
+    await stepReaches(record.id, 'assegno-unico', 'delivered');
+    const inherited = [
+      'hasOwnProperty',
+      'constructor',
+      'toString',
+      'valueOf',
+      'isPrototypeOf',
+      'propertyIsEnumerable',
+      'toLocaleString',
+      '__proto__',
+      '__defineGetter__',
+    ];
+    for (const name of inherited) {
+      // Written out as JSON text, so "__proto__" arrives as a key of its own.
+      const body = `{"status":"completed","outputs":{"applicationNumber":"N-1",${JSON.stringify(name)}:"x"}}`;
+      const res = await report(record.id, 'assegno-unico', tokens.inps, body).type('json');
+      expect(res.status, name).to.equal(422);
+      expect(res.headers['content-type']).to.match(/^application\/problem\+json/);
+    }
+    expect(await stepOf(record.id, 'assegno-unico')).to.equal('delivered');
+    expect(await gateway.deps.procedures.cases.outputs(record)).not.to.have.property('assegno-unico');
+    await report(record.id, 'assegno-unico', tokens.inps, {
+      status: 'completed',
+      outputs: { applicationNumber: 'N-1' },
+    }).expect(200);
+  });
+
   it('a report about a step not yet delivered is refused (409)', async () => {
     registryMode = 'fail';
     const record = await fileCase();

@@ -114,6 +114,11 @@ describe('procedure definitions', () => {
       'steps[1] (second).inputs[0]: step "first" has no output "cod"',
     ],
     [
+      'an input of a name every object inherits',
+      (d) => (d.steps[1].inputs = ['first.constructor']),
+      'steps[1] (second).inputs[0]: step "first" has no output "constructor"',
+    ],
+    [
       'an input from a step that is not before',
       (d) => (d.steps[1].after = []),
       '"first" must be among the steps "second" comes after',

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { loadPairwiseSalt, loadSigningKeys, SigningKeysError } from '../../src/sso/signing-keys.ts';
 import { pairwiseSubject, requiredLevel } from '../../src/sso/provider.ts';
-import { releasedClaimNames } from '../../src/sso/claims.ts';
+import { knownScopes, releasedClaimNames } from '../../src/sso/claims.ts';
 
 type SsoSettings = {
   signingKeys?: string;
@@ -113,5 +113,11 @@ describe('SSO claims and levels', () => {
       'sub',
     ]);
     expect(releasedClaimNames([], ['openid'], [], ['acr'])).to.deep.equal(['amr', 'auth_time', 'sub']);
+  });
+
+  it('knows no scope named after what every object inherits', () => {
+    const inherited = ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__'];
+    expect(knownScopes(['openid', ...inherited, 'email', 'unknown'])).to.deep.equal(['openid', 'email']);
+    expect(releasedClaimNames(['email'], inherited, [])).to.deep.equal([]);
   });
 });

@@ -7,7 +7,11 @@ import type { OidcRelyingParty } from './oidc.service.ts';
 import './oidc-session.ts';
 import { pendingLogin } from '../pending-login.ts';
 
-const LEVEL_PARAMETER: Record<string, Level> = { '1': 1, '2': 2, '3': 3 };
+const LEVEL_PARAMETER: ReadonlyMap<string, Level> = new Map([
+  ['1', 1],
+  ['2', 2],
+  ['3', 3],
+]);
 
 const rawQuery = (req: Request) => {
   const at = req.originalUrl.indexOf('?');
@@ -22,7 +26,7 @@ export function createOidcController(deps: { rp: OidcRelyingParty; loginSessions
     async login(req: Request<{ provider: string }>, res: Response) {
       const rawLevel = req.query.level;
       const pending = pendingLogin(req);
-      const level = rawLevel === undefined ? (pending?.level ?? 1) : LEVEL_PARAMETER[String(rawLevel)];
+      const level = rawLevel === undefined ? (pending?.level ?? 1) : LEVEL_PARAMETER.get(String(rawLevel));
       if (level === undefined) throw new OidcError('oidc_bad_request');
       const returnTo = localPath(req.query.next) ?? pending?.returnTo ?? '/me';
       // The flow is bound to this browser's session: make sure there is one to come back to.
