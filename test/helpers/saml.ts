@@ -49,7 +49,7 @@ export function decodeLoginRedirect(location: string) {
 /** Starts a login at /spid/login and returns the outstanding request's id and RelayState. */
 export async function startLogin(agent: Agent, idp: TestIdp, level: Level = 2, next?: string) {
   const query = `idp=${encodeURIComponent(idp.entityId)}&level=${level}${next ? `&next=${encodeURIComponent(next)}` : ''}`;
-  const res = await agent.get(`/spid/login?${query}`).expect(303);
+  const res = await agent.get(`/spid/login?${query}`).expect(302);
   return decodeLoginRedirect(res.headers.location ?? '');
 }
 
