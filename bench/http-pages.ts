@@ -186,6 +186,7 @@ async function startGateway() {
     log: { level: 'info' },
     rateLimit: {
       login: { windowSeconds: 60, max: 1_000_000 },
+      loginReturn: { windowSeconds: 60, max: 1_000_000 },
       forms: { windowSeconds: 60, max: 1_000_000 },
       api: { windowSeconds: 60, max: 1_000_000 },
     },

@@ -42,7 +42,10 @@ export async function runOidcLoginBench(
   const providers = writeProvidersDir({ bench: testDescriptor(op) });
   const gateway = await createTestGateway({
     ...oidcConfig(providers.dir, { timeoutSeconds: 10 }),
-    rateLimit: { login: { windowSeconds: 60, max: 1_000_000 } },
+    rateLimit: {
+      login: { windowSeconds: 60, max: 1_000_000 },
+      loginReturn: { windowSeconds: 60, max: 1_000_000 },
+    },
     log: { level: 'silent' },
   });
   // Listening once, as a server does (supertest would start a server per request otherwise).

@@ -40,7 +40,10 @@ export async function runSpidLoginBench(options: SpidLoginBenchOptions = {}) {
   const print = options.print === undefined ? (line: string) => console.log(line) : options.print;
   const idp = createTestIdp();
   const gateway = await createTestGateway({
-    rateLimit: { login: { windowSeconds: 60, max: 1_000_000 } },
+    rateLimit: {
+      login: { windowSeconds: 60, max: 1_000_000 },
+      loginReturn: { windowSeconds: 60, max: 1_000_000 },
+    },
     log: { level: 'silent' },
   });
   gateway.deps.spid.idps.add(idp.descriptor);

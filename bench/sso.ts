@@ -136,6 +136,7 @@ export async function runSsoBench(options: SsoBenchOptions = {}) {
     // The browsers and the relying party share one address here: no limit may stop the run.
     rateLimit: {
       login: UNLIMITED,
+      loginReturn: UNLIMITED,
       forms: UNLIMITED,
       ssoEndpoints: UNLIMITED,
       ssoToken: UNLIMITED,

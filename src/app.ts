@@ -68,7 +68,7 @@ export function createApp(deps: Dependencies, extraRoutes: readonly Router[] = [
   const sso = ssoRouters(deps, session);
   const oidc = oidcRouters(deps.oidc, {
     loginSessions: deps.loginSessions,
-    loginLimit: deps.rateLimits.login,
+    loginLimits: deps.rateLimits.login,
   });
   // Before the body parsers and CSRF: the provider parses and protects its own, and so do the demo
   // body systems and the demo OpenID Provider (demo mode only).
@@ -89,7 +89,7 @@ export function createApp(deps: Dependencies, extraRoutes: readonly Router[] = [
     ...procedures.routers,
     homeRoutes(deps, [procedures.homeLocals]),
     ...registryRouters(deps),
-    ...spidRouters(deps.spid, { loginSessions: deps.loginSessions, loginLimit: deps.rateLimits.login }),
+    ...spidRouters(deps.spid, { loginSessions: deps.loginSessions, loginLimits: deps.rateLimits.login }),
     ...oidc.pages,
     identityRoutes(
       createIdentityController({

@@ -2,6 +2,7 @@ import { buildCatalog } from './catalog/catalog.module.ts';
 import type { Config } from './config/schema.ts';
 import type { LoginOption, LogoutHandler } from './identity/identity.controller.ts';
 import { createCitizenRecords } from './identity/citizen-record.ts';
+import type { LoginLimits } from './identity/login-limits.ts';
 import { createLoginSessions } from './identity/login-session.ts';
 import { buildOidc } from './identity/oidc/oidc.module.ts';
 import { createSessionIndex } from './identity/session-index.ts';
@@ -110,7 +111,10 @@ export async function buildDependencies(
     outbound,
     sessionEndListeners: [sso.sessionsEnded],
     rateLimits: {
-      login: createRateLimit(redis, 'login', config.rateLimit.login),
+      login: {
+        start: createRateLimit(redis, 'login', config.rateLimit.login),
+        providerReturn: createRateLimit(redis, 'login-return', config.rateLimit.loginReturn),
+      } satisfies LoginLimits,
       api: createRateLimit(redis, 'api', config.rateLimit.api),
       forms: createRateLimit(redis, 'forms', config.rateLimit.forms),
       sso: providerRateLimits(redis, config.rateLimit),

@@ -165,7 +165,20 @@ export const configSchema = z.object({
     .prefault({ secrets: [] }),
   rateLimit: z
     .object({
-      login: rateLimitSchema.default({ windowSeconds: 60, max: 20 }),
+      /**
+       * Starting a login (/spid/login, /oidc/login/…), per client address. A municipal office's public
+       * PCs share one address: 30 citizens logging in within a minute, each starting up to three times
+       * (a retry, another provider, a step-up), still get through, while one address can keep at most
+       * 90 outstanding requests a minute in Redis.
+       */
+      login: rateLimitSchema.default({ windowSeconds: 60, max: 90 }),
+      /**
+       * What identity providers send back through the browser (/spid/acs, /spid/slo,
+       * /oidc/callback/…), per client address. Each answer is checked against a single-use request
+       * started within the request TTL, so the starts bound the work; this counter stops floods of
+       * forged or replayed posts, each parsed before it is refused.
+       */
+      loginReturn: rateLimitSchema.default({ windowSeconds: 60, max: 120 }),
       api: rateLimitSchema.default({ windowSeconds: 60, max: 300 }),
       forms: rateLimitSchema.default({ windowSeconds: 60, max: 60 }),
       /**

@@ -4,6 +4,7 @@ import type { Agent } from 'supertest';
 import type { Level } from '../../src/identity/citizen.ts';
 import type { IdpDescriptor } from '../../src/identity/spid/idp-metadata.ts';
 import { generateSpidKeyPair, type KeyPair } from '../../src/identity/spid/sp-certificate.ts';
+import { signElement } from '../../src/identity/spid/xml-signature.ts';
 import { buildSignedResponse, type ResponseInput } from '../../src/demo/spid-idp/response-builder.ts';
 import { spidAttributes, DEMO_IDENTITIES } from '../../src/demo/spid-idp/identities.ts';
 import type { TestGateway } from './gateway.ts';
@@ -49,7 +50,7 @@ export function decodeLoginRedirect(location: string) {
 /** Starts a login at /spid/login and returns the outstanding request's id and RelayState. */
 export async function startLogin(agent: Agent, idp: TestIdp, level: Level = 2, next?: string) {
   const query = `idp=${encodeURIComponent(idp.entityId)}&level=${level}${next ? `&next=${encodeURIComponent(next)}` : ''}`;
-  const res = await agent.get(`/spid/login?${query}`).expect(303);
+  const res = await agent.get(`/spid/login?${query}`).expect(302);
   return decodeLoginRedirect(res.headers.location ?? '');
 }
 
@@ -78,6 +79,31 @@ export function signedResponse(
     options,
   );
   return xml;
+}
+
+/**
+ * Pretty-prints SAML as many IdPs send it (AgID's spid-sp-test among them): each element on its own line
+ * and each text value on a line of its own, so whitespace surrounds every value.
+ */
+export function indentXml(xml: string): string {
+  return xml.replace(/>([^<]+)</g, '>\n      $1\n    <').replace(/></g, '>\n    <');
+}
+
+/** A correct Response as `signedResponse` makes it, but pretty-printed before its Assertion and it are signed. */
+export function indentedSignedResponse(
+  gateway: TestGateway,
+  idp: TestIdp,
+  requestId: string,
+  fields: Partial<ResponseInput> = {},
+): string {
+  const unsigned = signedResponse(gateway, idp, requestId, fields, {
+    signAssertion: false,
+    signResponse: false,
+  });
+  const xml = indentXml(unsigned);
+  const idOf = (local: string) => new RegExp(`<samlp?:${local}\\s[^>]*\\bID="([^"]+)"`).exec(xml)?.[1] ?? '';
+  const assertionSigned = signElement(xml, idp.keys, { localName: 'Assertion', id: idOf('Assertion') });
+  return signElement(assertionSigned, idp.keys, { localName: 'Response', id: idOf('Response') });
 }
 
 export const base64 = (xml: string) => Buffer.from(xml, 'utf8').toString('base64');

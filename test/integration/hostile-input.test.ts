@@ -1,7 +1,11 @@
+import { createSign } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { expect } from 'chai';
 import * as cheerio from 'cheerio';
 import request from 'supertest';
+import { buildAuthnRequest } from '../../src/identity/spid/authn-request.ts';
+import { buildLogoutRequest } from '../../src/identity/spid/logout-messages.ts';
+import { redirectUrl } from '../../src/identity/spid/redirect-binding.ts';
 import { sessionKeyPrefix } from '../../src/platform/sessions.ts';
 import { ASSETS } from '../../src/platform/views.ts';
 import { createTestGateway, csrfTokenFrom, listen, type TestGateway } from '../helpers/gateway.ts';
@@ -396,6 +400,122 @@ describe('hostile input', () => {
       }
       expect(await flows()).to.deep.equal(before);
     });
+  });
+
+  describe('malformed percent-encoding in SPID HTTP-Redirect messages', () => {
+    /** A query string with each named parameter's raw (still encoded) value replaced. */
+    function withRaw(url: string, replaced: Record<string, string>): string {
+      const at = url.indexOf('?');
+      const pairs = url
+        .slice(at + 1)
+        .split('&')
+        .map((pair) => {
+          const name = pair.slice(0, pair.indexOf('='));
+          return name in replaced ? `${name}=${replaced[name]}` : pair;
+        });
+      return pairs.join('&');
+    }
+    const MALFORMED: Array<[string, Record<string, string>]> = [
+      ['SigAlg', { SigAlg: '%' }],
+      ['Signature', { Signature: '%zz' }],
+      ['RelayState', { RelayState: '%E0%A4%A' }],
+      ['SAMLRequest', { SAMLRequest: 'abc%' }],
+    ];
+
+    // Any trusted IdP as the Issuer gets the message as far as its signature: here the demo IdP.
+    function logoutRequestFromTrustedIdp(): string {
+      const { sp, demoIdp } = gateway.deps.spid;
+      const xml = buildLogoutRequest({
+        id: '_hostile-logout',
+        issuedAt: Date.now(),
+        issuer: demoIdp!.entityId,
+        destination: sp.sloUrl,
+        nameId: '_someone',
+        nameQualifier: demoIdp!.entityId,
+        sessionIndex: '_s',
+      });
+      return redirectUrl(sp.sloUrl, 'SAMLRequest', xml, 'relay', demoIdp!.keys.key);
+    }
+
+    for (const [name, replaced] of MALFORMED) {
+      it(`answers 400 at /spid/slo to a malformed ${name}, and sets no cookie`, async () => {
+        const res = await request(gateway.app)
+          .get(`/spid/slo?${withRaw(logoutRequestFromTrustedIdp(), replaced)}`)
+          .set('Accept', 'application/json')
+          .expect(400);
+        expect(JSON.parse(res.text).code).to.equal('spid_response_malformed');
+        expect(res.headers['set-cookie']).to.equal(undefined);
+      });
+    }
+
+    it('answers 400 to malformed percent-encoding in the HTTP-POST bodies of /spid/acs and /spid/slo', async () => {
+      for (const path of ['/spid/acs', '/spid/slo']) {
+        for (const body of ['SAMLResponse=%&RelayState=%zz', 'SAMLRequest=%E0%A4%A', 'SAMLResponse=abc%']) {
+          const res = await request(gateway.app)
+            .post(path)
+            .set('Accept', 'application/json')
+            .type('form')
+            .send(body);
+          expect(res.status, `${path} ${body}`).to.equal(400);
+        }
+      }
+    });
+
+    /** `url` re-signed by `key` after its RelayState is replaced by a malformed one. */
+    function signedWithMalformedRelayState(url: string, key: string): string {
+      const unsigned = withRaw(url, { RelayState: '%E0%A4%A' }).replace(/&Signature=.*$/, '');
+      const signature = createSign('RSA-SHA256').update(unsigned).sign(key, 'base64');
+      return `${unsigned}&Signature=${encodeURIComponent(signature)}`;
+    }
+
+    it('answers 400 to a correctly signed message whose RelayState is malformed, at /spid/slo and the demo IdP', async () => {
+      const { sp, demoIdp } = gateway.deps.spid;
+      const fromIdp = signedWithMalformedRelayState(logoutRequestFromTrustedIdp(), demoIdp!.keys.key);
+      await request(gateway.app).get(`/spid/slo?${fromIdp}`).set('Accept', 'application/json').expect(400);
+      const authn = buildAuthnRequest({
+        id: '_hostile-authn',
+        issuedAt: Date.now(),
+        spEntityId: sp.entityId,
+        destination: demoIdp!.descriptor.ssoRedirect,
+        level: 1,
+      });
+      const fromSp = signedWithMalformedRelayState(
+        redirectUrl(demoIdp!.descriptor.ssoRedirect, 'SAMLRequest', authn, 'r', sp.keys.key),
+        sp.keys.key,
+      );
+      await request(gateway.app)
+        .get(`/demo/spid-idp/sso?${fromSp}`)
+        .set('Accept', 'application/json')
+        .expect(400);
+    });
+
+    for (const [name, replaced] of MALFORMED) {
+      it(`answers 400 at the demo IdP's sso and slo to a malformed ${name}`, async () => {
+        const { sp, demoIdp } = gateway.deps.spid;
+        const authn = buildAuthnRequest({
+          id: '_hostile-authn',
+          issuedAt: Date.now(),
+          spEntityId: sp.entityId,
+          destination: demoIdp!.descriptor.ssoRedirect,
+          level: 1,
+        });
+        const signedBySp = redirectUrl(
+          demoIdp!.descriptor.ssoRedirect,
+          'SAMLRequest',
+          authn,
+          'r',
+          sp.keys.key,
+        );
+        await request(gateway.app)
+          .get(`/demo/spid-idp/sso?${withRaw(signedBySp, replaced)}`)
+          .set('Accept', 'application/json')
+          .expect(400);
+        await request(gateway.app)
+          .get(`/demo/spid-idp/slo?${withRaw(signedBySp, replaced)}`)
+          .set('Accept', 'application/json')
+          .expect(400);
+      });
+    }
   });
 
   describe('unknown language codes', () => {

@@ -5,7 +5,14 @@ import { samlInstant } from '../../src/identity/spid/saml-constants.ts';
 import type { ResponseInput } from '../../src/demo/spid-idp/response-builder.ts';
 import { sessionKeyPrefix } from '../../src/platform/sessions.ts';
 import { createTestGateway, testConfig, type TestGateway } from '../helpers/gateway.ts';
-import { base64, createTestIdp, signedResponse, startLogin, TEST_CITIZEN } from '../helpers/saml.ts';
+import {
+  base64,
+  createTestIdp,
+  indentedSignedResponse,
+  signedResponse,
+  startLogin,
+  TEST_CITIZEN,
+} from '../helpers/saml.ts';
 
 // Many logins from one address in a few seconds: lift the login rate limit for this file.
 const MANY_LOGINS = { rateLimit: { login: { windowSeconds: 60, max: 10_000 } } };
@@ -69,6 +76,23 @@ describe('POST /spid/acs', () => {
     expect(me.text).to.contain(TEST_CITIZEN.fiscalCode);
     const [entry] = await gateway.deps.sessionIndex.list(TEST_CITIZEN.fiscalCode);
     expect(entry?.provider).to.equal('spid');
+    await gateway.deps.sessionIndex.end(TEST_CITIZEN.fiscalCode, [entry!.sessionId]);
+  });
+
+  it('accepts a pretty-printed Response: whitespace around signed values is formatting, not part of them', async () => {
+    const started = await startLogin(request.agent(gateway.app), idp, 2);
+    const xml = indentedSignedResponse(gateway, idp, started.id);
+    expect(xml).to.match(/<saml:NameID [^>]*>\n\s+_[0-9a-f]+\n\s+<\/saml:NameID>/);
+    expect(xml).to.match(/<saml:AttributeValue [^>]*>\n\s+TINIT-[A-Z0-9]{16}\n\s+<\/saml:AttributeValue>/);
+    const res = await post(gateway, xml, started.relayState);
+    expect(res.status, res.text).to.equal(303);
+    const keys = await gateway.redis.client.keys(`${sessionKeyPrefix(gateway.redis)}*`);
+    const stored = (await Promise.all(keys.map((k) => gateway.redis.client.get(k)))).join('\n');
+    // Single Logout names the citizen by the NameID's value, without the layout around it.
+    expect(stored).to.match(/"nameId":"_[0-9a-f]+"/);
+    const me = await request(gateway.app).get('/me').set('Cookie', res.headers['set-cookie']!).expect(200);
+    expect(me.text).to.contain(TEST_CITIZEN.fiscalCode);
+    const [entry] = await gateway.deps.sessionIndex.list(TEST_CITIZEN.fiscalCode);
     await gateway.deps.sessionIndex.end(TEST_CITIZEN.fiscalCode, [entry!.sessionId]);
   });
 

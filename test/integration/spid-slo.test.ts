@@ -167,7 +167,7 @@ describe('SPID Single Logout with the demo IdP', () => {
   it('logs in and out through the demo IdP', async () => {
     const agent = request.agent(gateway.app);
     const demo = gateway.deps.spid.demoIdp!;
-    const start = await agent.get(`/spid/login?idp=${encodeURIComponent(demo.entityId)}&level=1`).expect(303);
+    const start = await agent.get(`/spid/login?idp=${encodeURIComponent(demo.entityId)}&level=1`).expect(302);
     const page = await agent.get(pathOf(start.headers.location!)).expect(200);
     const form = cheerio.load(page.text)('input[name="identity"][value="DEMO0000000001"]').closest('form');
     const posted = await agent

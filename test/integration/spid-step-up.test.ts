@@ -52,7 +52,7 @@ describe('step-up with requireLevel', () => {
     expect(target.searchParams.get('idp')).to.equal(idp.entityId);
     expect(target.searchParams.get('level')).to.equal('3');
 
-    const login = await agent.get(target.pathname + target.search).expect(303);
+    const login = await agent.get(target.pathname + target.search).expect(302);
     const request3 = decodeLoginRedirect(login.headers.location!);
     expect(request3.xml).to.contain('https://www.spid.gov.it/SpidL3');
     expect(request3.xml).to.contain('ForceAuthn="true"');
@@ -72,7 +72,7 @@ describe('step-up with requireLevel', () => {
   it('refuses a lower level than the step-up asked for', async () => {
     const { agent } = await spidLogin(1);
     const stepUp = await agent.get('/records').expect(303);
-    const login = await agent.get(stepUp.headers.location!).expect(303);
+    const login = await agent.get(stepUp.headers.location!).expect(302);
     const started = decodeLoginRedirect(login.headers.location!);
     await agent
       .post('/spid/acs')
@@ -94,7 +94,7 @@ describe('step-up with requireLevel', () => {
     const oldSession = before.find((id) => !earlier.includes(id));
     expect(oldSession).to.be.a('string');
     const stepUp = await agent.get('/records').expect(303);
-    const login = await agent.get(stepUp.headers.location!).expect(303);
+    const login = await agent.get(stepUp.headers.location!).expect(302);
     const started = decodeLoginRedirect(login.headers.location!);
     // A browser does not send the SameSite=Lax session cookie with the IdP's cross-site POST.
     const acs = await request(app)

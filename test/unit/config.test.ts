@@ -89,6 +89,19 @@ describe('configuration', () => {
     }
   });
 
+  it('limits starting a login and the providers’ answers apart, sized for an office behind one address', () => {
+    const { rateLimit } = loadConfig({ env: PRODUCTION });
+    expect(rateLimit.login).to.deep.equal({ windowSeconds: 60, max: 90 });
+    expect(rateLimit.loginReturn).to.deep.equal({ windowSeconds: 60, max: 120 });
+    const extra = path.join(dir, 'login-limits.yaml');
+    writeFileSync(extra, 'rateLimit:\n  loginReturn: { windowSeconds: 60, max: 5000 }\n');
+    const configured = loadConfig({ env: { ...PRODUCTION, VARCO_CONFIG: extra } }).rateLimit;
+    expect(configured.loginReturn).to.deep.equal({ windowSeconds: 60, max: 5000 });
+    expect(configured.login).to.deep.equal({ windowSeconds: 60, max: 90 });
+    writeFileSync(extra, 'rateLimit:\n  loginReturn: { windowSeconds: 60, max: 0 }\n');
+    expect(problemsOf({ ...PRODUCTION, VARCO_CONFIG: extra })[0]).to.match(/^rateLimit\.loginReturn\.max/);
+  });
+
   it('lists every problem at once, naming the setting and the variable it came from', () => {
     const problems = problemsOf({
       PORT: 'eighty',

@@ -66,7 +66,7 @@ describe('GET /spid/login', () => {
   it('forces authentication at level 1 when a fresh one is asked for (fresh=1), and refuses other values', async () => {
     const agent = request.agent(gateway.app);
     const query = `idp=${encodeURIComponent(idp.entityId)}&level=1`;
-    const res = await agent.get(`/spid/login?${query}&fresh=1`).expect(303);
+    const res = await agent.get(`/spid/login?${query}&fresh=1`).expect(302);
     const { xml } = decodeLoginRedirect(res.headers.location!);
     expect(parseXml(xml).documentElement.getAttribute('ForceAuthn')).to.equal('true');
     expect(xml).to.contain('https://www.spid.gov.it/SpidL1');

@@ -27,6 +27,9 @@ describe('SPID SP keys', () => {
     expect(cert.subject).to.match(/organizationIdentifier=PA:IT-c_g999|2\.5\.4\.97=PA:IT-c_g999/);
     const text = execFileSync('openssl', ['x509', '-noout', '-text'], { input: first.cert }).toString();
     expect(text).to.match(/Key Usage: critical\s+Digital Signature, Non Repudiation/);
+    // AgID's certificate profile (checked by spid-sp-test --production): CA:FALSE, and not critical.
+    expect(cert.ca).to.equal(false);
+    expect(text).to.match(/X509v3 Basic Constraints:\s*\n\s*CA:FALSE/);
     expect(text).to.contain('Policy: 1.3.76.16.6');
     expect(text).to.contain('Policy: 1.3.76.16.4.2.1');
     expect(text).to.contain('sha256WithRSAEncryption');

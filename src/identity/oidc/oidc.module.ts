@@ -1,5 +1,5 @@
 import { generateKeyPairSync, randomBytes, webcrypto } from 'node:crypto';
-import type { RequestHandler, Router } from 'express';
+import type { Router } from 'express';
 import type { Config } from '../../config/schema.ts';
 import { createDemoOpController, demoOpPages } from '../../demo/oidc-op/demo-op.controller.ts';
 import { DEMO_OP_LOGIN_PATH, DEMO_OP_PATH, demoOpRoutes } from '../../demo/oidc-op/demo-op.routes.ts';
@@ -9,6 +9,7 @@ import type { ReadinessCheck } from '../../platform/health.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { RedisConnection } from '../../platform/redis.ts';
 import type { LoginOption, LogoutHandler } from '../identity.controller.ts';
+import type { LoginLimits } from '../login-limits.ts';
 import type { LoginSessions } from '../login-session.ts';
 import { createFlowStore } from './flow-store.ts';
 import { createOidcController } from './oidc.controller.ts';
@@ -176,10 +177,10 @@ export type OidcModule = Awaited<ReturnType<typeof buildOidc>>;
  */
 export function oidcRouters(
   oidc: OidcModule,
-  deps: { loginSessions: LoginSessions; loginLimit: RequestHandler },
+  deps: { loginSessions: LoginSessions; loginLimits: LoginLimits },
 ): { provider: Router[]; pages: Router[] } {
   const pages = [
-    oidcRoutes(createOidcController({ rp: oidc.rp, loginSessions: deps.loginSessions }), deps.loginLimit),
+    oidcRoutes(createOidcController({ rp: oidc.rp, loginSessions: deps.loginSessions }), deps.loginLimits),
   ];
   if (!oidc.demoOp) return { provider: [], pages };
   const demo = demoOpRoutes(oidc.demoOp, createDemoOpController(oidc.demoOp));

@@ -23,7 +23,9 @@ export function createAssertionVerifier(sp: ServiceProvider) {
           idpCert,
           issuer: sp.entityId,
           callbackUrl: sp.acsUrl,
-          audience: sp.entityId,
+          // The Audience is checked in response-validator.ts on this same Assertion, with the value's
+          // surrounding whitespace (layout) trimmed; node-saml compares it untrimmed.
+          audience: false,
           wantAssertionsSigned: true,
           wantAuthnResponseSigned: false,
           acceptedClockSkewMs: sp.clockSkewMs,

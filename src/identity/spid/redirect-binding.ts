@@ -38,52 +38,70 @@ function rawParameters(rawQuery: string): Map<string, string> {
   return found;
 }
 
+/**
+ * A raw query value URL-decoded ("+" as a space for the form-encoded message and RelayState), or
+ * undefined when its percent-encoding is malformed: anyone can send such a query, and it must end in a
+ * 400, not in decodeURIComponent's URIError.
+ */
+function decoded(raw: string, plusAsSpace = false): string | undefined {
+  try {
+    return decodeURIComponent(plusAsSpace ? raw.replace(/\+/g, '%20') : raw);
+  } catch {
+    return undefined;
+  }
+}
+
+const kindOf = (raw: Map<string, string>): MessageKind | undefined =>
+  raw.has('SAMLRequest') ? 'SAMLRequest' : raw.has('SAMLResponse') ? 'SAMLResponse' : undefined;
+
 export interface RedirectMessage {
   kind: MessageKind;
   xml: string;
   relayState?: string;
 }
 
-/** Decodes a Redirect-binding message WITHOUT checking its signature: only to find out who sent it. */
+/**
+ * Decodes a Redirect-binding message WITHOUT checking its signature: only to find out who sent it.
+ * Undefined when the message does not inflate or any of its parameters is malformed.
+ */
 export function decodeRedirect(rawQuery: string): RedirectMessage | undefined {
   const raw = rawParameters(rawQuery);
-  const kind: MessageKind | undefined = raw.has('SAMLRequest')
-    ? 'SAMLRequest'
-    : raw.has('SAMLResponse')
-      ? 'SAMLResponse'
-      : undefined;
+  const kind = kindOf(raw);
   if (!kind) return undefined;
+  const others = ['RelayState', 'SigAlg', 'Signature'].flatMap((name) => raw.get(name) ?? []);
+  if (others.some((value) => decoded(value, true) === undefined)) return undefined;
+  const xml = inflate(raw.get(kind) ?? '');
+  return xml === undefined ? undefined : { kind, xml };
+}
+
+function inflate(urlEncoded: string): string | undefined {
+  const encoded = decoded(urlEncoded, true);
+  if (encoded === undefined) return undefined;
   try {
-    return { kind, xml: inflate(raw.get(kind) ?? '') };
+    return inflateRawSync(Buffer.from(encoded, 'base64'), { maxOutputLength: 200_000 }).toString('utf8');
   } catch {
     return undefined;
   }
 }
 
-function inflate(urlEncoded: string): string {
-  const encoded = decodeURIComponent(urlEncoded.replace(/\+/g, '%20'));
-  return inflateRawSync(Buffer.from(encoded, 'base64'), { maxOutputLength: 200_000 }).toString('utf8');
-}
-
 /**
  * Decodes a Redirect-binding message and verifies its signature against any of `certs`;
- * undefined when unsigned, signed with another algorithm, or signed by someone else.
+ * undefined when unsigned, signed with another algorithm, signed by someone else, or malformed.
  */
 export function verifyRedirect(rawQuery: string, certs: readonly string[]): RedirectMessage | undefined {
   const raw = rawParameters(rawQuery);
-  const kind: MessageKind | undefined = raw.has('SAMLRequest')
-    ? 'SAMLRequest'
-    : raw.has('SAMLResponse')
-      ? 'SAMLResponse'
-      : undefined;
+  const kind = kindOf(raw);
   const sigAlg = raw.get('SigAlg');
   const signature = raw.get('Signature');
-  if (!kind || !sigAlg || !signature || decodeURIComponent(sigAlg) !== ALGORITHMS.rsaSha256) return undefined;
+  if (!kind || !sigAlg || !signature || decoded(sigAlg) !== ALGORITHMS.rsaSha256) return undefined;
   const relay = raw.get('RelayState');
   const signed = [`${kind}=${raw.get(kind)}`]
     .concat(relay !== undefined ? [`RelayState=${relay}`] : [], [`SigAlg=${sigAlg}`])
     .join('&');
-  const signatureBytes = Buffer.from(decodeURIComponent(signature), 'base64');
+  const signatureBase64 = decoded(signature);
+  const relayState = relay === undefined ? undefined : decoded(relay, true);
+  if (signatureBase64 === undefined || (relay !== undefined && relayState === undefined)) return undefined;
+  const signatureBytes = Buffer.from(signatureBase64, 'base64');
   const valid = certs.some((cert) => {
     try {
       return createVerify('RSA-SHA256').update(signed).verify(cert, signatureBytes);
@@ -91,16 +109,7 @@ export function verifyRedirect(rawQuery: string, certs: readonly string[]): Redi
       return false;
     }
   });
-  if (!valid) return undefined;
-  let xml: string;
-  try {
-    xml = inflate(raw.get(kind) ?? '');
-  } catch {
-    return undefined;
-  }
-  return {
-    kind,
-    xml,
-    ...(relay !== undefined ? { relayState: decodeURIComponent(relay.replace(/\+/g, '%20')) } : {}),
-  };
+  const xml = valid ? inflate(raw.get(kind) ?? '') : undefined;
+  if (xml === undefined) return undefined;
+  return { kind, xml, ...(relayState !== undefined ? { relayState } : {}) };
 }

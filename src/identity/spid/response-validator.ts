@@ -54,7 +54,13 @@ function only(parent: Element | undefined, ns: string, local: string, code: Reje
   return first;
 }
 
-const text = (element: Element | undefined) => element?.textContent?.trim() ?? '';
+/**
+ * A text value as SAML means it: whitespace around it is layout (IdPs may pretty-print their XML), so it
+ * is trimmed. Values read here and the ones the signature library read are both compared this way.
+ */
+const normalised = (value: unknown): string | undefined =>
+  typeof value === 'string' ? value.trim() : undefined;
+const text = (element: Element | undefined) => normalised(element?.textContent) ?? '';
 const attr = (element: Element | undefined, name: string) => element?.getAttribute(name) ?? '';
 
 function instant(value: string, code: RejectionCode): number {
@@ -211,9 +217,9 @@ export function createResponseValidator(deps: ResponseValidatorDeps) {
     const profile = await deps.verifyAssertion(req, res, idp.certs);
     const signedFiscalNumber = (profile.attributes as Record<string, unknown> | undefined)?.fiscalNumber;
     check(
-      profile.nameID === found.nameId &&
-        profile.issuer === request.idp &&
-        signedFiscalNumber === found.attributes.get('fiscalNumber'),
+      normalised(profile.nameID) === found.nameId &&
+        normalised(profile.issuer) === request.idp &&
+        normalised(signedFiscalNumber) === found.attributes.get('fiscalNumber'),
       'spid_signature',
     );
 

@@ -28,7 +28,8 @@ const UNSAFE = /[$\\"\n\r]/;
  * (AgID Avviso SPID n.29 v3, "SPID certificate profile"): subject with commonName, organizationName,
  * uri = entityID, organizationIdentifier PA:IT-<IPA code>, countryName IT, localityName;
  * certificatePolicies agIDroot (1.3.76.16.6, "agIDcert") and SP public sector
- * (1.3.76.16.4.2.1, "cert_SP_Pub"); keyUsage digitalSignature + nonRepudiation; SHA-256.
+ * (1.3.76.16.4.2.1, "cert_SP_Pub"); keyUsage digitalSignature + nonRepudiation; basicConstraints CA:FALSE,
+ * not critical (the profile forbids marking it critical); SHA-256.
  */
 function profileConfig(subject: CertificateSubject): string {
   for (const value of Object.values(subject)) {
@@ -55,7 +56,7 @@ organizationIdentifier = PA:IT-${subject.ipaCode}
 countryName = IT
 localityName = ${subject.localityName}
 [ext]
-basicConstraints = critical,CA:FALSE
+basicConstraints = CA:FALSE
 keyUsage = critical,digitalSignature,nonRepudiation
 certificatePolicies = @agid_policy,@sp_policy
 subjectKeyIdentifier = hash

@@ -27,7 +27,9 @@ export function createSpidController(deps: { spid: Spid; loginSessions: LoginSes
         replaces,
       });
       res.setHeader('Cache-Control', 'no-store');
-      res.redirect(303, url);
+      // 302: AgID's conformance tool (spid-sp-test) accepts only 200 or 302 from the login URL, and on
+      // anything else skips its AuthnRequest and Response checks.
+      res.redirect(302, url);
     },
 
     /**

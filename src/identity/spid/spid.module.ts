@@ -1,4 +1,4 @@
-import type { Router, RequestHandler } from 'express';
+import type { Router } from 'express';
 import type { Config } from '../../config/schema.ts';
 import { createDemoIdpController } from '../../demo/spid-idp/demo-idp.controller.ts';
 import { demoIdpRoutes } from '../../demo/spid-idp/demo-idp.routes.ts';
@@ -7,6 +7,7 @@ import type { ReadinessCheck } from '../../platform/health.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { RedisConnection } from '../../platform/redis.ts';
 import type { LoginOption, LogoutHandler } from '../identity.controller.ts';
+import type { LoginLimits } from '../login-limits.ts';
 import type { LoginSessions } from '../login-session.ts';
 import type { SessionIndex } from '../session-index.ts';
 import { createSpidController } from './spid.controller.ts';
@@ -43,10 +44,10 @@ export type SpidModule = Spid & { demoIdp: ReturnType<typeof createDemoIdp> | un
 /** The SPID routes, and the demo IdP's when demo mode built one. */
 export function spidRouters(
   spid: SpidModule,
-  deps: { loginSessions: LoginSessions; loginLimit: RequestHandler },
+  deps: { loginSessions: LoginSessions; loginLimits: LoginLimits },
 ): Router[] {
   const routers = [
-    spidRoutes(createSpidController({ spid, loginSessions: deps.loginSessions }), deps.loginLimit),
+    spidRoutes(createSpidController({ spid, loginSessions: deps.loginSessions }), deps.loginLimits),
   ];
   if (spid.demoIdp) routers.push(demoIdpRoutes(createDemoIdpController(spid.demoIdp)));
   return routers;
