@@ -7,12 +7,11 @@ import { createLoginSessions } from './identity/login-session.ts';
 import { buildOidc } from './identity/oidc/oidc.module.ts';
 import { createSessionIndex } from './identity/session-index.ts';
 import { buildSpid } from './identity/spid/spid.module.ts';
-import { adoptCitizenKeys, createCitizenKeys, migrateCitizenKeys } from './platform/citizen-keys.ts';
+import { createCitizenKeys } from './platform/citizen-keys.ts';
 import { createCitizenRef } from './platform/citizen-ref.ts';
 import type { ReadinessCheck } from './platform/health.ts';
 import { createI18n, readTranslations } from './platform/i18n.ts';
 import type { Logger } from './platform/logger.ts';
-import { migrateUntilSettled } from './platform/start-migration.ts';
 import { createRateLimit } from './platform/rate-limit.ts';
 import { createOutboundHttp, loopbackAllowed, type OutboundHttpOptions } from './platform/outbound-http.ts';
 import type { RedisConnection } from './platform/redis.ts';
@@ -72,17 +71,6 @@ export async function buildDependencies(
   const oidc = await buildOidc(config, logger, redis, { readiness, loginOptions, logoutHandlers });
   const citizens = createCitizenRecords(redis, citizenKeys);
   const procedures = await buildProcedures(config, logger, redis, catalog, citizenRef, outbound);
-  // Before the app serves: what an earlier version filed under fiscal codes moves to references (and
-  // at each login, what an instance of that version still wrote for the citizen during an upgrade).
-  const legacyMovers = {
-    ...catalog.citizenServices.legacyMovers,
-    ...sessionIndex.legacyMovers,
-    ...citizens.legacyMovers,
-    ...sso.consents.legacyMovers,
-    ...sso.history.legacyMovers,
-    ...sso.accounts.legacyMovers,
-  };
-  await migrateUntilSettled(redis, 'citizen-keys', () => migrateCitizenKeys(redis, legacyMovers), logger);
   return {
     config,
     logger,
@@ -91,11 +79,7 @@ export async function buildDependencies(
     i18n,
     sessionStore: createSessionStore(redis, config.session.idleTimeoutSeconds),
     sessionIndex,
-    loginSessions: createLoginSessions(sessionIndex, {
-      touchIntervalMs: 60_000,
-      citizens,
-      adoptLegacyKeys: (fiscalCode) => adoptCitizenKeys(legacyMovers, fiscalCode),
-    }),
+    loginSessions: createLoginSessions(sessionIndex, { touchIntervalMs: 60_000, citizens }),
     loginOptions,
     logoutHandlers,
     readiness,

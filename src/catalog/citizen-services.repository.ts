@@ -1,4 +1,4 @@
-import type { CitizenKeys, LegacyMover } from '../platform/citizen-keys.ts';
+import type { CitizenKeys } from '../platform/citizen-keys.ts';
 import type { RedisConnection } from '../platform/redis.ts';
 
 const RECENT_KEPT = 10;
@@ -16,12 +16,6 @@ export function createCitizenServices(redis: RedisConnection, keys: CitizenKeys)
   const recent = (cf: string) => keys.key(cf, 'recent');
 
   return {
-    /** How the keys named after the fiscal code, before references, move (see migrateCitizenKeys). */
-    legacyMovers: {
-      favourites: (fiscalCode) => keys.moveSet(fiscalCode, 'favourites'),
-      recent: (fiscalCode) => keys.moveSortedSet(fiscalCode, 'recent', RECENT_KEPT),
-    } satisfies Record<string, LegacyMover>,
-
     async favourites(fiscalCode: string): Promise<string[]> {
       return (await client.sMembers(favourites(fiscalCode))).sort();
     },

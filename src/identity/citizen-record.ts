@@ -1,4 +1,4 @@
-import type { CitizenKeys, LegacyMover } from '../platform/citizen-keys.ts';
+import type { CitizenKeys } from '../platform/citizen-keys.ts';
 import type { RedisConnection } from '../platform/redis.ts';
 import type { CitizenIdentity, Level } from './citizen.ts';
 
@@ -33,11 +33,6 @@ export function createCitizenRecords(redis: RedisConnection, keys: CitizenKeys) 
   const key = (fiscalCode: string) => keys.key(fiscalCode, 'profile');
 
   return {
-    /** How the record named after the fiscal code, before references, moves (see migrateCitizenKeys). */
-    legacyMovers: {
-      profile: (fiscalCode) => keys.moveHash(fiscalCode, 'profile'),
-    } satisfies Record<string, LegacyMover>,
-
     async recordLogin(identity: CitizenIdentity): Promise<void> {
       const k = key(identity.fiscalCode);
       const id = `${identity.provider} ${identity.issuer}`;

@@ -18,8 +18,6 @@ export function createLoginSessions(
   options: {
     touchIntervalMs: number;
     citizens?: CitizenRecords;
-    /** Moves the citizen's keys an earlier version named after the fiscal code (platform/citizen-keys.ts). */
-    adoptLegacyKeys?: (fiscalCode: string) => Promise<void>;
   },
 ) {
   async function regenerate(req: Request): Promise<string | undefined> {
@@ -37,7 +35,6 @@ export function createLoginSessions(
       req.session.indexedAt = now;
       if (returnTo) req.session.returnTo = returnTo;
       await promisify((done) => req.session.save(done));
-      await options.adoptLegacyKeys?.(identity.fiscalCode);
       await index.add(identity.fiscalCode, req.sessionID, {
         userAgent: (req.get('user-agent') ?? '').slice(0, 300),
         provider: identity.provider,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CitizenKeys, LegacyMover } from '../platform/citizen-keys.ts';
+import type { CitizenKeys } from '../platform/citizen-keys.ts';
 import type { RedisConnection } from '../platform/redis.ts';
 import { sessionKeyPrefix } from '../platform/sessions.ts';
 
@@ -28,9 +28,7 @@ export const sessionHandle = (sessionId: string) =>
  * Cluster keeps them on one node):
  *   citizen:{<ref>}:sessions       sorted set, session id → last seen (ms)
  *   citizen:{<ref>}:sessions:meta  hash, session id → user agent, provider, created
- * The session itself is `sess:<id>`; an entry whose session has expired is pruned when listed. The
- * session holds the citizen's fiscal code, so a session indexed under the fiscal code before references
- * is found under the reference once its entries have moved (at start): nobody is logged out.
+ * The session itself is `sess:<id>`; an entry whose session has expired is pruned when listed.
  */
 export function createSessionIndex(
   redis: RedisConnection,
@@ -48,12 +46,6 @@ export function createSessionIndex(
   }
 
   return {
-    /** How the index named after the fiscal code, before references, moves (see migrateCitizenKeys). */
-    legacyMovers: {
-      sessions: (fiscalCode) => keys.moveSortedSet(fiscalCode, 'sessions'),
-      'sessions:meta': (fiscalCode) => keys.moveHash(fiscalCode, 'sessions:meta'),
-    } satisfies Record<string, LegacyMover>,
-
     async add(fiscalCode: string, sessionId: string, entry: StoredEntry): Promise<void> {
       await client
         .multi()

@@ -30,5 +30,5 @@ const REMEMBERED = 10_000;
 
 export type CitizenRef = ReturnType<typeof createCitizenRef>;
 
-/** True for a reference, false for anything else (a fiscal code stored before references existed). */
+/** True for a reference, false for anything else (a fiscal code above all). */
 export const isCitizenRef = (value: string) => REFERENCE.test(value);

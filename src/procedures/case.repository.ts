@@ -60,14 +60,6 @@ return 1
 
 const STEP_FIELD = 'step:';
 
-/** Sets a hash field only if it still holds the value that was read. */
-const SWAP_FIELD = `if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) return 1 end return 0`;
-
-/** A case's own key, without the prefix: proc:case:{<id>}. */
-const CASE_KEY = /^proc:case:\{([0-9A-Z]{16})\}$/;
-/** Before citizen references the index was named after the fiscal code: citizen:<cf>:cases. */
-const LEGACY_INDEX_KEY = /^citizen:([^:{}]+):cases$/;
-
 /**
  * Cases in Redis. Keys (the case id in braces keeps a case's keys on one Cluster slot):
  *   proc:case:{<id>}           hash: procedureId, version, owner (citizen reference), createdAt, updatedAt,
@@ -76,8 +68,7 @@ const LEGACY_INDEX_KEY = /^citizen:([^:{}]+):cases$/;
  *   proc:case:{<id>}:history   list of JSON entries (no personal data); stays
  *   proc:open                  sorted set of unfinished case ids by creation time (the recovery sweep's work list)
  *   proc:citizen:<ref>:cases   sorted set of the citizen's case ids by creation time
- * No key or value holds a fiscal code: a citizen is their reference (citizen-ref.ts). Cases filed before
- * references existed are moved over by migrateLegacy, at start; until then they are read as well.
+ * No key or value holds a fiscal code: a citizen is their reference (citizen-ref.ts).
  */
 export function createCaseRepository(redis: RedisConnection, citizenRef: CitizenRef) {
   const { client, prefix } = redis;
@@ -86,33 +77,6 @@ export function createCaseRepository(redis: RedisConnection, citizenRef: Citizen
   const historyKey = (id: string) => `${caseKey(id)}:history`;
   const openKey = `${prefix}proc:open`;
   const citizenKey = (ref: string) => `${prefix}proc:citizen:${ref}:cases`;
-  const legacyCitizenKey = (fiscalCode: string) => `${prefix}citizen:${fiscalCode}:cases`;
-
-  /**
-   * Moves a legacy index into the citizen's own: adds first, then removes exactly what it added, so a
-   * crash in between loses nothing and an id added meanwhile by an older instance waits for the next run.
-   */
-  async function adoptLegacyIndex(fiscalCode: string): Promise<number> {
-    const legacy = legacyCitizenKey(fiscalCode);
-    const entries = await client.zRangeWithScores(legacy, 0, -1);
-    if (entries.length === 0) return 0;
-    await client.zAdd(citizenKey(citizenRef(fiscalCode)), entries);
-    await client.zRem(
-      legacy,
-      entries.map((entry) => entry.value),
-    );
-    return entries.length;
-  }
-
-  /** A case whose owner is still a fiscal code: indexed under the reference, then the owner replaced. */
-  async function adoptLegacyOwner(id: string): Promise<boolean> {
-    const [owner, createdAt] = await client.hmGet(caseKey(id), ['owner', 'createdAt']);
-    if (!owner || isCitizenRef(owner)) return false;
-    const ref = citizenRef(owner);
-    await client.zAdd(citizenKey(ref), { score: Date.parse(createdAt ?? '') || 0, value: id });
-    const key = caseKey(id);
-    return (await redis.sendCommand(['EVAL', SWAP_FIELD, '1', key, 'owner', owner, ref], key)) === 1;
-  }
 
   function parse(id: string, stored: Record<string, string>): CaseRecord | undefined {
     if (!stored.procedureId || !stored.owner || !stored.rev) return undefined;
@@ -125,7 +89,7 @@ export function createCaseRepository(redis: RedisConnection, citizenRef: Citizen
       id,
       procedureId: stored.procedureId,
       version: Number(stored.version),
-      owner: isCitizenRef(stored.owner) ? stored.owner : citizenRef(stored.owner),
+      owner: stored.owner,
       createdAt: stored.createdAt ?? '',
       updatedAt: stored.updatedAt ?? '',
       status: (stored.status ?? 'open') as CaseStatus,
@@ -220,26 +184,9 @@ export function createCaseRepository(redis: RedisConnection, citizenRef: Citizen
       await client.zAdd(citizenKey(record.owner), { score: Date.parse(record.createdAt), value: record.id });
     },
 
-    /** The citizen's case ids, newest first (a legacy index an older instance still wrote included). */
+    /** The citizen's case ids, newest first. */
     async listByCitizen(fiscalCode: string, limit = 50): Promise<string[]> {
-      const read = () => client.zRange(citizenKey(citizenRef(fiscalCode)), 0, limit - 1, { REV: true });
-      // Both indexes at once: the legacy one is nearly always empty, and then the first read stands.
-      const [ids, legacy] = await Promise.all([read(), client.exists(legacyCitizenKey(fiscalCode))]);
-      if (legacy === 0) return ids;
-      await adoptLegacyIndex(fiscalCode);
-      return read();
-    },
-
-    /**
-     * Migrates one key (without the prefix) of the layout before citizen references: a legacy index is
-     * moved, a case owned by a fiscal code gets its reference. Idempotent; false for any other key.
-     */
-    async migrateLegacy(name: string): Promise<'index' | 'case' | false> {
-      const legacyIndex = LEGACY_INDEX_KEY.exec(name);
-      if (legacyIndex?.[1]) return (await adoptLegacyIndex(legacyIndex[1])) > 0 && 'index';
-      const ownCase = CASE_KEY.exec(name);
-      if (ownCase?.[1]) return (await adoptLegacyOwner(ownCase[1])) && 'case';
-      return false;
+      return client.zRange(citizenKey(citizenRef(fiscalCode)), 0, limit - 1, { REV: true });
     },
   };
 }

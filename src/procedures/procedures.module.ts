@@ -12,8 +12,6 @@ import { bodyAuthentication } from '../registry/api-auth.ts';
 import { createCredentials } from '../registry/credentials.repository.ts';
 import { createCaseRepository } from './case.repository.ts';
 import { createCaseService, type EndpointLookup } from './case.service.ts';
-import { migrateCitizenKeys } from './citizen-keys.migration.ts';
-import { migrateUntilSettled } from '../platform/start-migration.ts';
 import { createCitizenRef, type CitizenRef } from '../platform/citizen-ref.ts';
 import { createOutboundHttp, loopbackAllowed, type OutboundHttp } from '../platform/outbound-http.ts';
 import { createConfirmationRepository } from './confirmation.repository.ts';
@@ -35,9 +33,8 @@ const SWEEP_INTERVAL_MS = 60_000;
 /**
  * The composite-procedure engine: definitions (checked here, so an invalid one stops the start with
  * a DefinitionError naming every problem), keys, the encrypted case and draft repositories, the case
- * service, the delivery queues and, when `procedures.delivery.workers`, this instance's workers. At
- * start, what was filed under fiscal codes moves to citizen references (citizen-keys.migration.ts);
- * open cases are recovered (their queued steps enqueued again) at start and then every minute.
+ * service, the delivery queues and, when `procedures.delivery.workers`, this instance's workers. Open
+ * cases are recovered (their queued steps enqueued again) at start and then every minute.
  */
 export async function buildProcedures(
   config: Readonly<Config>,
@@ -63,12 +60,6 @@ export async function buildProcedures(
   const repository = createCaseRepository(redis, citizenRef);
   const drafts = createDraftRepository(redis, cipher, citizenRef, settings.draftSeconds);
   const confirmations = createConfirmationRepository(redis, citizenRef);
-  await migrateUntilSettled(
-    redis,
-    'procedures-citizen-keys',
-    () => migrateCitizenKeys(redis, { cases: repository, drafts, confirmations }),
-    log,
-  );
   const stepEndpoints = procedures
     .list()
     .flatMap((p) => p.definition.steps.map((s) => ({ bodyIpa: s.body, endpointId: s.endpoint })));

@@ -1,4 +1,4 @@
-import type { CitizenKeys, LegacyMover } from '../platform/citizen-keys.ts';
+import type { CitizenKeys } from '../platform/citizen-keys.ts';
 import type { RedisConnection } from '../platform/redis.ts';
 
 /** One release of a citizen's data to a body's service: when, to whom, which claims (never the values). */
@@ -20,11 +20,6 @@ export function createAccessHistory(redis: RedisConnection, keys: CitizenKeys, o
   const { client } = redis;
   const key = (fiscalCode: string) => keys.key(fiscalCode, 'access-history');
   return {
-    /** How histories named after the fiscal code, before references, move (see migrateCitizenKeys). */
-    legacyMovers: {
-      'access-history': (fiscalCode) => keys.moveList(fiscalCode, 'access-history', options.length),
-    } satisfies Record<string, LegacyMover>,
-
     async record(fiscalCode: string, entry: AccessRecord): Promise<void> {
       await client
         .multi()

@@ -1,5 +1,5 @@
 import type { CitizenIdentity } from '../identity/citizen.ts';
-import type { CitizenKeys, LegacyMover } from '../platform/citizen-keys.ts';
+import type { CitizenKeys } from '../platform/citizen-keys.ts';
 import type { RedisConnection } from '../platform/redis.ts';
 import type { DataCipher } from '../procedures/data-cipher.ts';
 
@@ -26,12 +26,6 @@ export function createAccounts(
   const key = (fiscalCode: string) => keys.key(fiscalCode, 'sso-account');
   const context = (fiscalCode: string) => accountContext(key(fiscalCode).slice(redis.prefix.length));
   return {
-    /** How an account named after the fiscal code, in clear, moves: encrypted (see migrateCitizenKeys). */
-    legacyMovers: {
-      'sso-account': (fiscalCode) =>
-        keys.moveString(fiscalCode, 'sso-account', (clear) => cipher.encrypt(clear, context(fiscalCode))),
-    } satisfies Record<string, LegacyMover>,
-
     async save(citizen: CitizenIdentity): Promise<void> {
       const { fiscalCode, name, familyName, dateOfBirth, email } = citizen;
       const account: Account = { fiscalCode, name, familyName, dateOfBirth, email };

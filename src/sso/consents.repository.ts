@@ -1,4 +1,4 @@
-import type { CitizenKeys, LegacyMover } from '../platform/citizen-keys.ts';
+import type { CitizenKeys } from '../platform/citizen-keys.ts';
 import type { RedisConnection } from '../platform/redis.ts';
 
 /** A citizen's remembered choice to let a service receive the claims it declared. */
@@ -29,11 +29,6 @@ export function createConsents(redis: RedisConnection, keys: CitizenKeys) {
   }
 
   return {
-    /** How consents named after the fiscal code, before references, move (see migrateCitizenKeys). */
-    legacyMovers: {
-      consents: (fiscalCode) => keys.moveHash(fiscalCode, 'consents'),
-    } satisfies Record<string, LegacyMover>,
-
     get,
 
     async list(fiscalCode: string): Promise<Consent[]> {
