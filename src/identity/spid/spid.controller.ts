@@ -24,6 +24,7 @@ export function createSpidController(deps: { spid: Spid; loginSessions: LoginSes
         level: req.query.level,
         fresh: fresh === '1',
         returnTo,
+        browser: spid.binding.bind(req, res),
         replaces,
       });
       res.setHeader('Cache-Control', 'no-store');
@@ -32,10 +33,12 @@ export function createSpidController(deps: { spid: Spid; loginSessions: LoginSes
 
     /**
      * The IdP's cross-site POST: the session cookie is not sent with it (SameSite=Lax), so validation
-     * relies only on the Redis request record; the session is created (regenerated) after success.
+     * relies only on the Redis request record and the browser binding; the session is created
+     * (regenerated) after success, and a refused Response leaves the browser's session as it was.
      */
     async acs(req: Request, res: Response) {
       const login = await spid.validateResponse(req, res);
+      if (login.repeated) return res.redirect(303, login.returnTo);
       await loginSessions.establish(req, login.identity);
       req.session.spid = login.logout;
       await spid.singleLogout.rememberLogin(req);
