@@ -6,6 +6,7 @@ import { OidcError } from './oidc-errors.ts';
 import type { OidcRelyingParty } from './oidc.service.ts';
 import './oidc-session.ts';
 import { pendingLogin } from '../pending-login.ts';
+import { finishLogin } from '../login-exit.ts';
 
 const LEVEL_PARAMETER: Record<string, Level> = { '1': 1, '2': 2, '3': 3 };
 
@@ -53,9 +54,8 @@ export function createOidcController(deps: { rp: OidcRelyingParty; loginSessions
         req.log?.info({ provider: req.params.provider, level: login.staff.level }, 'oidc staff login');
       }
       req.session.oidc = { provider: req.params.provider };
-      res.setHeader('Cache-Control', 'no-store');
       // Staff are not citizens: the personal area (the default destination) is not theirs.
-      res.redirect(303, login.kind === 'staff' && returnTo === '/me' ? '/' : returnTo);
+      finishLogin(req, res, login.kind === 'staff' && returnTo === '/me' ? '/' : returnTo);
     },
   };
 }

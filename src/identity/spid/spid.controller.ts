@@ -5,6 +5,7 @@ import { localPath } from '../../platform/local-path.ts';
 import type { Spid } from './spid.service.ts';
 import './spid-session.ts';
 import { continuedLogin, pendingLogin } from '../pending-login.ts';
+import { finishLogin } from '../login-exit.ts';
 
 export function createSpidController(deps: { spid: Spid; loginSessions: LoginSessions }) {
   const { spid, loginSessions } = deps;
@@ -38,13 +39,13 @@ export function createSpidController(deps: { spid: Spid; loginSessions: LoginSes
      */
     async acs(req: Request, res: Response) {
       const login = await spid.validateResponse(req, res);
-      if (login.repeated) return res.redirect(303, login.returnTo);
+      if (login.repeated) return finishLogin(req, res, login.returnTo);
       await loginSessions.establish(req, login.identity);
       req.session.spid = login.logout;
       await spid.singleLogout.rememberLogin(req);
       if (login.replaces) await spid.endReplacedSession(login.replaces, req.sessionID);
       req.log?.info({ idp: login.logout.idp, level: login.identity.level }, 'spid login');
-      res.redirect(303, login.returnTo);
+      finishLogin(req, res, login.returnTo);
     },
 
     /** GET /spid/slo: the IdP's LogoutResponse, or its own LogoutRequest (answered with a LogoutResponse). */
