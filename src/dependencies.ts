@@ -94,6 +94,7 @@ export async function buildDependencies(config: Readonly<Config>, logger: Logger
       login: createRateLimit(redis, 'login', config.rateLimit.login),
       api: createRateLimit(redis, 'api', config.rateLimit.api),
       forms: createRateLimit(redis, 'forms', config.rateLimit.forms),
+      newSessions: createRateLimit(redis, 'sessions', config.rateLimit.newSessions),
       sso: providerRateLimits(redis, config.rateLimit),
     },
   };

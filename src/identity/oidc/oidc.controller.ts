@@ -27,7 +27,7 @@ export function createOidcController(deps: { rp: OidcRelyingParty; loginSessions
       if (level === undefined) throw new OidcError('oidc_bad_request');
       const returnTo = localPath(req.query.next) ?? pending?.returnTo ?? '/me';
       // The flow is bound to this browser's session: make sure there is one to come back to.
-      req.session.createdAt ??= Date.now();
+      await req.openSession();
       const url = await rp.startLogin({
         provider: req.params.provider,
         level,
