@@ -13,7 +13,7 @@ import { identityRoutes } from './identity/identity.routes.ts';
 import { oidcRouters } from './identity/oidc/oidc.module.ts';
 import { IDP_LOGOS } from './identity/spid/idp-logos.ts';
 import { spidRouters } from './identity/spid/spid.module.ts';
-import { csrfProtection } from './platform/csrf.ts';
+import { createCsrf } from './platform/csrf.ts';
 import { errorHandler, notFound } from './platform/error-handler.ts';
 import { enteredByTheirPaths } from './platform/path-gate.ts';
 import { ServiceUnavailableError } from './platform/errors.ts';
@@ -64,7 +64,13 @@ export function createApp(deps: Dependencies, extraRoutes: readonly Router[] = [
   ]);
 
   app.use(redisGuard(() => redis.isUp()));
-  const session = sessionMiddleware(deps.sessionStore, { ...config.session, secureCookie });
+  const session = sessionMiddleware(
+    deps.sessionStore,
+    { ...config.session, secureCookie },
+    deps.rateLimits.newSessions,
+  );
+  const csrf = createCsrf({ secrets: config.session.secrets, secureCookie });
+  app.use(csrf.locals);
   const sso = ssoRouters(deps, session);
   const oidc = oidcRouters(deps.oidc, {
     loginSessions: deps.loginSessions,
@@ -78,7 +84,7 @@ export function createApp(deps: Dependencies, extraRoutes: readonly Router[] = [
   );
   app.use(API_PREFIX, withBody(express.json({ limit: config.http.bodyLimit, strict: true })));
   app.use(session);
-  app.use(csrfProtection(CSRF_EXEMPT));
+  app.use(csrf.protection(CSRF_EXEMPT));
   app.use(deps.loginSessions.trackActivity);
   for (const router of extraRoutes) app.use(router);
 

@@ -101,6 +101,7 @@ export async function buildDependencies(
       } satisfies LoginLimits,
       api: createRateLimit(redis, 'api', config.rateLimit.api),
       forms: createRateLimit(redis, 'forms', config.rateLimit.forms),
+      newSessions: createRateLimit(redis, 'sessions', config.rateLimit.newSessions),
       sso: providerRateLimits(redis, config.rateLimit),
     },
   };

@@ -182,6 +182,12 @@ export const configSchema = z.object({
       api: rateLimitSchema.default({ windowSeconds: 60, max: 300 }),
       forms: rateLimitSchema.default({ windowSeconds: 60, max: 60 }),
       /**
+       * Sessions started for visitors who had none (the way back a protected page or a deep link asks
+       * to remember, an OpenID Connect login), per client address. Logins are not counted (the login
+       * limit bounds them); an office or a carrier-grade NAT may share one address.
+       */
+      newSessions: rateLimitSchema.default({ windowSeconds: 60, max: 60 }),
+      /**
        * The OpenID Provider's pages a browser is sent to (authorization and its resume, RP-initiated
        * logout), per client address, apart from the forms: entering a body's service costs two or
        * three hits, and a whole office or a carrier-grade NAT can share one address.

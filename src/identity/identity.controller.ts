@@ -31,10 +31,12 @@ const AFTER_LOGIN = '/me';
  * area, where login ends anyway), so an anonymous visit to /me, or a stray POST, writes no session to
  * Redis and sets no cookie.
  */
-export function requireCitizen(req: Request, res: Response, next: NextFunction) {
+export async function requireCitizen(req: Request, res: Response, next: NextFunction) {
   if (req.session.citizen) return next();
-  const returnTo = req.method === 'GET' ? localPath(req.originalUrl) : undefined;
-  res.redirect(303, askLogin(req, returnTo === AFTER_LOGIN ? undefined : returnTo));
+  const path = req.method === 'GET' ? localPath(req.originalUrl) : undefined;
+  const returnTo = path === AFTER_LOGIN ? undefined : path;
+  if (returnTo) await req.openSession();
+  res.redirect(303, askLogin(req, returnTo));
 }
 
 /** The logged-in citizen of a request that went through requireCitizen. */

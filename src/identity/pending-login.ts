@@ -26,7 +26,8 @@ export interface PendingLogin {
 
 /**
  * Remembers the way back (and the level, for step-up) and returns the login page's address for it. The
- * `next` in that address is the mark of the continuation: the header's plain "Accedi" has none.
+ * `next` in that address is the mark of the continuation: the header's plain "Accedi" has none. Callers
+ * open the session first (req.openSession, within the limit on new sessions).
  */
 export function askLogin(req: Request, returnTo: string | undefined, level?: Level): string {
   if (!returnTo) {

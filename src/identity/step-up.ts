@@ -14,7 +14,7 @@ import { askLogin } from './pending-login.ts';
  * prompt=login and max_age).
  */
 export function requireLevel(needed: Level, options: { fresh?: boolean } = {}) {
-  return (req: Request, res: Response, next: NextFunction) => {
+  return async (req: Request, res: Response, next: NextFunction) => {
     const citizen = req.session.citizen;
     if (!options.fresh && citizen && citizen.level >= needed) return next();
     // A fresh login (a service asked for one) keeps the level the citizen has, if higher.
@@ -31,6 +31,7 @@ export function requireLevel(needed: Level, options: { fresh?: boolean } = {}) {
       const query = new URLSearchParams({ level: String(level), next: here });
       return res.redirect(303, `/oidc/login/${encodeURIComponent(citizen.provider)}?${query.toString()}`);
     }
+    await req.openSession();
     res.redirect(303, askLogin(req, here, level));
   };
 }

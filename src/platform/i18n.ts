@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { NextFunction, Request, Response } from 'express';
 import i18next, { type TFunction } from 'i18next';
+import { readCookie } from './cookies.ts';
 
 export const LANGUAGES = ['it', 'en'] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -183,21 +184,6 @@ function negotiate(req: Request): Language {
 const NEGOTIATED = new Map<string, Language>();
 const NEGOTIATED_MAX = 1000;
 const NEGOTIATED_HEADER_MAX = 256;
-
-/** A cookie's raw value, found without splitting the whole header (it also carries the session's). */
-function readCookie(req: Request, name: string): string | undefined {
-  const header = req.headers.cookie;
-  if (!header) return undefined;
-  for (let at = header.indexOf(name); at !== -1; at = header.indexOf(name, at + 1)) {
-    const before = header.lastIndexOf(';', at);
-    const startsHere = header.slice(before + 1, at).trim() === '';
-    if (startsHere && header.charCodeAt(at + name.length) === 61 /* = */) {
-      const end = header.indexOf(';', at);
-      return header.slice(at + name.length + 1, end === -1 ? undefined : end).trim();
-    }
-  }
-  return undefined;
-}
 
 /**
  * Date and time as pages show them: Italian time, numeric, in the page's language (what

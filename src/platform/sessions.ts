@@ -1,6 +1,6 @@
 import './session-data.ts';
 import { RedisStore } from 'connect-redis';
-import type { NextFunction, Request, Response } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import session from 'express-session';
 import { ServiceUnavailableError } from './errors.ts';
 import { randomToken } from './random-tokens.ts';
@@ -16,6 +16,17 @@ export interface SessionOptions {
 }
 
 export const sessionKeyPrefix = (redis: RedisConnection) => `${redis.prefix}sess:`;
+
+declare module 'node:http' {
+  interface IncomingMessage {
+    /**
+     * Makes sure the visitor has a stored session before something is kept for them: a visitor who has
+     * one goes on at no cost; one who has none starts one, within the per-address limit on new
+     * sessions (a TooManyRequestsError beyond it). Logins start theirs themselves (login-session.ts).
+     */
+    openSession(): Promise<void>;
+  }
+}
 
 /**
  * connect-redis, except that reading a session renews its idle timeout in the same command (GETEX,
@@ -60,9 +71,14 @@ export function createSessionStore(redis: RedisConnection, idleTimeoutSeconds: n
 /**
  * express-session on Redis. Sessions are created only when something is stored (no session for an
  * anonymous visit), expire after the idle timeout (renewed on each request) and end at the absolute
- * lifetime whatever the activity.
+ * lifetime whatever the activity. `newSessions`, a rate limit, bounds how many sessions one client
+ * address starts (req.openSession).
  */
-export function sessionMiddleware(store: session.Store, options: SessionOptions) {
+export function sessionMiddleware(
+  store: session.Store,
+  options: SessionOptions,
+  newSessions?: RequestHandler,
+) {
   const handle = session({
     store,
     name: options.cookieName,
@@ -104,6 +120,18 @@ export function sessionMiddleware(store: session.Store, options: SessionOptions)
         });
         return;
       }
+      next();
+    },
+    (req: Request, res: Response, next: NextFunction) => {
+      req.openSession = async () => {
+        if (req.session.createdAt !== undefined) return;
+        if (newSessions) {
+          await new Promise<void>((resolve, reject) => {
+            void newSessions(req, res, (error?: unknown) => (error ? reject(error as Error) : resolve()));
+          });
+        }
+        req.session.createdAt = Date.now();
+      };
       next();
     },
   ];

@@ -15,23 +15,29 @@ export function createSingleUseStore<Schema extends z.ZodType>(
   ttlSeconds: number,
 ) {
   const key = (id: string) => `${redis.prefix}${keyspace}${id}`;
+  const parse = (stored: string | null): z.infer<Schema> | undefined => {
+    if (!stored) return undefined;
+    let json: unknown;
+    try {
+      json = JSON.parse(stored);
+    } catch {
+      return undefined;
+    }
+    const parsed = schema.safeParse(json);
+    return parsed.success ? parsed.data : undefined;
+  };
   return {
     async save(id: string, record: z.infer<Schema>): Promise<void> {
       await redis.client.set(key(id), JSON.stringify(record), {
         expiration: { type: 'EX', value: ttlSeconds },
       });
     },
+    /** Reads without using up: a check made before `take` that must not spend the record when it fails. */
+    async peek(id: string): Promise<z.infer<Schema> | undefined> {
+      return parse(await redis.client.get(key(id)));
+    },
     async take(id: string): Promise<z.infer<Schema> | undefined> {
-      const stored = await redis.client.getDel(key(id));
-      if (!stored) return undefined;
-      let json: unknown;
-      try {
-        json = JSON.parse(stored);
-      } catch {
-        return undefined;
-      }
-      const parsed = schema.safeParse(json);
-      return parsed.success ? parsed.data : undefined;
+      return parse(await redis.client.getDel(key(id)));
     },
   };
 }

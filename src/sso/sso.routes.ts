@@ -1,6 +1,5 @@
 import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { requireCitizen } from '../identity/identity.controller.ts';
-import { csrfToken } from '../platform/csrf.ts';
 import type { ClientSecretController } from './client-secret.controller.ts';
 import type { InteractionController } from './interaction.controller.ts';
 import type { PersonalAreaController } from './personal-area.controller.ts';
@@ -8,9 +7,11 @@ import { OP_MOUNT } from './provider.ts';
 
 const DISCOVERY = '/.well-known/openid-configuration';
 
-/** What the gateway's layout needs on the provider's own pages (errors, logout confirmation). */
+/**
+ * What the gateway's layout needs on the provider's own pages (errors, logout confirmation); the form
+ * token comes from the gateway's csrf.locals, mounted before.
+ */
 function providerPageLocals(req: Request, res: Response, next: NextFunction) {
-  res.locals.csrfToken = () => csrfToken(req);
   res.locals.citizen = req.session?.citizen;
   next();
 }

@@ -47,11 +47,26 @@ export function decodeLoginRedirect(location: string) {
   return { url, xml, id, relayState: url.searchParams.get('RelayState') ?? '' };
 }
 
-/** Starts a login at /spid/login and returns the outstanding request's id and RelayState. */
+/**
+ * The browser-binding cookie ("name=value") a /spid/login answer sets: a browser sends it with the
+ * IdP's POST to the ACS (SameSite=None over https; Lax, same-site IdPs only, over plain http), unlike
+ * the session cookie.
+ */
+export function bindingCookie(res: { headers: Record<string, unknown> }): string {
+  const lines = (res.headers['set-cookie'] ?? []) as string[];
+  const pair = lines.map((line) => line.split(';')[0] ?? '').find((p) => /^(__Host-)?varco\.spid=/.test(p));
+  if (!pair) throw new Error('no browser-binding cookie on the answer');
+  return pair;
+}
+
+/**
+ * Starts a login at /spid/login and returns the outstanding request's id and RelayState, and the
+ * browser-binding cookie to send with the Response.
+ */
 export async function startLogin(agent: Agent, idp: TestIdp, level: Level = 2, next?: string) {
   const query = `idp=${encodeURIComponent(idp.entityId)}&level=${level}${next ? `&next=${encodeURIComponent(next)}` : ''}`;
   const res = await agent.get(`/spid/login?${query}`).expect(302);
-  return decodeLoginRedirect(res.headers.location ?? '');
+  return { ...decodeLoginRedirect(res.headers.location ?? ''), cookie: bindingCookie(res) };
 }
 
 export const TEST_CITIZEN = DEMO_IDENTITIES[2]!;

@@ -25,9 +25,11 @@ async function sessionCount(gateway: TestGateway): Promise<number> {
   return (await gateway.redis.client.keys(`${sessionKeyPrefix(gateway.redis)}*`)).length;
 }
 
-function post(gateway: TestGateway, xml: string, relayState: string) {
+/** The IdP's POST, as a browser sends it cross-site: the binding cookie of the login, no session cookie. */
+function post(gateway: TestGateway, xml: string, relayState: string, cookie: string) {
   return request(gateway.app)
     .post('/spid/acs')
+    .set('Cookie', cookie)
     .set('Accept', 'application/json')
     .type('form')
     .send({ SAMLResponse: base64(xml), RelayState: relayState });
@@ -53,7 +55,7 @@ describe('POST /spid/acs', () => {
   ) {
     const started = await startLogin(request.agent(gateway.app), idp, options.level ?? 2);
     const before = await sessionCount(gateway);
-    const res = await post(gateway, build(started), options.relayState ?? started.relayState);
+    const res = await post(gateway, build(started), options.relayState ?? started.relayState, started.cookie);
     expect(res.status, res.text).to.equal(status);
     expect(JSON.parse(res.text).code).to.equal(code);
     expect(res.headers['set-cookie'], 'no session cookie').to.equal(undefined);
@@ -70,7 +72,12 @@ describe('POST /spid/acs', () => {
 
   it('accepts a conforming Response once and creates the session with the citizen', async () => {
     const started = await startLogin(request.agent(gateway.app), idp, 2, '/services?q=x');
-    const res = await post(gateway, signedResponse(gateway, idp, started.id), started.relayState).expect(303);
+    const res = await post(
+      gateway,
+      signedResponse(gateway, idp, started.id),
+      started.relayState,
+      started.cookie,
+    ).expect(303);
     expect(res.headers.location).to.equal('/services?q=x');
     const me = await request(gateway.app).get('/me').set('Cookie', res.headers['set-cookie']!).expect(200);
     expect(me.text).to.contain(TEST_CITIZEN.fiscalCode);
@@ -84,7 +91,7 @@ describe('POST /spid/acs', () => {
     const xml = indentedSignedResponse(gateway, idp, started.id);
     expect(xml).to.match(/<saml:NameID [^>]*>\n\s+_[0-9a-f]+\n\s+<\/saml:NameID>/);
     expect(xml).to.match(/<saml:AttributeValue [^>]*>\n\s+TINIT-[A-Z0-9]{16}\n\s+<\/saml:AttributeValue>/);
-    const res = await post(gateway, xml, started.relayState);
+    const res = await post(gateway, xml, started.relayState, started.cookie);
     expect(res.status, res.text).to.equal(303);
     const keys = await gateway.redis.client.keys(`${sessionKeyPrefix(gateway.redis)}*`);
     const stored = (await Promise.all(keys.map((k) => gateway.redis.client.get(k)))).join('\n');
@@ -99,7 +106,7 @@ describe('POST /spid/acs', () => {
   it('gives a higher level than requested when the IdP authenticated at a higher level', async () => {
     const started = await startLogin(request.agent(gateway.app), idp, 1);
     const xml = signedResponse(gateway, idp, started.id, { level: 3 });
-    const res = await post(gateway, xml, started.relayState).expect(303);
+    const res = await post(gateway, xml, started.relayState, started.cookie).expect(303);
     const keys = await gateway.redis.client.keys(`${sessionKeyPrefix(gateway.redis)}*`);
     const stored = await Promise.all(keys.map((k) => gateway.redis.client.get(k)));
     expect(stored.some((s) => s?.includes('"level":3'))).to.equal(true);
@@ -270,6 +277,7 @@ describe('POST /spid/acs', () => {
       });
       const res = await request(gateway.app)
         .post('/spid/acs')
+        .set('Cookie', started.cookie)
         .set('Accept', 'text/html')
         .type('form')
         .send({ SAMLResponse: base64(xml), RelayState: started.relayState })
@@ -293,7 +301,7 @@ describe('POST /spid/acs', () => {
         notBefore: seconds(45),
         issueInstant: seconds(30),
       });
-      await post(gateway, xml, started.relayState).expect(303);
+      await post(gateway, xml, started.relayState, started.cookie).expect(303);
       const [entry] = await gateway.deps.sessionIndex.list(TEST_CITIZEN.fiscalCode);
       await gateway.deps.sessionIndex.end(TEST_CITIZEN.fiscalCode, [entry!.sessionId]);
     });
@@ -315,13 +323,15 @@ describe('POST /spid/acs with no clock skew tolerated', () => {
 
   it('still accepts a Response issued in the same second as the request', async () => {
     const started = await startLogin(request.agent(gateway.app), idp, 2);
-    await post(gateway, signedResponse(gateway, idp, started.id), started.relayState).expect(303);
+    await post(gateway, signedResponse(gateway, idp, started.id), started.relayState, started.cookie).expect(
+      303,
+    );
   });
 
   it('refuses Conditions that start in the next seconds', async () => {
     const started = await startLogin(request.agent(gateway.app), idp, 2);
     const xml = signedResponse(gateway, idp, started.id, { notBefore: samlInstant(Date.now() + 2000) });
-    const res = await post(gateway, xml, started.relayState).expect(400);
+    const res = await post(gateway, xml, started.relayState, started.cookie).expect(400);
     expect(JSON.parse(res.text).code).to.equal('spid_conditions');
   });
 });
@@ -343,19 +353,31 @@ describe('POST /spid/acs replay across instances', () => {
   it('accepts a Response on one instance and refuses it on the other', async () => {
     const started = await startLogin(request.agent(first.app), idp);
     const xml = signedResponse(first, idp, started.id);
-    await post(second, xml, started.relayState).expect(303);
-    const replay = await post(first, xml, started.relayState).expect(400);
+    await post(second, xml, started.relayState, started.cookie).expect(303);
+    const sessions = await sessionCount(first);
+    // Replayed by whoever copied it (another browser): refused.
+    const other = await startLogin(request.agent(first.app), idp);
+    const replay = await post(first, xml, started.relayState, other.cookie).expect(400);
     expect(JSON.parse(replay.text).code).to.equal('spid_unknown_request');
+    // Posted again by the browser it logged in (the IdP page's "Continue"): sent on, nobody logged in again.
+    const again = await post(first, xml, started.relayState, started.cookie).expect(303);
+    expect(again.headers['set-cookie']).to.equal(undefined);
+    expect(await sessionCount(first)).to.equal(sessions);
   });
 
   it('lets exactly one of two simultaneous deliveries through', async () => {
     const started = await startLogin(request.agent(first.app), idp);
     const xml = signedResponse(first, idp, started.id);
+    const sessions = await sessionCount(first);
     const results = await Promise.all([
-      post(first, xml, started.relayState),
-      post(second, xml, started.relayState),
+      post(first, xml, started.relayState, started.cookie),
+      post(second, xml, started.relayState, started.cookie),
     ]);
-    expect(results.map((r) => r.status).sort()).to.deep.equal([303, 400]);
+    // The other one is refused, or (when the first has finished) sent on as a repeat without a session.
+    const logins = results.filter((r) => r.headers['set-cookie'] !== undefined);
+    expect(logins.map((r) => r.status)).to.deep.equal([303]);
+    expect(results.map((r) => r.status)).to.satisfy((s: number[]) => s.every((x) => x === 303 || x === 400));
+    expect(await sessionCount(first)).to.equal(sessions + 1);
   });
 });
 

@@ -3,7 +3,7 @@ import * as cheerio from 'cheerio';
 import request from 'supertest';
 import { sessionKeyPrefix } from '../../src/platform/sessions.ts';
 import { createTestGateway, type TestGateway } from '../helpers/gateway.ts';
-import { formOf } from '../helpers/saml.ts';
+import { bindingCookie, formOf } from '../helpers/saml.ts';
 
 async function sessionCount(gateway: TestGateway): Promise<number> {
   return (await gateway.redis.client.keys(`${sessionKeyPrefix(gateway.redis)}*`)).length;
@@ -29,13 +29,13 @@ describe('SPID login through the demo IdP (full round trip)', () => {
     const location = new URL(start.headers.location ?? '');
     expect(location.pathname).to.equal('/demo/spid-idp/sso');
     const page = await agent.get(location.pathname + location.search).expect(200);
-    return page.text;
+    return { html: page.text, cookie: bindingCookie(start) };
   }
 
   it('logs the citizen in at the requested level and returns them where they were going', async () => {
     const agent = request.agent(gateway.app);
-    const loginPage = await toIdp(agent, 2, '/me?tab=1');
-    const $ = cheerio.load(loginPage);
+    const idpPage = await toIdp(agent, 2, '/me?tab=1');
+    const $ = cheerio.load(idpPage.html);
     const laura = $('input[name="identity"][value="DEMO0000000002"]').closest('form');
     const csrf = laura.find('input[name="_csrf"]').val() as string;
     const token = laura.find('input[name="token"]').val() as string;
@@ -48,8 +48,13 @@ describe('SPID login through the demo IdP (full round trip)', () => {
     expect(action).to.equal(gateway.deps.spid.sp.acsUrl);
     expect(posted.text).to.match(/<script src="\/assets\/spid\/auto-submit\.js" nonce="/);
 
-    // The IdP's POST is cross-site: a fresh client without the session cookie, as a browser would send it.
-    const acs = await request(gateway.app).post('/spid/acs').type('form').send(fields).expect(303);
+    // The IdP's POST is cross-site: the binding cookie only, without the session cookie, as a browser sends it.
+    const acs = await request(gateway.app)
+      .post('/spid/acs')
+      .set('Cookie', idpPage.cookie)
+      .type('form')
+      .send(fields)
+      .expect(303);
     expect(acs.headers.location).to.equal('/me?tab=1');
     const cookie = acs.headers['set-cookie'];
     expect(cookie).to.be.an('array');
@@ -61,7 +66,8 @@ describe('SPID login through the demo IdP (full round trip)', () => {
 
   it('maps a cancel at the IdP to the AgID nr25 message with a 4xx status and no session', async () => {
     const agent = request.agent(gateway.app);
-    const $ = cheerio.load(await toIdp(agent, 1));
+    const idpPage = await toIdp(agent, 1);
+    const $ = cheerio.load(idpPage.html);
     const cancel = $('input[name="action"][value="cancel"]').closest('form');
     const posted = await agent
       .post('/demo/spid-idp/login')
@@ -75,6 +81,7 @@ describe('SPID login through the demo IdP (full round trip)', () => {
     const before = await sessionCount(gateway);
     const acs = await request(gateway.app)
       .post('/spid/acs')
+      .set('Cookie', idpPage.cookie)
       .set('Accept-Language', 'en')
       .set('Accept', 'text/html')
       .type('form')

@@ -40,6 +40,7 @@ describe('SPID Single Logout', () => {
     const xml = signedResponse(first, idp, started.id);
     const res = await request(first.app)
       .post('/spid/acs')
+      .set('Cookie', started.cookie)
       .type('form')
       .send({ SAMLResponse: base64(xml), RelayState: started.relayState })
       .expect(303);

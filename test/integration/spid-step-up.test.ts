@@ -6,6 +6,7 @@ import { requireLevel } from '../../src/identity/step-up.ts';
 import { createTestGateway, testLoginRoutes, type TestGateway } from '../helpers/gateway.ts';
 import {
   base64,
+  bindingCookie,
   createTestIdp,
   decodeLoginRedirect,
   signedResponse,
@@ -96,9 +97,11 @@ describe('step-up with requireLevel', () => {
     const stepUp = await agent.get('/records').expect(303);
     const login = await agent.get(stepUp.headers.location!).expect(302);
     const started = decodeLoginRedirect(login.headers.location!);
-    // A browser does not send the SameSite=Lax session cookie with the IdP's cross-site POST.
+    // A browser does not send the SameSite=Lax session cookie with the IdP's cross-site POST, only the
+    // login's binding cookie.
     const acs = await request(app)
       .post('/spid/acs')
+      .set('Cookie', bindingCookie(login))
       .type('form')
       .send({
         SAMLResponse: base64(signedResponse(gateway, idp, started.id, { level: 3 })),

@@ -6,6 +6,7 @@ import { OidcError } from './oidc-errors.ts';
 import type { OidcRelyingParty } from './oidc.service.ts';
 import './oidc-session.ts';
 import { pendingLogin } from '../pending-login.ts';
+import { finishLogin } from '../login-exit.ts';
 
 const LEVEL_PARAMETER: ReadonlyMap<string, Level> = new Map([
   ['1', 1],
@@ -30,7 +31,7 @@ export function createOidcController(deps: { rp: OidcRelyingParty; loginSessions
       if (level === undefined) throw new OidcError('oidc_bad_request');
       const returnTo = localPath(req.query.next) ?? pending?.returnTo ?? '/me';
       // The flow is bound to this browser's session: make sure there is one to come back to.
-      req.session.createdAt ??= Date.now();
+      await req.openSession();
       const url = await rp.startLogin({
         provider: req.params.provider,
         level,
@@ -57,9 +58,8 @@ export function createOidcController(deps: { rp: OidcRelyingParty; loginSessions
         req.log?.info({ provider: req.params.provider, level: login.staff.level }, 'oidc staff login');
       }
       req.session.oidc = { provider: req.params.provider };
-      res.setHeader('Cache-Control', 'no-store');
       // Staff are not citizens: the personal area (the default destination) is not theirs.
-      res.redirect(303, login.kind === 'staff' && returnTo === '/me' ? '/' : returnTo);
+      finishLogin(req, res, login.kind === 'staff' && returnTo === '/me' ? '/' : returnTo);
     },
   };
 }

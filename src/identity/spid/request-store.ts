@@ -9,6 +9,8 @@ const outstandingSchema = z.object({
   issuedAt: z.number(),
   relayState: z.string(),
   returnTo: z.string(),
+  /** The hash of the browser's binding (browser-binding.ts): only that browser's POST is accepted. */
+  browser: z.string(),
   /** The session this login replaces (a step-up): ended once the new one exists. */
   replaces: z.object({ sessionId: z.string(), fiscalCode: z.string() }).optional(),
 });
@@ -24,3 +26,18 @@ export const createRequestStore = (redis: RedisConnection, ttlSeconds: number) =
   createSingleUseStore(redis, 'saml:req:', outstandingSchema, ttlSeconds);
 
 export type RequestStore = ReturnType<typeof createRequestStore>;
+
+const completedSchema = z.object({ browser: z.string(), responseId: z.string(), returnTo: z.string() });
+
+/**
+ * Requests a Response has already answered, so that the same browser posting the same Response again
+ * (the IdP page's "Continue" pressed after the automatic post) is sent on instead of refused; it
+ * logs no one in a second time:
+ *   saml:done:<id>   JSON { browser, responseId, returnTo }, expiring after the request TTL
+ */
+export function createCompletedRequests(redis: RedisConnection, ttlSeconds: number) {
+  const store = createSingleUseStore(redis, 'saml:done:', completedSchema, ttlSeconds);
+  return { save: store.save, find: store.peek };
+}
+
+export type CompletedRequests = ReturnType<typeof createCompletedRequests>;

@@ -3,7 +3,7 @@ import { LEVELS, normaliseFiscalCode, type CitizenIdentity, type Level } from '.
 import type { AssertionVerifier } from './assertion-verifier.ts';
 import type { IdpRegistry } from './idp-registry.ts';
 import { parseXml } from './idp-metadata.ts';
-import type { OutstandingRequest, RequestStore } from './request-store.ts';
+import type { CompletedRequests, OutstandingRequest, RequestStore } from './request-store.ts';
 import { BEARER, levelOfUri, NAMEID_FORMAT, NS, STATUS_SUCCESS } from './saml-constants.ts';
 import type { ServiceProvider } from './service-provider.ts';
 import { hasValidRootSignature } from './xml-signature.ts';
@@ -17,6 +17,13 @@ export interface ValidatedLogin {
   replaces?: { sessionId: string; fiscalCode: string };
   /** Kept in the session for Single Logout (SPID technical rules, LogoutRequest). */
   logout: { idp: string; nameId: string; nameQualifier: string; sessionIndex: string };
+  repeated?: undefined;
+}
+
+/** The browser that was logged in by this Response posting it again: no new login, only the way on. */
+export interface RepeatedLogin {
+  repeated: true;
+  returnTo: string;
 }
 
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
@@ -74,6 +81,9 @@ export interface ResponseValidatorDeps {
   sp: ServiceProvider;
   idps: IdpRegistry;
   requests: RequestStore;
+  completed: CompletedRequests;
+  /** The hash of the browser binding the POST carries (browser-binding.ts). */
+  browserOf: (req: Request) => string | undefined;
   verifyAssertion: AssertionVerifier;
   now?: () => number;
 }
@@ -86,7 +96,7 @@ export interface ResponseValidatorDeps {
  * cross-checked with what the library read from the signed XML.
  */
 export function createResponseValidator(deps: ResponseValidatorDeps) {
-  const { sp, idps, requests } = deps;
+  const { sp, idps, requests, completed } = deps;
   const now = deps.now ?? Date.now;
   const skew = sp.clockSkewMs;
 
@@ -150,7 +160,7 @@ export function createResponseValidator(deps: ResponseValidatorDeps) {
   }
 
   /** Validates the Response the IdP posted (`req.body`: SAMLResponse, RelayState). */
-  return async function validate(req: Request, res: Response): Promise<ValidatedLogin> {
+  return async function validate(req: Request, res: Response): Promise<ValidatedLogin | RepeatedLogin> {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const samlResponse = body.SAMLResponse;
     const relayState = body.RelayState;
@@ -182,7 +192,18 @@ export function createResponseValidator(deps: ResponseValidatorDeps) {
     check(attr(response, 'Destination') === sp.acsUrl, 'spid_destination');
 
     const requestId = attr(response, 'InResponseTo');
-    const request = requestId ? await requests.take(requestId) : undefined;
+    const browser = deps.browserOf(req);
+    const outstanding = requestId ? await requests.peek(requestId) : undefined;
+    if (!outstanding) {
+      const done = requestId ? await completed.find(requestId) : undefined;
+      if (done && browser === done.browser && attr(response, 'ID') === done.responseId)
+        return { repeated: true, returnTo: done.returnTo };
+      return fail('spid_unknown_request');
+    }
+    // Only the browser that started the login may finish it (login CSRF). Checked before the request
+    // is used up, so a Response posted from another browser does not spend its owner's request.
+    check(browser !== undefined && browser === outstanding.browser, 'spid_browser');
+    const request = await requests.take(requestId);
     if (!request) return fail('spid_unknown_request');
     check(typeof relayState === 'string' && relayState === request.relayState, 'spid_relay_state');
     check(issued <= now() + skew && issued >= requestSecond(request) - skew, 'spid_issue_instant');
@@ -232,6 +253,11 @@ export function createResponseValidator(deps: ResponseValidatorDeps) {
     const dateOfBirth = get('dateOfBirth');
     const email = get('email');
     check(LEVELS.includes(found.level), 'spid_authn_context');
+    await completed.save(requestId, {
+      browser: request.browser,
+      responseId: attr(response, 'ID'),
+      returnTo: request.returnTo,
+    });
     return {
       identity: {
         fiscalCode,

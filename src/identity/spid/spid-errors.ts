@@ -12,6 +12,7 @@ export const REJECTIONS = {
   spid_destination: [400, 'invalid'],
   spid_unknown_request: [400, 'expired'],
   spid_relay_state: [400, 'invalid'],
+  spid_browser: [403, 'otherBrowser'],
   spid_issuer: [403, 'untrusted'],
   spid_signature: [403, 'untrusted'],
   spid_name_id: [400, 'invalid'],

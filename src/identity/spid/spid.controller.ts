@@ -5,6 +5,7 @@ import { localPath } from '../../platform/local-path.ts';
 import type { Spid } from './spid.service.ts';
 import './spid-session.ts';
 import { continuedLogin, pendingLogin } from '../pending-login.ts';
+import { finishLogin } from '../login-exit.ts';
 
 export function createSpidController(deps: { spid: Spid; loginSessions: LoginSessions }) {
   const { spid, loginSessions } = deps;
@@ -24,6 +25,7 @@ export function createSpidController(deps: { spid: Spid; loginSessions: LoginSes
         level: req.query.level,
         fresh: fresh === '1',
         returnTo,
+        browser: spid.binding.bind(req, res),
         replaces,
       });
       res.setHeader('Cache-Control', 'no-store');
@@ -34,16 +36,18 @@ export function createSpidController(deps: { spid: Spid; loginSessions: LoginSes
 
     /**
      * The IdP's cross-site POST: the session cookie is not sent with it (SameSite=Lax), so validation
-     * relies only on the Redis request record; the session is created (regenerated) after success.
+     * relies only on the Redis request record and the browser binding; the session is created
+     * (regenerated) after success, and a refused Response leaves the browser's session as it was.
      */
     async acs(req: Request, res: Response) {
       const login = await spid.validateResponse(req, res);
+      if (login.repeated) return finishLogin(req, res, login.returnTo);
       await loginSessions.establish(req, login.identity);
       req.session.spid = login.logout;
       await spid.singleLogout.rememberLogin(req);
       if (login.replaces) await spid.endReplacedSession(login.replaces, req.sessionID);
       req.log?.info({ idp: login.logout.idp, level: login.identity.level }, 'spid login');
-      res.redirect(303, login.returnTo);
+      finishLogin(req, res, login.returnTo);
     },
 
     /** GET /spid/slo: the IdP's LogoutResponse, or its own LogoutRequest (answered with a LogoutResponse). */

@@ -11,7 +11,8 @@ import type { SessionIndex } from '../session-index.ts';
 import { createIdpRegistry, type IdpRegistryOptions } from './idp-registry.ts';
 import { createLogoutStore } from './logout-store.ts';
 import { createSingleLogout } from './single-logout.ts';
-import { createRequestStore } from './request-store.ts';
+import { createCompletedRequests, createRequestStore } from './request-store.ts';
+import { createBrowserBinding } from './browser-binding.ts';
 import { createResponseValidator } from './response-validator.ts';
 import { redirectUrl } from './redirect-binding.ts';
 import { samlId } from './saml-constants.ts';
@@ -80,16 +81,23 @@ export async function createSpid(
   );
   await idps.start();
   const requests = createRequestStore(redis, sp.requestTtlSeconds);
+  const binding = createBrowserBinding({
+    secure: config.http.publicUrl.startsWith('https://'),
+    maxAgeSeconds: sp.requestTtlSeconds,
+  });
   let metadata: string | undefined;
 
   return {
     sp,
     idps,
     requests,
+    binding,
     validateResponse: createResponseValidator({
       sp,
       idps,
       requests,
+      completed: createCompletedRequests(redis, sp.requestTtlSeconds),
+      browserOf: binding.of,
       verifyAssertion: createAssertionVerifier(sp),
     }),
     singleLogout: createSingleLogout({
@@ -115,6 +123,8 @@ export async function createSpid(
       /** Ask the IdP to authenticate the citizen again even at level 1 (ForceAuthn). */
       fresh?: boolean;
       returnTo: string;
+      /** The hash of the browser's binding (browser-binding.ts). */
+      browser: string;
       replaces?: { sessionId: string; fiscalCode: string } | undefined;
     }): Promise<string> {
       const idp = typeof input.idp === 'string' ? idps.get(input.idp) : undefined;
@@ -131,6 +141,7 @@ export async function createSpid(
         issuedAt,
         relayState,
         returnTo: input.returnTo,
+        browser: input.browser,
         ...(input.replaces ? { replaces: input.replaces } : {}),
       });
       const xml = buildAuthnRequest({
