@@ -1,6 +1,6 @@
 import { inflateRawSync } from 'node:zlib';
 import * as cheerio from 'cheerio';
-import type { Agent } from 'supertest';
+import request, { type Agent } from 'supertest';
 import type { Level } from '../../src/identity/citizen.ts';
 import type { IdpDescriptor } from '../../src/identity/spid/idp-metadata.ts';
 import { generateSpidKeyPair, type KeyPair } from '../../src/identity/spid/sp-certificate.ts';
@@ -122,6 +122,23 @@ export function indentedSignedResponse(
 }
 
 export const base64 = (xml: string) => Buffer.from(xml, 'utf8').toString('base64');
+
+/**
+ * Posts an IdP's Response to /spid/acs as the browser that started the login does: with that login's
+ * RelayState and browser-binding cookie (from startLogin).
+ */
+export function postResponse(
+  gateway: TestGateway,
+  xml: string,
+  started: { relayState: string; cookie: string },
+) {
+  return request(gateway.app)
+    .post('/spid/acs')
+    .set('Cookie', started.cookie)
+    .set('Accept', 'application/json')
+    .type('form')
+    .send({ SAMLResponse: base64(xml), RelayState: started.relayState });
+}
 
 /** The hidden inputs of the first form of a page, and its action. */
 export function formOf(html: string) {

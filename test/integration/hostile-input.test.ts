@@ -20,7 +20,7 @@ import {
   writeProvidersDir,
   type TestOp,
 } from '../helpers/oidc.ts';
-import { base64, createTestIdp, signedResponse, startLogin } from '../helpers/saml.ts';
+import { createTestIdp, postResponse, signedResponse, startLogin } from '../helpers/saml.ts';
 
 const FISCAL_CODE = 'RSSMRA80A01H501U';
 
@@ -552,14 +552,7 @@ describe('hostile return paths through a genuine login', () => {
   for (const path of DOT_SEGMENT_ESCAPES) {
     it(`/spid/login?next=${path}, then a signed Response at the ACS, ends in the personal area`, async () => {
       const started = await startLogin(request.agent(gateway.app), idp, 2, path);
-      const res = await request(gateway.app)
-        .post('/spid/acs')
-        .type('form')
-        .send({
-          SAMLResponse: base64(signedResponse(gateway, idp, started.id)),
-          RelayState: started.relayState,
-        })
-        .expect(303);
+      const res = await postResponse(gateway, signedResponse(gateway, idp, started.id), started).expect(303);
       expect(res.headers.location).to.equal('/me');
       await request(gateway.app).get('/me').set('Cookie', res.headers['set-cookie']!).expect(200);
     });
@@ -577,14 +570,7 @@ describe('hostile return paths through a genuine login', () => {
 
   it('still brings a citizen back to the local page asked for', async () => {
     const started = await startLogin(request.agent(gateway.app), idp, 2, '/x/../services?q=anagrafe');
-    const res = await request(gateway.app)
-      .post('/spid/acs')
-      .type('form')
-      .send({
-        SAMLResponse: base64(signedResponse(gateway, idp, started.id)),
-        RelayState: started.relayState,
-      })
-      .expect(303);
+    const res = await postResponse(gateway, signedResponse(gateway, idp, started.id), started).expect(303);
     expect(res.headers.location).to.equal('/services?q=anagrafe');
   });
 });

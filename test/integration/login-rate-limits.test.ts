@@ -1,20 +1,12 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import { createTestGateway, type TestGateway } from '../helpers/gateway.ts';
-import { base64, createTestIdp, signedResponse, startLogin } from '../helpers/saml.ts';
+import { createTestIdp, postResponse, signedResponse, startLogin } from '../helpers/saml.ts';
 
 // Test-only IdP keys, generated once for the whole file.
 const idp = createTestIdp();
 
 const CANCELLED = { statusCode: 'urn:oasis:names:tc:SAML:2.0:status:Responder', message: 'ErrorCode nr25' };
-
-function post(gateway: TestGateway, xml: string, relayState: string) {
-  return request(gateway.app)
-    .post('/spid/acs')
-    .set('Accept', 'application/json')
-    .type('form')
-    .send({ SAMLResponse: base64(xml), RelayState: relayState });
-}
 
 describe('login rate limits', () => {
   let gateway: TestGateway | undefined;
@@ -29,14 +21,14 @@ describe('login rate limits', () => {
     office.deps.spid.idps.add(idp.descriptor);
     for (let citizen = 0; citizen < 30; citizen++) {
       const cancelled = await startLogin(request.agent(office.app), idp, 2);
-      const refusal = await post(
+      const refusal = await postResponse(
         office,
         signedResponse(office, idp, cancelled.id, { failure: CANCELLED }),
-        cancelled.relayState,
+        cancelled,
       );
       expect(refusal.status, `citizen ${citizen}, cancelled try`).to.equal(401);
       const started = await startLogin(request.agent(office.app), idp, 2);
-      const login = await post(office, signedResponse(office, idp, started.id), started.relayState);
+      const login = await postResponse(office, signedResponse(office, idp, started.id), started);
       expect(login.status, `citizen ${citizen}, login`).to.equal(303);
     }
   });
@@ -56,13 +48,13 @@ describe('login rate limits', () => {
     await request(limited.app).get('/oidc/login/demo').expect(429);
 
     // The starts' budget is used up; the answers to the requests already made still get through.
-    for (const { id, relayState } of started) {
-      const res = await post(limited, signedResponse(limited, idp, id), relayState);
+    for (const login of started) {
+      const res = await postResponse(limited, signedResponse(limited, idp, login.id), login);
       expect(res.status, res.text).to.equal(303);
     }
     await request(limited.app).get('/spid/slo').expect(400);
     await request(limited.app).get('/spid/slo').expect(429);
-    await post(limited, signedResponse(limited, idp, started[0]!.id), started[0]!.relayState).expect(429);
+    await postResponse(limited, signedResponse(limited, idp, started[0]!.id), started[0]!).expect(429);
     await request(limited.app).get('/oidc/callback/demo').expect(429);
   });
 });

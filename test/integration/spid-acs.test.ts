@@ -9,6 +9,7 @@ import {
   base64,
   createTestIdp,
   indentedSignedResponse,
+  postResponse,
   signedResponse,
   startLogin,
   TEST_CITIZEN,
@@ -26,14 +27,8 @@ async function sessionCount(gateway: TestGateway): Promise<number> {
 }
 
 /** The IdP's POST, as a browser sends it cross-site: the binding cookie of the login, no session cookie. */
-function post(gateway: TestGateway, xml: string, relayState: string, cookie: string) {
-  return request(gateway.app)
-    .post('/spid/acs')
-    .set('Cookie', cookie)
-    .set('Accept', 'application/json')
-    .type('form')
-    .send({ SAMLResponse: base64(xml), RelayState: relayState });
-}
+const post = (gateway: TestGateway, xml: string, relayState: string, cookie: string) =>
+  postResponse(gateway, xml, { relayState, cookie });
 
 describe('POST /spid/acs', () => {
   let gateway: TestGateway;

@@ -112,7 +112,7 @@ describe('SPID login bound to the browser that started it', () => {
   it('over plain http the binding cookie is SameSite=Lax (same-site IdPs, like the demo one)', async () => {
     const res = await request(gateway.app)
       .get(`/spid/login?idp=${encodeURIComponent(idp.entityId)}&level=1`)
-      .expect(303);
+      .expect(302);
     const line = (res.headers['set-cookie'] as unknown as string[]).find((c) => c.startsWith('varco.spid='));
     expect(line).to.match(/; HttpOnly/);
     expect(line).to.match(/; SameSite=Lax/);
@@ -132,7 +132,7 @@ describe('SPID browser binding over https', () => {
     const res = await request(gateway.app)
       .get(`/spid/login?idp=${encodeURIComponent(idp.entityId)}&level=1`)
       .set('X-Forwarded-Proto', 'https')
-      .expect(303);
+      .expect(302);
     const line = (res.headers['set-cookie'] as unknown as string[]).find((c) =>
       c.startsWith('__Host-varco.spid='),
     );
