@@ -2,16 +2,14 @@
  * What keeping personal data and credentials out of the logs costs per line: a "request completed" line
  * naming the request, the line every request writes (src/platform/request-logging.ts). Measured, in
  * interleaved rounds in the same run: that line through the gateway's logger (src/platform/logger.ts,
- * which walks each line once for sensitive fields: what every other line the gateway logs goes through),
- * through the gateway's request line writer (requestLineWriter: the same bytes, written by hand, which
- * is how requests are logged), a bare pino logger that redacts nothing (the baseline), and pino's own
- * `redact` option with one wildcard path per sensitive field and level (what the gateway used before,
- * for comparison). Each writes to /dev/null through pino's synchronous destination, a write per line.
+ * which walks each line once for sensitive fields: what every line the gateway logs goes through), a
+ * bare pino logger that redacts nothing (the baseline), and pino's own `redact` option with one
+ * wildcard path per sensitive field and level (what the gateway used before, for comparison). Each writes to /dev/null through pino's synchronous destination, a write per line.
  * Run: npx tsx bench/log-redaction.ts [lines per round], or import `runLogRedactionBench`.
  */
 import { pathToFileURL } from 'node:url';
 import { pino, type Logger } from 'pino';
-import { createLogger, REDACTED, requestLineWriter, SENSITIVE_FIELDS } from '../src/platform/logger.ts';
+import { createLogger, REDACTED, SENSITIVE_FIELDS } from '../src/platform/logger.ts';
 
 const ROUNDS = 5;
 
@@ -19,14 +17,11 @@ export interface LogRedactionFigures {
   bench: 'log-redaction';
   lines: number;
   gatewayMicrosPerLine: number;
-  requestLineMicrosPerLine: number;
   baselineMicrosPerLine: number;
   pinoRedactMicrosPerLine: number;
   /** Baseline time over the gateway's: 1 means redaction costs nothing. */
   ratio: number;
   pinoRedactRatio: number;
-  /** Baseline time over the request line writer's. */
-  requestLineRatio: number;
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -40,17 +35,6 @@ const throughLogger =
     const request = { id: `req-${i}`, method: 'GET', path: '/me' };
     logger.info({ req: request, res: { statusCode: 200 }, responseTime: 3 }, 'request completed');
   };
-
-/** The gateway's request line writer, given the same line. */
-const byRequestLineWriter = (logger: Logger): LineWriter => {
-  const write = requestLineWriter(logger);
-  return (i) =>
-    write(
-      'info',
-      { id: `req-${i}`, method: 'GET', path: '/me', statusCode: 200, responseTime: 3 },
-      'request completed',
-    );
-};
 
 /** Microseconds per line of `lines` request lines. */
 function measure(write: LineWriter, lines: number): number {
@@ -68,7 +52,6 @@ export function runLogRedactionBench(
   const base = { level: 'info', base: { service: 'varco' }, timestamp: pino.stdTimeFunctions.isoTime };
   const loggers = {
     gateway: throughLogger(createLogger('info', sink())),
-    requestLine: byRequestLineWriter(createLogger('info', sink())),
     baseline: throughLogger(pino(base, sink())),
     pinoRedact: throughLogger(
       pino(
@@ -85,7 +68,6 @@ export function runLogRedactionBench(
   };
   const times = {
     gateway: [] as number[],
-    requestLine: [] as number[],
     baseline: [] as number[],
     pinoRedact: [] as number[],
   };
@@ -98,18 +80,15 @@ export function runLogRedactionBench(
   const gateway = median(times.gateway);
   const baseline = median(times.baseline);
   const pinoRedact = median(times.pinoRedact);
-  const requestLine = median(times.requestLine);
   const round3 = (n: number) => Math.round(n * 1000) / 1000;
   const figures: LogRedactionFigures = {
     bench: 'log-redaction',
     lines,
     gatewayMicrosPerLine: round3(gateway),
-    requestLineMicrosPerLine: round3(requestLine),
     baselineMicrosPerLine: round3(baseline),
     pinoRedactMicrosPerLine: round3(pinoRedact),
     ratio: round3(baseline / gateway),
     pinoRedactRatio: round3(baseline / pinoRedact),
-    requestLineRatio: round3(baseline / requestLine),
   };
   print?.(JSON.stringify(figures));
   return figures;

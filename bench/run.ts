@@ -28,7 +28,7 @@ const BENCHES: Bench[] = [
   },
   {
     name: 'logs',
-    what: 'one request log line, redacted by the logger and by the request line writer, against bare pino (and pino redact paths)',
+    what: 'one request log line, redacted by the logger, against bare pino (and pino redact paths)',
     run: async () => runLogRedactionBench({ lines: 50_000 }),
   },
   {

@@ -15,7 +15,6 @@ import { IDP_LOGOS } from './identity/spid/idp-logos.ts';
 import { spidRouters } from './identity/spid/spid.module.ts';
 import { createCsrf } from './platform/csrf.ts';
 import { errorHandler, notFound } from './platform/error-handler.ts';
-import { enteredByTheirPaths } from './platform/path-gate.ts';
 import { ServiceUnavailableError } from './platform/errors.ts';
 import { healthRoutes } from './platform/health.ts';
 import { proceduresRouters } from './procedures/procedures.module.ts';
@@ -54,14 +53,12 @@ export function createApp(deps: Dependencies, extraRoutes: readonly Router[] = [
   app.use(securityHeaders({ https: secureCookie }));
   app.use(pageLocals(config.network), languageMiddleware(deps.i18n));
 
-  // Every router is entered only by the paths it serves (src/platform/path-gate.ts).
-  const use = (routers: Router[]) => app.use(enteredByTheirPaths(routers));
   // Needs no Redis: probes, static files and the language switch work while Redis is away.
-  use([
+  app.use(
     healthRoutes(deps.readiness),
     staticAssets([{ path: ASSETS.bootstrapItalia, dir: ASSETS.bootstrapItaliaDir }, IDP_LOGOS], 'public'),
     languageRoutes({ secureCookie }),
-  ]);
+  );
 
   app.use(redisGuard(() => redis.isUp()));
   const session = sessionMiddleware(
@@ -78,7 +75,7 @@ export function createApp(deps: Dependencies, extraRoutes: readonly Router[] = [
   });
   // Before the body parsers and CSRF: the provider parses and protects its own, and so do the demo
   // body systems and the demo OpenID Provider (demo mode only).
-  use([sso.provider, ...sso.demo, ...oidc.provider]);
+  app.use(sso.provider, ...sso.demo, ...oidc.provider);
   app.use(
     withBody(express.urlencoded({ extended: false, limit: config.http.bodyLimit, parameterLimit: 100 })),
   );
@@ -106,7 +103,7 @@ export function createApp(deps: Dependencies, extraRoutes: readonly Router[] = [
       deps.rateLimits.forms,
     ),
   ];
-  use(features);
+  app.use(features);
 
   app.use(notFound);
   app.use(redisFailuresAsUnavailable);

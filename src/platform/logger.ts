@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { pino, type Level, type Logger } from 'pino';
+import { pino, type Logger } from 'pino';
 
 export type { Logger };
 
@@ -177,53 +177,4 @@ export function logDestination(dest: number | string = 1): pino.DestinationStrea
     }
   });
   return stream;
-}
-
-/** What the request log line says (src/platform/request-logging.ts). */
-export interface RequestLine {
-  id: string;
-  method: string;
-  path: string;
-  statusCode: number;
-  responseTime: number;
-}
-
-type LoggerInternals = Record<symbol, unknown>;
-
-/**
- * Writes the one line every request logs, `{ req: { id, method, path }, res: { statusCode },
- * responseTime }` with its message, byte for byte as `logger[level](line, msg)` writes it — the level,
- * time, bindings and stream are the logger's own — without pino's general path (the hooks, formatters
- * and serializers, and a walk of the object), which cost a page more than writing the line itself
- * (bench/http-pages.ts). Nothing in this line is sensitive: the path has its fiscal codes masked by the
- * caller, and a test compares the two outputs for hostile values. A logger with a mixin, a stream-write
- * hook or a multistream destination gets its lines through pino instead.
- */
-export function requestLineWriter(logger: Logger): (level: Level, line: RequestLine, msg: string) => void {
-  const internals = logger as unknown as LoggerInternals;
-  const { symbols } = pino;
-  const stream = internals[symbols.streamSym] as pino.DestinationStream & Record<symbol, unknown>;
-  const plain =
-    !internals[symbols.mixinSym] &&
-    !(internals[symbols.hooksSym] as { streamWrite?: unknown }).streamWrite &&
-    stream[symbols.needsMetadataGsym] !== true;
-  if (!plain)
-    return (level, { id, method, path, statusCode, responseTime }, msg) =>
-      logger[level]({ req: { id, method, path }, res: { statusCode }, responseTime }, msg);
-  // What pino starts a line of each level with, e.g. {"level":30
-  const cache = internals[symbols.lsCacheSym] as Record<number, string>;
-  const starts = Object.fromEntries(
-    Object.entries(logger.levels.values).map(([label, value]) => [label, cache[value]]),
-  ) as Record<Level, string>;
-  const time = internals[symbols.timeSym] as () => string;
-  const bindings = internals[symbols.chindingsSym] as string;
-  const messageKey = JSON.stringify(internals[symbols.messageKeySym]);
-  return (level, { id, method, path, statusCode, responseTime }, msg) => {
-    stream.write(
-      `${starts[level]}${time()}${bindings}` +
-        `,"req":{"id":${JSON.stringify(id)},"method":${JSON.stringify(method)},"path":${JSON.stringify(path)}}` +
-        `,"res":{"statusCode":${statusCode}},"responseTime":${responseTime}` +
-        `,${messageKey}:${JSON.stringify(redactFiscalCodes(msg))}}\n`,
-    );
-  };
 }

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import ejs from 'ejs';
 import type { Request, Response } from 'express';
 import type { CitizenIdentity } from '../identity/citizen.ts';
 import { NotAcceptableError } from './errors.ts';
-import { escapeHtml } from './view-engine.ts';
 
 /**
  * Pages that are the same for every visitor who shares a key — the anonymous home page in a language, a
@@ -95,9 +95,9 @@ export function createPageCache(options: { maxKeys: number }): PageCache {
         case HOLES.csrf:
           return (res.locals.csrfToken as () => string)();
         case HOLES.name:
-          return escapeHtml(citizen?.name);
+          return ejs.escapeXML(citizen?.name ?? '');
         case HOLES.familyName:
-          return escapeHtml(citizen?.familyName);
+          return ejs.escapeXML(citizen?.familyName ?? '');
       }
     };
     const parts = [page.texts[0] ?? EMPTY];

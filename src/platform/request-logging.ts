@@ -1,77 +1,68 @@
 import { randomUUID } from 'node:crypto';
-import type { NextFunction, Request, Response } from 'express';
-import { redactFiscalCodes, requestLineWriter, type Logger } from './logger.ts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { pinoHttp } from 'pino-http';
+import { redactFiscalCodes, type Logger } from './logger.ts';
 
 declare module 'node:http' {
   interface IncomingMessage {
-    /** The request id (the caller's X-Request-Id when well formed, else a new one). */
-    id: string;
-    /** A logger whose lines name this request (id, method, path). */
-    log: Logger;
     /** When the request reached the app (performance.now()): what was acknowledged before, it must see. */
     receivedAt: number;
   }
 }
 
 const INCOMING_ID = /^[A-Za-z0-9._-]{8,64}$/;
-const ROOT_LOGGER = Symbol('varco.rootLogger');
-const REQUEST_LOGGER = Symbol('varco.requestLogger');
-
-type LoggedRequest = Request & { [ROOT_LOGGER]?: Logger; [REQUEST_LOGGER]?: Logger };
 
 /** The request's path, without the query string (it can carry personal data). */
-const pathOf = (req: Request) => req.originalUrl.split('?', 1)[0] ?? '';
-
-/** What a log line says of its request: id, method and path (any fiscal code in it masked). */
-function describe(req: Request, path = pathOf(req)) {
-  return { id: req.id, method: req.method, path: redactFiscalCodes(path) };
-}
+const pathOf = (req: IncomingMessage) => (req as Request).originalUrl.split('?', 1)[0] ?? '';
 
 /** A liveness or readiness probe (src/platform/health.ts). */
 const PROBES = new Set(['/health', '/ready']);
 
-/** `req.log`: a child of the request logger naming the request, made on first use. */
-function requestLogger(this: LoggedRequest): Logger {
-  const root = this[ROOT_LOGGER];
-  if (!root) throw new Error('req.log is there only for requests that went through requestLogging');
-  return (this[REQUEST_LOGGER] ??= root.child({ req: describe(this) }));
+/** The caller's X-Request-Id when well formed, else a new one; echoed in the response. */
+function requestId(req: IncomingMessage, res: ServerResponse): string {
+  const incoming = req.headers['x-request-id'];
+  const id = typeof incoming === 'string' && INCOMING_ID.test(incoming) ? incoming : randomUUID();
+  res.setHeader('X-Request-Id', id);
+  return id;
 }
 
+/** Error from 500, warn from 400, else info; the probes' successful GETs at debug. */
+function levelOf(req: IncomingMessage, res: ServerResponse) {
+  if (res.statusCode >= 500) return 'error';
+  if (res.statusCode >= 400) return 'warn';
+  return req.method === 'GET' && PROBES.has(pathOf(req)) ? 'debug' : 'info';
+}
+
+const messageOf = (_req: IncomingMessage, res: ServerResponse) =>
+  res.writableEnded ? 'request completed' : 'request aborted';
+
 /**
- * A request id for every request (the caller's X-Request-Id when well formed, else a new one), echoed in
- * the response, and one structured log line per request when its response is sent or abandoned:
- * `{ req: { id, method, path }, res: { statusCode }, responseTime }`, at error level from 500, warn from
- * 400, else info, except the probes' successful GET /health and GET /ready (a container health check, a
- * load balancer: a line every few seconds saying nothing), at debug; a failed probe is logged as any
- * other failure. Only method and path are logged, with any fiscal code in the path masked.
- *
- * Written here rather than with pino-http, which made a child logger (a serialized copy of the request)
- * for every request, used or not, and cost a fifth of a page's throughput (bench/http-pages.ts). The
- * request's own logger (`req.log`, for what a handler has to say) is made on first use, by a getter on
- * the app's request prototype: a property defined on each request would cost more than the log line.
+ * A request id for every request, and one log line per request when its response is sent or abandoned,
+ * by pino-http (pino's own request logger): `{ req: { id, method, path }, res: { statusCode },
+ * responseTime }`, at the level `levelOf` gives. The probes (a container health check, a load balancer)
+ * would otherwise write a line every few seconds saying nothing; a failed probe is logged as any other
+ * failure. Only method and path are logged, with any fiscal code in the path masked. `req.log` is the
+ * request's own logger, its lines naming the request the same way.
  */
-export function requestLogging(logger: Logger) {
-  const writeLine = requestLineWriter(logger);
-  return (req: Request, res: Response, next: NextFunction) => {
-    const prototype = Object.getPrototypeOf(req) as object;
-    if (!Object.hasOwn(prototype, 'log'))
-      Object.defineProperty(prototype, 'log', { configurable: true, get: requestLogger });
-    (req as LoggedRequest)[ROOT_LOGGER] = logger;
-    const incoming = req.headers['x-request-id'];
-    req.id = typeof incoming === 'string' && INCOMING_ID.test(incoming) ? incoming : randomUUID();
-    res.setHeader('X-Request-Id', req.id);
-    const started = (req.receivedAt = performance.now());
-    res.once('close', () => {
-      const status = res.statusCode;
-      const requested = pathOf(req);
-      const probe = req.method === 'GET' && PROBES.has(requested);
-      const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : probe ? 'debug' : 'info';
-      if (!logger.isLevelEnabled(level)) return;
-      const { id, method, path } = describe(req, requested);
-      const responseTime = Math.round(performance.now() - started);
-      const line = { id, method, path, statusCode: status, responseTime };
-      writeLine(level, line, res.writableFinished ? 'request completed' : 'request aborted');
-    });
+export function requestLogging(logger: Logger): RequestHandler[] {
+  const logRequests = pinoHttp({
+    logger,
+    genReqId: requestId,
+    wrapSerializers: false,
+    serializers: {
+      req: (req: Request) => ({ id: req.id, method: req.method, path: redactFiscalCodes(pathOf(req)) }),
+      res: (res: Response) => ({ statusCode: res.statusCode }),
+    },
+    customLogLevel: levelOf,
+    customSuccessMessage: messageOf,
+    customErrorMessage: messageOf,
+    // A 5xx is logged with its cause by the error handler; this line says only that it was answered.
+    customErrorObject: (_req, _res, _error, { err: _err, ...line }: Record<string, unknown>) => line,
+  });
+  const received = (req: Request, _res: Response, next: NextFunction) => {
+    req.receivedAt = performance.now();
     next();
   };
+  return [received, logRequests];
 }

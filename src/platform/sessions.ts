@@ -3,7 +3,6 @@ import { RedisStore } from 'connect-redis';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import session from 'express-session';
 import { ServiceUnavailableError } from './errors.ts';
-import { randomToken } from './random-tokens.ts';
 import type { RedisConnection } from './redis.ts';
 
 export interface SessionOptions {
@@ -83,8 +82,6 @@ export function sessionMiddleware(
     store,
     name: options.cookieName,
     secret: [...options.secrets],
-    // 24 random bytes, base64url, as express-session's own ids (uid-safe), from the pooled CSPRNG.
-    genid: () => randomToken(24, 'base64url'),
     resave: false,
     saveUninitialized: false,
     rolling: true,

@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import ejs from 'ejs';
 import type { Express, NextFunction, Request, Response } from 'express';
 import { NotAcceptableError } from './errors.ts';
 import { LANGUAGES } from './i18n.ts';
-import { createViewEngine } from './view-engine.ts';
 
 const require = createRequire(import.meta.url);
 const bootstrapItaliaVersion = (require('bootstrap-italia/package.json') as { version: string }).version;
@@ -15,20 +15,13 @@ export const ASSETS = {
 };
 
 /**
- * ejs templates as the view engine, compiled and run by src/platform/view-engine.ts. Templates include
- * each other by paths from the views directory (`include('/layout/top')`).
+ * ejs as the view engine, through its own renderFile. Templates include each other by paths from the
+ * views directory (`include('/layout/top')`, resolved against `root` without looking at the disk); with
+ * `cache` each template is compiled once.
  */
 export function setUpViews(app: Express, options: { viewsDir: string; cache: boolean }) {
-  const render = createViewEngine({ root: path.resolve(options.viewsDir), cache: options.cache });
-  app.engine('ejs', (file, data, done) => {
-    let html: string;
-    try {
-      html = render(file, data);
-    } catch (error) {
-      return done(error);
-    }
-    done(null, html);
-  });
+  const ejsOptions: ejs.Options = { root: path.resolve(options.viewsDir), cache: options.cache };
+  app.engine('ejs', (file, data, done) => ejs.renderFile(file, data, ejsOptions, done));
   app.set('view engine', 'ejs');
   app.set('views', options.viewsDir);
   app.set('view cache', options.cache);
