@@ -8,8 +8,6 @@ declare module 'node:http' {
     id: string;
     /** A logger whose lines name this request (id, method, path). */
     log: Logger;
-    /** When the request reached the app (performance.now()): what was acknowledged before, it must see. */
-    receivedAt: number;
   }
 }
 
@@ -60,7 +58,7 @@ export function requestLogging(logger: Logger) {
     const incoming = req.headers['x-request-id'];
     req.id = typeof incoming === 'string' && INCOMING_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader('X-Request-Id', req.id);
-    const started = (req.receivedAt = performance.now());
+    const started = performance.now();
     res.once('close', () => {
       const status = res.statusCode;
       const requested = pathOf(req);
