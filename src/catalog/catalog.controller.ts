@@ -20,7 +20,6 @@ import {
 import { catalogCsv, catalogJsonLd } from './open-data.ts';
 import { describeOpeningHours } from './opening-hours.ts';
 import { governmentServiceJsonLd, jsonForScript, serviceDesk, serviceSummary } from './presenters.ts';
-import type { Freshness } from './search-index.ts';
 import { parseInput } from './validation.ts';
 
 const PAGE_SIZE = 20;
@@ -58,19 +57,9 @@ export function createCatalogController(deps: {
   const citizenOf = (req: Request): CitizenIdentity | undefined => req.session.citizen;
   const pages = createPageCache({ maxKeys: 1000 });
 
-  /**
-   * What a page's catalog reads take: a read of the catalog version sent after the page's request came
-   * (src/catalog/search-index.ts, refresh), their own or one another request sent in the meantime —
-   * it sees every change acknowledged before this request came. Under load the pages being served share
-   * one read; the reads of one page are one.
-   */
-  const freshForThisRequest = (req: Request): Freshness => ({
-    since: req.receivedAt ?? performance.now(),
-  });
-
   /** Search results as summaries; the bodies are read once. */
-  async function summaries(services: Service[], lang: Language, fresh: Freshness) {
-    const bodies = new Map((await index.approvedBodies(fresh)).map((b) => [b.ipaCode, b]));
+  async function summaries(services: Service[], lang: Language) {
+    const bodies = new Map((await index.approvedBodies()).map((b) => [b.ipaCode, b]));
     return services.map((s) => serviceSummary(s, bodies.get(s.bodyId), lang));
   }
 
@@ -82,42 +71,32 @@ export function createCatalogController(deps: {
   }
 
   /** Every published service, and the approved bodies by IPA code (open data). */
-  async function openData(req: Request) {
-    const fresh = freshForThisRequest(req);
-    const [services, bodies] = await Promise.all([index.allPublished(fresh), index.approvedBodies(fresh)]);
+  async function openData() {
+    const [services, bodies] = await Promise.all([index.allPublished(), index.approvedBodies()]);
     return { services, byId: new Map(bodies.map((b) => [b.ipaCode, b])) };
   }
 
-  async function publishedOr404(req: Request<{ serviceId: string }>, fresh: Freshness) {
+  async function publishedOr404(req: Request<{ serviceId: string }>) {
     const id = serviceId.safeParse(req.params.serviceId);
-    return id.success ? index.published(id.data, fresh) : undefined;
+    return id.success ? index.published(id.data) : undefined;
   }
 
-  async function lookup(ids: Promise<string[]>, lang: Language, fresh: Freshness) {
-    const found = await Promise.all((await ids).map((id) => index.published(id, fresh)));
-    return summaries(
-      found.filter((s): s is Service => Boolean(s)),
-      lang,
-      fresh,
-    );
+  async function lookup(ids: Promise<string[]>, lang: Language) {
+    return summaries(await index.publishedAmong(await ids), lang);
   }
 
   return {
     async home(req: Request, res: Response) {
       const lang = langOf(res);
       const citizen = citizenOf(req);
-      // A visitor who is not logged in sees what every such visitor sees in that language: the topics
-      // and life events of this catalog version, and the other modules' locals (fixed at start).
-      const everybodys = !citizen && req.originalUrl === '/';
-      const fresh = everybodys ? { shareRead: true } : freshForThisRequest(req);
       const none: Awaited<ReturnType<typeof lookup>> = [];
       // A citizen's favourites and recent services are read with the catalog's facets, not after them.
       const [{ topics, lifeEvents: events, version }, [favourites, recent]] = await Promise.all([
-        index.facets(fresh),
+        index.facets(),
         citizen
           ? Promise.all([
-              lookup(citizenServices.favourites(citizen.fiscalCode), lang, fresh),
-              lookup(citizenServices.recent(citizen.fiscalCode), lang, fresh),
+              lookup(citizenServices.favourites(citizen.fiscalCode), lang),
+              lookup(citizenServices.recent(citizen.fiscalCode), lang),
             ])
           : [none, none],
       ]);
@@ -129,7 +108,9 @@ export function createCatalogController(deps: {
         favourites,
         recent,
       });
-      if (everybodys)
+      // A visitor who is not logged in sees what every such visitor sees in that language: the topics
+      // and life events of this catalog version, and the other modules' locals (fixed at start).
+      if (!citizen && req.originalUrl === '/')
         return pages.send(req, res, {
           key: `home:${lang}`,
           version: String(version),
@@ -142,15 +123,14 @@ export function createCatalogController(deps: {
     async search(req: Request, res: Response) {
       const query = parseInput(searchQuerySchema, withoutEmpty(req.query as Record<string, unknown>), 400);
       const lang = langOf(res);
-      const fresh = freshForThisRequest(req);
-      const { total, hits } = await index.search(
-        { ...query, offset: (query.page - 1) * PAGE_SIZE, limit: PAGE_SIZE },
-        fresh,
-      );
+      const { total, hits } = await index.search({
+        ...query,
+        offset: (query.page - 1) * PAGE_SIZE,
+        limit: PAGE_SIZE,
+      });
       const results = await summaries(
         hits.map((h) => h.service),
         lang,
-        fresh,
       );
       const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
       res.vary('Accept');
@@ -158,7 +138,7 @@ export function createCatalogController(deps: {
         res.json({ total, page: query.page, pages, results });
         return;
       }
-      const bodies = (await index.approvedBodies(fresh)).sort((a, b) =>
+      const bodies = (await index.approvedBodies()).sort((a, b) =>
         a.name[lang].localeCompare(b.name[lang], lang),
       );
       renderPage(req, res, 'catalog/search', {
@@ -173,7 +153,6 @@ export function createCatalogController(deps: {
     },
 
     async infoSheet(req: Request<{ serviceId: string }>, res: Response) {
-      const fresh = freshForThisRequest(req);
       const citizen = citizenOf(req);
       // For a citizen, whether the service is a favourite is asked together with the catalog version:
       // after the session's, the sheet waits for one round trip to Redis. (Handled here too, so that an
@@ -182,7 +161,7 @@ export function createCatalogController(deps: {
       const isFavourite =
         citizen && id.success ? citizenServices.isFavourite(citizen.fiscalCode, id.data) : false;
       if (isFavourite) isFavourite.catch(() => undefined);
-      const found = id.success ? await index.publishedWithBody(id.data, fresh) : undefined;
+      const found = id.success ? await index.publishedWithBody(id.data) : undefined;
       if (!found) return serviceNotFound(req, res);
       const { service, body, version } = found;
       const lang = langOf(res);
@@ -198,11 +177,11 @@ export function createCatalogController(deps: {
           query: {},
         };
       };
-      // The sheet at its own address is the same for every visitor but for the favourite button: kept
-      // per catalog version (which names the service and its body), the citizen's own parts put back in.
-      if (req.originalUrl === `/services/${service.id}`)
+      // The sheet at its own address is the same for every anonymous visitor: kept per catalog version,
+      // which names the service and its body.
+      if (!citizen && req.originalUrl === `/services/${service.id}`)
         return pages.send(req, res, {
-          key: `sheet:${service.id}:${citizen ? (favourite ? 'favourite' : 'not-favourite') : ''}`,
+          key: `sheet:${service.id}`,
           version: String(version),
           view: 'catalog/service',
           locals,
@@ -211,7 +190,7 @@ export function createCatalogController(deps: {
     },
 
     async toggleFavourite(req: Request<{ serviceId: string }>, res: Response) {
-      const service = await publishedOr404(req, freshForThisRequest(req));
+      const service = await publishedOr404(req);
       const citizen = citizenOf(req);
       if (!service || !citizen) throw new NotFoundError('service_not_found');
       await citizenServices.toggleFavourite(citizen.fiscalCode, service.id);
@@ -224,15 +203,14 @@ export function createCatalogController(deps: {
      * login start), counted for the statistics.
      */
     async go(req: Request<{ serviceId: string }>, res: Response, next: NextFunction) {
-      const fresh = freshForThisRequest(req);
-      const service = await publishedOr404(req, fresh);
+      const service = await publishedOr404(req);
       if (!service) return serviceNotFound(req, res);
       const needed = levelNumber(service.requiredLevel);
       const citizen = citizenOf(req);
       if (needed > 0 && (!citizen || citizen.level < needed)) {
         return deps.requireLevel(needed as Level)(req, res, next);
       }
-      const body = await index.body(service.bodyId, fresh);
+      const body = await index.body(service.bodyId);
       if (!body) return serviceNotFound(req, res);
       // Checked again here, not only when written: a body's domains may have changed since.
       checkServiceLinks(service, body, { demo: deps.demo, gatewayOrigin: new URL(deps.publicUrl).origin });
@@ -244,12 +222,12 @@ export function createCatalogController(deps: {
     },
 
     async exportJsonLd(req: Request, res: Response) {
-      const { services, byId } = await openData(req);
+      const { services, byId } = await openData();
       res.type('application/ld+json').send(JSON.stringify(catalogJsonLd(services, byId, deps.publicUrl)));
     },
 
     async exportCsv(req: Request, res: Response) {
-      const { services, byId } = await openData(req);
+      const { services, byId } = await openData();
       res.attachment('catalog.csv');
       res.type('text/csv; charset=utf-8').send(catalogCsv(services, byId, deps.publicUrl));
     },

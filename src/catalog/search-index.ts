@@ -70,12 +70,6 @@ function document(service: Service, bodyName: string, labels: VocabularyLabels):
   };
 }
 
-/** How fresh a reader needs the catalog to be (see refresh in createSearchIndex); anew by default. */
-export interface Freshness {
-  since?: number;
-  shareRead?: boolean;
-}
-
 /**
  * The in-process search index of published services. It is rebuilt from Redis and kept in step with
  * every other instance by the catalog version: before each search one GET of the version counter;
@@ -98,8 +92,6 @@ export function createSearchIndex(repository: CatalogRepository, labels: Vocabul
   /** Derived views, recomputed lazily after a change (the home page and filter-only searches use them). */
   let derived: { byTitle: Service[]; topics: Set<Topic>; lifeEvents: Set<LifeEvent> } | undefined;
   let refreshing: Promise<void> | undefined;
-  /** The latest read of the version, out to Redis or answered: readers that may share it do (refresh). */
-  let latest: { startedAt: number; value: Promise<number>; out: boolean } | undefined;
 
   const bodyName = (bodyId: string) => {
     const body = bodies.get(bodyId);
@@ -175,33 +167,12 @@ export function createSearchIndex(repository: CatalogRepository, labels: Vocabul
     if (version < current || text.fragmented) await rebuild();
   }
 
-  function readVersion(): Promise<number> {
-    const read = { startedAt: performance.now(), value: repository.version(), out: true };
-    latest = read;
-    const answered = () => {
-      read.out = false;
-    };
-    read.value.then(answered, answered);
-    return read.value;
-  }
-
   /**
-   * Brings the index up to the catalog's current version (one GET when nothing changed). By default the
-   * version is read anew, so a change acknowledged to any writer is visible to its next request. With
-   * `since` (when the request came, performance.now(): req.receivedAt), a read started at or after
-   * that time will do, out or answered, whichever request sent it: it was sent after the request came,
-   * so the request still sees every change acknowledged before it, the reads of one request become one,
-   * and under load the requests being served share one. With `shareRead` (a page that is the same
-   * for every anonymous visitor, whom no write of theirs can have come before), a read still out to
-   * Redis will do, however it started: at most one round trip older than the caller's own.
+   * Brings the index up to the catalog's current version: one GET of the version counter when nothing
+   * changed, so every read sees every change acknowledged before it to any writer on any instance.
    */
-  async function refresh(freshness: Freshness = {}): Promise<void> {
-    const read = latest;
-    const usable =
-      read !== undefined &&
-      ((freshness.since !== undefined && read.startedAt >= freshness.since) ||
-        (freshness.shareRead === true && read.out));
-    const current = await (usable ? read.value : readVersion());
+  async function refresh(): Promise<void> {
+    const current = await repository.version();
     if (current === version) return;
     refreshing ??= (version < 0 ? rebuild() : applyChanges(current)).finally(() => {
       refreshing = undefined;
@@ -240,8 +211,8 @@ export function createSearchIndex(repository: CatalogRepository, labels: Vocabul
     },
 
     /** Relevance order for a text query; title order (Italian) for filters alone. */
-    async search(query: SearchQuery, freshness?: Freshness): Promise<{ total: number; hits: SearchHit[] }> {
-      await refresh(freshness);
+    async search(query: SearchQuery): Promise<{ total: number; hits: SearchHit[] }> {
+      await refresh();
       const offset = query.offset ?? 0;
       const limit = query.limit ?? 20;
       if (query.q?.trim()) {
@@ -265,18 +236,24 @@ export function createSearchIndex(repository: CatalogRepository, labels: Vocabul
     },
 
     /** A published service of an approved body, from the index (undefined otherwise). */
-    async published(id: string, freshness?: Freshness): Promise<Service | undefined> {
-      await refresh(freshness);
+    async published(id: string): Promise<Service | undefined> {
+      await refresh();
       return services.get(id);
     },
 
-    async body(ipaCode: string, freshness?: Freshness): Promise<Body | undefined> {
-      await refresh(freshness);
+    /** The published services among `ids`, in their order, read at one catalog version. */
+    async publishedAmong(ids: readonly string[]): Promise<Service[]> {
+      await refresh();
+      return ids.map((id) => services.get(id)).filter((s): s is Service => s !== undefined);
+    },
+
+    async body(ipaCode: string): Promise<Body | undefined> {
+      await refresh();
       return bodies.get(ipaCode);
     },
 
-    async approvedBodies(freshness?: Freshness): Promise<Body[]> {
-      await refresh(freshness);
+    async approvedBodies(): Promise<Body[]> {
+      await refresh();
       return [...bodies.values()].filter((b) => b.status === 'approved');
     },
 
@@ -284,10 +261,8 @@ export function createSearchIndex(repository: CatalogRepository, labels: Vocabul
      * Topics and life events that have at least one published service, and the catalog version they
      * are of (taken together, so a page kept per version shows what that version holds).
      */
-    async facets(
-      freshness?: Freshness,
-    ): Promise<{ topics: Set<Topic>; lifeEvents: Set<LifeEvent>; version: number }> {
-      await refresh(freshness);
+    async facets(): Promise<{ topics: Set<Topic>; lifeEvents: Set<LifeEvent>; version: number }> {
+      await refresh();
       const { topics, lifeEvents } = views();
       return { topics, lifeEvents, version };
     },
@@ -298,15 +273,14 @@ export function createSearchIndex(repository: CatalogRepository, labels: Vocabul
      */
     async publishedWithBody(
       id: string,
-      freshness?: Freshness,
     ): Promise<{ service: Service; body: Body | undefined; version: number } | undefined> {
-      await refresh(freshness);
+      await refresh();
       const service = services.get(id);
       return service && { service, body: bodies.get(service.bodyId), version };
     },
 
-    async allPublished(freshness?: Freshness): Promise<Service[]> {
-      await refresh(freshness);
+    async allPublished(): Promise<Service[]> {
+      await refresh();
       return [...services.values()].sort((a, b) => a.id.localeCompare(b.id));
     },
   };

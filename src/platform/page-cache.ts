@@ -1,28 +1,24 @@
 import { randomBytes } from 'node:crypto';
-import ejs from 'ejs';
 import type { Request, Response } from 'express';
-import type { CitizenIdentity } from '../identity/citizen.ts';
 import { NotAcceptableError } from './errors.ts';
+import { renderPage } from './views.ts';
 
 /**
- * Pages that are the same for every visitor who shares a key — the anonymous home page in a language, a
- * service's information sheet — rendered once per version of what they show and served again with what
- * is each visitor's own put back in: the response's CSP nonce, the session's form token and, for a
- * logged-in citizen, their name in the header. The page is rendered with a marker in each of those
- * places and kept as the text between the markers. Only the server keeps the copy: the response stays
- * no-store with a fresh nonce, like every page, and is byte for byte what rendering it would have sent.
+ * Pages that are the same for every anonymous visitor in a language — the home page, a service's
+ * information sheet — rendered once per version of what they show and sent again. A logged-in citizen's
+ * page is rendered for them, never kept.
  *
- * The copy is kept per key given, language, the path the language links come back to, and whether a
- * citizen is logged in. A caller may cache a page only when its key and version name everything else
- * the page shows (a favourite flag, the catalog version). The citizen is there only by name: a kept page
- * whose template reads anything else of the citizen (the fiscal code, the level) fails to render and is
- * not kept, so one citizen's data can never be served to another. A page whose render fails is not kept.
+ * What is each response's own in a kept page is its CSP nonce: the page is rendered with a marker in the
+ * nonce's place and kept as the text around it, and each response gets its own nonce there, the one its
+ * CSP header names. Nothing else of a visitor may be in a kept page: rendering one that asks for a form
+ * token (res.locals.csrfToken, which is the visitor's own) fails, and the page is not kept.
  */
 export interface PageCache {
   /**
-   * Sends `view` as `key` at `version`, rendering it first when the kept copy is of another version
-   * (or there is none), with the locals `locals()` gives (asked for only then). 406 when the client
-   * does not accept HTML, like renderPage.
+   * Sends `view` as `key` at `version` (a caller keys a page by everything it shows: the catalog
+   * version, the service), rendering it with the locals `locals()` gives when the kept copy is of another
+   * version or there is none; for a logged-in citizen, renders it for them. 406 when the client does not
+   * accept HTML, like renderPage.
    */
   send(
     req: Request,
@@ -31,35 +27,21 @@ export interface PageCache {
   ): Promise<void>;
 }
 
-/** Where a visitor's own text goes in a kept page: random per process, so no content can hold it by chance. */
-const MARKER = `varco${randomBytes(12).toString('hex')}x`;
-const HOLES = { nonce: 'n', csrf: 'c', name: 'g', familyName: 'f' } as const;
-type Hole = (typeof HOLES)[keyof typeof HOLES];
-const EMPTY = Buffer.alloc(0);
-const HOLE = new RegExp(`${MARKER}([${Object.values(HOLES).join('')}])`);
+/** Where the nonce goes in a kept page: random per process, so no content can hold it by chance. */
+const NONCE_MARKER = `varco${randomBytes(12).toString('hex')}x`;
 
 /**
- * A kept page: texts[0], then each hole followed by the text after it. The texts are kept encoded: a
- * page of real text (accents, typographic quotes) is a two-byte string, and encoding it to UTF-8 for
- * every response cost more than the rest of sending it (bench/http-pages.ts, profiled).
+ * A kept page: the text around its nonces, encoded once (encoding a page of two-byte text, accents and
+ * typographic quotes, to UTF-8 for every response cost more than the rest of sending it).
  */
 interface KeptPage {
   version: string;
   texts: Buffer[];
-  holes: Hole[];
 }
 
-/** The citizen a kept page is rendered for: a name only. */
-const CITIZEN_BY_NAME = new Proxy(
-  { name: MARKER + HOLES.name, familyName: MARKER + HOLES.familyName },
-  {
-    get(target, property) {
-      if (property === 'name' || property === 'familyName') return target[property];
-      if (typeof property === 'symbol') return undefined;
-      throw new Error(`a page kept for every citizen shows the citizen by name only, not ${property}`);
-    },
-  },
-);
+const noFormToken = () => {
+  throw new Error('a page kept for every anonymous visitor carries no form token');
+};
 
 export function createPageCache(options: { maxKeys: number }): PageCache {
   // In order of use, the least recently used first.
@@ -67,57 +49,35 @@ export function createPageCache(options: { maxKeys: number }): PageCache {
 
   function render(res: Response, view: string, locals: Record<string, unknown>): Promise<string> {
     return new Promise((resolve, reject) => {
-      const holes = {
-        cspNonce: MARKER + HOLES.nonce,
-        csrfToken: () => MARKER + HOLES.csrf,
-        citizen: res.locals.citizen ? CITIZEN_BY_NAME : undefined,
-      };
-      res.app.render(view, { ...res.locals, ...locals, ...holes }, (error, html) =>
+      const shared = { cspNonce: NONCE_MARKER, csrfToken: noFormToken };
+      res.app.render(view, { ...res.locals, ...locals, ...shared }, (error, html) =>
         error ? reject(error as Error) : resolve(html),
       );
     });
   }
 
-  function split(html: string): Omit<KeptPage, 'version'> {
-    const pieces = html.split(HOLE);
-    return {
-      texts: pieces.filter((_, i) => i % 2 === 0).map((text) => Buffer.from(text)),
-      holes: pieces.filter((_, i) => i % 2 === 1) as Hole[],
-    };
-  }
-
-  function fill(page: KeptPage, res: Response): Buffer {
-    const citizen = res.locals.citizen as CitizenIdentity | undefined;
-    const value = (hole: Hole): string => {
-      switch (hole) {
-        case HOLES.nonce:
-          return res.locals.cspNonce as string;
-        case HOLES.csrf:
-          return (res.locals.csrfToken as () => string)();
-        case HOLES.name:
-          return ejs.escapeXML(citizen?.name ?? '');
-        case HOLES.familyName:
-          return ejs.escapeXML(citizen?.familyName ?? '');
-      }
-    };
-    const parts = [page.texts[0] ?? EMPTY];
-    page.holes.forEach((hole, i) => parts.push(Buffer.from(value(hole)), page.texts[i + 1] ?? EMPTY));
-    return Buffer.concat(parts);
+  function withNonce(page: KeptPage, nonce: string): Buffer {
+    const nonceBytes = Buffer.from(nonce);
+    return Buffer.concat(page.texts.flatMap((text, i) => (i === 0 ? [text] : [nonceBytes, text])));
   }
 
   return {
     async send(req, res, { key, version, view, locals }) {
+      if (res.locals.citizen) return renderPage(req, res, view, locals());
       if (!req.accepts('html')) throw new NotAcceptableError();
-      const visitor = res.locals.citizen ? 'citizen' : 'anonymous';
-      const fullKey = `${key}\n${String(res.locals.lang)}\n${String(res.locals.currentPath)}\n${visitor}`;
+      // The language, and the address the language links come back to, are shown on every page.
+      const fullKey = `${key}\n${String(res.locals.lang)}\n${String(res.locals.currentPath)}`;
       let page = kept.get(fullKey);
-      if (page?.version !== version) page = { version, ...split(await render(res, view, locals())) };
+      if (page?.version !== version) {
+        const html = await render(res, view, locals());
+        page = { version, texts: html.split(NONCE_MARKER).map((text) => Buffer.from(text)) };
+      }
       // Put back as the most recently used, making room by forgetting the least recently used.
       kept.delete(fullKey);
       const oldest = kept.keys().next();
       if (kept.size >= options.maxKeys && !oldest.done) kept.delete(oldest.value);
       kept.set(fullKey, page);
-      res.type('html').send(fill(page, res));
+      res.type('html').send(withNonce(page, res.locals.cspNonce as string));
     },
   };
 }

@@ -4,13 +4,6 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { pinoHttp } from 'pino-http';
 import { redactFiscalCodes, type Logger } from './logger.ts';
 
-declare module 'node:http' {
-  interface IncomingMessage {
-    /** When the request reached the app (performance.now()): what was acknowledged before, it must see. */
-    receivedAt: number;
-  }
-}
-
 const INCOMING_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
 /** The request's path, without the query string (it can carry personal data). */
@@ -45,7 +38,7 @@ const messageOf = (_req: IncomingMessage, res: ServerResponse) =>
  * failure. Only method and path are logged, with any fiscal code in the path masked. `req.log` is the
  * request's own logger, its lines naming the request the same way.
  */
-export function requestLogging(logger: Logger): RequestHandler[] {
+export function requestLogging(logger: Logger): RequestHandler {
   const logRequests = pinoHttp({
     logger,
     genReqId: requestId,
@@ -60,9 +53,5 @@ export function requestLogging(logger: Logger): RequestHandler[] {
     // A 5xx is logged with its cause by the error handler; this line says only that it was answered.
     customErrorObject: (_req, _res, _error, { err: _err, ...line }: Record<string, unknown>) => line,
   });
-  const received = (req: Request, _res: Response, next: NextFunction) => {
-    req.receivedAt = performance.now();
-    next();
-  };
-  return [received, logRequests];
+  return logRequests;
 }

@@ -16,7 +16,7 @@ export interface SessionOptions {
 
 export const sessionKeyPrefix = (redis: RedisConnection) => `${redis.prefix}sess:`;
 
-declare module 'node:http' {
+declare module 'http' {
   interface IncomingMessage {
     /**
      * Makes sure the visitor has a stored session before something is kept for them: a visitor who has

@@ -88,54 +88,6 @@ describe('the anonymous home page, rendered once per language and catalog versio
     expect($after(`.varco-topics a[href="/services?topic=${missing}"]`)).to.have.length(1);
   });
 
-  it('shares a catalog version read out to Redis only among readers that may (the anonymous home)', async () => {
-    const { index, repository } = gw.a.deps.catalog;
-    const read = repository.version.bind(repository);
-    let reads = 0;
-    repository.version = () => {
-      reads++;
-      return read();
-    };
-    try {
-      await Promise.all([1, 2, 3, 4].map(() => index.facets({ shareRead: true })));
-      expect(reads).to.equal(1);
-      // A page that must show its reader's own changes reads anew, even with a read out; a reader
-      // that may share takes the latest read out.
-      await Promise.all([index.facets(), index.published('x'), index.facets({ shareRead: true })]);
-      expect(reads).to.equal(3);
-      // Once answered, a read is not shared any more: the next reader reads anew.
-      await index.facets({ shareRead: true });
-      expect(reads).to.equal(4);
-      // A request's reads share one read sent after the request came, out or answered…
-      const fresh = { since: performance.now() };
-      await index.facets(fresh);
-      await Promise.all([index.published('x', fresh), index.approvedBodies(fresh), index.body('y', fresh)]);
-      expect(reads).to.equal(5);
-      // …but not one sent before: a later request reads anew.
-      await index.facets({ since: performance.now() });
-      expect(reads).to.equal(6);
-      // A read another reader sent after the request came will do as well (under load, the pages
-      // being served share one): the request came, another read went out, the request's reads follow.
-      const came = performance.now();
-      await index.facets();
-      expect(reads).to.equal(7);
-      await index.published('x', { since: came });
-      expect(reads).to.equal(7);
-      // A logged-in citizen's home page, with favourites and recent services to look up: one read.
-      const agent = request.agent(gw.a.app);
-      await agent.get('/__test/login').expect(200);
-      const sheet = await agent.get('/services/prato-tari').expect(200);
-      const token = cheerio.load(sheet.text)('input[name="_csrf"]').first().val() as string;
-      await agent.post('/services/prato-tari/favourite').type('form').send({ _csrf: token }).expect(303);
-      const before = reads;
-      const home = await agent.get('/').expect(200);
-      expect(cheerio.load(home.text)('.varco-favourites a').attr('href')).to.equal('/services/prato-tari');
-      expect(reads - before).to.equal(1);
-    } finally {
-      repository.version = read;
-    }
-  });
-
   it('never serves the anonymous copy to a logged-in citizen', async () => {
     await request(gw.a.app).get('/').expect(200); // the anonymous copy is kept
     const agent = request.agent(gw.a.app);
@@ -155,7 +107,7 @@ describe('the anonymous home page, rendered once per language and catalog versio
   });
 });
 
-describe("services' information sheets, rendered once per catalog version for every visitor", () => {
+describe("services' information sheets, rendered once per catalog version for anonymous visitors", () => {
   const gw = twoInstances();
   const sheet = '/services/prato-tari';
 
