@@ -1,15 +1,12 @@
-import axe from 'axe-core';
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchBrowserOrSkip } from '../helpers/browser.ts';
+import { axeViolations, launchBrowserOrSkip } from '../helpers/browser.ts';
 import { createTestGateway, listen, type TestGateway } from '../helpers/gateway.ts';
 
 /**
  * The pages in a real browser: axe-core's WCAG 2.1 A/AA rules, no Content-Security-Policy violation
  * and no console error (the UI kit's script must run under the nonce CSP), keyboard and no-JS use.
  */
-const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
-
 interface Problems {
   console: string[];
   csp: string[];
@@ -40,21 +37,6 @@ async function watch(page: Page): Promise<Problems> {
   });
   page.on('pageerror', (error) => problems.console.push(error.message));
   return problems;
-}
-
-async function axeViolations(page: Page) {
-  // Injected through the DevTools protocol: an inline <script> would (rightly) be blocked by the CSP.
-  await page.evaluate(axe.source);
-  const results = await page.evaluate(
-    (tags) =>
-      (window as unknown as { axe: typeof axe }).axe.run(document, {
-        runOnly: { type: 'tag', values: tags },
-      }),
-    WCAG_TAGS,
-  );
-  return results.violations.map(
-    (v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
-  );
 }
 
 describe('pages in a browser (accessibility, CSP)', function () {

@@ -1,7 +1,6 @@
-import axe from 'axe-core';
 import { expect } from 'chai';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
-import { launchBrowserOrSkip } from '../helpers/browser.ts';
+import { axeViolations, launchBrowserOrSkip } from '../helpers/browser.ts';
 import { createTestGateway, listen, type TestGateway } from '../helpers/gateway.ts';
 
 /**
@@ -11,24 +10,8 @@ import { createTestGateway, listen, type TestGateway } from '../helpers/gateway.
  * refused), the editor's pages (home, service, endpoint and body profile forms, refused ones too), the
  * admin area and its failed deliveries; then the same pages' layout at a phone's width.
  */
-const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 const ADMIN = 'BNCGVN75L41H501C';
 const EDITOR = 'RSSMRA80A01H501U';
-
-async function axeViolations(page: Page) {
-  // Injected through the DevTools protocol: an inline <script> would (rightly) be blocked by the CSP.
-  await page.evaluate(axe.source);
-  const results = await page.evaluate(
-    (tags) =>
-      (window as unknown as { axe: typeof axe }).axe.run(document, {
-        runOnly: { type: 'tag', values: tags },
-      }),
-    WCAG_TAGS,
-  );
-  return results.violations.map(
-    (v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
-  );
-}
 
 /** aria-describedby/-labelledby naming ids that are not on the page (axe accepts one of several). */
 function brokenReferences(page: Page) {

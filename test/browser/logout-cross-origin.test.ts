@@ -1,30 +1,14 @@
-import type { Server } from 'node:http';
-import { createServer } from 'node:net';
-import axe from 'axe-core';
 import { expect } from 'chai';
-import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
-import { launchBrowserOrSkip } from '../helpers/browser.ts';
-import { createTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import type { Browser, BrowserContextOptions } from 'playwright-core';
+import {
+  axeViolations,
+  cspViolations,
+  launchBrowserOrSkip,
+  startBrowsedGateway,
+  type BrowsedGateway,
+} from '../helpers/browser.ts';
 import { oidcConfig, startTestOp, testDescriptor, writeProvidersDir, type TestOp } from '../helpers/oidc.ts';
-
-/** A loopback port nobody listens on (taken, then given back). */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
-
-async function axeViolations(page: Page): Promise<string[]> {
-  await page.evaluate(axe.source);
-  const results = await page.evaluate(() =>
-    (window as unknown as { axe: typeof axe }).axe.run(document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-    }),
-  );
-  return results.violations.map((v) => v.id);
-}
+import { sparePort } from '../helpers/sso.ts';
 
 /**
  * Logout from the gateway reaches an OpenID provider on another origin (RP-initiated logout), in a real
@@ -36,8 +20,7 @@ describe('logout at an identity provider on another origin, in a browser', funct
   this.timeout(90_000);
   let browser: Browser;
   let op: TestOp;
-  let gateway: TestGateway;
-  let server: Server;
+  let gateway: BrowsedGateway;
   let base: string;
   let providers: ReturnType<typeof writeProvidersDir>;
   /** The paths the browser asked the provider for. */
@@ -46,23 +29,18 @@ describe('logout at an identity provider on another origin, in a browser', funct
   before(async function () {
     browser = await launchBrowserOrSkip(this);
     // Both on the loopback address, on different ports: two origins, as in production.
-    const port = await freePort();
+    const port = await sparePort();
     base = `http://127.0.0.1:${port}`;
     op = await startTestOp({
       redirectUris: [`${base}/oidc/callback/remote`],
       postLogoutRedirectUris: [`${base}/`],
     });
     providers = writeProvidersDir({ remote: testDescriptor(op, { prompt: 'login' }) });
-    gateway = await createTestGateway({ ...oidcConfig(providers.dir), http: { publicUrl: base } });
+    gateway = await startBrowsedGateway(oidcConfig(providers.dir), port);
     await gateway.deps.oidc.registry.settled();
-    server = await new Promise<Server>((resolve) => {
-      const s = gateway.app.listen(port, '127.0.0.1', () => resolve(s));
-    });
   });
   after(async () => {
     await browser?.close();
-    server?.closeAllConnections();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     gateway?.deps.oidc.registry.close();
     await gateway?.close();
     await op?.close();
@@ -72,10 +50,7 @@ describe('logout at an identity provider on another origin, in a browser', funct
   async function loggedIn(options: BrowserContextOptions) {
     const context = await browser.newContext({ locale: 'it-IT', ...options });
     const page = await context.newPage();
-    const violations: string[] = [];
-    page.on('console', (message) => {
-      if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
-    });
+    const violations = cspViolations(page);
     page.on('request', (request) => {
       if (request.url().startsWith(op.url)) atProvider.push(new URL(request.url()).pathname);
     });

@@ -1,10 +1,12 @@
-import type { Server } from 'node:http';
-import { createServer } from 'node:net';
-import axe from 'axe-core';
 import { expect } from 'chai';
-import type { Browser, Page } from 'playwright-core';
-import { launchBrowserOrSkip } from '../helpers/browser.ts';
-import { createTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import type { Browser } from 'playwright-core';
+import {
+  axeViolations,
+  cspViolations,
+  launchBrowserOrSkip,
+  startBrowsedGateway,
+  type BrowsedGateway,
+} from '../helpers/browser.ts';
 
 /**
  * "Entra con CIE (demo)" as a newcomer uses it, in a real browser and with the keyboard only: the
@@ -12,53 +14,25 @@ import { createTestGateway, type TestGateway } from '../helpers/gateway.ts';
  * no axe (WCAG 2.1 AA) violation on the provider's page.
  */
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
-
-async function axeViolations(page: Page): Promise<string[]> {
-  await page.evaluate(axe.source);
-  const results = await page.evaluate(() =>
-    (window as unknown as { axe: typeof axe }).axe.run(document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-    }),
-  );
-  return results.violations.map((v) => v.id);
-}
-
 describe('CIE (demo) login in a browser', function () {
   this.timeout(60_000);
   let browser: Browser;
-  let gateway: TestGateway;
-  let server: Server;
+  let gateway: BrowsedGateway;
   let base: string;
 
   before(async function () {
     browser = await launchBrowserOrSkip(this);
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    gateway = await createTestGateway({ http: { publicUrl: base } });
-    server = await new Promise<Server>((resolve) => {
-      const s = gateway.app.listen(port, '127.0.0.1', () => resolve(s));
-    });
+    gateway = await startBrowsedGateway();
+    base = gateway.url;
   });
   after(async () => {
     await browser?.close();
-    server?.closeAllConnections();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     await gateway?.close();
   });
 
   it('logs in with the keyboard only, from "Entra con CIE (demo)" to the personal area', async () => {
     const page = await browser.newPage();
-    const csp: string[] = [];
-    page.on('console', (message) => {
-      if (/Content Security Policy/i.test(message.text())) csp.push(message.text());
-    });
+    const csp = cspViolations(page);
     await page.goto(`${base}/login`);
     const cie = page.locator('a.cie-button');
     await cie.focus();

@@ -1,10 +1,9 @@
-import axe from 'axe-core';
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { FieldDefinition } from '../../src/procedures/definition.schema.ts';
 import type { Procedure } from '../../src/procedures/definitions.ts';
 import type { FormValue } from '../../src/procedures/form.ts';
-import { launchBrowserOrSkip } from '../helpers/browser.ts';
+import { axeViolations, cspViolations, launchBrowserOrSkip } from '../helpers/browser.ts';
 import { createTestGateway, listen, testCitizen, type TestGateway } from '../helpers/gateway.ts';
 import { newbornForm } from '../helpers/procedures.ts';
 
@@ -12,22 +11,6 @@ import { newbornForm } from '../helpers/procedures.ts';
  * The newborn bundle walked in a real browser with the keyboard only (Tab, typing, Space, arrows,
  * Enter), with axe-core's WCAG 2.1 A/AA rules on every page of the journey and no CSP violation.
  */
-const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
-
-async function axeViolations(page: Page) {
-  await page.evaluate(axe.source); // through DevTools: an inline script would be blocked by the CSP
-  const results = await page.evaluate(
-    (tags) =>
-      (window as unknown as { axe: typeof axe }).axe.run(document, {
-        runOnly: { type: 'tag', values: tags },
-      }),
-    WCAG_TAGS,
-  );
-  return results.violations.map(
-    (v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
-  );
-}
-
 const focusedId = (page: Page) => page.evaluate(() => document.activeElement?.id ?? '');
 
 /** Types one field's value with the keyboard, the field having focus; ends with focus still in it. */
@@ -97,11 +80,7 @@ describe('newborn bundle in a browser (keyboard, accessibility, CSP)', function 
       locale: language === 'it' ? 'it-IT' : 'en-GB',
     });
     const page = await context.newPage();
-    const csp: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error' && message.text().includes('Content Security Policy'))
-        csp.push(message.text());
-    });
+    const csp = cspViolations(page);
     page.on('pageerror', (error) => csp.push(error.message));
     await page.goto(`${server.url}/__test/login`);
     return { page, csp };

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import type * as oidc from 'openid-client';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowserOrSkip } from '../helpers/browser.ts';
+import { cspViolations, launchBrowserOrSkip } from '../helpers/browser.ts';
 import {
   authorizationRequest,
   discoverClient,
@@ -73,10 +73,7 @@ describe('single sign-on into a service on another origin, in a browser', functi
   async function citizenPage(fiscalCode: string) {
     const context = await browser.newContext({ locale: 'it-IT' });
     const page = await context.newPage();
-    const violations: string[] = [];
-    page.on('console', (message) => {
-      if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
-    });
+    const violations = cspViolations(page);
     await page.goto(`${op.url}/__test/login?fiscalCode=${fiscalCode}&level=2`);
     return { page, violations, close: () => context.close() };
   }

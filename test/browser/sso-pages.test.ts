@@ -1,24 +1,7 @@
-import axe from 'axe-core';
 import { expect } from 'chai';
-import type { Browser, Page } from 'playwright-core';
-import { launchBrowserOrSkip } from '../helpers/browser.ts';
+import type { Browser } from 'playwright-core';
+import { axeViolations, cspViolations, launchBrowserOrSkip } from '../helpers/browser.ts';
 import { startSsoGateway, type SsoGateway } from '../helpers/sso.ts';
-
-const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
-
-async function axeViolations(page: Page) {
-  await page.evaluate(axe.source);
-  const results = await page.evaluate(
-    (tags) =>
-      (window as unknown as { axe: typeof axe }).axe.run(document, {
-        runOnly: { type: 'tag', values: tags },
-      }),
-    WCAG_TAGS,
-  );
-  return results.violations.map(
-    (v) => `${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
-  );
-}
 
 /**
  * The single sign-on pages in a real browser (every step is a link or a form, no script needed): the
@@ -103,10 +86,7 @@ describe('single sign-on pages in a browser (accessibility, CSP)', function () {
       });
       try {
         const page = await context.newPage();
-        const csp: string[] = [];
-        page.on('console', (message) => {
-          if (/Content Security Policy/i.test(message.text())) csp.push(message.text());
-        });
+        const csp = cspViolations(page);
         const fiscalCode = language === 'it' ? 'FRNLCU90A01G999Z' : 'MRNGNN75C41G999X';
         await page.goto(`${op.url}/__test/login?fiscalCode=${fiscalCode}&level=2`);
         await page.goto(`${op.url}/go/usl-prenotazioni`);
