@@ -24,136 +24,26 @@ export interface I18n {
   t(language: Language): TFunction;
 }
 
-/** One i18next instance per app (no global), Italian first; a missing key shows as the key, and a test fails. */
+/**
+ * One i18next instance per language (no global), each holding both locales: t(key, { lng }) still
+ * answers in the other one, and a text missing in English falls back to Italian; a missing key shows as
+ * the key, and a test fails. An instance per language rather than getFixedT: its t copies all of
+ * i18next's options on every call, which made it three times slower (a page makes dozens of calls).
+ * Values are not escaped here: views print translations with ejs's `<%=`, which escapes them.
+ */
 export async function createI18n(translations: Translations): Promise<I18n> {
-  const instance = i18next.createInstance();
-  await instance.init({
-    lng: DEFAULT_LANGUAGE,
-    fallbackLng: DEFAULT_LANGUAGE,
-    supportedLngs: [...LANGUAGES],
-    resources: { it: { translation: translations.it }, en: { translation: translations.en } },
-    interpolation: { escapeValue: false }, // ejs escapes on output
-    returnNull: false,
-  });
-  const keys = [...new Set([...leafKeys(translations.it), ...leafKeys(translations.en)])];
-  const plain = {
-    it: plainTexts(instance.getFixedT('it'), keys),
-    en: plainTexts(instance.getFixedT('en'), keys),
-  };
-  const fixed = {
-    it: withPlainLookups(instance.getFixedT('it'), plain.it, plain),
-    en: withPlainLookups(instance.getFixedT('en'), plain.en, plain),
-  };
+  const resources = { it: { translation: translations.it }, en: { translation: translations.en } };
+  const translator = (lng: Language) =>
+    i18next.createInstance().init({
+      lng,
+      fallbackLng: DEFAULT_LANGUAGE,
+      supportedLngs: [...LANGUAGES],
+      resources,
+      interpolation: { escapeValue: false },
+      returnNull: false,
+    });
+  const fixed = { it: await translator('it'), en: await translator('en') };
   return { t: (language) => fixed[language] };
-}
-
-/** What each key gives without options, asked of i18next once. */
-function plainTexts(t: TFunction, keys: readonly string[]): Map<string, string> {
-  const translate = t as unknown as (key: string) => string;
-  return new Map(keys.map((key) => [key, translate(key)]));
-}
-
-/** Every leaf of a translation tree, as "a.b.c". */
-function leafKeys(tree: Record<string, unknown>, prefix = ''): string[] {
-  return Object.entries(tree).flatMap(([key, value]) => {
-    const full = prefix ? `${prefix}.${key}` : key;
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? leafKeys(value as Record<string, unknown>, full)
-      : [full];
-  });
-}
-
-/**
- * i18next's t() copies its whole options object on every call, which made translating the largest cost
- * of rendering a page (bench/http-pages.ts). Without options a key always gives the same text, so those
- * texts are asked of i18next once, at start, for every key the locales define; with only `lng` (the
- * footer's "Read in English"), the other language's text. A text whose only syntax is {{name}}
- * placeholders, called with exactly those names as string or number values, is filled in here the way
- * i18next would (escapeValue is off; values are not interpolated again). Everything else (plurals,
- * context, formats, nesting, keys the locales lack) goes through i18next; a key built from request
- * input therefore never grows the tables.
- */
-function withPlainLookups(
-  t: TFunction,
-  plain: ReadonlyMap<string, string>,
-  byLanguage: Readonly<Record<Language, ReadonlyMap<string, string>>>,
-): TFunction {
-  const translate = t as unknown as (...args: unknown[]) => string;
-  const templates = new Map<string, Template>();
-  for (const [key, text] of plain) {
-    const names = [...text.matchAll(PLACEHOLDER)].map((match) => match[1] ?? '');
-    const rest = text.replace(PLACEHOLDER, '');
-    const simple =
-      !rest.includes('{{') && !rest.includes('$t(') && !names.some((n) => I18NEXT_OPTIONS.has(n));
-    // "Ciao {{name}}!" → parts ["Ciao ", "!"], names ["name"]: filled by joining, no regular expression.
-    if (names.length > 0 && simple)
-      templates.set(key, {
-        parts: text.split(PLACEHOLDER).filter((_, i) => i % 2 === 0),
-        names,
-        distinct: new Set(names).size,
-      });
-  }
-  // Parameters, not a rest array: a page makes dozens of calls. i18next's own forms are t(key),
-  // t(key, options) and t(key, defaultValue, options).
-  const lookup = (key: unknown, values?: unknown, options?: unknown) => {
-    if (typeof key !== 'string' || options !== undefined) return translate(key, values, options);
-    if (values === undefined) return plain.get(key) ?? translate(key);
-    const other = onlyLanguage(values);
-    if (other) return byLanguage[other].get(key) ?? translate(key, values);
-    const template = templates.get(key);
-    return (template && fill(template, values)) ?? translate(key, values);
-  };
-  return lookup as unknown as TFunction;
-}
-
-/** The language of options that are `{ lng }` alone, naming one of ours (asked of every call with values). */
-function onlyLanguage(values: unknown): Language | undefined {
-  if (typeof values !== 'object' || values === null || !('lng' in values)) return undefined;
-  const { lng } = values as { lng?: unknown };
-  return isLanguage(lng) && Object.keys(values).length === 1 ? lng : undefined;
-}
-
-const PLACEHOLDER = /\{\{(\w+)\}\}/g;
-/** Option names that change what i18next looks up (plural, context, language…): never filled in here. */
-const I18NEXT_OPTIONS = new Set([
-  'count',
-  'context',
-  'lng',
-  'lngs',
-  'ns',
-  'defaultValue',
-  'ordinal',
-  'replace',
-]);
-
-/** A text whose only syntax is {{name}} placeholders: the text around them, and their names in order. */
-interface Template {
-  parts: string[];
-  names: string[];
-  /** How many different names (a placeholder may stand twice). */
-  distinct: number;
-}
-
-/**
- * The template filled in, when `values` (a plain object) gives a string or number for each placeholder
- * and nothing else (no i18next option); otherwise undefined, and i18next does it.
- */
-function fill(template: Template, values: unknown): string | undefined {
-  if (typeof values !== 'object' || values === null || Object.getPrototypeOf(values) !== Object.prototype)
-    return undefined;
-  const given = values as Record<string, unknown>;
-  const { parts, names, distinct } = template;
-  let count = 0;
-  for (const name in given) {
-    const value = given[name];
-    if (!names.includes(name) || (typeof value !== 'string' && typeof value !== 'number')) return undefined;
-    count++;
-  }
-  // Each placeholder's name given once: as many values as distinct names.
-  if (count !== distinct) return undefined;
-  let text = parts[0] ?? '';
-  for (let i = 0; i < names.length; i++) text += String(given[names[i] ?? '']) + (parts[i + 1] ?? '');
-  return text;
 }
 
 /** The language a request is served in: the citizen's choice (cookie), else the browser's, else Italian. */

@@ -8,7 +8,7 @@ import type { ProcedureCatalogue } from './definitions.ts';
 import type { DraftRepository } from './draft.repository.ts';
 import { caseProgress, formatInstant, receiptByBody } from './journey.presenter.ts';
 import { resumeState } from './journey.ts';
-import { bodyNames, citizenOf, progress, words, type BodyNameLookup } from './page-context.ts';
+import { bodyNames, citizenOf, progress, pageLanguage, type BodyNameLookup } from './page-context.ts';
 
 type CaseRequest = Request<{ caseId: string }>;
 
@@ -44,7 +44,7 @@ export function createCasePagesController(deps: {
       const { record, procedure } = await caseOf(citizen, req);
       if (citizen.level < procedure.definition.loginLevel)
         return requireLevel(procedure.definition.loginLevel)(req, res, next);
-      const { lang, t } = words(res);
+      const { lang, t } = pageLanguage(res);
       renderPage(req, res, 'procedures/receipt', {
         procedure: procedure.definition,
         reference: referenceOf(record.id),
@@ -61,7 +61,7 @@ export function createCasePagesController(deps: {
       const { record, procedure } = await caseOf(citizen, req);
       if (citizen.level < procedure.definition.loginLevel)
         return requireLevel(procedure.definition.loginLevel)(req, res, next);
-      const { lang, t } = words(res);
+      const { lang, t } = pageLanguage(res);
       const names = await bodyNames(procedure, lang, deps.bodyName);
       const [outputs, history] = await Promise.all([cases.outputs(record), cases.history(record.id)]);
       const steps = caseProgress(procedure, record, outputs, history, names, lang);
@@ -95,7 +95,7 @@ export function createCasePagesController(deps: {
     /** The personal area's section of the citizen's cases and unfinished forms (the page is identity's). */
     async personalArea(req: Request, res: Response) {
       const citizen = citizenOf(req);
-      const { lang } = words(res);
+      const { lang } = pageLanguage(res);
       const caseRecords = async () => {
         const ids = await deps.casesOf(citizen.fiscalCode, CASES_IN_PERSONAL_AREA);
         return Promise.all(ids.map((id) => cases.caseOf(citizen.fiscalCode, id)));

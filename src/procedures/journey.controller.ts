@@ -21,7 +21,7 @@ import {
   type Draft,
   type JourneyState,
 } from './journey.ts';
-import { bodyNames, citizenOf, progress, words, type BodyNameLookup } from './page-context.ts';
+import { bodyNames, citizenOf, progress, pageLanguage, type BodyNameLookup } from './page-context.ts';
 
 type ProcedureRequest = Request<{ procedureId: string; pageId?: string }>;
 
@@ -92,7 +92,7 @@ export function createJourneyController(deps: {
     texts: Record<string, string>,
     errors: readonly FieldError[],
   ) {
-    const { lang, t } = words(res);
+    const { lang, t } = pageLanguage(res);
     const state: JourneyState = `page:${page.id}`;
     const fields = pageFields(page, texts, errors, lang, t);
     renderPage(req, res, 'procedures/page', {
@@ -117,7 +117,7 @@ export function createJourneyController(deps: {
     values: FormValues,
     missingConfirmation = false,
   ) {
-    const { lang, t } = words(res);
+    const { lang, t } = pageLanguage(res);
     const names = await bodyNames(procedure, lang, deps.bodyName);
     const id = procedure.definition.id;
     renderPage(req, res, 'procedures/preview', {
@@ -155,7 +155,7 @@ export function createJourneyController(deps: {
     async start(req: ProcedureRequest, res: Response) {
       const procedure = procedureOf(req);
       const { definition } = procedure;
-      const { lang } = words(res);
+      const { lang } = pageLanguage(res);
       const citizen = req.session.citizen;
       const draft =
         citizen && citizen.level >= definition.loginLevel

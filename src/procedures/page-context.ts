@@ -11,7 +11,8 @@ import { journeyTable, type JourneyState } from './journey.ts';
 /** A body's name in a language, by IPA code (the catalog's). */
 export type BodyNameLookup = (ipaCode: string, lang: Language) => Promise<string | undefined>;
 
-export const words = (res: Response) => ({
+/** The page's language and the translator for it (set by languageMiddleware, src/platform/i18n.ts). */
+export const pageLanguage = (res: Response) => ({
   lang: res.locals.lang as Language,
   t: res.locals.t as Translate,
 });

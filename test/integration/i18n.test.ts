@@ -143,6 +143,16 @@ describe('language choice', () => {
     expect(cheerio.load(res.text)('header a[hreflang="en"]').attr('href')).to.equal('/lang/en?next=%2F');
   });
 
+  it("puts a citizen's name into a translated text escaped once, in each language", async () => {
+    const agent = request.agent(gateway.app);
+    const name = encodeURIComponent(`Ada <i> & "D'Este"`);
+    await agent.get(`/__test/login?fiscalCode=LVLDAA85T50G702B&name=${name}`).expect(200);
+    const it_ = await agent.get('/').expect(200);
+    expect(it_.text).to.contain('Bentornato, Ada &lt;i&gt; &amp; &#34;D&#39;Este&#34;</p>');
+    const en = await agent.get('/').set('Accept-Language', 'en').expect(200);
+    expect(en.text).to.contain('Welcome back, Ada &lt;i&gt; &amp; &#34;D&#39;Este&#34;</p>');
+  });
+
   it('falls back to the home page when next is repeated (an array)', async () => {
     await request(gateway.app)
       .get('/lang/en?next=/me&next=//evil.example')
