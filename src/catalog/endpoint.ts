@@ -4,7 +4,7 @@ import { ipaCode, localizedShort, type Body } from './model.ts';
 
 /**
  * A body's endpoint: where the gateway delivers a composite procedure's step to the body's system
- * (issue 5 item 3, consumed by the procedures engine of issue 7). Unique per body by its id.
+ * (src/procedures/ reads it when it delivers). Unique per body by its id.
  */
 export const endpointId = z
   .string()

@@ -6,7 +6,7 @@ export type { Logger };
 /**
  * Field names never written to logs, wherever they appear in a log object (down to MAX_DEPTH levels):
  * credentials and tokens, SAML messages, personal data. Fiscal codes in particular must never reach a
- * log line (DESIGN.md, "Security and privacy stance").
+ * log line.
  */
 export const SENSITIVE_FIELDS: readonly string[] = [
   // credentials and tokens (OAuth 2.0 / OpenID Connect names as sent on the wire, and our own)

@@ -2,7 +2,7 @@ import 'express-session';
 import type { CitizenIdentity } from '../identity/citizen.ts';
 
 // The session is typed and small: who the citizen is, when the session began, where to return to.
-// Never raw assertions or tokens (STYLE.md, habit 8).
+// Never raw assertions or tokens: a stolen session store must not hand out credentials.
 declare module 'express-session' {
   interface SessionData {
     /** Milliseconds since the epoch; the session ends `absoluteLifetimeSeconds` after this, however active. */

@@ -100,7 +100,7 @@ const stepSchema = z.strictObject({
   description: localized.optional(),
   /** IPA code of the body whose registered endpoint handles this step. */
   body: z.string().regex(/^[a-z0-9_]{2,32}$/, 'an IPA code: 2–32 lower-case letters, digits or underscores'),
-  /** The id of the body's endpoint (registry, issue 5) that receives the step. */
+  /** The id of the body's endpoint (src/catalog/endpoint.ts, registered by the body) that receives the step. */
   endpoint: z.string().regex(/^[a-z0-9][a-z0-9-]{1,63}$/, 'an endpoint id'),
   /** Steps that must be completed before this one is delivered. */
   after: z.array(slug).max(20).default([]),

@@ -6,7 +6,7 @@ import { idempotencyKey, type DeliveryJob } from './case.service.ts';
 import type { ProceduresConfig } from './procedures.config.ts';
 
 /**
- * BullMQ speaks ioredis; the rest of the gateway speaks `redis` (DESIGN.md). This builds BullMQ's own
+ * BullMQ speaks ioredis; the rest of the gateway speaks `redis`. This builds BullMQ's own
  * ioredis connection from the same settings: a single server, Sentinel or Cluster. Workers need
  * `maxRetriesPerRequest: null` (they block and must survive reconnections).
  */

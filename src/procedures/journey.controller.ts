@@ -48,7 +48,7 @@ function recheck(procedure: Procedure, draft: Draft, today: string) {
 }
 
 /**
- * The citizen's way through a composite procedure's form (issue 7, item 3): the start page, one page
+ * The citizen's way through a composite procedure's form: the start page, one page
  * per form page, the preview of what each body receives and the confirmation, which files the case.
  * The journey's rules are journey.ts's state machine; the case's are the case service's. What follows
  * the confirmation (receipt, progress, personal area) is case-pages.controller.ts.

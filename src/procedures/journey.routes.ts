@@ -4,7 +4,7 @@ import type { CasePagesController } from './case-pages.controller.ts';
 import type { JourneyController } from './journey.controller.ts';
 
 /**
- * The citizen's pages of composite procedures (DESIGN.md: GET /procedures/:procedureId starts one,
+ * The citizen's pages of composite procedures (GET /procedures/:procedureId starts one,
  * GET /cases/:caseId follows a case). Every POST goes to a path that also answers GET, so a citizen
  * sent to log in on the way comes back to a page.
  */
