@@ -472,6 +472,16 @@ describe('hostile input', () => {
       const { sp, demoIdp } = gateway.deps.spid;
       const fromIdp = signedWithMalformedRelayState(logoutRequestFromTrustedIdp(), demoIdp!.keys.key);
       await request(gateway.app).get(`/spid/slo?${fromIdp}`).set('Accept', 'application/json').expect(400);
+      const fromSp = signedWithMalformedRelayState(authnRequestToDemoIdp(), sp.keys.key);
+      await request(gateway.app)
+        .get(`/demo/spid-idp/sso?${fromSp}`)
+        .set('Accept', 'application/json')
+        .expect(400);
+    });
+
+    /** A signed AuthnRequest from the gateway to the demo IdP, as an HTTP-Redirect binding URL. */
+    function authnRequestToDemoIdp(): string {
+      const { sp, demoIdp } = gateway.deps.spid;
       const authn = buildAuthnRequest({
         id: '_hostile-authn',
         issuedAt: Date.now(),
@@ -479,33 +489,12 @@ describe('hostile input', () => {
         destination: demoIdp!.descriptor.ssoRedirect,
         level: 1,
       });
-      const fromSp = signedWithMalformedRelayState(
-        redirectUrl(demoIdp!.descriptor.ssoRedirect, 'SAMLRequest', authn, 'r', sp.keys.key),
-        sp.keys.key,
-      );
-      await request(gateway.app)
-        .get(`/demo/spid-idp/sso?${fromSp}`)
-        .set('Accept', 'application/json')
-        .expect(400);
-    });
+      return redirectUrl(demoIdp!.descriptor.ssoRedirect, 'SAMLRequest', authn, 'r', sp.keys.key);
+    }
 
     for (const [name, replaced] of MALFORMED) {
       it(`answers 400 at the demo IdP's sso and slo to a malformed ${name}`, async () => {
-        const { sp, demoIdp } = gateway.deps.spid;
-        const authn = buildAuthnRequest({
-          id: '_hostile-authn',
-          issuedAt: Date.now(),
-          spEntityId: sp.entityId,
-          destination: demoIdp!.descriptor.ssoRedirect,
-          level: 1,
-        });
-        const signedBySp = redirectUrl(
-          demoIdp!.descriptor.ssoRedirect,
-          'SAMLRequest',
-          authn,
-          'r',
-          sp.keys.key,
-        );
+        const signedBySp = authnRequestToDemoIdp();
         await request(gateway.app)
           .get(`/demo/spid-idp/sso?${withRaw(signedBySp, replaced)}`)
           .set('Accept', 'application/json')
