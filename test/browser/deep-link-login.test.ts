@@ -1,11 +1,13 @@
-import type { Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { createServer } from 'node:net';
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { generateSpidKeyPair } from '../../src/identity/spid/sp-certificate.ts';
-import { launchBrowserOrSkip } from '../helpers/browser.ts';
-import { createTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import {
+  cspViolations,
+  launchBrowserOrSkip,
+  startBrowsedGateway,
+  type BrowsedGateway,
+} from '../helpers/browser.ts';
 
 /**
  * "Vai al servizio" on the sheet of a service that is a link to a body's site, by a citizen who must log
@@ -16,14 +18,6 @@ import { createTestGateway, type TestGateway } from '../helpers/gateway.ts';
  * (Chromium resolves its host to the loopback; every other host fails to resolve, so nothing leaves the
  * machine). page.route cannot stand in for it: it does not see the targets of redirects.
  */
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 /** The body's site: records each path asked for and answers with a page (a test-only certificate). */
 async function startBodySite() {
@@ -61,8 +55,7 @@ const TARI = { id: 'prato-tari', url: 'https://servizi.comune.prato.it/tributi/t
 describe('a link service reached through login, in a browser', function () {
   this.timeout(90_000);
   let browser: Browser;
-  let gateway: TestGateway;
-  let server: Server;
+  let gateway: BrowsedGateway;
   let base: string;
   let site: Awaited<ReturnType<typeof startBodySite>>;
 
@@ -71,20 +64,11 @@ describe('a link service reached through login, in a browser', function () {
     browser = await launchBrowserOrSkip(this, [
       `--host-resolver-rules=MAP servizi.comune.prato.it 127.0.0.1:${site.port}, MAP * ~NOTFOUND, EXCLUDE 127.0.0.1`,
     ]);
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    gateway = await createTestGateway({
-      http: { publicUrl: base },
-      rateLimit: { login: { windowSeconds: 60, max: 1000 } },
-    });
-    server = await new Promise<Server>((resolve) => {
-      const s = gateway.app.listen(port, '127.0.0.1', () => resolve(s));
-    });
+    gateway = await startBrowsedGateway({ rateLimit: { login: { windowSeconds: 60, max: 1000 } } });
+    base = gateway.url;
   });
   after(async () => {
     await browser?.close();
-    server?.closeAllConnections();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     await gateway?.close();
     await site?.close();
   });
@@ -98,11 +82,7 @@ describe('a link service reached through login, in a browser', function () {
     });
     site.received.length = 0;
     const page = await context.newPage();
-    const csp: string[] = [];
-    page.on('console', (message) => {
-      if (/Content Security Policy/i.test(message.text())) csp.push(message.text());
-    });
-    return { page, csp, close: () => context.close() };
+    return { page, csp: cspViolations(page), close: () => context.close() };
   }
 
   const spidDemo = async (page: Page, person: RegExp) => {
