@@ -77,7 +77,7 @@ function localDevelopmentKey(dir: string): PrivateJwk[] {
 
 /**
  * The provider's signing keys, in order: the first signs, the others are still published in the JWKS
- * so tokens signed before a rollover keep verifying (README, "Keys and rollover"). Production refuses
+ * so tokens signed before a rollover keep verifying (docs/sso.md, "Keys and rollover"). Production refuses
  * to start without configured keys.
  */
 export function loadSigningKeys(config: Pick<Config, 'env' | 'sso'>): PrivateJwk[] {
