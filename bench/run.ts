@@ -23,7 +23,7 @@ interface Bench {
 const BENCHES: Bench[] = [
   {
     name: 'http',
-    what: `the anonymous home and a service page logged in (and, no target, /me and the platform alone), 50 connections, against bare Express + connect-redis (target ≥ ${TARGET_RATIO})`,
+    what: `the anonymous home, a service page logged in and /me (and, no target, the platform alone), 50 connections, against bare Express + connect-redis (target ≥ ${TARGET_RATIO})`,
     run: async () => printTable(await runHttpPagesBench({ rounds: 5, seconds: 4 })),
   },
   {
