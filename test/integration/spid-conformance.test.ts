@@ -74,31 +74,26 @@ describe("AgID's SPID conformance tool (spid-sp-test), as AgID runs it", functio
     if (home) rmSync(home, { recursive: true, force: true });
   });
 
+  /** Runs the tool with `args`, its JSON report written to `name` in its folder, and reads the report. */
+  async function runToReport(name: string, args: string[]) {
+    const report = path.join(home, name);
+    const run = await runSpidSpTest(['run', ...args, '-rf', 'json', '-o', report, '-d', 'ERROR'], home);
+    return { run, results: readSpidSpTestReport(report) };
+  }
+
   for (const level of [1, 2, 3] as const) {
     it(`passes every metadata, AuthnRequest and Response check at level ${level}, none skipped`, async function () {
       // 25-35 s per level on two idle cores (111 Responses, each after a fresh login); two minutes on a
       // heavily shared machine.
       this.timeout(300_000);
-      const report = path.join(home, `report-L${level}.json`);
-      const run = await runSpidSpTest(
-        [
-          'run',
-          '--metadata-url',
-          `${baseUrl}/spid/metadata`,
-          '--authn-url',
-          `${baseUrl}/spid/login?idp=${encodeURIComponent(TOOL_IDP)}&level=${level}`,
-          '--extra',
-          '-tr',
-          '-rf',
-          'json',
-          '-o',
-          report,
-          '-d',
-          'ERROR',
-        ],
-        home,
-      );
-      const results = readSpidSpTestReport(report);
+      const { run, results } = await runToReport(`report-L${level}.json`, [
+        '--metadata-url',
+        `${baseUrl}/spid/metadata`,
+        '--authn-url',
+        `${baseUrl}/spid/login?idp=${encodeURIComponent(TOOL_IDP)}&level=${level}`,
+        '--extra',
+        '-tr',
+      ]);
       for (const [category, counts] of Object.entries(EXPECTED)) {
         const checks = results.get(category) ?? [];
         expect(failuresOf(checks), `${category} at level ${level}:\n${run.stderr}`).to.deep.equal([]);
@@ -121,24 +116,13 @@ describe("AgID's SPID conformance tool (spid-sp-test), as AgID runs it", functio
       const metadata = await request(deployed.app).get('/spid/metadata').expect(200);
       const file = path.join(home, 'deployed-metadata.xml');
       writeFileSync(file, metadata.text);
-      const report = path.join(home, 'report-production.json');
-      const run = await runSpidSpTest(
-        [
-          'run',
-          '--metadata-url',
-          `file://${file}`,
-          '--extra',
-          '--production',
-          '-rf',
-          'json',
-          '-o',
-          report,
-          '-d',
-          'ERROR',
-        ],
-        home,
-      );
-      const checks = readSpidSpTestReport(report).get('metadata_extra') ?? [];
+      const { run, results } = await runToReport('report-production.json', [
+        '--metadata-url',
+        `file://${file}`,
+        '--extra',
+        '--production',
+      ]);
+      const checks = results.get('metadata_extra') ?? [];
       const certificateChecks = checks.filter((c) => c.test.startsWith('SPID Compliant Certificates'));
       expect(certificateChecks.length, 'the certificate profile was checked').to.be.greaterThan(30);
       expect(failuresOf(checks.filter((c) => c.test !== IPA_REGISTRY_LOOKUP)), run.stderr).to.deep.equal([]);
