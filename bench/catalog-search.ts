@@ -13,7 +13,7 @@ import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { createCatalogRepository } from '../src/catalog/catalog.repository.ts';
 import type { Service } from '../src/catalog/model.ts';
-import { readSeedCatalog } from '../src/catalog/demo-seed.ts';
+import { readSeedCatalog } from '../src/demo/catalog-seed.ts';
 import { createTestGateway, listen, type TestGateway } from '../test/helpers/gateway.ts';
 
 const DEFAULT_SIZES = [1000, 10_000, 100_000];

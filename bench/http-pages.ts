@@ -30,7 +30,7 @@ import { createClient } from 'redis';
 import { execFileSync } from 'node:child_process';
 import type * as App from '../src/app.ts';
 import type { Config } from '../src/config/schema.ts';
-import type * as Dependencies from '../src/dependencies.ts';
+import type * as Gateway from '../src/gateway.ts';
 import type * as Logger from '../src/platform/logger.ts';
 import type * as Redis from '../src/platform/redis.ts';
 import { deleteKeys, listen, testCitizen, testConfig, testLoginRoutes } from '../test/helpers/gateway.ts';
@@ -173,7 +173,7 @@ async function productionBuild() {
     import(new URL(`../dist/${module}.js`, import.meta.url).href) as Promise<T>;
   return {
     ...(await load<typeof App>('app')),
-    ...(await load<typeof Dependencies>('dependencies')),
+    ...(await load<typeof Gateway>('dependencies')),
     ...(await load<typeof Logger>('platform/logger')),
     ...(await load<typeof Redis>('platform/redis')),
   };
@@ -181,7 +181,7 @@ async function productionBuild() {
 
 /** The real gateway (demo configuration, its own key prefix), with a test-only login route. */
 async function startGateway() {
-  const { createApp, buildDependencies, createLogger, logDestination, connectRedis, createRedisConnection } =
+  const { createApp, buildGateway, createLogger, logDestination, connectRedis, createRedisConnection } =
     await productionBuild();
   const config = testConfig({
     log: { level: 'info' },
@@ -195,7 +195,7 @@ async function startGateway() {
   const logger = createLogger(config.log.level, logDestination('/dev/null'));
   const redis = createRedisConnection(config.redis, logger);
   await connectRedis(redis);
-  const deps = await buildDependencies(config, logger, redis);
+  const deps = await buildGateway(config, logger, redis);
   const fixedPages = new Map<string, string>();
   const fixed = Router().get(Object.values(FIXED_PAGE_PATHS), (req, res) => {
     res.type('html').send(fixedPages.get(req.path) ?? '');

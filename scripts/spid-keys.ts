@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { loadConfig } from '../src/config/load.ts';
 import { spEntityId } from '../src/identity/spid/service-provider.ts';
 import { generateSpidKeyPair } from '../src/identity/spid/sp-certificate.ts';
-import { writeAtomically } from '../src/identity/spid/sp-keys.ts';
+import { writeAtomically } from '../src/platform/key-files.ts';
 
 const config = loadConfig();
 const dir = process.argv[2] ?? config.spid.varDir;

@@ -6,40 +6,29 @@ import express, {
   type Response,
   type Router,
 } from 'express';
-import { homeRoutes } from './catalog/home.routes.ts';
-import type { Dependencies } from './dependencies.ts';
-import { createIdentityController } from './identity/identity.controller.ts';
-import { identityRoutes } from './identity/identity.routes.ts';
-import { oidcRouters } from './identity/oidc/oidc.module.ts';
+import type { Gateway } from './gateway.ts';
 import { IDP_LOGOS } from './identity/spid/idp-logos.ts';
-import { spidRouters } from './identity/spid/spid.module.ts';
-import { createCsrf } from './platform/csrf.ts';
 import { errorHandler, notFound } from './platform/error-handler.ts';
 import { ServiceUnavailableError } from './platform/errors.ts';
 import { healthRoutes } from './platform/health.ts';
-import { proceduresRouters } from './procedures/procedures.module.ts';
 import { languageMiddleware } from './platform/i18n.ts';
 import { languageRoutes } from './platform/language.routes.ts';
 import { requestLogging } from './platform/request-logging.ts';
 import { securityHeaders } from './platform/security.ts';
 import { isRedisConnectionError } from './platform/redis.ts';
-import { sessionMiddleware } from './platform/sessions.ts';
 import { staticAssets } from './platform/static-assets.ts';
 import { ASSETS, pageLocals, setUpViews } from './platform/views.ts';
-import { registryRouters } from './registry/registry.module.ts';
-import { ssoRouters } from './sso/sso.module.ts';
 
 const API_PREFIX = '/api/';
 /** Paths that authenticate state changes otherwise than with a form token. */
 const CSRF_EXEMPT = ['/api/', '/spid/acs', '/spid/slo', '/demo/bodies/'];
 
 /**
- * Assembles the gateway. `extraRoutes` are mounted after the platform middleware and before the
- * feature routes (tests and benchmarks use it; the server passes none).
+ * Mounts the gateway's platform middleware and its modules' routers. `extraRoutes` are mounted after the
+ * platform middleware and before the modules' pages (tests and benchmarks use it; the server passes none).
  */
-export function createApp(deps: Dependencies, extraRoutes: readonly Router[] = []): Express {
-  const { config, redis } = deps;
-  const secureCookie = config.http.publicUrl.startsWith('https://');
+export function createApp(gateway: Gateway, extraRoutes: readonly Router[] = []): Express {
+  const { config, redis, web } = gateway;
   const app = express();
   app.disable('x-powered-by');
   // Pages and API answers are no-store (see securityHeaders): an ETag, a hash of every body sent, would never
@@ -49,61 +38,31 @@ export function createApp(deps: Dependencies, extraRoutes: readonly Router[] = [
   app.set('query parser', 'simple');
   setUpViews(app, { viewsDir: 'views', cache: config.env !== 'development' });
 
-  app.use(requestLogging(deps.logger));
-  app.use(securityHeaders({ https: secureCookie }));
-  app.use(pageLocals(config.network), languageMiddleware(deps.i18n));
+  app.use(requestLogging(gateway.logger));
+  app.use(securityHeaders({ https: web.secureCookie }));
+  app.use(pageLocals(config.network), languageMiddleware(gateway.i18n));
 
   // Needs no Redis: probes, static files and the language switch work while Redis is away.
   app.use(
-    healthRoutes(deps.readiness),
+    healthRoutes(web.readiness),
     staticAssets([{ path: ASSETS.bootstrapItalia, dir: ASSETS.bootstrapItaliaDir }, IDP_LOGOS], 'public'),
-    languageRoutes({ secureCookie }),
+    languageRoutes({ secureCookie: web.secureCookie }),
   );
 
   app.use(redisGuard(() => redis.isUp()));
-  const session = sessionMiddleware(
-    deps.sessionStore,
-    { ...config.session, secureCookie },
-    deps.rateLimits.newSessions,
-  );
-  const csrf = createCsrf({ secrets: config.session.secrets, secureCookie });
-  app.use(csrf.locals);
-  const sso = ssoRouters(deps, session);
-  const oidc = oidcRouters(deps.oidc, {
-    loginSessions: deps.loginSessions,
-    loginLimits: deps.rateLimits.login,
-  });
-  // Before the body parsers and CSRF: the provider parses and protects its own, and so do the demo
-  // body systems and the demo OpenID Provider (demo mode only).
-  app.use(sso.provider, ...sso.demo, ...oidc.provider);
+  app.use(web.csrf.locals);
+  // Before the body parsers and CSRF: the single sign-on provider parses and protects its own requests,
+  // and so do the demo body systems and the demo OpenID Provider (demo mode only).
+  app.use(web.ownBodies);
   app.use(
     withBody(express.urlencoded({ extended: false, limit: config.http.bodyLimit, parameterLimit: 100 })),
   );
   app.use(API_PREFIX, withBody(express.json({ limit: config.http.bodyLimit, strict: true })));
-  app.use(session);
-  app.use(csrf.protection(CSRF_EXEMPT));
-  app.use(deps.loginSessions.trackActivity);
+  app.use(web.session);
+  app.use(web.csrf.protection(CSRF_EXEMPT));
+  app.use(gateway.loginSessions.trackActivity);
   for (const router of extraRoutes) app.use(router);
-
-  // The feature routers.
-  const procedures = proceduresRouters(deps);
-  const features: Router[] = [
-    sso.pages,
-    ...procedures.routers,
-    homeRoutes(deps, [procedures.homeLocals]),
-    ...registryRouters(deps),
-    ...spidRouters(deps.spid, { loginSessions: deps.loginSessions, loginLimits: deps.rateLimits.login }),
-    ...oidc.pages,
-    identityRoutes(
-      createIdentityController({
-        ...deps,
-        loginOptions: () => deps.loginOptions,
-        personalAreaSections: [sso.personalAreaSection, procedures.personalAreaSection],
-      }),
-      deps.rateLimits.forms,
-    ),
-  ];
-  app.use(features);
+  app.use(web.pages);
 
   app.use(notFound);
   app.use(redisFailuresAsUnavailable);

@@ -7,6 +7,7 @@ import { connectRedis, createRedisConnection } from './platform/redis.ts';
 import { resolveRedis } from './platform/redis-setup.ts';
 import { DefinitionError } from './procedures/definitions.ts';
 import { ProcedureKeyError } from './procedures/keys.ts';
+import { CitizenKeyError } from './citizen/secrets.ts';
 
 /** Stop accepting connections, let in-flight requests finish (bounded), then release everything else. */
 function shutdownOnSignals(server: Server, logger: Logger, graceMs: number, release: () => Promise<void>) {
@@ -41,16 +42,13 @@ function shutdownOnSignals(server: Server, logger: Logger, graceMs: number, rele
 async function main() {
   const config = loadConfig();
   // Loaded once the configuration is known good, so a refused configuration is the only thing printed.
-  const [{ createApp }, { buildDependencies }] = await Promise.all([
-    import('./app.ts'),
-    import('./dependencies.ts'),
-  ]);
+  const [{ createApp }, { buildGateway }] = await Promise.all([import('./app.ts'), import('./gateway.ts')]);
   const logger = createLogger(config.log.level, logDestination());
   const { config: redisConfig, embedded } = await resolveRedis(config.redis, logger);
   const redis = createRedisConnection(redisConfig, logger);
   await connectRedis(redis);
-  const deps = await buildDependencies(config, logger, redis);
-  const server = createApp(deps).listen(config.http.port, config.http.host, () => {
+  const gateway = await buildGateway(config, logger, redis);
+  const server = createApp(gateway).listen(config.http.port, config.http.host, () => {
     logger.info(
       { port: config.http.port, demo: config.demo, publicUrl: config.http.publicUrl },
       `Varco is listening on ${config.http.publicUrl}`,
@@ -63,8 +61,7 @@ async function main() {
     process.exit(1);
   });
   shutdownOnSignals(server, logger, config.http.shutdownGraceMs, async () => {
-    await deps.procedures.close();
-    await deps.outbound.close();
+    await gateway.close();
     await redis.close();
     logger.info('redis connection closed');
     await embedded?.stop();
@@ -74,9 +71,13 @@ async function main() {
 main().catch((error: unknown) => {
   // Before the logger exists (bad configuration, no Redis) the message goes straight to stderr; so do
   // refused procedure definitions and keys, which stop the start with the list of their problems.
-  const known = [ConfigError, RedisUnavailableError, DefinitionError, ProcedureKeyError].some(
-    (kind) => error instanceof kind,
-  );
+  const known = [
+    ConfigError,
+    RedisUnavailableError,
+    DefinitionError,
+    ProcedureKeyError,
+    CitizenKeyError,
+  ].some((kind) => error instanceof kind);
   process.stderr.write(`${known ? (error as Error).message : String((error as Error).stack ?? error)}\n`);
   process.exit(1);
 });

@@ -1,14 +1,16 @@
+import type { RequestHandler, Router } from 'express';
+import { requireLevel } from '../identity/step-up.ts';
+import { createCatalogController, type HomeLocals } from './catalog.controller.ts';
+import { catalogRoutes } from './catalog.routes.ts';
 import type { Config } from '../config/schema.ts';
-import type { CitizenKeys } from '../platform/citizen-keys.ts';
+import type { CitizenKeys } from '../citizen/redis-keys.ts';
 import type { I18n } from '../platform/i18n.ts';
-import type { Logger } from '../platform/logger.ts';
 import type { RedisConnection } from '../platform/redis.ts';
 import { createUsageCounter } from '../stats/usage-counter.ts';
 import { createCatalogRepository } from './catalog.repository.ts';
 import { createCatalogWriter } from './catalog.writer.ts';
 import { createCitizenServices } from './citizen-services.repository.ts';
 import { createEndpointDirectory } from './endpoint-directory.ts';
-import { readSeedCatalog, seedCatalog } from './demo-seed.ts';
 import type { LifeEvent, Topic } from './model.ts';
 import { createSearchIndex, type VocabularyLabels } from './search-index.ts';
 
@@ -27,14 +29,12 @@ export function vocabularyLabels(i18n: I18n): VocabularyLabels {
   };
 }
 
-/** Builds the catalog: repository, the one writer, the search index; seeds the demo catalog in demo mode. */
-export async function buildCatalog(
+/** Builds the catalog: repository, the one writer, the search index, the citizens' favourites, usage. */
+export function buildCatalog(
   config: Readonly<Config>,
-  logger: Logger,
   redis: RedisConnection,
   i18n: I18n,
   citizenKeys: CitizenKeys,
-  options: { seedDir?: string } = {},
 ) {
   const repository = createCatalogRepository(redis);
   const publicUrl = config.http.publicUrl;
@@ -43,11 +43,6 @@ export async function buildCatalog(
   const linkPolicy = { demo: config.demo, gatewayOrigin: new URL(publicUrl).origin };
   const writer = createCatalogWriter(repository, linkPolicy);
   const index = createSearchIndex(repository, vocabularyLabels(i18n));
-  if (config.demo) {
-    const seed = readSeedCatalog(options.seedDir ?? 'config/catalog');
-    const seeded = await seedCatalog(writer, seed, { publicUrl });
-    logger.info(seeded, 'demo catalog seeded');
-  }
   return {
     repository,
     writer,
@@ -59,4 +54,22 @@ export async function buildCatalog(
   };
 }
 
-export type Catalog = Awaited<ReturnType<typeof buildCatalog>>;
+export type Catalog = ReturnType<typeof buildCatalog>;
+
+/**
+ * The catalog's pages for citizens (home, search, information sheets, favourites, open data), with what
+ * other modules add to the home page.
+ */
+export function catalogPages(
+  catalog: Catalog,
+  inputs: { config: Readonly<Config>; formLimit: RequestHandler; homeLocals?: readonly HomeLocals[] },
+): Router {
+  const controller = createCatalogController({
+    catalog,
+    publicUrl: inputs.config.http.publicUrl,
+    demo: inputs.config.demo,
+    requireLevel,
+    homeLocals: inputs.homeLocals ?? [],
+  });
+  return catalogRoutes(controller, inputs.formLimit);
+}

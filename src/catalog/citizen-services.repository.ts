@@ -1,4 +1,4 @@
-import type { CitizenKeys } from '../platform/citizen-keys.ts';
+import type { CitizenKeys } from '../citizen/redis-keys.ts';
 import type { RedisConnection } from '../platform/redis.ts';
 
 const RECENT_KEPT = 10;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { citizenConfigSchema } from '../citizen/citizen.config.ts';
 import { proceduresConfigSchema } from '../procedures/procedures.config.ts';
 
 const port = z.number().int().min(0).max(65535);
@@ -219,6 +220,8 @@ export const configSchema = z.object({
       historyLength: z.number().int().min(10).max(10_000).default(500),
     })
     .prefault({}),
+  /** What every module shares about citizens (src/citizen): the keys of their references and data. */
+  citizen: citizenConfigSchema,
   /** Composite procedures (src/procedures): definitions, delivery queue, keys. */
   procedures: proceduresConfigSchema,
   /** The network's registry (src/registry): who administers it, by fiscal code (checked on every request). */

@@ -2,10 +2,10 @@ import type { NextFunction, Request, Response } from 'express';
 import { AppError, NotFoundError } from '../platform/errors.ts';
 import { localPath } from '../platform/local-path.ts';
 import { renderPage } from '../platform/views.ts';
-import type { CitizenRecords } from './citizen-record.ts';
+import type { CitizenRecords } from '../citizen/record.ts';
 import type { LoginSessions } from './login-session.ts';
 import { askLogin, continuedLogin, forgetPendingLogin } from './pending-login.ts';
-import type { SessionIndex } from './session-index.ts';
+import type { SessionIndex } from '../citizen/session-index.ts';
 import { describeUserAgent } from './user-agent.ts';
 import './staff.ts';
 

@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { CitizenIdentity } from './citizen.ts';
-import type { CitizenRecords } from './citizen-record.ts';
-import type { SessionIndex } from './session-index.ts';
+import type { CitizenRecords } from '../citizen/record.ts';
+import type { SessionIndex } from '../citizen/session-index.ts';
 import type { StaffIdentity } from './staff.ts';
 
 const promisify = (operation: (done: (error?: unknown) => void) => void) =>

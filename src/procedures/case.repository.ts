@@ -1,5 +1,5 @@
 import type { RedisConnection } from '../platform/redis.ts';
-import { isCitizenRef, type CitizenRef } from '../platform/citizen-ref.ts';
+import { isCitizenRef, type CitizenRef } from '../citizen/reference.ts';
 import type { CaseStatus, StepStatus } from './step-state.ts';
 
 export interface StepState {

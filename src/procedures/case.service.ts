@@ -3,7 +3,7 @@ import type { CitizenIdentity } from '../identity/citizen.ts';
 import { normaliseFiscalCode } from '../identity/citizen.ts';
 import { AppError } from '../platform/errors.ts';
 import type { CaseRecord, CaseRepository, HistoryEntry, StepState } from './case.repository.ts';
-import type { DataCipher } from './data-cipher.ts';
+import type { DataCipher } from '../citizen/data-cipher.ts';
 import { qualifiedStepId, type CitizenAttribute, type StepDefinition } from './definition.schema.ts';
 import type { Procedure, ProcedureCatalogue } from './definitions.ts';
 import type { FormValues } from './form.ts';

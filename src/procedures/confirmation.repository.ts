@@ -1,5 +1,5 @@
 import type { RedisConnection } from '../platform/redis.ts';
-import type { CitizenRef } from '../platform/citizen-ref.ts';
+import type { CitizenRef } from '../citizen/reference.ts';
 
 const PENDING = 'pending';
 /** Long enough for a confirmation to finish; a claim cut short by a crash frees itself after this (the retry

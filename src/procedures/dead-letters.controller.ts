@@ -30,7 +30,7 @@ export function createDeadLettersController(deps: { queues: DeliveryQueues; admi
         ...letter,
         reference: referenceOf(letter.job.caseId),
       }));
-      renderPage(req, res, 'registry/deliveries', { letters, retried: req.query.retried === '1' });
+      renderPage(req, res, 'registry/admin/deliveries', { letters, retried: req.query.retried === '1' });
     },
 
     async retry(req: Request, res: Response) {

@@ -1,6 +1,6 @@
 import type { RedisConnection } from '../platform/redis.ts';
-import type { CitizenRef } from '../platform/citizen-ref.ts';
-import type { DataCipher } from './data-cipher.ts';
+import type { CitizenRef } from '../citizen/reference.ts';
+import type { DataCipher } from '../citizen/data-cipher.ts';
 import type { Draft } from './journey.ts';
 
 /**

@@ -2,8 +2,7 @@ import { z } from 'zod';
 
 /**
  * Settings of the composite-procedure engine (section `procedures` of the configuration). Production
- * refuses to start without a delivery signing key, data keys and an index key (checked where they are
- * loaded).
+ * refuses to start without a delivery signing key (checked where it is loaded).
  */
 export const proceduresConfigSchema = z
   .object({
@@ -12,27 +11,6 @@ export const proceduresConfigSchema = z
     /** ES256 private key (PKCS#8 PEM text or a file) that signs deliveries; generated under varDir outside production. */
     signingKey: z.string().optional(),
     signingKeyFile: z.string().optional(),
-    /**
-     * AES-256 keys for personal data of cases, as "<key id>:<32 bytes in base64>", newest first: the
-     * first encrypts, every one decrypts (rotation). Generated under varDir outside production.
-     */
-    dataKeys: z
-      .array(
-        z
-          .string()
-          .regex(/^[A-Za-z0-9_-]{1,16}:[A-Za-z0-9+/=_-]{43,44}$/, 'a data key: "<id>:<32 bytes in base64>"'),
-      )
-      .default([]),
-    /**
-     * HMAC-SHA256 key (32 bytes in base64) that turns a citizen's fiscal code into the reference their
-     * cases, drafts and confirmations are filed under in Redis, so no key name or case record shows the
-     * fiscal code. Not rotatable: another key files everyone under other names. Generated under varDir
-     * outside production.
-     */
-    indexKey: z
-      .string()
-      .regex(/^[A-Za-z0-9+/=_-]{43,44}$/, 'an index key: 32 bytes in base64')
-      .optional(),
     /** Where development and demo mode keep the keys they generate once (never committed). */
     varDir: z.string().default('var/procedures'),
     /** How long personal data of a finished case stays readable by its citizen before it is purged. */

@@ -1,29 +1,26 @@
-import type { Router } from 'express';
+import type { RequestHandler, Router } from 'express';
 import type { Catalog } from '../catalog/catalog.module.ts';
 import type { HomeLocals } from '../catalog/catalog.controller.ts';
-import { demoBodySystemsRoutes } from '../demo/body-systems/body-systems.routes.ts';
-import { createDemoReporter } from '../demo/body-systems/demo-reporter.ts';
 import type { Config } from '../config/schema.ts';
-import type { Dependencies } from '../dependencies.ts';
 import type { PersonalAreaSection } from '../identity/identity.controller.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { RedisConnection } from '../platform/redis.ts';
-import { bodyAuthentication } from '../registry/api-auth.ts';
-import { createCredentials } from '../registry/credentials.repository.ts';
 import { createCaseRepository } from './case.repository.ts';
 import { createCaseService, type EndpointLookup } from './case.service.ts';
-import { createCitizenRef, type CitizenRef } from '../platform/citizen-ref.ts';
+import { buildCitizen, type CitizenModule } from '../citizen/citizen.module.ts';
 import { createOutboundHttp, loopbackAllowed, type OutboundHttp } from '../platform/outbound-http.ts';
 import { createConfirmationRepository } from './confirmation.repository.ts';
-import { createDataCipher } from './data-cipher.ts';
 import { createDeadLettersController } from './dead-letters.controller.ts';
 import { loadDefinitions } from './definitions.ts';
 import { createDeliveryQueues } from './delivery-queue.ts';
 import { createDeliverySigner } from './delivery-signer.ts';
 import { createDeliveryProcessor } from './delivery.processor.ts';
 import { createDraftRepository } from './draft.repository.ts';
-import { journeyRouter } from './journey.module.ts';
-import { loadDataKeys, loadIndexKey, loadSigningKey } from './keys.ts';
+import { createCasePagesController } from './case-pages.controller.ts';
+import { createJourneyController } from './journey.controller.ts';
+import { journeyRoutes } from './journey.routes.ts';
+import type { BodyNameLookup } from './page-context.ts';
+import { loadSigningKey } from './keys.ts';
 import { createReportController } from './report.controller.ts';
 import { deadLetterRoutes, deliveryKeysRoutes, reportApiRoutes } from './procedures.routes.ts';
 
@@ -41,7 +38,8 @@ export async function buildProcedures(
   logger: Logger,
   redis: RedisConnection,
   catalog: Pick<Catalog, 'endpoints'>,
-  citizenRef: CitizenRef = createCitizenRef(loadIndexKey(config.procedures, config.env)),
+  /** The citizens' references and data cipher; built from the configuration unless given. */
+  citizen: Pick<CitizenModule, 'ref' | 'cipher'> = buildCitizen(config, redis),
   /** Requests to bodies' endpoints; made here (and closed with the engine) unless given. */
   outbound?: OutboundHttp,
 ) {
@@ -49,7 +47,7 @@ export async function buildProcedures(
   const settings = config.procedures;
   const log = logger.child({ module: 'procedures' });
   const procedures = loadDefinitions(settings.definitionsDir);
-  const cipher = createDataCipher(loadDataKeys(settings, config.env));
+  const { cipher, ref: citizenRef } = citizen;
   const signer = await createDeliverySigner(loadSigningKey(settings, config.env), config.http.publicUrl);
   const endpoints: EndpointLookup = async (bodyIpa, endpointId) => {
     const found = await catalog.endpoints.target(bodyIpa, endpointId);
@@ -103,21 +101,8 @@ export async function buildProcedures(
     sweep.unref();
   }
 
-  // Demo mode only: the demo body systems' reports sent later through the API (src/demo/body-systems).
-  const demoReporter =
-    config.demo && config.env !== 'production'
-      ? createDemoReporter({
-          redis,
-          credentials: createCredentials(redis),
-          publicUrl: config.http.publicUrl,
-          logger: log,
-        })
-      : undefined;
-  await demoReporter?.resume();
-
   return {
     procedures,
-    demoReporter,
     cipher,
     signer,
     cases,
@@ -129,7 +114,6 @@ export async function buildProcedures(
     async close(): Promise<void> {
       clearInterval(sweep);
       await queues.close();
-      await demoReporter?.close();
       if (!outbound) await http.close();
     },
   };
@@ -138,43 +122,51 @@ export async function buildProcedures(
 export type Procedures = Awaited<ReturnType<typeof buildProcedures>>;
 
 /**
- * The engine's routers: the published delivery keys and the step-report API for bodies. The citizen's
- * pages (journey), the admin's dead-letter page and the demo body systems are added to this list.
+ * The engine's pages and APIs: the published delivery keys, the step-report API for bodies, the admin's
+ * dead-letter page and the citizen's pages (journey, cases), with its sections of the personal area and
+ * of the home page.
  */
-export function proceduresRouters(deps: Dependencies): {
-  routers: Router[];
-  personalAreaSection: PersonalAreaSection;
-  homeLocals: HomeLocals;
-} {
-  const { procedures, catalog } = deps;
-  const journey = journeyRouter(deps);
-  const authenticate = bodyAuthentication(createCredentials(deps.redis), catalog.repository);
-  const reports = createReportController({ cases: procedures.cases, procedures: procedures.procedures });
-  const routers = [
-    deliveryKeysRoutes(procedures.signer),
-    reportApiRoutes(reports, authenticate, deps.rateLimits.api),
-    deadLetterRoutes(
-      createDeadLettersController({ queues: procedures.queues, admins: deps.config.registry.admins }),
-      deps.rateLimits.forms,
-    ),
-    journey.router,
-  ];
-  const { config } = deps;
-  if (procedures.demoReporter) {
-    const settings = { publicUrl: config.http.publicUrl, ...config.procedures.demoBodySystems };
-    routers.push(
-      demoBodySystemsRoutes(
-        procedures.procedures,
-        deps.redis,
-        settings,
-        procedures.demoReporter,
-        deps.logger,
-      ),
-    );
-  }
+export function proceduresWeb(
+  engine: Procedures,
+  inputs: {
+    config: Readonly<Config>;
+    catalog: Pick<Catalog, 'repository'>;
+    authenticateBody: RequestHandler;
+    limits: { forms: RequestHandler; api: RequestHandler };
+  },
+): { routers: Router[]; personalAreaSection: PersonalAreaSection; homeLocals: HomeLocals } {
+  const { limits } = inputs;
+  const bodyName: BodyNameLookup = async (ipaCode, lang) =>
+    (await inputs.catalog.repository.getBody(ipaCode))?.name[lang];
+  const journey = createJourneyController({
+    procedures: engine.procedures,
+    drafts: engine.drafts,
+    confirmations: engine.confirmations,
+    cases: engine.cases,
+    bodyName,
+    draftSeconds: inputs.config.procedures.draftSeconds,
+  });
+  const casePages = createCasePagesController({
+    procedures: engine.procedures,
+    drafts: engine.drafts,
+    cases: engine.cases,
+    casesOf: (owner, limit) => engine.repository.listByCitizen(owner, limit),
+    bodyName,
+  });
+  const reports = createReportController({ cases: engine.cases, procedures: engine.procedures });
   return {
-    routers,
-    personalAreaSection: journey.personalAreaSection,
+    routers: [
+      deliveryKeysRoutes(engine.signer),
+      reportApiRoutes(reports, inputs.authenticateBody, limits.api),
+      deadLetterRoutes(
+        createDeadLettersController({ queues: engine.queues, admins: inputs.config.registry.admins }),
+        limits.forms,
+      ),
+      journeyRoutes(journey, casePages, limits.forms),
+    ],
+    /** The personal area's section of cases and unfinished forms (the page is identity's). */
+    personalAreaSection: casePages.personalArea,
+    /** What the home page shows of the procedures: those on offer. */
     homeLocals: journey.homeLocals,
   };
 }

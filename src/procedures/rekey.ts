@@ -17,8 +17,8 @@ import {
   type SingleClient,
 } from '../platform/redis.ts';
 import { accountContext } from '../sso/accounts.repository.ts';
-import { createDataCipher, type DataCipher } from './data-cipher.ts';
-import { loadDataKeys } from './keys.ts';
+import { createDataCipher, type DataCipher } from '../citizen/data-cipher.ts';
+import { loadDataKeys } from '../citizen/secrets.ts';
 
 /** Sets a hash field / a string (keeping its expiry) only if it still holds the value that was read. */
 const SWAP_FIELD = `if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) return 1 end return 0`;
@@ -65,7 +65,7 @@ if (isMain) {
   const logger = createLogger(config.log.level);
   const redis = createRedisConnection(config.redis, logger);
   await connectRedis(redis);
-  const keys = loadDataKeys(config.procedures, config.env);
+  const keys = loadDataKeys(config.citizen, config.env);
   const result = await reencryptAll(redis, createDataCipher(keys));
   logger.info({ ...result, key: keys[0]?.id }, 'personal data re-encrypted under the newest key');
   await redis.close();

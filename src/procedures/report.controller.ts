@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { parseInput } from '../catalog/validation.ts';
 import { ForbiddenError, NotFoundError } from '../platform/errors.ts';
-import { authenticatedBody } from '../registry/api-auth.ts';
+import { authenticatedBody } from '../registry/api/api-auth.ts';
 import type { CaseService } from './case.service.ts';
 import type { ProcedureCatalogue } from './definitions.ts';
 import { stepReportResultSchema, stepReportSchema } from './report.schema.ts';

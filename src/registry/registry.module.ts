@@ -1,40 +1,58 @@
-import type { Router } from 'express';
-import type { Dependencies } from '../dependencies.ts';
-import { bodyAuthentication } from './api-auth.ts';
-import { createApiController } from './api.controller.ts';
-import { createBodyPagesController } from './body-pages.controller.ts';
-import { apiRoutes } from './api.routes.ts';
-import { createEndpointApiController } from './endpoint-api.controller.ts';
-import { createEndpointPagesController } from './endpoint-pages.controller.ts';
+import type { RequestHandler, Router } from 'express';
+import type { Catalog } from '../catalog/catalog.module.ts';
+import type { Config } from '../config/schema.ts';
+import type { RedisConnection } from '../platform/redis.ts';
+import { bodyAuthentication } from './api/api-auth.ts';
+import { createApiController } from './api/api.controller.ts';
+import { createBodyPagesController } from './editor/body-pages.controller.ts';
+import { apiRoutes } from './api/api.routes.ts';
+import { createEndpointApiController } from './api/endpoint-api.controller.ts';
+import { createEndpointPagesController } from './editor/endpoint-pages.controller.ts';
 import { createCredentials } from './credentials.repository.ts';
 import { createMemberships } from './membership.ts';
-import { createRegistryController } from './registry.controller.ts';
-import { registryRoutes } from './registry.routes.ts';
+import { createAdminController } from './admin/admin.controller.ts';
+import { adminRoutes } from './admin/admin.routes.ts';
+import { createServicePagesController } from './editor/service-pages.controller.ts';
+import { editorRoutes } from './editor/editor.routes.ts';
+import { createJoinController } from './join/join.controller.ts';
+import { joinRoutes } from './join/join.routes.ts';
 
-/** The registry's routers: the registration API and the membership, admin and editor pages. */
-export function registryRouters(deps: Dependencies): Router[] {
-  const { catalog } = deps;
-  const credentials = createCredentials(deps.redis);
-  const memberships = createMemberships(deps.redis, catalog.writer, credentials);
-  const api = createApiController({ catalog, publicUrl: deps.config.http.publicUrl });
-  const pages = createRegistryController({
-    catalog,
-    memberships,
-    credentials,
-    admins: deps.config.registry.admins,
-  });
-  return [
+/**
+ * The network's registry: bodies' API credentials and membership requests, and what it contributes: the
+ * bodies' authentication (a bearer credential, for every module's API), the registration API and the
+ * pages of each audience: a body asking to join, the network admins, a body's editors.
+ */
+export function buildRegistry(
+  config: Readonly<Config>,
+  redis: RedisConnection,
+  inputs: { catalog: Catalog; limits: { forms: RequestHandler; api: RequestHandler } },
+) {
+  const { catalog, limits } = inputs;
+  const credentials = createCredentials(redis);
+  const memberships = createMemberships(redis, catalog.writer, credentials);
+  const authenticateBody = bodyAuthentication(credentials, catalog.repository);
+  const routers: Router[] = [
     apiRoutes(
-      api,
+      createApiController({ catalog, publicUrl: config.http.publicUrl }),
       createEndpointApiController({ catalog }),
-      bodyAuthentication(credentials, catalog.repository),
-      deps.rateLimits.api,
+      authenticateBody,
+      limits.api,
     ),
-    registryRoutes(
-      pages,
-      createEndpointPagesController({ catalog }),
-      deps.rateLimits.forms,
-      createBodyPagesController({ catalog }),
+    joinRoutes(createJoinController({ memberships }), limits.forms),
+    adminRoutes(
+      createAdminController({ catalog, memberships, credentials, admins: config.registry.admins }),
+      limits.forms,
+    ),
+    editorRoutes(
+      {
+        services: createServicePagesController({ catalog }),
+        bodies: createBodyPagesController({ catalog }),
+        endpoints: createEndpointPagesController({ catalog }),
+      },
+      limits.forms,
     ),
   ];
+  return { credentials, memberships, authenticateBody, routers };
 }
+
+export type Registry = ReturnType<typeof buildRegistry>;

@@ -1,4 +1,4 @@
-import type { CitizenKeys } from '../platform/citizen-keys.ts';
+import type { CitizenKeys } from '../citizen/redis-keys.ts';
 import type { RedisConnection } from '../platform/redis.ts';
 
 /** One release of a citizen's data to a body's service: when, to whom, which claims (never the values). */

@@ -1,7 +1,7 @@
 import type { CitizenIdentity } from '../identity/citizen.ts';
-import type { CitizenKeys } from '../platform/citizen-keys.ts';
+import type { CitizenKeys } from '../citizen/redis-keys.ts';
 import type { RedisConnection } from '../platform/redis.ts';
-import type { DataCipher } from '../procedures/data-cipher.ts';
+import type { DataCipher } from '../citizen/data-cipher.ts';
 
 /** The attributes the provider may release about a citizen (the level and login time travel in the OP session). */
 export type Account = Pick<CitizenIdentity, 'fiscalCode' | 'name' | 'familyName' | 'dateOfBirth' | 'email'>;

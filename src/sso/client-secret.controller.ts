@@ -6,8 +6,8 @@ import { parseInput } from '../catalog/validation.ts';
 import type { Language } from '../platform/i18n.ts';
 import { AppError } from '../platform/errors.ts';
 import { renderPage } from '../platform/views.ts';
-import { authenticatedBody } from '../registry/api-auth.ts';
-import { editableBody } from '../registry/editor-access.ts';
+import { authenticatedBody } from '../registry/api/api-auth.ts';
+import { editableBody } from '../registry/editor/editor-access.ts';
 import type { ClientSecrets } from './client-secrets.repository.ts';
 
 function requireSecretClient(service: Service) {

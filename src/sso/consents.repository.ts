@@ -1,4 +1,4 @@
-import type { CitizenKeys } from '../platform/citizen-keys.ts';
+import type { CitizenKeys } from '../citizen/redis-keys.ts';
 import type { RedisConnection } from '../platform/redis.ts';
 
 /** A citizen's remembered choice to let a service receive the claims it declared. */

@@ -1,4 +1,4 @@
-import { sessionHandle } from '../identity/session-index.ts';
+import { sessionHandle } from '../citizen/session-index.ts';
 import type { RedisConnection } from '../platform/redis.ts';
 
 /** A service entered during a gateway session: what back-channel logout needs to tell it. */

@@ -1,16 +1,11 @@
-import type { Request, RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response, Router } from 'express';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Catalog } from '../catalog/catalog.module.ts';
 import type { Config } from '../config/schema.ts';
-import type { Dependencies } from '../dependencies.ts';
-import { demoRelyingPartyRouters } from '../demo/sso-rp/demo-rp.routes.ts';
-import { bodyAuthentication } from '../registry/api-auth.ts';
-import { createCredentials } from '../registry/credentials.repository.ts';
-import type { CitizenKeys } from '../platform/citizen-keys.ts';
+import type { CitizenModule } from '../citizen/citizen.module.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { OutboundHttp } from '../platform/outbound-http.ts';
 import type { RedisConnection } from '../platform/redis.ts';
-import type { DataCipher } from '../procedures/data-cipher.ts';
 import { createAccessHistory } from './access-history.repository.ts';
 import { createAccounts } from './accounts.repository.ts';
 import { createBackChannelLogout } from './back-channel-logout.ts';
@@ -24,7 +19,7 @@ import { createProvider } from './provider.ts';
 import { createRedisAdapter } from './redis-adapter.ts';
 import { loadPairwiseSalt, loadSigningKeys } from './signing-keys.ts';
 import { createSsoSessions } from './sso-sessions.repository.ts';
-import { ssoProviderRoutes, ssoRoutes } from './sso.routes.ts';
+import { ssoProviderRoutes, ssoRoutes, type ProviderLimits } from './sso.routes.ts';
 
 /** Renders a gateway view into the provider's (koa) response, with the request's page locals. */
 async function renderIntoKoa(ctx: KoaContextWithOIDC, view: string, locals: Record<string, unknown>) {
@@ -38,16 +33,26 @@ async function renderIntoKoa(ctx: KoaContextWithOIDC, view: string, locals: Reco
 
 /**
  * The gateway's OpenID Provider for bodies' services: oidc-provider on Redis, clients from the catalog,
- * consents, access history and back-channel logout.
+ * consents, access history and back-channel logout. Returns its routers (`ownBodies`: the provider's
+ * endpoints, which parse and protect their own requests; `pages`: interactions, the personal area's
+ * forms and the client-secret API), its section of the personal area and what to do when gateway
+ * sessions end.
  */
 export function buildSso(
   config: Readonly<Config>,
   logger: Logger,
   redis: RedisConnection,
-  catalog: Catalog,
-  citizen: { keys: CitizenKeys; cipher: DataCipher },
-  outbound: OutboundHttp,
+  inputs: {
+    catalog: Pick<Catalog, 'repository' | 'writer' | 'linkPolicy'>;
+    citizen: Pick<CitizenModule, 'keys' | 'cipher' | 'sessions'>;
+    outbound: OutboundHttp;
+    /** The gateway's session middleware: the provider's endpoints are mounted before it. */
+    session: RequestHandler | RequestHandler[];
+    limits: { provider: ProviderLimits; forms: RequestHandler; api: RequestHandler };
+    authenticateBody: RequestHandler;
+  },
 ) {
+  const { catalog, citizen } = inputs;
   const sessionTtlSeconds = config.session.absoluteLifetimeSeconds;
   const secrets = createClientSecrets(redis);
   const consents = createConsents(redis, citizen.keys);
@@ -69,7 +74,7 @@ export function buildSso(
     consents,
     history,
     renderPage: renderIntoKoa,
-    fetch: outbound.fetch,
+    fetch: inputs.outbound.fetch,
     onError: (error) => log.warn({ reason: (error as Error)?.message }, 'provider error'),
   });
   provider.proxy = config.http.trustProxy !== false && config.http.trustProxy !== 0;
@@ -95,17 +100,15 @@ export function buildSso(
    * has ended its session and told the other services; the gateway session ends too, at once (detached
    * from the request before the response is written), then its index entry.
    */
-  const hooks: { endGatewaySession?: (fiscalCode: string, sessionId: string) => Promise<void> } = {};
   provider.on('end_session.success', (ctx: KoaContextWithOIDC) => {
     const req = ctx.req as unknown as Request;
-    const citizen = req.session?.citizen;
-    if (!ctx.oidc.params?.logout || !citizen) return;
+    const signedIn = req.session?.citizen;
+    if (!ctx.oidc.params?.logout || !signedIn) return;
     const sessionId = req.sessionID;
     req.session.destroy(() => undefined);
-    Promise.all([
-      ssoSessions.take(sessionId),
-      hooks.endGatewaySession?.(citizen.fiscalCode, sessionId),
-    ]).catch((error: unknown) => log.error({ err: error }, 'cannot end the gateway session'));
+    Promise.all([ssoSessions.take(sessionId), citizen.sessions.end(signedIn.fiscalCode, [sessionId])]).catch(
+      (error: unknown) => log.error({ err: error }, 'cannot end the gateway session'),
+    );
   });
 
   const sessionsEnded = createBackChannelLogout({
@@ -128,6 +131,46 @@ export function buildSso(
     );
   }
 
+  const personalArea = createPersonalAreaController({
+    catalog: catalog.repository,
+    consents,
+    history,
+    revokeGrants,
+    sessionsOf: async (fiscalCode) =>
+      (await citizen.sessions.list(fiscalCode)).map((entry) => entry.sessionId),
+    endServices: sessionsEnded,
+  });
+  const ownBodies: Router[] = [
+    ssoProviderRoutes(
+      provider.callback() as unknown as RequestHandler,
+      inputs.session,
+      inputs.limits.provider,
+    ),
+  ];
+  const pages: Router[] = [
+    ssoRoutes(
+      {
+        interactions: createInteractionController({
+          provider,
+          catalog: catalog.repository,
+          accounts,
+          consents,
+        }),
+        personalArea,
+        clientSecret: createClientSecretController({
+          writer: catalog.writer,
+          repository: catalog.repository,
+          secrets,
+        }),
+      },
+      {
+        formLimit: inputs.limits.forms,
+        apiLimit: inputs.limits.api,
+        bodyAuthentication: inputs.authenticateBody,
+      },
+    ),
+  ];
+
   return {
     provider,
     secrets,
@@ -135,65 +178,13 @@ export function buildSso(
     history,
     accounts,
     ssoSessions,
-    sessionsEnded,
     revokeGrants,
-    hooks,
+    /** Back-channel logout of the services a gateway session entered, when those sessions end. */
+    sessionsEnded,
+    /** The personal area's section of consents and data released (the page is identity's). */
+    personalAreaSection: personalArea.personalArea,
+    routers: { ownBodies, pages },
   };
 }
 
 export type Sso = ReturnType<typeof buildSso>;
-
-/** The SSO routers: the provider's endpoints (mounted before the body parsers) and the gateway pages. */
-export function ssoRouters(deps: Dependencies, session: RequestHandler | RequestHandler[]) {
-  const { sso, catalog } = deps;
-  const credentials = createCredentials(deps.redis);
-  sso.hooks.endGatewaySession = (fiscalCode, sessionId) => deps.sessionIndex.end(fiscalCode, [sessionId]);
-  const personalArea = createPersonalAreaController({
-    catalog: catalog.repository,
-    consents: sso.consents,
-    history: sso.history,
-    revokeGrants: sso.revokeGrants,
-    sessionsOf: async (fiscalCode) =>
-      (await deps.sessionIndex.list(fiscalCode)).map((entry) => entry.sessionId),
-    endServices: sso.sessionsEnded,
-  });
-  return {
-    /** The personal area's section of consents and data released (the page is identity's). */
-    personalAreaSection: personalArea.personalArea,
-    provider: ssoProviderRoutes(
-      sso.provider.callback() as unknown as RequestHandler,
-      session,
-      deps.rateLimits.sso,
-    ),
-    /** Demo mode only: the demo body systems, relying parties of the provider (src/demo/sso-rp). */
-    demo:
-      deps.config.demo && deps.config.env !== 'production'
-        ? demoRelyingPartyRouters({
-            redis: deps.redis,
-            publicUrl: deps.config.http.publicUrl,
-            secrets: sso.secrets,
-          })
-        : [],
-    pages: ssoRoutes(
-      {
-        interactions: createInteractionController({
-          provider: sso.provider,
-          catalog: catalog.repository,
-          accounts: sso.accounts,
-          consents: sso.consents,
-        }),
-        personalArea,
-        clientSecret: createClientSecretController({
-          writer: catalog.writer,
-          repository: catalog.repository,
-          secrets: sso.secrets,
-        }),
-      },
-      {
-        formLimit: deps.rateLimits.forms,
-        apiLimit: deps.rateLimits.api,
-        bodyAuthentication: bodyAuthentication(credentials, catalog.repository),
-      },
-    ),
-  };
-}

@@ -6,7 +6,7 @@ import * as cheerio from 'cheerio';
 import { createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
-import { buildDependencies, type Dependencies } from '../../src/dependencies.ts';
+import { buildGateway, type Gateway } from '../../src/gateway.ts';
 import type { CitizenIdentity } from '../../src/identity/citizen.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import {
@@ -64,7 +64,7 @@ export function testCitizen(overrides: Partial<CitizenIdentity> = {}): CitizenId
  * A test-only login: GET /__test/login?fiscalCode=…&level=…&name=…&familyName=… goes through the real session service
  * (regeneration, index) without an identity provider. Only ever mounted by tests and benchmarks.
  */
-export function testLoginRoutes(deps: Dependencies): Router {
+export function testLoginRoutes(deps: Gateway): Router {
   const router = Router();
   router.get('/__test/login', async (req, res) => {
     const fiscalCode = typeof req.query.fiscalCode === 'string' ? req.query.fiscalCode : undefined;
@@ -85,7 +85,7 @@ export function testLoginRoutes(deps: Dependencies): Router {
 
 export interface TestGateway {
   app: Express;
-  deps: Dependencies;
+  deps: Gateway;
   redis: RedisConnection;
   config: Readonly<Config>;
   /** Deletes the gateway's keys and closes its connection. */
@@ -96,12 +96,12 @@ export async function createTestGateway(
   overrides: Tree = {},
   config = testConfig(overrides),
   /** What tests replace of the gateway's outside world (e.g. a name resolver for outbound requests). */
-  services: Parameters<typeof buildDependencies>[3] = {},
+  services: Parameters<typeof buildGateway>[3] = {},
 ): Promise<TestGateway> {
   const logger = createLogger(config.log.level);
   const redis = createRedisConnection(config.redis, logger);
   await connectRedis(redis);
-  const deps = await buildDependencies(config, logger, redis, services);
+  const deps = await buildGateway(config, logger, redis, services);
   const app = createApp(deps, [testLoginRoutes(deps)]);
   return {
     app,
@@ -109,8 +109,7 @@ export async function createTestGateway(
     redis,
     config,
     async close() {
-      await deps.procedures.close();
-      await deps.outbound.close();
+      await deps.close();
       if (redis.isUp()) await deleteKeys(redis, config.redis.prefix);
       await redis.close();
     },

@@ -282,7 +282,7 @@ describe('catalog pages: home, search, info sheet, open data, favourites', () =>
       .expect('Location', '/services/prato-tari');
     const home = await agent.get('/').expect(200);
     expect(cheerio.load(home.text)('.varco-favourites a').attr('href')).to.equal('/services/prato-tari');
-    const key = gw.deps.citizenKeys.key('RSSMRA80A01H501U', 'favourites');
+    const key = gw.deps.citizen.keys.key('RSSMRA80A01H501U', 'favourites');
     expect(await gw.redis.client.sMembers(key)).to.deep.equal(['prato-tari']);
   });
 });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import type { Actor } from '../../src/catalog/model.ts';
-import { readSeedCatalog, seedCatalog } from '../../src/catalog/demo-seed.ts';
+import { readSeedCatalog, seedCatalog } from '../../src/demo/catalog-seed.ts';
 import { testBody, testService } from './catalog-fixtures.ts';
 
 const editor: Actor = { kind: 'citizen', id: 'RSSMRA80A01H501U' };

@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import * as cheerio from 'cheerio';
 import * as oidc from 'openid-client';
-import { createCitizenKeys } from '../../src/platform/citizen-keys.ts';
-import { createCitizenRef } from '../../src/platform/citizen-ref.ts';
+import { createCitizenKeys } from '../../src/citizen/redis-keys.ts';
+import { createCitizenRef } from '../../src/citizen/reference.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import {
   connectRedis,
@@ -11,7 +11,7 @@ import {
   type RedisConnection,
   type SingleClient,
 } from '../../src/platform/redis.ts';
-import { createDataCipher } from '../../src/procedures/data-cipher.ts';
+import { createDataCipher } from '../../src/citizen/data-cipher.ts';
 import { createAccounts } from '../../src/sso/accounts.repository.ts';
 import type { FieldDefinition } from '../../src/procedures/definition.schema.ts';
 import type { FormValues } from '../../src/procedures/form.ts';
@@ -144,7 +144,7 @@ describe('Citizen keys: a citizen using every module leaves their fiscal code in
 
       const names = (await keysUnder(gateway.redis)).join('\n');
       // Every module wrote under the citizen's reference (so this test cannot pass by writing nothing)…
-      const { citizenKeys } = gateway.deps;
+      const citizenKeys = gateway.deps.citizen.keys;
       for (const what of ['profile', 'sessions', 'sessions:meta', 'favourites', 'recent', 'consents'])
         expect(names, what).to.include(citizenKeys.key(CF, what));
       for (const what of ['access-history', 'sso-account'])

@@ -70,7 +70,7 @@ describe('deep links GET /go/:serviceId', () => {
     expect(res.headers.location).to.equal(
       'https://links.example.it/pratiche/Rossi?cf=RSSMRA80A01H501U&lang=it',
     );
-    const recent = gw.deps.citizenKeys.key('RSSMRA80A01H501U', 'recent');
+    const recent = gw.deps.citizen.keys.key('RSSMRA80A01H501U', 'recent');
     expect(await gw.redis.client.zRange(recent, 0, -1)).to.include('links-template');
   });
 

@@ -158,7 +158,7 @@ describe('hostile input', () => {
         await request(gateway.app).post('/logout').set('Cookie', cookie).type('form').send({}).expect(403);
         // Nothing is stored: not even a session for the return path (login ends at /me anyway).
         expect((await sessionKeys()).length).to.equal(before);
-        expect(await gateway.deps.sessionIndex.list(FISCAL_CODE)).to.have.length.greaterThan(0);
+        expect(await gateway.deps.citizen.sessions.list(FISCAL_CODE)).to.have.length.greaterThan(0);
       });
     }
 
@@ -270,7 +270,7 @@ describe('hostile input', () => {
       ];
       expect(actions).to.include.members(['/logout', '/me/sessions/end-others', '/me/sessions/end-all']);
       expect(actions.filter((action) => /^\/me\/sessions\/[^/]+\/end$/.test(action))).to.have.length(3);
-      const sessionsBefore = await gateway.deps.sessionIndex.list(citizen);
+      const sessionsBefore = await gateway.deps.citizen.sessions.list(citizen);
 
       for (const action of actions) {
         const attempts = [
@@ -289,7 +289,7 @@ describe('hostile input', () => {
           expect(cheerio.load(res.text)('h1').text()).to.equal('Modulo scaduto');
         }
       }
-      const sessionsAfter = await gateway.deps.sessionIndex.list(citizen);
+      const sessionsAfter = await gateway.deps.citizen.sessions.list(citizen);
       expect(sessionsAfter.map((s) => s.sessionId).sort()).to.deep.equal(
         sessionsBefore.map((s) => s.sessionId).sort(),
       );
@@ -424,7 +424,8 @@ describe('hostile input', () => {
 
     // Any trusted IdP as the Issuer gets the message as far as its signature: here the demo IdP.
     function logoutRequestFromTrustedIdp(): string {
-      const { sp, demoIdp } = gateway.deps.spid;
+      const { sp } = gateway.deps.spid;
+      const demoIdp = gateway.deps.demo!.spidIdp;
       const xml = buildLogoutRequest({
         id: '_hostile-logout',
         issuedAt: Date.now(),
@@ -469,7 +470,8 @@ describe('hostile input', () => {
     }
 
     it('answers 400 to a correctly signed message whose RelayState is malformed, at /spid/slo and the demo IdP', async () => {
-      const { sp, demoIdp } = gateway.deps.spid;
+      const { sp } = gateway.deps.spid;
+      const demoIdp = gateway.deps.demo!.spidIdp;
       const fromIdp = signedWithMalformedRelayState(logoutRequestFromTrustedIdp(), demoIdp!.keys.key);
       await request(gateway.app).get(`/spid/slo?${fromIdp}`).set('Accept', 'application/json').expect(400);
       const fromSp = signedWithMalformedRelayState(authnRequestToDemoIdp(), sp.keys.key);
@@ -481,7 +483,8 @@ describe('hostile input', () => {
 
     /** A signed AuthnRequest from the gateway to the demo IdP, as an HTTP-Redirect binding URL. */
     function authnRequestToDemoIdp(): string {
-      const { sp, demoIdp } = gateway.deps.spid;
+      const { sp } = gateway.deps.spid;
+      const demoIdp = gateway.deps.demo!.spidIdp;
       const authn = buildAuthnRequest({
         id: '_hostile-authn',
         issuedAt: Date.now(),

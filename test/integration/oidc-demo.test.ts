@@ -88,7 +88,7 @@ describe('CIE (demo): the demo OpenID Provider stands in for CIE in demo mode', 
     const me = await agent.get('/me').expect(200);
     const fiscalCode = person.claims['https://attributes.eid.gov.it/fiscal_number']!.replace('TINIT-', '');
     expect(me.text).to.contain(fiscalCode).and.to.contain('CIE (demo)');
-    const [linked] = await gateway.deps.citizens.linkedIdentities(fiscalCode);
+    const [linked] = await gateway.deps.citizen.records.linkedIdentities(fiscalCode);
     expect(linked).to.include({ provider: 'cie', lastLevel: 2 });
   });
 
@@ -123,7 +123,7 @@ describe('CIE (demo): the demo OpenID Provider stands in for CIE in demo mode', 
   it('is never built outside demo mode', async () => {
     const plain = await createTestGateway({ demo: false });
     try {
-      expect(plain.deps.oidc.demoOp).to.equal(undefined);
+      expect(plain.deps.demo).to.equal(undefined);
       await request(plain.app).get('/demo/oidc/.well-known/openid-configuration').expect(404);
       const res = await request(plain.app).get('/login').expect(200);
       expect(cheerio.load(res.text)('a.cie-button')).to.have.length(0);

@@ -5,7 +5,7 @@ import { Router } from 'express';
 import request, { type Agent } from 'supertest';
 import { createApp } from '../../src/app.ts';
 import { generateSigningKey } from '../../src/demo/oidc-op/demo-op.ts';
-import { buildDependencies } from '../../src/dependencies.ts';
+import { buildGateway } from '../../src/gateway.ts';
 import { requireLevel } from '../../src/identity/step-up.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { connectRedis, createRedisConnection } from '../../src/platform/redis.ts';
@@ -61,7 +61,7 @@ async function gatewayWithLogs(overrides: Record<string, unknown>) {
   const logger = createLogger('info', sink);
   const redis = createRedisConnection(config.redis, logger);
   await connectRedis(redis);
-  const deps = await buildDependencies(config, logger, redis);
+  const deps = await buildGateway(config, logger, redis);
   // A page that needs level 3, for the step-up test.
   const levelThree = Router().get('/__test/level-3', requireLevel(3), (_req, res) => {
     res.send('level 3 page');
@@ -164,9 +164,9 @@ describe('OpenID Connect login (real oidc-provider on 127.0.0.1)', () => {
       expect(res.headers.location).to.equal('/services');
       const me = await agent.get('/me').expect(200);
       expect(me.text).to.contain(FISCAL_CODE);
-      const [entry] = await gateway.deps.sessionIndex.list(FISCAL_CODE);
+      const [entry] = await gateway.deps.citizen.sessions.list(FISCAL_CODE);
       expect(entry?.provider).to.equal('test');
-      const linked = await gateway.deps.citizens.linkedIdentities(FISCAL_CODE);
+      const linked = await gateway.deps.citizen.records.linkedIdentities(FISCAL_CODE);
       expect(linked.map((l) => [l.provider, l.issuer, l.lastLevel])).to.deep.equal([['test', op.issuer, 2]]);
     });
 
@@ -202,13 +202,15 @@ describe('OpenID Connect login (real oidc-provider on 127.0.0.1)', () => {
       // The provider registered the client as requiring signed requests and private_key_jwt.
       const callback = await throughProvider(url.href, providerAgent(signed));
       await agent.get(callback).expect(303);
-      expect((await gateway.deps.citizens.linkedIdentities(FISCAL_CODE))[0]?.provider).to.equal('signed');
+      expect((await gateway.deps.citizen.records.linkedIdentities(FISCAL_CODE))[0]?.provider).to.equal(
+        'signed',
+      );
     });
 
     it('steps up at the same provider and replaces the lower-level session', async () => {
       const agent = request.agent(gateway.app);
       await agent.get(await authenticate(agent, 'test', op, 'level=1')).expect(303);
-      const [lower] = await gateway.deps.sessionIndex.list(FISCAL_CODE);
+      const [lower] = await gateway.deps.citizen.sessions.list(FISCAL_CODE);
       const needsMore = await agent.get('/__test/level-3').expect(303);
       expect(needsMore.headers.location).to.equal('/oidc/login/test?level=3&next=%2F__test%2Flevel-3');
       const start = await agent.get(needsMore.headers.location ?? '').expect(303);
@@ -219,7 +221,7 @@ describe('OpenID Connect login (real oidc-provider on 127.0.0.1)', () => {
       const done = await agent.get(callback).expect(303);
       expect(done.headers.location).to.equal('/__test/level-3');
       await agent.get('/__test/level-3').expect(200, 'level 3 page');
-      const sessions = await gateway.deps.sessionIndex.list(FISCAL_CODE);
+      const sessions = await gateway.deps.citizen.sessions.list(FISCAL_CODE);
       expect(sessions, 'the level-1 session is gone (regenerated)').to.have.length(1);
       expect(sessions[0]?.sessionId).to.not.equal(lower?.sessionId);
       expect(
@@ -241,9 +243,9 @@ describe('OpenID Connect login (real oidc-provider on 127.0.0.1)', () => {
       const oidcAgent = request.agent(gateway.app);
       await oidcAgent.get(await authenticate(oidcAgent)).expect(303);
 
-      const linked = await gateway.deps.citizens.linkedIdentities(FISCAL_CODE);
+      const linked = await gateway.deps.citizen.records.linkedIdentities(FISCAL_CODE);
       expect(linked.map((l) => l.provider).sort()).to.deep.equal(['spid', 'test']);
-      expect(await gateway.deps.sessionIndex.list(FISCAL_CODE)).to.have.length(2);
+      expect(await gateway.deps.citizen.sessions.list(FISCAL_CODE)).to.have.length(2);
       const keys = await citizenKeys();
       expect(keys.filter((k) => k.endsWith(':profile'))).to.have.length(1);
       const me = await oidcAgent.get('/me').expect(200);
@@ -281,7 +283,7 @@ describe('OpenID Connect login (real oidc-provider on 127.0.0.1)', () => {
       expect(url.searchParams.get('client_id')).to.equal('varco-test-rp');
       expect(url.searchParams.get('post_logout_redirect_uri')).to.equal(`${PUBLIC_URL}/`);
       await agent.get('/me').expect(303).expect('Location', '/login');
-      expect(await gateway.deps.sessionIndex.list(FISCAL_CODE)).to.deep.equal([]);
+      expect(await gateway.deps.citizen.sessions.list(FISCAL_CODE)).to.deep.equal([]);
       // The provider accepts the request: it answers with its logout confirmation page.
       const atProvider = await providerAgent(op).get(`${url.pathname}${url.search}`);
       expect(atProvider.status).to.equal(200);
@@ -332,7 +334,7 @@ describe('OpenID Connect login (real oidc-provider on 127.0.0.1)', () => {
       const replay = await request(gateway.app).get(callback).set('Accept', 'application/json');
       expect(replay.status).to.equal(400);
       expect(JSON.parse(replay.text).code).to.equal('oidc_state_unknown');
-      expect(await gateway.deps.sessionIndex.list(FISCAL_CODE)).to.have.length(1);
+      expect(await gateway.deps.citizen.sessions.list(FISCAL_CODE)).to.have.length(1);
     });
 
     it('refuses a code already redeemed, pasted into another login (400)', async () => {
@@ -389,7 +391,7 @@ describe('OpenID Connect login (real oidc-provider on 127.0.0.1)', () => {
       op.misbehave = { idToken: (p) => ({ ...p, iat: Number(p.iat) + 20, exp: Number(p.exp) + 20 }) };
       const agent = request.agent(gateway.app);
       await agent.get(await authenticate(agent)).expect(303);
-      expect(await gateway.deps.sessionIndex.list(FISCAL_CODE)).to.have.length(1);
+      expect(await gateway.deps.citizen.sessions.list(FISCAL_CODE)).to.have.length(1);
     });
 
     it('answers 504 when the provider is too slow', async function () {

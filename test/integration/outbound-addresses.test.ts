@@ -87,10 +87,13 @@ describe('deliveries are refused at connection time when the host resolves to a 
   async function engineFor(demo: boolean) {
     const config = testConfig({
       demo,
+      citizen: {
+        varDir: path.join(dir, 'var'),
+        dataKeys: [`t1:${randomBytes(32).toString('base64')}`], // test-only key
+      },
       procedures: {
         definitionsDir,
         varDir: path.join(dir, 'var'),
-        dataKeys: [`t1:${randomBytes(32).toString('base64')}`], // test-only key
         delivery: { workers: true, attempts: 2, backoffMs: 50, lockMs: 2000, timeoutMs: 3000 },
       },
     });

@@ -26,7 +26,7 @@ function twoInstances() {
     gw.b = await createTestGateway({}, gw.a.config);
   });
   after(async () => {
-    await gw.b.deps.procedures.close();
+    await gw.b.deps.close();
     await gw.b.redis.close();
     await gw.a.close();
   });

@@ -9,9 +9,9 @@ import {
 } from '../../src/platform/redis.ts';
 import { createCaseRepository, type CaseRecord } from '../../src/procedures/case.repository.ts';
 import { newCaseId } from '../../src/procedures/case.service.ts';
-import { createCitizenRef } from '../../src/platform/citizen-ref.ts';
+import { createCitizenRef } from '../../src/citizen/reference.ts';
 import { createConfirmationRepository } from '../../src/procedures/confirmation.repository.ts';
-import { createDataCipher } from '../../src/procedures/data-cipher.ts';
+import { createDataCipher } from '../../src/citizen/data-cipher.ts';
 import { createDraftRepository } from '../../src/procedures/draft.repository.ts';
 import { deleteKeys, testConfig } from '../helpers/gateway.ts';
 

@@ -13,8 +13,8 @@ import { createCredentials } from '../../src/registry/credentials.repository.ts'
 import { createCaseService, referenceOf } from '../../src/procedures/case.service.ts';
 import { buildProcedures } from '../../src/procedures/procedures.module.ts';
 import { reencryptAll } from '../../src/procedures/rekey.ts';
-import { createDataCipher } from '../../src/procedures/data-cipher.ts';
-import { loadDataKeys } from '../../src/procedures/keys.ts';
+import { createDataCipher } from '../../src/citizen/data-cipher.ts';
+import { loadDataKeys } from '../../src/citizen/secrets.ts';
 import { createAccounts } from '../../src/sso/accounts.repository.ts';
 import { createTestGateway, testCitizen, testConfig } from '../helpers/gateway.ts';
 import { eventually, finished, newbornForm, startDeliveringGateway } from '../helpers/procedures.ts';
@@ -224,12 +224,13 @@ describe('composite procedures: the newborn bundle through the engine and the de
   it('rotates data keys: old data readable with the new key in front, re-encrypted, then the old key can go', async () => {
     const key = (id: string) => `${id}:${randomBytes(32).toString('base64')}`; // test-only keys
     const [k1, k2] = [key('k1'), key('k2')];
-    const before = await startDeliveringGateway({ procedures: { dataKeys: [k1] } });
+    const before = await startDeliveringGateway({ citizen: { dataKeys: [k1] } });
     const engines: Array<Awaited<ReturnType<typeof buildProcedures>>> = [];
     const engineWith = async (dataKeys: string[]) => {
       const config = testConfig({
         redis: { prefix: before.config.redis.prefix },
-        procedures: { dataKeys, delivery: { workers: false } },
+        citizen: { dataKeys },
+        procedures: { delivery: { workers: false } },
       });
       const engine = await buildProcedures(config, createLogger('silent'), before.redis, before.deps.catalog);
       engines.push(engine);
@@ -244,7 +245,7 @@ describe('composite procedures: the newborn bundle through the engine and the de
       // The SSO account is encrypted with the same keys, and re-encrypted with the cases.
       const account = testCitizen({ email: 'mario@example.it' });
       await before.deps.sso.accounts.save(account);
-      const accountKey = before.deps.citizenKeys.key(account.fiscalCode, 'sso-account');
+      const accountKey = before.deps.citizen.keys.key(account.fiscalCode, 'sso-account');
       const stored = async () => [
         ...Object.values(await before.deps.procedures.repository.data(record.id)),
         (await before.redis.client.get(accountKey)) ?? '',
@@ -259,8 +260,8 @@ describe('composite procedures: the newborn bundle through the engine and the de
       expect((await stored()).every((v) => v.startsWith('v1.k2.'))).to.equal(true);
       const withNewKeyOnly = createAccounts(
         before.redis,
-        before.deps.citizenKeys,
-        createDataCipher(loadDataKeys(testConfig({ procedures: { dataKeys: [k2] } }).procedures, 'test')),
+        before.deps.citizen.keys,
+        createDataCipher(loadDataKeys(testConfig({ citizen: { dataKeys: [k2] } }).citizen, 'test')),
         { ttlSeconds: 60 },
       );
       expect(await withNewKeyOnly.find(account.fiscalCode)).to.include({ email: 'mario@example.it' });
@@ -305,7 +306,7 @@ describe('composite procedures: the newborn bundle through the engine and the de
         const current = await slow.deps.procedures.cases.get(record.id);
         return current?.steps['assegno-unico']?.status === 'accepted' ? true : undefined;
       });
-      await slow.deps.procedures.demoReporter!.close(); // the instance that owes the report goes away
+      await slow.deps.demo!.reporter!.close(); // the instance that owes the report goes away
       await successor.resume();
       const done = await finished(slow, record.id);
       expect(done.steps['assegno-unico']?.status).to.equal('completed');

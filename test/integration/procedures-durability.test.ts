@@ -76,10 +76,10 @@ describe('composite procedures: nothing lost when the gateway is killed mid-deli
     const procedures = {
       definitionsDir,
       varDir: path.join(dir, 'var'),
-      dataKeys: [dataKey],
       delivery: { workers: true, lockMs: 1000, backoffMs: 100, attempts: 10 },
     };
-    writeFileSync(configFile, JSON.stringify({ procedures }));
+    const citizen = { varDir: path.join(dir, 'var'), dataKeys: [dataKey] };
+    writeFileSync(configFile, JSON.stringify({ procedures, citizen }));
     const env = { ...base, PUBLIC_URL: publicUrl, VARCO_CONFIG: configFile, LOG_LEVEL: 'warn' };
 
     let killed: Promise<unknown> | undefined;
@@ -103,6 +103,7 @@ describe('composite procedures: nothing lost when the gateway is killed mid-deli
     const config = testConfig({
       redis: { prefix: base.REDIS_PREFIX },
       http: { publicUrl },
+      citizen,
       procedures: { ...procedures, delivery: { ...procedures.delivery, workers: false } },
     });
     const logger = createLogger('silent');
@@ -170,10 +171,13 @@ async function relayKilledMidDelivery(
   const procedures = {
     definitionsDir,
     varDir: path.join(dir, 'var'),
-    dataKeys: [`t1:${randomBytes(32).toString('base64')}`], // test-only key
     delivery: { workers: true, lockMs: 1000, backoffMs: 100, attempts: 10, ...options.delivery },
   };
-  writeFileSync(configFile, JSON.stringify({ procedures }));
+  const citizen = {
+    varDir: path.join(dir, 'var'),
+    dataKeys: [`t1:${randomBytes(32).toString('base64')}`], // test-only key
+  };
+  writeFileSync(configFile, JSON.stringify({ procedures, citizen }));
   const env = { ...base, PUBLIC_URL: publicUrl, VARCO_CONFIG: configFile, LOG_LEVEL: 'warn' };
 
   let server: ServerProcess | undefined;
@@ -197,6 +201,7 @@ async function relayKilledMidDelivery(
   const config = testConfig({
     redis: { prefix: base.REDIS_PREFIX },
     http: { publicUrl },
+    citizen,
     procedures: { ...procedures, delivery: { ...procedures.delivery, workers: false } },
   });
   const logger = createLogger('silent');

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import request from 'supertest';
-import { readSeedCatalog, seedCatalog } from '../../src/catalog/demo-seed.ts';
+import { readSeedCatalog, seedCatalog } from '../../src/demo/catalog-seed.ts';
 import { createCredentials } from '../../src/registry/credentials.repository.ts';
 import { createTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { testBody } from './catalog-fixtures.ts';

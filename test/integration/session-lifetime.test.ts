@@ -72,6 +72,6 @@ describe('session lifetime', () => {
     await sleep(600);
     await agent.get('/me').expect(303).expect('Location', '/login');
     // The expired session is gone from Redis and from the citizen's index.
-    expect(await gateway.deps.sessionIndex.list('RSSMRA80A01H501U')).to.deep.equal([]);
+    expect(await gateway.deps.citizen.sessions.list('RSSMRA80A01H501U')).to.deep.equal([]);
   });
 });

@@ -95,7 +95,7 @@ describe('sessions and the personal area', () => {
       .send({ _csrf: csrfTokenFrom(page.text) })
       .expect(303);
     await agent.get('/me').expect(303);
-    expect(await gateway.deps.sessionIndex.list('RSSMRA80A01H501U')).to.deep.equal([]);
+    expect(await gateway.deps.citizen.sessions.list('RSSMRA80A01H501U')).to.deep.equal([]);
   });
 
   it('answers 404 for an unknown session handle', async () => {

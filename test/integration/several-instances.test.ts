@@ -109,7 +109,7 @@ describe('two gateway instances on one Redis', () => {
       expect((await laptop.get(instance, '/me')).status).to.equal(303);
       expect((await phone.get(instance, '/me')).status).to.equal(303);
     }
-    expect(await a.gateway.deps.sessionIndex.list('RSSMRA80A01H501U')).to.deep.equal([]);
+    expect(await a.gateway.deps.citizen.sessions.list('RSSMRA80A01H501U')).to.deep.equal([]);
   });
 
   it('counts a forms rate limit across both instances', async () => {

@@ -55,7 +55,7 @@ describe('POST /spid/acs', () => {
     expect(JSON.parse(res.text).code).to.equal(code);
     expect(res.headers['set-cookie'], 'no session cookie').to.equal(undefined);
     expect(await sessionCount(gateway), 'no session in Redis').to.equal(before);
-    expect(await gateway.deps.sessionIndex.list(TEST_CITIZEN.fiscalCode)).to.deep.equal([]);
+    expect(await gateway.deps.citizen.sessions.list(TEST_CITIZEN.fiscalCode)).to.deep.equal([]);
   }
 
   const withFields =
@@ -76,9 +76,9 @@ describe('POST /spid/acs', () => {
     expect(res.headers.location).to.equal('/services?q=x');
     const me = await request(gateway.app).get('/me').set('Cookie', res.headers['set-cookie']!).expect(200);
     expect(me.text).to.contain(TEST_CITIZEN.fiscalCode);
-    const [entry] = await gateway.deps.sessionIndex.list(TEST_CITIZEN.fiscalCode);
+    const [entry] = await gateway.deps.citizen.sessions.list(TEST_CITIZEN.fiscalCode);
     expect(entry?.provider).to.equal('spid');
-    await gateway.deps.sessionIndex.end(TEST_CITIZEN.fiscalCode, [entry!.sessionId]);
+    await gateway.deps.citizen.sessions.end(TEST_CITIZEN.fiscalCode, [entry!.sessionId]);
   });
 
   it('accepts a pretty-printed Response: whitespace around signed values is formatting, not part of them', async () => {
@@ -94,8 +94,8 @@ describe('POST /spid/acs', () => {
     expect(stored).to.match(/"nameId":"_[0-9a-f]+"/);
     const me = await request(gateway.app).get('/me').set('Cookie', res.headers['set-cookie']!).expect(200);
     expect(me.text).to.contain(TEST_CITIZEN.fiscalCode);
-    const [entry] = await gateway.deps.sessionIndex.list(TEST_CITIZEN.fiscalCode);
-    await gateway.deps.sessionIndex.end(TEST_CITIZEN.fiscalCode, [entry!.sessionId]);
+    const [entry] = await gateway.deps.citizen.sessions.list(TEST_CITIZEN.fiscalCode);
+    await gateway.deps.citizen.sessions.end(TEST_CITIZEN.fiscalCode, [entry!.sessionId]);
   });
 
   it('gives a higher level than requested when the IdP authenticated at a higher level', async () => {
@@ -106,8 +106,8 @@ describe('POST /spid/acs', () => {
     const stored = await Promise.all(keys.map((k) => gateway.redis.client.get(k)));
     expect(stored.some((s) => s?.includes('"level":3'))).to.equal(true);
     expect(res.headers.location).to.equal('/me');
-    const [entry] = await gateway.deps.sessionIndex.list(TEST_CITIZEN.fiscalCode);
-    await gateway.deps.sessionIndex.end(TEST_CITIZEN.fiscalCode, [entry!.sessionId]);
+    const [entry] = await gateway.deps.citizen.sessions.list(TEST_CITIZEN.fiscalCode);
+    await gateway.deps.citizen.sessions.end(TEST_CITIZEN.fiscalCode, [entry!.sessionId]);
   });
 
   describe('refuses, with a 4xx and no session,', () => {
@@ -297,8 +297,8 @@ describe('POST /spid/acs', () => {
         issueInstant: seconds(30),
       });
       await post(gateway, xml, started.relayState, started.cookie).expect(303);
-      const [entry] = await gateway.deps.sessionIndex.list(TEST_CITIZEN.fiscalCode);
-      await gateway.deps.sessionIndex.end(TEST_CITIZEN.fiscalCode, [entry!.sessionId]);
+      const [entry] = await gateway.deps.citizen.sessions.list(TEST_CITIZEN.fiscalCode);
+      await gateway.deps.citizen.sessions.end(TEST_CITIZEN.fiscalCode, [entry!.sessionId]);
     });
 
     it('refuses Conditions that start just beyond it', () =>

@@ -68,14 +68,14 @@ describe('SPID login bound to the browser that started it', () => {
     expect(me.text).to.contain(VICTIM);
     expect(me.text).not.to.contain(TEST_CITIZEN.fiscalCode);
     expect((await sessionKeys(gateway)).sort(), 'no session made or replaced').to.deep.equal(keysBefore);
-    expect(await gateway.deps.sessionIndex.list(TEST_CITIZEN.fiscalCode)).to.deep.equal([]);
+    expect(await gateway.deps.citizen.sessions.list(TEST_CITIZEN.fiscalCode)).to.deep.equal([]);
 
     // The refused posts did not spend the request: the attacker's own browser still completes it.
     const own = await a.post('/spid/acs').type('form').send(fields).expect(303);
     expect(own.headers.location).to.equal('/me');
     expect((await a.get('/me').expect(200)).text).to.contain(TEST_CITIZEN.fiscalCode);
-    const [entry] = await gateway.deps.sessionIndex.list(TEST_CITIZEN.fiscalCode);
-    await gateway.deps.sessionIndex.end(TEST_CITIZEN.fiscalCode, [entry!.sessionId]);
+    const [entry] = await gateway.deps.citizen.sessions.list(TEST_CITIZEN.fiscalCode);
+    await gateway.deps.citizen.sessions.end(TEST_CITIZEN.fiscalCode, [entry!.sessionId]);
   });
 
   it('refuses a POST that carries no binding at all (a browser that never started a login)', async () => {
@@ -105,8 +105,8 @@ describe('SPID login bound to the browser that started it', () => {
     // Another Response to the same request is no repeat.
     const forged = { ...fields, SAMLResponse: base64(signedResponse(gateway, idp, started.id)) };
     await b.post('/spid/acs').set('Accept', 'application/json').type('form').send(forged).expect(400);
-    const [entry] = await gateway.deps.sessionIndex.list(TEST_CITIZEN.fiscalCode);
-    await gateway.deps.sessionIndex.end(TEST_CITIZEN.fiscalCode, [entry!.sessionId]);
+    const [entry] = await gateway.deps.citizen.sessions.list(TEST_CITIZEN.fiscalCode);
+    await gateway.deps.citizen.sessions.end(TEST_CITIZEN.fiscalCode, [entry!.sessionId]);
   });
 
   it('over plain http the binding cookie is SameSite=Lax (same-site IdPs, like the demo one)', async () => {

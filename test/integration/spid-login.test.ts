@@ -19,7 +19,7 @@ describe('SPID login through the demo IdP (full round trip)', () => {
   });
 
   async function toIdp(agent: ReturnType<typeof request.agent>, level: number, next = '/me') {
-    const demo = gateway.deps.spid.demoIdp!;
+    const demo = gateway.deps.demo!.spidIdp!;
     const start = await agent
       .get(
         `/spid/login?idp=${encodeURIComponent(demo.entityId)}&level=${level}&next=${encodeURIComponent(next)}`,
@@ -60,7 +60,7 @@ describe('SPID login through the demo IdP (full round trip)', () => {
     expect(cookie).to.be.an('array');
     const me = await request(gateway.app).get('/me').set('Cookie', cookie!).expect(200);
     expect(me.text).to.contain('BNCLRA85M41G999K');
-    const sessions = await gateway.deps.sessionIndex.list('BNCLRA85M41G999K');
+    const sessions = await gateway.deps.citizen.sessions.list('BNCLRA85M41G999K');
     expect(sessions).to.have.length(1);
   });
 

@@ -21,7 +21,7 @@ describe('readiness with SPID', () => {
   it('is not ready while no IdP is trusted, and ready once one is', async () => {
     const down = await request(gateway.app).get('/ready').expect(503);
     expect(down.body.checks['spid-idps']).to.equal(false);
-    expect(gateway.deps.spid.demoIdp).to.equal(undefined);
+    expect(gateway.deps.demo).to.equal(undefined);
     await request(gateway.app).get('/demo/spid-idp/metadata').expect(404);
     gateway.deps.spid.idps.add(createTestIdp().descriptor);
     const up = await request(gateway.app).get('/ready').expect(200);

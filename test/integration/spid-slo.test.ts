@@ -74,7 +74,7 @@ describe('SPID Single Logout', () => {
     expect(message?.xml).to.contain('InResponseTo="_idp-logout-1"');
     expect(message?.xml).to.contain('urn:oasis:names:tc:SAML:2.0:status:Success');
     await request(first.app).get('/me').set('Cookie', cookie).expect(303).expect('Location', '/login');
-    expect(await first.deps.sessionIndex.list(TEST_CITIZEN.fiscalCode)).to.deep.equal([]);
+    expect(await first.deps.citizen.sessions.list(TEST_CITIZEN.fiscalCode)).to.deep.equal([]);
   });
 
   function postedLogoutRequest(nameId: string) {
@@ -122,8 +122,8 @@ describe('SPID Single Logout', () => {
       .set('Accept', 'application/json')
       .expect(403);
     await request(first.app).get('/me').set('Cookie', cookie).expect(200);
-    const [entry] = await first.deps.sessionIndex.list(TEST_CITIZEN.fiscalCode);
-    await first.deps.sessionIndex.end(TEST_CITIZEN.fiscalCode, [entry!.sessionId]);
+    const [entry] = await first.deps.citizen.sessions.list(TEST_CITIZEN.fiscalCode);
+    await first.deps.citizen.sessions.end(TEST_CITIZEN.fiscalCode, [entry!.sessionId]);
   });
 
   it('sends a signed LogoutRequest to the IdP on logout and accepts its LogoutResponse once', async () => {
@@ -167,7 +167,7 @@ describe('SPID Single Logout with the demo IdP', () => {
 
   it('logs in and out through the demo IdP', async () => {
     const agent = request.agent(gateway.app);
-    const demo = gateway.deps.spid.demoIdp!;
+    const demo = gateway.deps.demo!.spidIdp!;
     const start = await agent.get(`/spid/login?idp=${encodeURIComponent(demo.entityId)}&level=1`).expect(302);
     const page = await agent.get(pathOf(start.headers.location!)).expect(200);
     const form = cheerio.load(page.text)('input[name="identity"][value="DEMO0000000001"]').closest('form');

@@ -88,7 +88,8 @@ describe('step-up with requireLevel', () => {
 
   it('ends the lower-level session it replaces, though the cross-site POST carries no cookie', async () => {
     const { fiscalCode } = TEST_CITIZEN;
-    const sessions = async () => (await gateway.deps.sessionIndex.list(fiscalCode)).map((e) => e.sessionId);
+    const sessions = async () =>
+      (await gateway.deps.citizen.sessions.list(fiscalCode)).map((e) => e.sessionId);
     const earlier = await sessions();
     const { agent } = await spidLogin(1);
     const before = await sessions();
@@ -108,7 +109,7 @@ describe('step-up with requireLevel', () => {
         RelayState: started.relayState,
       })
       .expect(303);
-    const after = (await gateway.deps.sessionIndex.list(fiscalCode)).map((e) => e.sessionId);
+    const after = (await gateway.deps.citizen.sessions.list(fiscalCode)).map((e) => e.sessionId);
     expect(after, 'the new session replaced the old one').to.have.length(before.length);
     expect(after).not.to.include(oldSession);
     await agent.get('/records').expect(303); // the old cookie's session is gone

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { createDataCipher } from '../../src/procedures/data-cipher.ts';
+import { createDataCipher } from '../../src/citizen/data-cipher.ts';
 import {
   canMove,
   caseStatus,

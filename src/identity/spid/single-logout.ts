@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Request } from 'express';
-import type { SessionIndex } from '../session-index.ts';
+import type { SessionIndex } from '../../citizen/session-index.ts';
 import type { IdpRegistry } from './idp-registry.ts';
 import { parseXml } from './idp-metadata.ts';
 import { buildLogoutRequest, buildLogoutResponse } from './logout-messages.ts';

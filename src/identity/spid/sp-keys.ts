@@ -1,18 +1,12 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import path from 'node:path';
 import type { Config } from '../../config/schema.ts';
+import { writeAtomically } from '../../platform/key-files.ts';
 import { generateSpidKeyPair, type KeyPair } from './sp-certificate.ts';
 
 const pemOrFile = (pem: string | undefined, file: string | undefined) =>
   pem ?? (file ? readFileSync(file, 'utf8') : undefined);
-
-/** Writes a file whole or not at all, so two instances starting together never read half a key. */
-export function writeAtomically(file: string, content: string): void {
-  const temporary = `${file}.${process.pid}.${Date.now()}.tmp`;
-  writeFileSync(temporary, content, { mode: 0o600 });
-  renameSync(temporary, file);
-}
 
 /**
  * Loads or generates (once, kept under `dir`) a key pair for development and demo use.

@@ -7,7 +7,7 @@ import type { RedisConnection } from '../../platform/redis.ts';
 import { LEVELS, type Level } from '../citizen.ts';
 import { createAssertionVerifier } from './assertion-verifier.ts';
 import { buildAuthnRequest } from './authn-request.ts';
-import type { SessionIndex } from '../session-index.ts';
+import type { SessionIndex } from '../../citizen/session-index.ts';
 import { createIdpRegistry, type IdpRegistryOptions } from './idp-registry.ts';
 import { createLogoutStore } from './logout-store.ts';
 import { createSingleLogout } from './single-logout.ts';

@@ -1,9 +1,9 @@
-import type { CitizenRef } from './citizen-ref.ts';
-import type { RedisConnection } from './redis.ts';
+import type { CitizenRef } from './reference.ts';
+import type { RedisConnection } from '../platform/redis.ts';
 
 /**
  * A citizen's keys in every module: `citizen:{<ref>}:<what>`, where <ref> is their reference
- * (citizen-ref.ts), never the fiscal code; the braces are a Cluster hash tag, so one citizen's keys share
+ * (reference.ts), never the fiscal code; the braces are a Cluster hash tag, so one citizen's keys share
  * a slot.
  */
 export function createCitizenKeys(redis: RedisConnection, citizenRef: CitizenRef) {

@@ -1,9 +1,9 @@
 import type { Request, Response } from 'express';
-import type { Catalog } from '../catalog/catalog.module.ts';
-import { BODY_KINDS } from '../catalog/model.ts';
-import { ValidationError } from '../catalog/validation.ts';
-import { AppError } from '../platform/errors.ts';
-import { renderPage } from '../platform/views.ts';
+import type { Catalog } from '../../catalog/catalog.module.ts';
+import { BODY_KINDS } from '../../catalog/model.ts';
+import { ValidationError } from '../../catalog/validation.ts';
+import { AppError } from '../../platform/errors.ts';
+import { renderPage } from '../../platform/views.ts';
 import { bodyFormField, bodyFormToProfile, bodyToForm } from './body-form.ts';
 import { citizenActor, editableBody } from './editor-access.ts';
 
@@ -21,7 +21,7 @@ export function createBodyPagesController(deps: { catalog: Catalog }) {
   return {
     async form(req: BodyRequest, res: Response) {
       const body = await bodyOf(req);
-      renderPage(req, res, 'registry/body-form', {
+      renderPage(req, res, 'registry/editor/body-form', {
         body,
         form: bodyToForm(body),
         errors: [],
@@ -42,7 +42,7 @@ export function createBodyPagesController(deps: { catalog: Catalog }) {
             ? [...new Set(error.issues.map((i) => bodyFormField(i.path)))]
             : ['website'];
         res.status(422);
-        renderPage(req, res, 'registry/body-form', { body, form, errors, kinds: BODY_KINDS });
+        renderPage(req, res, 'registry/editor/body-form', { body, form, errors, kinds: BODY_KINDS });
       }
     },
   };

@@ -5,13 +5,14 @@ const REFERENCE = /^[0-9a-f]{64}$/;
 
 /**
  * The name a citizen is filed under in Redis, in every module (profile, sessions, favourites, consents,
- * access history, cases, drafts…): HMAC-SHA256 of the fiscal code with the index key (PROCEDURES_INDEX_KEY,
- * loaded by procedures/keys.ts loadIndexKey; one key for the whole gateway). The same citizen always gets the same reference, so it indexes; without
+ * access history, cases, drafts…): HMAC-SHA256 of the fiscal code with the reference key
+ * (CITIZEN_REFERENCE_KEY, secrets.ts; one key for the whole gateway). The same citizen always gets the
+ * same reference, so it indexes; without
  * the key nobody turns a reference back into a fiscal code, or a fiscal code into its reference (unlike
  * a bare hash, which anyone could compute for every fiscal code of a given birth date and place).
  */
 export function createCitizenRef(key: Buffer) {
-  if (key.length < 32) throw new Error('the index key must have at least 32 bytes');
+  if (key.length < 32) throw new Error('the reference key must have at least 32 bytes');
   // A page reads several modules' keys of the same citizen: the references of the citizens seen lately
   // are kept (in this process's memory only, like their sessions), up to REMEMBERED at a time.
   const remembered = new Map<string, string>();

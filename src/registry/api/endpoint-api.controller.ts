@@ -1,8 +1,8 @@
 import type { Request, Response } from 'express';
-import type { Catalog } from '../catalog/catalog.module.ts';
-import { endpointId, type EndpointStatus } from '../catalog/endpoint.ts';
-import type { Actor } from '../catalog/model.ts';
-import { parseInput } from '../catalog/validation.ts';
+import type { Catalog } from '../../catalog/catalog.module.ts';
+import { endpointId, type EndpointStatus } from '../../catalog/endpoint.ts';
+import type { Actor } from '../../catalog/model.ts';
+import { parseInput } from '../../catalog/validation.ts';
 import { authenticatedBody } from './api-auth.ts';
 
 type EndpointRequest = Request<{ endpointId: string }>;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CitizenKeys } from '../platform/citizen-keys.ts';
+import type { CitizenKeys } from './redis-keys.ts';
 import type { RedisConnection } from '../platform/redis.ts';
 import { sessionKeyPrefix } from '../platform/sessions.ts';
 

@@ -1,4 +1,4 @@
-import { LIFE_EVENTS, SSO_AUTH_METHODS, SSO_CLAIMS, TOPICS, type Service } from '../catalog/model.ts';
+import { LIFE_EVENTS, SSO_AUTH_METHODS, SSO_CLAIMS, TOPICS, type Service } from '../../catalog/model.ts';
 import { officeFromForm, officeToForm } from './office-form.ts';
 
 type Form = Record<string, unknown>;

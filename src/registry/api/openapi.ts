@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { bodyProfileSchema } from '../catalog/body-profile.ts';
-import { endpointInputSchema, endpointSchema } from '../catalog/endpoint.ts';
-import { bodySchema, serviceInputSchema, serviceSchema } from '../catalog/model.ts';
-import { deliveryClaimsSchema } from '../procedures/delivery.schema.ts';
-import { stepReportResultSchema, stepReportSchema } from '../procedures/report.schema.ts';
+import { bodyProfileSchema } from '../../catalog/body-profile.ts';
+import { endpointInputSchema, endpointSchema } from '../../catalog/endpoint.ts';
+import { bodySchema, serviceInputSchema, serviceSchema } from '../../catalog/model.ts';
+import { deliveryClaimsSchema } from '../../procedures/delivery.schema.ts';
+import { stepReportResultSchema, stepReportSchema } from '../../procedures/report.schema.ts';
 
 /**
  * JSON Schema (draft 2020-12, the dialect OpenAPI 3.1 uses) of a zod schema — the same schema that

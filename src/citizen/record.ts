@@ -1,6 +1,6 @@
-import type { CitizenKeys } from '../platform/citizen-keys.ts';
+import type { CitizenKeys } from './redis-keys.ts';
 import type { RedisConnection } from '../platform/redis.ts';
-import type { CitizenIdentity, Level } from './citizen.ts';
+import type { CitizenIdentity, Level } from '../identity/citizen.ts';
 
 /** One way the citizen has logged in (a provider and its issuer), as the personal area lists it. */
 export interface LinkedIdentity {

@@ -1,4 +1,4 @@
-import type { Endpoint } from '../catalog/endpoint.ts';
+import type { Endpoint } from '../../catalog/endpoint.ts';
 
 type Form = Record<string, unknown>;
 

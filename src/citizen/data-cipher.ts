@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import type { DataKey } from './keys.ts';
+import type { DataKey } from './secrets.ts';
 
 const VERSION = 'v1';
 

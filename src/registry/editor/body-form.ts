@@ -1,4 +1,4 @@
-import type { Body } from '../catalog/model.ts';
+import type { Body } from '../../catalog/model.ts';
 import { lines, officeFromForm, officeToForm } from './office-form.ts';
 
 type Form = Record<string, unknown>;

@@ -1,10 +1,10 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import type { Catalog } from '../catalog/catalog.module.ts';
-import { endpointId, endpointInputSchema } from '../catalog/endpoint.ts';
-import { parseIdAndInput, parseInput, ValidationError } from '../catalog/validation.ts';
-import { AppError } from '../platform/errors.ts';
-import { renderPage } from '../platform/views.ts';
+import type { Catalog } from '../../catalog/catalog.module.ts';
+import { endpointId, endpointInputSchema } from '../../catalog/endpoint.ts';
+import { parseIdAndInput, parseInput, ValidationError } from '../../catalog/validation.ts';
+import { AppError } from '../../platform/errors.ts';
+import { renderPage } from '../../platform/views.ts';
 import { citizenActor, editableBody } from './editor-access.ts';
 import { endpointFormToInput, endpointToForm, formFieldOfEndpoint } from './endpoint-form.ts';
 
@@ -30,7 +30,7 @@ export function createEndpointPagesController(deps: { catalog: Catalog }) {
         const id = parseInput(endpointId, req.params.endpointId, 404);
         form = endpointToForm(await catalog.writer.ownedEndpoint(body.ipaCode, id));
       }
-      renderPage(req, res, 'registry/endpoint-form', { body, form, errors: [] });
+      renderPage(req, res, 'registry/editor/endpoint-form', { body, form, errors: [] });
     },
 
     /** Creates or replaces an endpoint from the form (PUT semantics, same validation as the API). */
@@ -50,7 +50,7 @@ export function createEndpointPagesController(deps: { catalog: Catalog }) {
             ? [...new Set(error.issues.map((i) => formFieldOfEndpoint(i.path)))]
             : ['url'];
         res.status(422);
-        renderPage(req, res, 'registry/endpoint-form', { body, form, errors });
+        renderPage(req, res, 'registry/editor/endpoint-form', { body, form, errors });
       }
     },
 

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
-import type { Catalog } from '../catalog/catalog.module.ts';
-import { serviceId, type Actor } from '../catalog/model.ts';
-import { parseInput } from '../catalog/validation.ts';
+import type { Catalog } from '../../catalog/catalog.module.ts';
+import { serviceId, type Actor } from '../../catalog/model.ts';
+import { parseInput } from '../../catalog/validation.ts';
 import { authenticatedBody } from './api-auth.ts';
 import { openApiDocument } from './openapi.ts';
 

@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
-import type { CatalogRepository } from '../catalog/catalog.repository.ts';
-import { AppError, ForbiddenError } from '../platform/errors.ts';
-import type { Credentials } from './credentials.repository.ts';
+import type { CatalogRepository } from '../../catalog/catalog.repository.ts';
+import { AppError, ForbiddenError } from '../../platform/errors.ts';
+import type { Credentials } from '../credentials.repository.ts';
 
 export class UnauthorizedError extends AppError {
   constructor() {

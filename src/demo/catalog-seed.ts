@@ -2,9 +2,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import type { CatalogWriter } from './catalog.writer.ts';
-import { endpointId, endpointInputSchema } from './endpoint.ts';
-import { bodyInputSchema, ipaCode, serviceId, serviceInputSchema, type Actor } from './model.ts';
+import type { CatalogWriter } from '../catalog/catalog.writer.ts';
+import { endpointId, endpointInputSchema } from '../catalog/endpoint.ts';
+import { bodyInputSchema, ipaCode, serviceId, serviceInputSchema, type Actor } from '../catalog/model.ts';
 
 const seedFileSchema = z.object({
   bodies: z.array(bodyInputSchema.extend({ editors: z.array(z.string()).default([]) })).default([]),

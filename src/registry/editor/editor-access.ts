@@ -1,7 +1,7 @@
 import type { Request } from 'express';
-import type { CatalogRepository } from '../catalog/catalog.repository.ts';
-import { ipaCode, type Actor, type Body } from '../catalog/model.ts';
-import { AppError, ForbiddenError } from '../platform/errors.ts';
+import type { CatalogRepository } from '../../catalog/catalog.repository.ts';
+import { ipaCode, type Actor, type Body } from '../../catalog/model.ts';
+import { AppError, ForbiddenError } from '../../platform/errors.ts';
 
 /** The logged-in person as the audit names them (by fiscal code). */
 export const citizenActor = (req: Request): Actor => {

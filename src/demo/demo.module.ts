@@ -1,0 +1,89 @@
+import type { Router } from 'express';
+import type { CatalogWriter } from '../catalog/catalog.writer.ts';
+import type { Config } from '../config/schema.ts';
+import type { BuiltInProvider } from '../identity/oidc/oidc.module.ts';
+import { loadDescriptors } from '../identity/oidc/provider-descriptor.ts';
+import type { SpidModule } from '../identity/spid/spid.module.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { RedisConnection } from '../platform/redis.ts';
+import type { Procedures } from '../procedures/procedures.module.ts';
+import type { Credentials } from '../registry/credentials.repository.ts';
+import type { Sso } from '../sso/sso.module.ts';
+import { demoBodySystemsRoutes } from './body-systems/body-systems.routes.ts';
+import { createDemoReporter } from './body-systems/demo-reporter.ts';
+import { readSeedCatalog, seedCatalog } from './catalog-seed.ts';
+import { demoCie } from './oidc-op/demo-cie.ts';
+import { createDemoOpController } from './oidc-op/demo-op.controller.ts';
+import { demoOpRoutes } from './oidc-op/demo-op.routes.ts';
+import { createDemoIdpController } from './spid-idp/demo-idp.controller.ts';
+import { demoIdpRoutes } from './spid-idp/demo-idp.routes.ts';
+import { createDemoIdp } from './spid-idp/demo-idp.service.ts';
+import { demoRelyingPartyRouters } from './sso-rp/demo-rp.routes.ts';
+
+/**
+ * Demo mode, from this one place: the composition root (src/gateway.ts) loads this file only when demo
+ * mode is on, which the configuration refuses in production. It starts with what the identity modules
+ * need to be built (the demo OpenID Provider standing in for CIE, unless CIE is configured), seeds the
+ * demo catalog once the catalog exists, and is installed last: the demo SPID IdP among the SPID button's
+ * IdPs, the demo body systems (single sign-on relying parties, procedure endpoints reporting later).
+ */
+export async function startDemo(config: Readonly<Config>, logger: Logger, redis: RedisConnection) {
+  const descriptors = loadDescriptors(config.oidc.providersDir, config.oidc.environment);
+  const cieConfigured = descriptors.some((d) => d.id === 'cie' && d.enabled);
+  const cie = cieConfigured ? undefined : await demoCie(config, descriptors);
+  const log = logger.child({ module: 'demo' });
+
+  return {
+    /** The demo OpenID Provider, when it stands in for CIE. */
+    op: cie?.op,
+    /** What the OpenID Connect module builds in besides its descriptors. */
+    oidcProviders: cie ? [{ descriptor: cie.descriptor, known: cie.known } satisfies BuiltInProvider] : [],
+
+    /** The Prato network's catalog (config/catalog), written through the catalog's writer. */
+    async seedCatalog(writer: CatalogWriter, seedDir = 'config/catalog') {
+      const seeded = await seedCatalog(writer, readSeedCatalog(seedDir), {
+        publicUrl: config.http.publicUrl,
+      });
+      log.info(seeded, 'demo catalog seeded');
+    },
+
+    /** Installs the demo systems on the built modules; returns their routers and how to stop them. */
+    async install(modules: {
+      spid: SpidModule;
+      sso: Pick<Sso, 'secrets'>;
+      procedures: Pick<Procedures, 'procedures'>;
+      credentials: Credentials;
+    }) {
+      const spidIdp = createDemoIdp(config, redis, modules.spid.sp);
+      modules.spid.idps.add(spidIdp.descriptor);
+      const reporter = createDemoReporter({
+        redis,
+        credentials: modules.credentials,
+        publicUrl: config.http.publicUrl,
+        logger: log,
+      });
+      await reporter.resume();
+      const op = cie ? demoOpRoutes(cie.op, createDemoOpController(cie.op)) : undefined;
+      /** Mounted before the body parsers and CSRF: they parse and protect their own requests. */
+      const ownBodies: Router[] = [
+        ...demoRelyingPartyRouters({ redis, publicUrl: config.http.publicUrl, secrets: modules.sso.secrets }),
+        ...(op ? [op.provider] : []),
+      ];
+      const pages: Router[] = [
+        demoIdpRoutes(createDemoIdpController(spidIdp)),
+        ...(op ? [op.pages] : []),
+        demoBodySystemsRoutes(
+          modules.procedures.procedures,
+          redis,
+          { publicUrl: config.http.publicUrl, ...config.procedures.demoBodySystems },
+          reporter,
+          log,
+        ),
+      ];
+      return { spidIdp, op: cie?.op, reporter, routers: { ownBodies, pages }, close: () => reporter.close() };
+    },
+  };
+}
+
+export type Demo = Awaited<ReturnType<typeof startDemo>>;
+export type InstalledDemo = Awaited<ReturnType<Demo['install']>>;

@@ -1,0 +1,164 @@
+import type { Router } from 'express';
+import { buildCatalog, catalogPages } from './catalog/catalog.module.ts';
+import { buildCitizen } from './citizen/citizen.module.ts';
+import type { Config } from './config/schema.ts';
+import type { Demo } from './demo/demo.module.ts';
+import { createIdentityController, type LogoutHandler } from './identity/identity.controller.ts';
+import { identityRoutes } from './identity/identity.routes.ts';
+import type { LoginLimits } from './identity/login-limits.ts';
+import { createLoginSessions } from './identity/login-session.ts';
+import { buildOidc } from './identity/oidc/oidc.module.ts';
+import { buildSpid } from './identity/spid/spid.module.ts';
+import { createCsrf } from './platform/csrf.ts';
+import type { ReadinessCheck } from './platform/health.ts';
+import { createI18n, readTranslations } from './platform/i18n.ts';
+import type { Logger } from './platform/logger.ts';
+import { createOutboundHttp, loopbackAllowed, type OutboundHttpOptions } from './platform/outbound-http.ts';
+import { createRateLimit } from './platform/rate-limit.ts';
+import type { RedisConnection } from './platform/redis.ts';
+import { createSessionStore, sessionMiddleware } from './platform/sessions.ts';
+import { buildProcedures, proceduresWeb } from './procedures/procedures.module.ts';
+import { buildRegistry } from './registry/registry.module.ts';
+import { providerRateLimits } from './sso/provider-limits.ts';
+import { buildSso } from './sso/sso.module.ts';
+
+/**
+ * The one composition root: builds every module from the configuration and the Redis connection and
+ * wires what each contributes (routers, login options, logout handlers, readiness checks, sections of
+ * the personal area and of the home page, what to close) into the others, explicitly, in build order.
+ * Nothing is created at import time, so tests build their own gateway.
+ */
+export async function buildGateway(
+  config: Readonly<Config>,
+  logger: Logger,
+  redis: RedisConnection,
+  options: { outbound?: Partial<OutboundHttpOptions> } = {},
+) {
+  const secureCookie = config.http.publicUrl.startsWith('https://');
+  // Requests to the addresses bodies register: loopback only in demo mode (the demo body systems).
+  const outbound = createOutboundHttp({ allowLoopback: loopbackAllowed(config), ...options.outbound });
+  const i18n = await createI18n(readTranslations());
+  const rateLimits = {
+    login: {
+      start: createRateLimit(redis, 'login', config.rateLimit.login),
+      providerReturn: createRateLimit(redis, 'login-return', config.rateLimit.loginReturn),
+    } satisfies LoginLimits,
+    api: createRateLimit(redis, 'api', config.rateLimit.api),
+    forms: createRateLimit(redis, 'forms', config.rateLimit.forms),
+    newSessions: createRateLimit(redis, 'sessions', config.rateLimit.newSessions),
+  };
+  const formsAndApi = { forms: rateLimits.forms, api: rateLimits.api };
+  const session = sessionMiddleware(
+    createSessionStore(redis, config.session.idleTimeoutSeconds),
+    { ...config.session, secureCookie },
+    rateLimits.newSessions,
+  );
+
+  // Demo mode is loaded from one place, and only when on (the configuration refuses it in production).
+  const demo: Demo | undefined =
+    config.demo && config.env !== 'production'
+      ? await (await import('./demo/demo.module.ts')).startDemo(config, logger, redis)
+      : undefined;
+
+  const citizen = buildCitizen(config, redis);
+  const catalog = buildCatalog(config, redis, i18n, citizen.keys);
+  await demo?.seedCatalog(catalog.writer);
+  const registry = buildRegistry(config, redis, { catalog, limits: formsAndApi });
+
+  const loginSessions = createLoginSessions(citizen.sessions, {
+    touchIntervalMs: 60_000,
+    citizens: citizen.records,
+  });
+  const identityInputs = { loginSessions, loginLimits: rateLimits.login };
+  const spid = await buildSpid(config, logger, redis, { sessionIndex: citizen.sessions, ...identityInputs });
+  const oidc = await buildOidc(config, logger, redis, { ...identityInputs, builtIn: demo?.oidcProviders });
+
+  const sso = buildSso(config, logger, redis, {
+    catalog,
+    citizen,
+    outbound,
+    session,
+    limits: { provider: providerRateLimits(redis, config.rateLimit), ...formsAndApi },
+    authenticateBody: registry.authenticateBody,
+  });
+  const procedures = await buildProcedures(config, logger, redis, catalog, citizen, outbound);
+  const proceduresPages = proceduresWeb(procedures, {
+    config,
+    catalog,
+    authenticateBody: registry.authenticateBody,
+    limits: formsAndApi,
+  });
+  const installedDemo = await demo?.install({ spid, sso, procedures, credentials: registry.credentials });
+
+  const identityPages = identityRoutes(
+    createIdentityController({
+      loginSessions,
+      sessionIndex: citizen.sessions,
+      citizens: citizen.records,
+      // The SPID button is drawn by the page itself; then CIE and the other OpenID Connect providers.
+      loginOptions: () => oidc.loginOptions,
+      logoutHandlers: { spid: spid.logoutHandler, ...oidc.logoutHandlers } satisfies Record<
+        string,
+        LogoutHandler
+      >,
+      sessionEndListeners: [sso.sessionsEnded],
+      providerName: oidc.providerName,
+      issuerName: (provider, issuer) => (provider === 'spid' ? spid.idps.get(issuer)?.name : undefined),
+      personalAreaSections: [sso.personalAreaSection, proceduresPages.personalAreaSection],
+    }),
+    rateLimits.forms,
+  );
+
+  const readiness: ReadinessCheck[] = [
+    { name: 'redis', check: () => redis.ping() },
+    spid.readiness,
+    ...oidc.readiness,
+  ];
+  /** Mounted before the body parsers and CSRF: they parse and protect their own requests. */
+  const ownBodies: Router[] = [...sso.routers.ownBodies, ...(installedDemo?.routers.ownBodies ?? [])];
+  /** Mounted after the sessions and CSRF protection. */
+  const pages: Router[] = [
+    ...sso.routers.pages,
+    ...proceduresPages.routers,
+    catalogPages(catalog, { config, formLimit: rateLimits.forms, homeLocals: [proceduresPages.homeLocals] }),
+    ...registry.routers,
+    ...spid.routers,
+    ...oidc.routers,
+    ...(installedDemo?.routers.pages ?? []),
+    identityPages,
+  ];
+
+  return {
+    config,
+    logger,
+    redis,
+    i18n,
+    outbound,
+    citizen,
+    catalog,
+    registry,
+    loginSessions,
+    spid,
+    oidc,
+    sso,
+    procedures,
+    /** Demo mode's systems, when on. */
+    demo: installedDemo,
+    web: {
+      readiness,
+      session,
+      csrf: createCsrf({ secrets: config.session.secrets, secureCookie }),
+      secureCookie,
+      ownBodies,
+      pages,
+    },
+    /** Stops the workers and the demo systems (in-flight work finishes), then outbound connections. */
+    async close() {
+      await procedures.close();
+      await installedDemo?.close();
+      await outbound.close();
+    },
+  };
+}
+
+export type Gateway = Awaited<ReturnType<typeof buildGateway>>;

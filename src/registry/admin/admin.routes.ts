@@ -1,0 +1,23 @@
+import { Router, type RequestHandler } from 'express';
+import { requireCitizen } from '../../identity/identity.controller.ts';
+import type { AdminController } from './admin.controller.ts';
+
+/** The network admins' area (/admin): forms with CSRF tokens, for the admins named in the configuration. */
+export function adminRoutes(controller: AdminController, formLimit: RequestHandler): Router {
+  const router = Router();
+  const admin = [requireCitizen, controller.requireAdmin];
+  router.get('/admin', admin, controller.adminHome);
+  router.post('/admin/memberships/:id/approve', formLimit, admin, controller.approve);
+  router.post('/admin/memberships/:id/reject', formLimit, admin, controller.reject);
+  router.post('/admin/bodies/:ipaCode/status', formLimit, admin, controller.setBodyStatus);
+  router.post('/admin/bodies/:ipaCode/credentials', formLimit, admin, controller.rotateCredential);
+  router.post(
+    '/admin/bodies/:ipaCode/credentials/:clientId/revoke',
+    formLimit,
+    admin,
+    controller.revokeCredential,
+  );
+  router.post('/admin/bodies/:ipaCode/domains', formLimit, admin, controller.setBodyDomains);
+  router.post('/admin/bodies/:ipaCode/editors', formLimit, admin, controller.setBodyEditors);
+  return router;
+}
