@@ -1,17 +1,12 @@
 import { expect } from 'chai';
 import * as cheerio from 'cheerio';
-import request from 'supertest';
 import type { Express } from 'express';
-import { createApp } from '../../src/app.ts';
+import request from 'supertest';
 import { createIdentityController } from '../../src/identity/identity.controller.ts';
 import { identityRoutes } from '../../src/identity/identity.routes.ts';
-import {
-  createTestGateway,
-  csrfTokenFrom,
-  logoutOnwardFrom,
-  testLoginRoutes,
-  type TestGateway,
-} from '../helpers/gateway.ts';
+import { createLoginSessions } from '../../src/identity/login-session.ts';
+import { csrfTokenFrom, logoutOnwardFrom } from '../helpers/gateway.ts';
+import { fakeSessionIndex, routeApp } from '../helpers/route-app.ts';
 
 /** What the identity provider's logout hook returns in each test (a SAML SLO URL, as metadata gives it). */
 let providerLogoutUrl: string | undefined;
@@ -22,26 +17,21 @@ const SLO = 'https://idp.test.invalid/slo?SAMLRequest=fZBBa%2Bs&RelayState=r&Sig
  * ends first, then a page sends the browser on with a GET (pages may post forms to 'self' only).
  */
 describe('logout onward to the identity provider', () => {
-  let gateway: TestGateway;
   let app: Express;
+  let sessions: ReturnType<typeof fakeSessionIndex>;
   before(async () => {
-    gateway = await createTestGateway();
-    // The test login is a SPID login without an IdP session: the identity pages are built again with a
-    // SPID logout hook standing for the IdP's, and mounted before the gateway's own.
-    const { deps } = gateway;
-    const identity = identityRoutes(
-      createIdentityController({
-        loginSessions: deps.loginSessions,
-        sessionIndex: deps.citizen.sessions,
-        loginOptions: () => [],
-        logoutHandlers: { spid: async () => providerLogoutUrl },
-      }),
-      (_req, _res, next) => next(),
-    );
-    app = createApp(deps, [testLoginRoutes(deps), identity]);
-  });
-  after(async () => {
-    await gateway.close();
+    sessions = fakeSessionIndex();
+    const loginSessions = createLoginSessions(sessions, { touchIntervalMs: 60_000 });
+    // The test login is a SPID login without an IdP session: its logout hook stands for the IdP's.
+    const controller = createIdentityController({
+      loginSessions,
+      sessionIndex: sessions,
+      loginOptions: () => [],
+      logoutHandlers: { spid: async () => providerLogoutUrl },
+    });
+    app = await routeApp([identityRoutes(controller, (_req, _res, next) => next())], {
+      establish: loginSessions.establish,
+    });
   });
   beforeEach(() => {
     providerLogoutUrl = SLO;
@@ -50,6 +40,7 @@ describe('logout onward to the identity provider', () => {
   async function loggedIn(language = 'it') {
     const agent = request.agent(app);
     await agent.get('/__test/login').expect(200);
+    expect(await sessions.list('RSSMRA80A01H501U')).to.have.length(1);
     const me = await agent.get('/me').set('Accept-Language', language).expect(200);
     const logout = (accept = 'text/html') =>
       agent
@@ -76,7 +67,7 @@ describe('logout onward to the identity provider', () => {
     expect(res.headers['content-security-policy']).to.contain("form-action 'self';");
     expect(res.headers['cache-control']).to.equal('no-store');
     await agent.get('/me').expect(303).expect('Location', '/login');
-    expect(await gateway.deps.citizen.sessions.list('RSSMRA80A01H501U')).to.deep.equal([]);
+    expect(await sessions.list('RSSMRA80A01H501U')).to.deep.equal([]);
   });
 
   it('says so in English', async () => {
