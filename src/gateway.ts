@@ -7,6 +7,7 @@ import { createIdentityController, type LogoutHandler } from './identity/identit
 import { identityRoutes } from './identity/identity.routes.ts';
 import type { LoginLimits } from './identity/login-limits.ts';
 import { createLoginSessions } from './identity/login-session.ts';
+import { requireNetworkAdmin } from './identity/network-admins.ts';
 import { buildOidc } from './identity/oidc/oidc.module.ts';
 import { buildSpid } from './identity/spid/spid.module.ts';
 import { createCsrf } from './platform/csrf.ts';
@@ -63,7 +64,8 @@ export async function buildGateway(
   const citizen = buildCitizen(config, redis);
   const catalog = buildCatalog(config, redis, i18n, citizen.keys);
   await demo?.seedCatalog(catalog.writer);
-  const registry = buildRegistry(config, redis, { catalog, limits: formsAndApi });
+  const requireAdmin = requireNetworkAdmin(config.registry.admins);
+  const registry = buildRegistry(config, redis, { catalog, requireAdmin, limits: formsAndApi });
 
   const loginSessions = createLoginSessions(citizen.sessions, {
     touchIntervalMs: 60_000,
@@ -86,6 +88,7 @@ export async function buildGateway(
     config,
     catalog,
     authenticateBody: registry.authenticateBody,
+    requireAdmin,
     limits: formsAndApi,
   });
   const installedDemo = await demo?.install({ spid, sso, procedures, credentials: registry.credentials });

@@ -25,7 +25,12 @@ import { joinRoutes } from './join/join.routes.ts';
 export function buildRegistry(
   config: Readonly<Config>,
   redis: RedisConnection,
-  inputs: { catalog: Catalog; limits: { forms: RequestHandler; api: RequestHandler } },
+  inputs: {
+    catalog: Catalog;
+    /** The network admins' guard (identity/network-admins.ts). */
+    requireAdmin: RequestHandler[];
+    limits: { forms: RequestHandler; api: RequestHandler };
+  },
 ) {
   const { catalog, limits } = inputs;
   const credentials = createCredentials(redis);
@@ -39,10 +44,10 @@ export function buildRegistry(
       limits.api,
     ),
     joinRoutes(createJoinController({ memberships }), limits.forms),
-    adminRoutes(
-      createAdminController({ catalog, memberships, credentials, admins: config.registry.admins }),
-      limits.forms,
-    ),
+    adminRoutes(createAdminController({ catalog, memberships, credentials }), {
+      admin: inputs.requireAdmin,
+      formLimit: limits.forms,
+    }),
     editorRoutes(
       {
         services: createServicePagesController({ catalog }),
