@@ -71,6 +71,7 @@ export async function buildDependencies(
   const oidc = await buildOidc(config, logger, redis, { readiness, loginOptions, logoutHandlers });
   const citizens = createCitizenRecords(redis, citizenKeys);
   const procedures = await buildProcedures(config, logger, redis, catalog, citizenRef, outbound);
+  readiness.push({ name: 'delivery-workers', check: async () => procedures.queues.workersRunning() });
   return {
     config,
     logger,
