@@ -36,6 +36,9 @@ const cluster = (nodes: string[], socket: SocketOptions, timeout: number) =>
     rootNodes: nodes.map((url) => ({ url })),
     defaults: { socket, disableOfflineQueue: true },
     commandOptions: { timeout },
+    // A master lost: its slots are served again once the client learns who replaced it. Asked again
+    // after a command timeout of reconnecting, rather than node-redis's default 5 s.
+    topologyRefreshOnReconnectionAttemptStrategy: timeout,
   });
 const sentinel = (sentinel: NonNullable<RedisConfig['sentinel']>, socket: SocketOptions, timeout: number) =>
   createSentinel({
@@ -140,9 +143,23 @@ export function createRedisConnection(config: RedisConfig, logger: Logger): Redi
         clearTimeout(timer);
       }
     },
+    /** Lets pending commands finish for up to `commandTimeoutMs`, then drops the connections. */
     async close() {
       stopWatching();
-      if (client.isOpen) await client.close();
+      if (!client.isOpen) return;
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), config.commandTimeoutMs);
+      });
+      const closed = await Promise.race([
+        client.close().then(
+          () => true,
+          () => true,
+        ),
+        late,
+      ]);
+      clearTimeout(timer);
+      if (!closed) await client.destroy();
     },
   };
 }

@@ -207,6 +207,8 @@ export interface TestCluster {
   /** True when every running node reports `cluster_state:ok`. */
   healthy(): Promise<boolean>;
   waitHealthy(deadlineMs?: number): Promise<void>;
+  /** Waits until every running replica's link to its master is up (a failover needs it). */
+  waitReplicasInSync(): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -222,6 +224,8 @@ export async function startTestCluster(basePort: number, options: { nodeTimeoutM
       ...['--port', String(port), '--bind', '127.0.0.1', '--save', ''],
       ...['--appendonly', 'yes', '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'],
       ...['--cluster-node-timeout', String(options.nodeTimeoutMs ?? 1000)],
+      // A replica takes over however long it was cut off from its master (the tests kill and restart).
+      ...['--cluster-replica-validity-factor', '0'],
     ]),
   );
   for (const p of processes) await p.start();
@@ -266,6 +270,15 @@ export async function startTestCluster(basePort: number, options: { nodeTimeoutM
     process: (port) => processes.find((p) => p.port === port)!,
     healthy,
     waitHealthy: (deadlineMs = 30_000) => until(healthy, 'cluster_state:ok on every node', deadlineMs),
+    waitReplicasInSync: () =>
+      until(async () => {
+        for (const node of await topology()) {
+          if (node.role !== 'replica' || !cluster.process(node.port).running()) continue;
+          const info = String(await redisCommand(node.port, ['INFO', 'replication']));
+          if (!info.includes('master_link_status:up')) return false;
+        }
+        return true;
+      }, 'replicas in sync'),
     async dispose() {
       for (const p of processes) await p.kill('SIGKILL');
       rmSync(root, { recursive: true, force: true });
@@ -277,5 +290,6 @@ export async function startTestCluster(basePort: number, options: { nodeTimeoutM
     const nodes = await topology();
     return nodes.filter((n) => n.role === 'replica' && n.masterPort).length === 3;
   }, 'replicas attached');
+  await cluster.waitReplicasInSync();
   return cluster;
 }

@@ -43,8 +43,11 @@ describe('Redis Sentinel: the master killed (a real Sentinel group)', function (
     procedure = gateway.deps.procedures.procedures.get('newborn') as Procedure;
   });
   after(async () => {
-    await gateway?.stop();
-    await group?.dispose();
+    try {
+      await gateway?.stop();
+    } finally {
+      await group?.dispose();
+    }
   });
 
   async function fileAndDeliver(agent: Agent) {
