@@ -47,6 +47,8 @@ const sentinel = (sentinel: NonNullable<RedisConfig['sentinel']>, socket: Socket
     nodeClientOptions: { socket, disableOfflineQueue: true, password: sentinel.password },
     sentinelClientOptions: { socket },
     commandOptions: { timeout },
+    // How often the sentinels are asked who the master is: a promotion is noticed within this.
+    scanInterval: timeout,
   });
 
 export type SingleClient = ReturnType<typeof single>;
@@ -275,6 +277,20 @@ const UNAVAILABLE_REPLIES = new Set([
   'MISCONF',
 ]);
 
+const SOCKET_FAILURES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+function isSocketError(error: Error): boolean {
+  const { code, syscall } = error as NodeJS.ErrnoException;
+  return typeof syscall === 'string' && code !== undefined && SOCKET_FAILURES.has(code);
+}
+
 /** True when `message` is one of Redis's error replies listed above (the first word is the error code). */
 export function isUnavailableReply(message: string): boolean {
   return UNAVAILABLE_REPLIES.has(message.split(' ', 1)[0] ?? '');
@@ -288,6 +304,9 @@ export function isUnavailableReply(message: string): boolean {
 export function isRedisUnavailable(error: unknown, depth = 0): boolean {
   if (!(error instanceof Error) || depth > 5) return false;
   if (CONNECTION_ERRORS.some((type) => error instanceof type)) return true;
+  // The Cluster client fails the commands pending on a node that died with the socket's own error.
+  // Only as thrown (depth 0): an outbound request's failure reaches us wrapped, and is not Redis.
+  if (depth === 0 && isSocketError(error)) return true;
   if (error instanceof MultiErrorReply && [...error.errors()].some((reply) => isRedisUnavailable(reply)))
     return true;
   if (error instanceof ErrorReply && isUnavailableReply(error.message)) return true;
