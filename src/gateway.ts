@@ -116,6 +116,7 @@ export async function buildGateway(
     { name: 'redis', check: () => redis.ping() },
     spid.readiness,
     ...oidc.readiness,
+    { name: 'delivery-workers', check: async () => procedures.queues.workersRunning() },
   ];
   /** Mounted before the body parsers and CSRF: they parse and protect their own requests. */
   const ownBodies: Router[] = [...sso.routers.ownBodies, ...(installedDemo?.routers.ownBodies ?? [])];
