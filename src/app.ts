@@ -6,6 +6,7 @@ import express, {
   type Response,
   type Router,
 } from 'express';
+import compression from 'compression';
 import type { Gateway } from './gateway.ts';
 import { IDP_LOGOS } from './identity/spid/idp-logos.ts';
 import { errorHandler, notFound } from './platform/error-handler.ts';
@@ -39,6 +40,10 @@ export function createApp(gateway: Gateway, extraRoutes: readonly Router[] = [])
   setUpViews(app, { viewsDir: 'views', cache: config.env !== 'development' });
 
   app.use(requestLogging(gateway.logger));
+  // Brotli or gzip for every answer the browser takes compressed (compressible types, 1 kB and more);
+  // static files come precompressed (static-assets.ts) and pass through untouched. Form tokens are
+  // masked per response (csrf.ts), so compressed pages do not reveal them (BREACH).
+  app.use(compression({ threshold: 1024 }));
   app.use(securityHeaders({ https: web.secureCookie }));
   app.use(pageLocals(config.network), languageMiddleware(gateway.i18n));
 
