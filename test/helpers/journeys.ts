@@ -6,7 +6,7 @@ import type { FieldDefinition } from '../../src/procedures/definition.schema.ts'
 import type { Procedure } from '../../src/procedures/definitions.ts';
 import type { FormValues } from '../../src/procedures/form.ts';
 import { csrfTokenFrom } from './gateway.ts';
-import { newbornForm } from './procedures.ts';
+import { finished, newbornForm, startDeliveringGateway } from './procedures.ts';
 
 /**
  * The journeys every Redis topology must carry (test/integration/redis-*.test.ts): a login, a search,
@@ -56,3 +56,31 @@ export async function confirmationForm(agent: Agent): Promise<Record<string, str
 /** The case id of a receipt's address, or undefined. */
 export const receiptCase = (location: string | undefined) =>
   /^\/cases\/([0-9A-Z]{16})\/receipt$/.exec(location ?? '')?.[1];
+
+/**
+ * A gateway with its delivery workers on a Redis topology (`redis`: its `sentinel` or `cluster`
+ * settings), with the short timeouts the failover tests need and no form rate limit in their way.
+ */
+export function startTopologyGateway(redis: Record<string, unknown>, commandTimeoutMs: number) {
+  return startDeliveringGateway({
+    redis: { url: undefined, ...redis, commandTimeoutMs, maxReconnectDelayMs: 200 },
+    procedures: { delivery: { supervisionMs: 500 } },
+    rateLimit: { forms: { windowSeconds: 60, max: 100_000 } },
+  });
+}
+
+/** Files a newborn case through its pages and waits until every step has left the queue. */
+export async function fileAndDeliver(
+  gateway: Parameters<typeof finished>[0],
+  agent: Agent,
+  procedure: Procedure,
+): Promise<void> {
+  await fillNewborn(agent, procedure);
+  const answer = await agent
+    .post(`${NEWBORN}/preview`)
+    .type('form')
+    .send(await confirmationForm(agent));
+  expect(answer.status).to.equal(303);
+  const record = await finished(gateway, receiptCase(answer.headers.location)!, 30_000);
+  expect(Object.values(record.steps).some((step) => step.status === 'queued')).to.equal(false);
+}

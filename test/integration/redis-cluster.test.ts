@@ -2,16 +2,8 @@ import { expect } from 'chai';
 import request from 'supertest';
 import type { Procedure } from '../../src/procedures/definitions.ts';
 import { listen } from '../helpers/gateway.ts';
-import {
-  browse,
-  confirmationForm,
-  fillNewborn,
-  logIn,
-  NEWBORN,
-  receiptCase,
-  type Agent,
-} from '../helpers/journeys.ts';
-import { eventually, finished, startDeliveringGateway } from '../helpers/procedures.ts';
+import { browse, fileAndDeliver, logIn, startTopologyGateway, type Agent } from '../helpers/journeys.ts';
+import { eventually } from '../helpers/procedures.ts';
 import { startTestCluster, type TestCluster } from '../helpers/redis-topology.ts';
 import { spawnServer, serverEnvironment } from '../helpers/server-process.ts';
 
@@ -28,21 +20,12 @@ const COMMAND_TIMEOUT_MS = 1000;
 describe('Redis Cluster: a master lost (a real cluster)', function () {
   this.timeout(180_000);
   let cluster: TestCluster;
-  let gateway: Awaited<ReturnType<typeof startDeliveringGateway>>;
+  let gateway: Awaited<ReturnType<typeof startTopologyGateway>>;
   let procedure: Procedure;
 
   before(async () => {
     cluster = await startTestCluster(BASE_PORT, { nodeTimeoutMs: 1000 });
-    gateway = await startDeliveringGateway({
-      redis: {
-        url: undefined,
-        cluster: { nodes: cluster.urls },
-        commandTimeoutMs: COMMAND_TIMEOUT_MS,
-        maxReconnectDelayMs: 200,
-      },
-      procedures: { delivery: { supervisionMs: 500 } },
-      rateLimit: { forms: { windowSeconds: 60, max: 100_000 } },
-    });
+    gateway = await startTopologyGateway({ cluster: { nodes: cluster.urls } }, COMMAND_TIMEOUT_MS);
     procedure = gateway.deps.procedures.procedures.get('newborn') as Procedure;
   });
   after(async () => {
@@ -52,17 +35,6 @@ describe('Redis Cluster: a master lost (a real cluster)', function () {
       await cluster?.dispose();
     }
   });
-
-  async function fileAndDeliver(agent: Agent) {
-    await fillNewborn(agent, procedure);
-    const answer = await agent
-      .post(`${NEWBORN}/preview`)
-      .type('form')
-      .send(await confirmationForm(agent));
-    expect(answer.status).to.equal(303);
-    const record = await finished(gateway, receiptCase(answer.headers.location)!, 30_000);
-    expect(Object.values(record.steps).some((step) => step.status === 'queued')).to.equal(false);
-  }
 
   /** Statuses of requests sent every 100 ms while `during` runs; a request that hangs fails the test. */
   async function underLoad(agent: Agent, during: () => Promise<void>): Promise<number[]> {
@@ -96,7 +68,7 @@ describe('Redis Cluster: a master lost (a real cluster)', function () {
   it('carries the journeys; a shard lost gives 503s only, and everything resumes when it is back', async () => {
     const citizen = await logIn(gateway.app);
     await browse(gateway.app, citizen);
-    await fileAndDeliver(citizen);
+    await fileAndDeliver(gateway, citizen, procedure);
 
     const { port: masterPort } = (await cluster.topology()).find((node) => node.role === 'master')!;
     const replicaPort = (await cluster.topology()).find((node) => node.masterPort === masterPort)!.port;
@@ -117,7 +89,7 @@ describe('Redis Cluster: a master lost (a real cluster)', function () {
       (await request(gateway.app).get('/ready')).status === 200 ? true : undefined,
     );
     await browse(gateway.app, citizen);
-    await fileAndDeliver(citizen);
+    await fileAndDeliver(gateway, citizen, procedure);
   });
 
   it('keeps serving when a master is lost alone and its replica takes over', async () => {
@@ -136,7 +108,7 @@ describe('Redis Cluster: a master lost (a real cluster)', function () {
       (await request(gateway.app).get('/ready')).status === 200 ? true : undefined,
     );
     await browse(gateway.app, citizen);
-    await fileAndDeliver(citizen);
+    await fileAndDeliver(gateway, citizen, procedure);
     await cluster.process(masterPort).start(); // back as a replica
     await cluster.waitHealthy();
     await cluster.waitReplicasInSync();

@@ -2,16 +2,8 @@ import { expect } from 'chai';
 import request from 'supertest';
 import type { Procedure } from '../../src/procedures/definitions.ts';
 import { listen } from '../helpers/gateway.ts';
-import {
-  browse,
-  confirmationForm,
-  fillNewborn,
-  logIn,
-  NEWBORN,
-  receiptCase,
-  type Agent,
-} from '../helpers/journeys.ts';
-import { eventually, finished, startDeliveringGateway } from '../helpers/procedures.ts';
+import { browse, fileAndDeliver, logIn, startTopologyGateway } from '../helpers/journeys.ts';
+import { eventually } from '../helpers/procedures.ts';
 import { startSentinelGroup, type SentinelGroup } from '../helpers/redis-topology.ts';
 
 const BASE_PORT = 7100;
@@ -25,21 +17,15 @@ const COMMAND_TIMEOUT_MS = 1000;
 describe('Redis Sentinel: the master killed (a real Sentinel group)', function () {
   this.timeout(120_000);
   let group: SentinelGroup;
-  let gateway: Awaited<ReturnType<typeof startDeliveringGateway>>;
+  let gateway: Awaited<ReturnType<typeof startTopologyGateway>>;
   let procedure: Procedure;
 
   before(async () => {
     group = await startSentinelGroup(BASE_PORT, { downAfterMs: 1000 });
-    gateway = await startDeliveringGateway({
-      redis: {
-        url: undefined,
-        sentinel: { name: group.name, nodes: group.nodes },
-        commandTimeoutMs: COMMAND_TIMEOUT_MS,
-        maxReconnectDelayMs: 200,
-      },
-      procedures: { delivery: { supervisionMs: 500 } },
-      rateLimit: { forms: { windowSeconds: 60, max: 100_000 } },
-    });
+    gateway = await startTopologyGateway(
+      { sentinel: { name: group.name, nodes: group.nodes } },
+      COMMAND_TIMEOUT_MS,
+    );
     procedure = gateway.deps.procedures.procedures.get('newborn') as Procedure;
   });
   after(async () => {
@@ -50,22 +36,10 @@ describe('Redis Sentinel: the master killed (a real Sentinel group)', function (
     }
   });
 
-  async function fileAndDeliver(agent: Agent) {
-    await fillNewborn(agent, procedure);
-    const answer = await agent
-      .post(`${NEWBORN}/preview`)
-      .type('form')
-      .send(await confirmationForm(agent));
-    expect(answer.status).to.equal(303);
-    const caseId = receiptCase(answer.headers.location);
-    const record = await finished(gateway, caseId!, 30_000);
-    expect(Object.values(record.steps).some((step) => step.status === 'queued')).to.equal(false);
-  }
-
   it('carries the journeys, answers 503 (never 500, never a hang) through the failover, and recovers', async () => {
     const citizen = await logIn(gateway.app);
     await browse(gateway.app, citizen);
-    await fileAndDeliver(citizen);
+    await fileAndDeliver(gateway, citizen, procedure);
     const cookie = (await citizen.get('/me').expect(200)).headers['set-cookie']?.[0]?.split(';')[0];
     const server = await listen(gateway.app);
     const statuses: number[] = [];
@@ -100,6 +74,6 @@ describe('Redis Sentinel: the master killed (a real Sentinel group)', function (
     );
     // The replica had the session: the citizen is still logged in; a new case is filed and delivered.
     await browse(gateway.app, citizen);
-    await fileAndDeliver(citizen);
+    await fileAndDeliver(gateway, citizen, procedure);
   });
 });
