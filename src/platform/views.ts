@@ -34,20 +34,25 @@ const PAGE_LOCALS = [
 ];
 
 /**
- * ejs as the view engine, through its own renderFile. Templates include each other by paths from the
- * views directory (`include('/layout/top')`, resolved against `root` without looking at the disk); with
- * `cache` each template is compiled once. Strict, without `with (locals)`: ejs's default scope made
- * every name a template reads (its locals, but also ejs's own output buffer and escaper) a lookup
- * through the locals object, and rendering several times slower; the locals are destructured instead.
+ * How ejs compiles the views. Strict, without `with (locals)`: ejs's default scope made every name a
+ * template reads (its locals, but also ejs's own output buffer and escaper) a lookup through the
+ * locals object, and rendering several times slower; the page locals are destructured instead.
+ * Templates include each other by paths from the views directory (`include('/layout/top')`, resolved
+ * against `root` without looking at the disk); with `cache` each template is compiled once.
  */
-export function setUpViews(app: Express, options: { viewsDir: string; cache: boolean }) {
-  const ejsOptions: ejs.Options = {
+export function viewOptions(options: { viewsDir: string; cache: boolean }): ejs.Options {
+  return {
     root: path.resolve(options.viewsDir),
     cache: options.cache,
     strict: true,
     _with: false,
     destructuredLocals: PAGE_LOCALS,
   };
+}
+
+/** ejs as the view engine, through its own renderFile. */
+export function setUpViews(app: Express, options: { viewsDir: string; cache: boolean }) {
+  const ejsOptions = viewOptions(options);
   app.engine('ejs', (file, data, done) => ejs.renderFile(file, data, ejsOptions, done));
   app.set('view engine', 'ejs');
   app.set('views', options.viewsDir);
