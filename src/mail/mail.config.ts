@@ -21,7 +21,7 @@ export const mailConfigSchema = z
       .object({
         /** Whether this instance runs the mail worker (it can run in separate processes instead). */
         workers: z.boolean().default(true),
-        /** Attempts per message with exponential back-off from backoffMs (10 s, 20 s, … about 5 h in all). */
+        /** Attempts per message with exponential back-off from backoffMs (10 s, 20 s, …: about 5 h 40 min in all). */
         attempts: z.number().int().min(1).max(30).default(12),
         backoffMs: z.number().int().min(10).default(10_000),
         /** How long a worker holds a message before another instance may take it over. */
