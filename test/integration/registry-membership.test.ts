@@ -38,6 +38,18 @@ describe('membership: /join → /admin approval → API credential by mail → /
       .send({ _csrf: csrfTokenFrom(page.text), token: url.searchParams.get('token') })
       .expect(200)
       .expect('Cache-Control', 'no-store');
+    // Forged and malformed tokens open nothing, and do not use up the real link.
+    const real = url.searchParams.get('token') ?? '';
+    const forged = `${real.slice(0, -1)}${real.endsWith('A') ? 'B' : 'A'}`;
+    for (const token of [forged, 'A'.repeat(43), '../admin', '']) {
+      await browser.get(`/credential?token=${encodeURIComponent(token)}`).expect(410);
+      await browser
+        .post('/credential')
+        .type('form')
+        .send({ _csrf: csrfTokenFrom(page.text), token })
+        .expect(410);
+    }
+    await browser.post('/credential').type('form').send({ token: forged }).expect(403); // no CSRF token
     // Used once: the same link, opened again, is gone.
     await browser.get(`${url.pathname}${url.search}`).expect(410);
     await browser
