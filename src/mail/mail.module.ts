@@ -62,7 +62,12 @@ export function buildMail(
 ) {
   const log = logger.child({ module: 'mail' });
   const publicHost = new URL(config.http.publicUrl).hostname;
-  const transport = createMailTransport(config.mail, `${config.network.name} <noreply@${publicHost}>`, log);
+  const transport = createMailTransport(
+    config.mail,
+    // Outside production only (MAIL_FROM is required there); as an object, so no name needs quoting.
+    { name: config.network.name, address: `noreply@${publicHost}` },
+    log,
+  );
   const queue = createMailQueue({
     connection: inputs.queueConnection,
     prefix: config.redis.cluster ? `{${redis.prefix}bull}` : `${redis.prefix}bull`,

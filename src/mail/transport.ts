@@ -25,7 +25,7 @@ export interface MailTransport {
  */
 export function createMailTransport(
   settings: MailConfig,
-  fallbackFrom: string,
+  fallbackFrom: { name: string; address: string },
   logger: Logger,
 ): MailTransport {
   const defaults = {
