@@ -17,7 +17,7 @@ describe('mail: queued, sent by SMTP, citizens opting in to news of their cases'
     smtp = await startSmtpServer({ refuse: (address) => address.endsWith('@refused.example.it') });
     gw = await createTestGateway({
       registry: { adminEmails: [ADMIN_EMAIL] },
-      mail: { smtpUrl: smtp.url, queue: { backoffMs: 10, attempts: 3 } },
+      mail: { smtpUrl: smtp.url, queue: { workers: true, backoffMs: 10, attempts: 3 } },
       procedures: { delivery: { workers: false } },
     });
   });
@@ -202,7 +202,11 @@ describe('mail: queued durably while no worker runs; demo mode keeps a copy in t
     expect(cheerio.load(empty.text)('.varco-mailbox-empty')).to.have.length(1);
     await first.deps.close(); // the instance stops; its Redis keys stay
 
-    const second = await createTestGateway({ redis: { prefix }, registry: { adminEmails: [ADMIN_EMAIL] } });
+    const second = await createTestGateway({
+      redis: { prefix },
+      registry: { adminEmails: [ADMIN_EMAIL] },
+      mail: { queue: { workers: true } },
+    });
     try {
       let page = cheerio.load('');
       while (page('.varco-mail').length === 0)

@@ -42,7 +42,7 @@ describe('composite procedures: deliveries to bodies, reports, retries and dead 
     smtp = await startSmtpServer();
     gateway = await startDeliveringGateway({
       registry: { admins: [ADMIN], adminEmails: [ADMIN_EMAIL] },
-      mail: { smtpUrl: smtp.url },
+      mail: { smtpUrl: smtp.url, queue: { workers: true } },
       procedures: { delivery: { attempts: 5, backoffMs: 100 } },
     });
     registryBody = testBodySystem(gateway.url, () =>

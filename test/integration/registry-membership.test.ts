@@ -18,7 +18,7 @@ describe('membership: /join → /admin approval → API credential by mail → /
     smtp = await startSmtpServer();
     gw = await createTestGateway({
       registry: { admins: [ADMIN], adminEmails: [ADMIN_EMAIL] },
-      mail: { smtpUrl: smtp.url, queue: { backoffMs: 10 } },
+      mail: { smtpUrl: smtp.url, queue: { workers: true, backoffMs: 10 } },
     });
   });
   after(async () => {
