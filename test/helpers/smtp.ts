@@ -11,9 +11,12 @@ export interface ReceivedMail {
 
 /**
  * A real SMTP server in this process (smtp-server, nodemailer's own), on a spare loopback port: what the
- * gateway's mail transport talks to in tests. `refuse` makes it answer RCPT TO with a permanent 550.
+ * gateway's mail transport talks to in tests. `refuse` makes it answer RCPT TO with a permanent 550;
+ * `port` starts it again where a stopped one was (a relay coming back).
  */
-export async function startSmtpServer(options: { refuse?: (address: string) => boolean } = {}) {
+export async function startSmtpServer(
+  options: { refuse?: (address: string) => boolean; port?: number } = {},
+) {
   const received: ReceivedMail[] = [];
   const waiting: Array<() => void> = [];
   const server = new SMTPServer({
@@ -42,7 +45,7 @@ export async function startSmtpServer(options: { refuse?: (address: string) => b
       });
     },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.server.address() as AddressInfo;
   return {
     url: `smtp://127.0.0.1:${port}`,

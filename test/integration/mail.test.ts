@@ -3,6 +3,7 @@ import * as cheerio from 'cheerio';
 import request from 'supertest';
 import { childFiscalCode } from '../../src/demo/body-systems/child-fiscal-code.ts';
 import { createTestGateway, csrfTokenFrom, testCitizen, type TestGateway } from '../helpers/gateway.ts';
+import { startTestRedisServer } from '../helpers/redis-server.ts';
 import { newbornForm } from '../helpers/procedures.ts';
 import { linkIn, startSmtpServer, type SmtpTestServer } from '../helpers/smtp.ts';
 
@@ -219,6 +220,40 @@ describe('mail: queued durably while no worker runs; demo mode keeps a copy in t
     } finally {
       await second.close();
       await first.redis.close();
+    }
+  });
+});
+
+describe('mail: nothing lost when Redis restarts (append-only file) while the relay is down', function () {
+  this.timeout(60_000);
+
+  it('keeps a queued message across a Redis kill -9 and sends it once when the relay comes back', async () => {
+    const redisServer = await startTestRedisServer({ appendOnly: true });
+    const relay = await startSmtpServer();
+    const port = Number(new URL(relay.url).port);
+    await relay.close(); // the relay is down for now
+    const gw = await createTestGateway({
+      redis: { url: redisServer.url },
+      mail: { smtpUrl: relay.url, queue: { workers: true, attempts: 30, backoffMs: 100 } },
+    });
+    let back: SmtpTestServer | undefined;
+    try {
+      const message = { to: ADMIN_EMAIL, subject: 'durable', text: 'durable', html: '<p>durable</p>' };
+      await gw.deps.mail.queue.send('test-durable.1', message);
+      await redisServer.kill('SIGKILL');
+      await redisServer.start();
+      while (!gw.redis.isUp()) await new Promise((r) => setTimeout(r, 50));
+      await gw.deps.mail.queue.send('test-durable.1', message); // queued again after the restart: still one
+
+      back = await startSmtpServer({ port });
+      await back.next((m) => m.parsed.subject === 'durable');
+      await gw.deps.mail.queue.send('test-durable.2', { ...message, subject: 'after' });
+      await back.next((m) => m.parsed.subject === 'after');
+      expect(back.received.filter((m) => m.parsed.subject === 'durable')).to.have.length(1);
+    } finally {
+      await gw.close();
+      await back?.close();
+      await redisServer.dispose();
     }
   });
 });
