@@ -18,6 +18,11 @@ export const membershipFormSchema = z.strictObject({
   signatoryName: text(200),
   signatoryRole: text(200),
   email: z.email().max(254),
+  /** Who receives the API credential (a one-time link); the contact e-mail when left empty. */
+  technicalEmail: z
+    .union([z.literal(''), z.email().max(254)])
+    .optional()
+    .transform((value) => value || undefined),
   website: z.url({ protocol: /^https$/, hostname: z.regexes.domain }).max(500),
   /** Host names the body's services live on, separated by spaces, commas or new lines. */
   domains: z

@@ -68,6 +68,7 @@ describe('membership: /join → /admin approval → API credential by mail → /
     signatoryName: 'Anna Bianchi',
     signatoryRole: 'Dirigente scolastica',
     email: 'segreteria@nuovo.example.it',
+    technicalEmail: 'tecnico@nuovo.example.it',
     website: 'https://www.nuovo.example.it',
     domains: 'www.nuovo.example.it\nservizi.nuovo.example.it',
     acceptProtocol: 'yes',
@@ -91,10 +92,12 @@ describe('membership: /join → /admin approval → API credential by mail → /
         ...application,
         _csrf: csrfTokenFrom(form.text),
         website: 'javascript:alert(1)',
+        technicalEmail: 'tecnico@nuovo.example.it\r\nBcc: spy@evil.example',
         acceptProtocol: '',
       })
       .expect(422);
     const $invalid = cheerio.load(invalid.text);
+    expect($invalid('#join-technicalEmail').attr('aria-invalid')).to.equal('true');
     expect($invalid('.alert-danger a[href="#join-website"]')).to.have.length(1);
     expect($invalid('.alert-danger a[href="#join-acceptProtocol"]')).to.have.length(1);
     // Each refused field says what is wrong under it, tied to it for screen readers; the others are untouched.
@@ -145,11 +148,11 @@ describe('membership: /join → /admin approval → API credential by mail → /
     const $approved = cheerio.load(approved.text);
     expect($approved('.varco-token')).to.have.length(0);
     expect(approved.text).not.to.match(/c_[A-Za-z0-9_-]{12}\.[A-Za-z0-9_-]{43}/);
-    expect($approved('.varco-credential-sent').text()).to.contain(application.email);
+    expect($approved('.varco-credential-sent').text()).to.contain(application.technicalEmail);
     const outcome = await smtp.next((m) => m.parsed.subject?.startsWith('Adesione') ?? false);
     expect(outcome.envelopeTo).to.deep.equal([application.email]);
     const credentialMail = await smtp.next((m) => m.parsed.subject?.startsWith('Credenziali API') ?? false);
-    expect(credentialMail.envelopeTo).to.deep.equal([application.email]);
+    expect(credentialMail.envelopeTo).to.deep.equal([application.technicalEmail]); // the technical contact
     expect(credentialMail.raw).not.to.match(/c_[A-Za-z0-9_-]{12}\.[A-Za-z0-9_-]{43}/); // only the link travels
     const token = await openCredentialLink(linkIn(credentialMail, `${gw.config.http.publicUrl}/credential?`));
     expect(token).to.match(/^c_[A-Za-z0-9_-]{12}\.[A-Za-z0-9_-]{43}$/);
@@ -198,7 +201,7 @@ describe('membership: /join → /admin approval → API credential by mail → /
     const rotatedMail = await smtp.next(
       (m) => m !== credentialMail && (m.parsed.subject?.startsWith('Credenziali API') ?? false),
     );
-    expect(rotatedMail.envelopeTo).to.deep.equal([application.email]);
+    expect(rotatedMail.envelopeTo).to.deep.equal([application.email]); // the body's contact e-mail
     const fresh = await openCredentialLink(linkIn(rotatedMail, `${gw.config.http.publicUrl}/credential?`));
     await request(gw.app).get('/api/v1/services').set('Authorization', `Bearer ${token}`).expect(401);
     await request(gw.app).get('/api/v1/services').set('Authorization', `Bearer ${fresh}`).expect(200);

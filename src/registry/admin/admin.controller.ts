@@ -95,7 +95,8 @@ export function createAdminController(deps: {
       if (!editors) throw new AppError(422, 'editors_invalid', 'one or more valid fiscal codes are needed');
       const { membership, credential } = await memberships.approve(citizenActor(req), id, editors);
       await notices.membershipDecided({ ...membership, status: 'approved' });
-      await sendCredential(req, res, membership, credential, true);
+      const technical = { ...membership, email: membership.technicalEmail ?? membership.email };
+      await sendCredential(req, res, technical, credential, true);
     },
 
     async reject(req: Request<{ id: string }>, res: Response) {
