@@ -201,7 +201,7 @@ describe('membership: /join → /admin approval → API credential by mail → /
     const rotatedMail = await smtp.next(
       (m) => m !== credentialMail && (m.parsed.subject?.startsWith('Credenziali API') ?? false),
     );
-    expect(rotatedMail.envelopeTo).to.deep.equal([application.email]); // the body's contact e-mail
+    expect(rotatedMail.envelopeTo).to.deep.equal([application.technicalEmail]);
     const fresh = await openCredentialLink(linkIn(rotatedMail, `${gw.config.http.publicUrl}/credential?`));
     await request(gw.app).get('/api/v1/services').set('Authorization', `Bearer ${token}`).expect(401);
     await request(gw.app).get('/api/v1/services').set('Authorization', `Bearer ${fresh}`).expect(200);

@@ -123,7 +123,11 @@ export function createAdminController(deps: {
       await sendCredential(
         req,
         res,
-        { ipaCode: body, name: found.name.it, email: found.contacts.email },
+        {
+          ipaCode: body,
+          name: found.name.it,
+          email: (await memberships.technicalContact(body)) ?? found.contacts.email,
+        },
         credential,
         false,
       );
