@@ -11,6 +11,7 @@ import { runHttpPagesBench, TARGET_RATIO, type HttpPageFigures } from './http-pa
 import { runJourneyBench } from './journey.ts';
 import { runLogRedactionBench } from './log-redaction.ts';
 import { runProceduresBench } from './procedures.ts';
+import { runRedisFailoverBench } from './redis-failover.ts';
 import { runSpidLoginBench } from './spid-login.ts';
 import { runSsoBench } from './sso.ts';
 
@@ -50,6 +51,11 @@ const BENCHES: Bench[] = [
     name: 'procedures',
     what: 'newborn cases/s and delivery p50/p99 against bare BullMQ; then bodies failing 30% (lost cases: 0)',
     run: () => runProceduresBench({ cases: 200 }),
+  },
+  {
+    name: 'failover',
+    what: 'logged-in load while a Sentinel master and a Cluster master are killed: 503s, other failures (0), longest wait, recovery against the promotion time',
+    run: () => runRedisFailoverBench({ seconds: 10, connections: 8 }),
   },
   {
     name: 'journey',

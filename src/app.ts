@@ -6,16 +6,17 @@ import express, {
   type Response,
   type Router,
 } from 'express';
+import compression from 'compression';
 import type { Gateway } from './gateway.ts';
 import { IDP_LOGOS } from './identity/spid/idp-logos.ts';
 import { errorHandler, notFound } from './platform/error-handler.ts';
-import { ServiceUnavailableError } from './platform/errors.ts';
+import { AppError, ServiceUnavailableError } from './platform/errors.ts';
 import { healthRoutes } from './platform/health.ts';
 import { languageMiddleware } from './platform/i18n.ts';
 import { languageRoutes } from './platform/language.routes.ts';
 import { requestLogging } from './platform/request-logging.ts';
 import { securityHeaders } from './platform/security.ts';
-import { isRedisConnectionError } from './platform/redis.ts';
+import { isRedisUnavailable } from './platform/redis.ts';
 import { staticAssets } from './platform/static-assets.ts';
 import { ASSETS, pageLocals, setUpViews } from './platform/views.ts';
 
@@ -39,6 +40,10 @@ export function createApp(gateway: Gateway, extraRoutes: readonly Router[] = [])
   setUpViews(app, { viewsDir: 'views', cache: config.env !== 'development' });
 
   app.use(requestLogging(gateway.logger));
+  // Brotli or gzip for every answer the browser takes compressed (compressible types, 1 kB and more);
+  // static files come precompressed (static-assets.ts) and pass through untouched. Form tokens are
+  // masked per response (csrf.ts), so compressed pages do not reveal them (BREACH).
+  app.use(compression({ threshold: 1024 }));
   app.use(securityHeaders({ https: web.secureCookie }));
   app.use(pageLocals(config.network), languageMiddleware(gateway.i18n));
 
@@ -65,7 +70,7 @@ export function createApp(gateway: Gateway, extraRoutes: readonly Router[] = [])
   app.use(web.pages);
 
   app.use(notFound);
-  app.use(redisFailuresAsUnavailable);
+  app.use(redisFailuresAsUnavailable(() => redis.isUp()));
   app.use(errorHandler(API_PREFIX));
   return app;
 }
@@ -89,11 +94,15 @@ function redisGuard(isUp: () => boolean) {
   };
 }
 
-/** A request whose Redis command failed because Redis went away mid-request gets the same 503. */
-function redisFailuresAsUnavailable(error: unknown, _req: Request, _res: Response, next: NextFunction) {
-  next(
-    isRedisConnectionError(error)
-      ? new ServiceUnavailableError('redis_unavailable', { cause: error })
-      : error,
-  );
+/**
+ * A request whose Redis command failed because Redis cannot serve now (connection lost, command timed
+ * out, an error reply such as OOM, READONLY or CLUSTERDOWN: see isRedisUnavailable) gets the same 503.
+ * So does any error met while the connection is down: the commands pending when the stall watch drops
+ * a connection fail with whatever the client throws (src/platform/redis.ts, watchForStalls).
+ */
+function redisFailuresAsUnavailable(isUp: () => boolean) {
+  return (error: unknown, _req: Request, _res: Response, next: NextFunction) => {
+    const unavailable = !(error instanceof AppError) && (isRedisUnavailable(error) || !isUp());
+    next(unavailable ? new ServiceUnavailableError('redis_unavailable', { cause: error }) : error);
+  };
 }

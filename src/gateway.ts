@@ -7,6 +7,7 @@ import { createIdentityController, type LogoutHandler } from './identity/identit
 import { identityRoutes } from './identity/identity.routes.ts';
 import type { LoginLimits } from './identity/login-limits.ts';
 import { createLoginSessions } from './identity/login-session.ts';
+import { requireNetworkAdmin } from './identity/network-admins.ts';
 import { buildOidc } from './identity/oidc/oidc.module.ts';
 import { buildMail } from './mail/mail.module.ts';
 import { buildSpid } from './identity/spid/spid.module.ts';
@@ -75,8 +76,10 @@ export async function buildGateway(
     formLimit: rateLimits.forms,
     ...(demo ? { sent: demo.sentMail } : {}),
   });
+  const requireAdmin = requireNetworkAdmin(config.registry.admins);
   const registry = buildRegistry(config, redis, {
     catalog,
+    requireAdmin,
     limits: formsAndApi,
     notices: mail.registryNotices,
   });
@@ -105,6 +108,7 @@ export async function buildGateway(
     config,
     catalog,
     authenticateBody: registry.authenticateBody,
+    requireAdmin,
     limits: formsAndApi,
   });
   const installedDemo = await demo?.install({ spid, sso, procedures, credentials: registry.credentials });
@@ -136,6 +140,7 @@ export async function buildGateway(
     { name: 'redis', check: () => redis.ping() },
     spid.readiness,
     ...oidc.readiness,
+    { name: 'delivery-workers', check: async () => procedures.queues.workersRunning() },
   ];
   /** Mounted before the body parsers and CSRF: they parse and protect their own requests. */
   const ownBodies: Router[] = [...sso.routers.ownBodies, ...(installedDemo?.routers.ownBodies ?? [])];

@@ -9,6 +9,19 @@ import { DefinitionError } from './procedures/definitions.ts';
 import { ProcedureKeyError } from './procedures/keys.ts';
 import { CitizenKeyError } from './citizen/secrets.ts';
 
+/** True when `promise` settles within `ms` (its rejection is thrown), false when it takes longer. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Stop accepting connections, let in-flight requests finish (bounded), then release everything else. */
 function shutdownOnSignals(server: Server, logger: Logger, graceMs: number, release: () => Promise<void>) {
   let stopping = false;
@@ -25,9 +38,17 @@ function shutdownOnSignals(server: Server, logger: Logger, graceMs: number, rele
     await new Promise<void>((resolve) => server.close(() => resolve()));
     clearInterval(sweep);
     clearTimeout(force);
-    await release();
+    // Releasing (workers, queues, Redis) gets the same bound: a Redis that is away or failing over must
+    // not keep the process up (an orchestrator would kill it without its last log lines).
+    if (!(await settlesWithin(release(), graceMs))) {
+      logger.error({ graceMs }, 'shutdown: connections not closed in time; exiting anyway');
+      logger.flush();
+      process.exit(1);
+    }
     logger.info('stopped');
     process.exitCode = 0;
+    // Whatever still holds the event loop (a client's reconnection timer) is not waited for.
+    setTimeout(() => process.exit(0), graceMs).unref();
   };
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {

@@ -20,6 +20,7 @@ import {
 import { catalogCsv, catalogJsonLd } from './open-data.ts';
 import { describeOpeningHours } from './opening-hours.ts';
 import { governmentServiceJsonLd, jsonForScript, serviceDesk, serviceSummary } from './presenters.ts';
+import type { CatalogReads } from './search-index.ts';
 import { parseInput } from './validation.ts';
 
 const PAGE_SIZE = 20;
@@ -57,9 +58,9 @@ export function createCatalogController(deps: {
   const citizenOf = (req: Request): CitizenIdentity | undefined => req.session.citizen;
   const pages = createPageCache({ maxKeys: 1000 });
 
-  /** Search results as summaries; the bodies are read once. */
-  async function summaries(services: Service[], lang: Language) {
-    const bodies = new Map((await index.approvedBodies()).map((b) => [b.ipaCode, b]));
+  /** Services as summaries, with their bodies from the same reads of the catalog. */
+  function summaries(catalog: CatalogReads, services: Service[], lang: Language) {
+    const bodies = new Map(catalog.approvedBodies().map((b) => [b.ipaCode, b]));
     return services.map((s) => serviceSummary(s, bodies.get(s.bodyId), lang));
   }
 
@@ -81,25 +82,20 @@ export function createCatalogController(deps: {
     return id.success ? index.published(id.data) : undefined;
   }
 
-  async function lookup(ids: Promise<string[]>, lang: Language) {
-    return summaries(await index.publishedAmong(await ids), lang);
-  }
-
   return {
     async home(req: Request, res: Response) {
       const lang = langOf(res);
       const citizen = citizenOf(req);
-      const none: Awaited<ReturnType<typeof lookup>> = [];
-      // A citizen's favourites and recent services are read with the catalog's facets, not after them.
-      const [{ topics, lifeEvents: events, version }, [favourites, recent]] = await Promise.all([
-        index.facets(),
-        citizen
-          ? Promise.all([
-              lookup(citizenServices.favourites(citizen.fiscalCode), lang),
-              lookup(citizenServices.recent(citizen.fiscalCode), lang),
-            ])
-          : [none, none],
+      // The catalog is brought up to date once for the page (one GET of its version, not one per
+      // read), and a citizen's favourites and recent services are read with it, not after it.
+      const [catalog, favouriteIds, recentIds] = await Promise.all([
+        index.current(),
+        citizen ? citizenServices.favourites(citizen.fiscalCode) : [],
+        citizen ? citizenServices.recent(citizen.fiscalCode) : [],
       ]);
+      const { topics, lifeEvents: events, version } = catalog.facets();
+      const favourites = summaries(catalog, catalog.publishedAmong(favouriteIds), lang);
+      const recent = summaries(catalog, catalog.publishedAmong(recentIds), lang);
       const locals = () => ({
         ...Object.assign({}, ...(deps.homeLocals ?? []).map((extra) => extra(lang))),
         lifeEvents: LIFE_EVENTS.filter((e) => events.has(e)),
@@ -123,12 +119,15 @@ export function createCatalogController(deps: {
     async search(req: Request, res: Response) {
       const query = parseInput(searchQuerySchema, withoutEmpty(req.query as Record<string, unknown>), 400);
       const lang = langOf(res);
-      const { total, hits } = await index.search({
+      // One refresh of the index for the results, their bodies and the body filter.
+      const catalog = await index.current();
+      const { total, hits } = catalog.search({
         ...query,
         offset: (query.page - 1) * PAGE_SIZE,
         limit: PAGE_SIZE,
       });
-      const results = await summaries(
+      const results = summaries(
+        catalog,
         hits.map((h) => h.service),
         lang,
       );
@@ -138,9 +137,7 @@ export function createCatalogController(deps: {
         res.json({ total, page: query.page, pages, results });
         return;
       }
-      const bodies = (await index.approvedBodies()).sort((a, b) =>
-        a.name[lang].localeCompare(b.name[lang], lang),
-      );
+      const bodies = catalog.approvedBodies().sort((a, b) => a.name[lang].localeCompare(b.name[lang], lang));
       renderPage(req, res, 'catalog/search', {
         query,
         total,

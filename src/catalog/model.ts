@@ -116,7 +116,9 @@ export const openingHours = z
 
 export const BODY_KINDS = [
   'municipality',
+  'union-of-municipalities',
   'province',
+  'region',
   'prefecture',
   'chamber-of-commerce',
   'health-authority',

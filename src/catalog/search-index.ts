@@ -200,6 +200,43 @@ export function createSearchIndex(repository: CatalogRepository, labels: Vocabul
       key.level <= level;
   }
 
+  /** Relevance order for a text query; title order (Italian) for filters alone. */
+  function search(query: SearchQuery): { total: number; hits: SearchHit[] } {
+    const offset = query.offset ?? 0;
+    const limit = query.limit ?? 20;
+    if (query.q?.trim()) {
+      const filtered = query.body || query.topic || query.event || query.level;
+      const found = text.search(query.q, {
+        offset,
+        limit,
+        // A query is bounded to a few words, so a hostile one cannot make a search slow.
+        maxTerms: MAX_QUERY_TERMS,
+        ...(filtered && { accept: keyFilter(query) }),
+      });
+      return {
+        total: found.total,
+        hits: found.hits.map((h) => ({ service: services.get(h.id) as Service, score: h.score })),
+      };
+    }
+    const hits = views()
+      .byTitle.filter((s) => matchesFilters(s, query))
+      .map((service) => ({ service, score: 0 }));
+    return { total: hits.length, hits: hits.slice(offset, offset + limit) };
+  }
+
+  /** The published services among `ids`, in their order. */
+  const publishedAmong = (ids: readonly string[]) =>
+    ids.map((id) => services.get(id)).filter((s): s is Service => s !== undefined);
+  const approvedBodies = () => [...bodies.values()].filter((b) => b.status === 'approved');
+  /**
+   * Topics and life events that have at least one published service, and the catalog version they
+   * are of (taken together, so a page kept per version shows what that version holds).
+   */
+  const facets = () => {
+    const { topics, lifeEvents } = views();
+    return { topics, lifeEvents, version };
+  };
+
   return {
     refresh,
     rebuild,
@@ -210,41 +247,27 @@ export function createSearchIndex(repository: CatalogRepository, labels: Vocabul
       return services.size;
     },
 
-    /** Relevance order for a text query; title order (Italian) for filters alone. */
+    /**
+     * The index brought up to the catalog's current version once, for a page that reads it several
+     * times (the home page: facets, a citizen's favourites and recent services, their bodies; the
+     * search page: results, their bodies, the body filter): one GET of the version counter per request
+     * instead of one per read. Its reads are synchronous: make them all right after awaiting this, as
+     * a later refresh (another request's) moves the index on.
+     */
+    async current(): Promise<CatalogReads> {
+      await refresh();
+      return { search, publishedAmong, approvedBodies, facets };
+    },
+
     async search(query: SearchQuery): Promise<{ total: number; hits: SearchHit[] }> {
       await refresh();
-      const offset = query.offset ?? 0;
-      const limit = query.limit ?? 20;
-      if (query.q?.trim()) {
-        const filtered = query.body || query.topic || query.event || query.level;
-        const found = text.search(query.q, {
-          offset,
-          limit,
-          // A query is bounded to a few words, so a hostile one cannot make a search slow.
-          maxTerms: MAX_QUERY_TERMS,
-          ...(filtered && { accept: keyFilter(query) }),
-        });
-        return {
-          total: found.total,
-          hits: found.hits.map((h) => ({ service: services.get(h.id) as Service, score: h.score })),
-        };
-      }
-      const hits = views()
-        .byTitle.filter((s) => matchesFilters(s, query))
-        .map((service) => ({ service, score: 0 }));
-      return { total: hits.length, hits: hits.slice(offset, offset + limit) };
+      return search(query);
     },
 
     /** A published service of an approved body, from the index (undefined otherwise). */
     async published(id: string): Promise<Service | undefined> {
       await refresh();
       return services.get(id);
-    },
-
-    /** The published services among `ids`, in their order, read at one catalog version. */
-    async publishedAmong(ids: readonly string[]): Promise<Service[]> {
-      await refresh();
-      return ids.map((id) => services.get(id)).filter((s): s is Service => s !== undefined);
     },
 
     async body(ipaCode: string): Promise<Body | undefined> {
@@ -254,17 +277,7 @@ export function createSearchIndex(repository: CatalogRepository, labels: Vocabul
 
     async approvedBodies(): Promise<Body[]> {
       await refresh();
-      return [...bodies.values()].filter((b) => b.status === 'approved');
-    },
-
-    /**
-     * Topics and life events that have at least one published service, and the catalog version they
-     * are of (taken together, so a page kept per version shows what that version holds).
-     */
-    async facets(): Promise<{ topics: Set<Topic>; lifeEvents: Set<LifeEvent>; version: number }> {
-      await refresh();
-      const { topics, lifeEvents } = views();
-      return { topics, lifeEvents, version };
+      return approvedBodies();
     },
 
     /**
@@ -284,6 +297,14 @@ export function createSearchIndex(repository: CatalogRepository, labels: Vocabul
       return [...services.values()].sort((a, b) => a.id.localeCompare(b.id));
     },
   };
+}
+
+/** The index's reads at the version one refresh brought it to (SearchIndex.current). */
+export interface CatalogReads {
+  search(query: SearchQuery): { total: number; hits: SearchHit[] };
+  publishedAmong(ids: readonly string[]): Service[];
+  approvedBodies(): Body[];
+  facets(): { topics: Set<Topic>; lifeEvents: Set<LifeEvent>; version: number };
 }
 
 export type SearchIndex = ReturnType<typeof createSearchIndex>;

@@ -15,10 +15,36 @@ export class CsrfError extends AppError {
   }
 }
 
+const MASKED = /^[A-Za-z0-9_-]{86}$/;
+
+/**
+ * A token as a page carries it: a fresh random pad, then the token XORed with it. Its bytes differ in
+ * every response, so a compressed page that also reflects a visitor's input tells nothing of the token
+ * by its size (the BREACH attack; Django and Rails mask their tokens the same way).
+ */
+function masked(token: string): string {
+  const raw = Buffer.from(token, 'base64url');
+  const pad = randomBytes(raw.length);
+  const out = Buffer.alloc(raw.length * 2);
+  pad.copy(out);
+  for (let i = 0; i < raw.length; i++) out[raw.length + i] = (raw[i] as number) ^ (pad[i] as number);
+  return out.toString('base64url');
+}
+
+/** The token a form sent, unmasked; undefined for anything that is not a masked token. */
+function unmasked(received: unknown): Buffer | undefined {
+  if (typeof received !== 'string' || !MASKED.test(received)) return undefined;
+  const bytes = Buffer.from(received, 'base64url');
+  const half = bytes.length / 2;
+  const out = Buffer.alloc(half);
+  for (let i = 0; i < half; i++) out[i] = (bytes[i] as number) ^ (bytes[half + i] as number);
+  return out;
+}
+
 function sameToken(received: unknown, expected: string | undefined): boolean {
-  if (typeof received !== 'string' || expected === undefined) return false;
-  const a = Buffer.from(received);
-  const b = Buffer.from(expected);
+  const a = unmasked(received);
+  if (a === undefined || expected === undefined) return false;
+  const b = Buffer.from(expected, 'base64url');
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
@@ -74,11 +100,11 @@ export function createCsrf(options: { secrets: readonly string[]; secureCookie: 
     return value !== undefined && options.secrets.some((secret) => sameToken(received, sign(secret, value)));
   }
 
-  /** The token for the forms of this response. */
+  /** The token for a form of this response, masked afresh each time. */
   function token(req: Request, res: Response): string {
-    if (!hasStoredSession(req)) return anonymousToken(req, res);
+    if (!hasStoredSession(req)) return masked(anonymousToken(req, res));
     req.session.csrfToken ??= randomBytes(32).toString('base64url');
-    return req.session.csrfToken;
+    return masked(req.session.csrfToken);
   }
 
   return {

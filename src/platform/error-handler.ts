@@ -33,6 +33,14 @@ export function waitText(seconds: number, language: string): string {
   return new Intl.NumberFormat(language, { style: 'unit', unit, unitDisplay: 'long' }).format(value);
 }
 
+/** The innermost message of an error's causes, without its stack (at most a line). */
+function reasonOf(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error && current.cause instanceof Error; depth++)
+    current = current.cause;
+  return current instanceof Error ? current.message.slice(0, 200) : undefined;
+}
+
 export function notFound(_req: Request, _res: Response, next: NextFunction) {
   next(new NotFoundError());
 }
@@ -50,11 +58,21 @@ function chooseFormat(req: Request, apiPrefix: string): 'problem' | 'html' {
 
 /** The one place errors become responses. The status is always the error's own. */
 export function errorHandler(apiPrefix: string) {
-  return (thrown: unknown, req: Request, res: Response, next: NextFunction) => {
+  // Four parameters: Express recognises an error handler by its arity.
+  return (thrown: unknown, req: Request, res: Response, _next: NextFunction) => {
     const error = toAppError(thrown);
-    if (error.status >= 500) req.log?.error({ err: thrown, code: error.code }, 'request failed');
+    // A 503 is Redis (or a body) not serving now, logged once per outage where it is noticed: per request,
+    // a warning with the reason and no stack, so an outage under load does not bury the log in stacks.
+    if (error.status === 503)
+      req.log?.warn({ code: error.code, reason: reasonOf(thrown) }, 'request refused: unavailable');
+    else if (error.status >= 500) req.log?.error({ err: thrown, code: error.code }, 'request failed');
     else req.log?.warn({ code: error.code }, 'request rejected');
-    if (res.headersSent) return next(thrown);
+    // Failed after the answer went out (a session saved when the response ends): logged above, in the
+    // JSON log; Express's own handler would print the stack to stderr. A half-sent answer is cut short.
+    if (res.headersSent) {
+      if (!res.writableEnded) req.socket.destroy();
+      return;
+    }
 
     res.status(error.status);
     const retryAfter = error instanceof TooManyRequestsError ? error.retryAfterSeconds : undefined;

@@ -42,9 +42,36 @@ export async function createI18n(translations: Translations): Promise<I18n> {
       interpolation: { escapeValue: false },
       returnNull: false,
     });
-  const fixed = { it: await translator('it'), en: await translator('en') };
+  const fixed = { it: remembered(await translator('it')), en: remembered(await translator('en')) };
   return { t: (language) => fixed[language] };
 }
+
+/**
+ * An instance's t that asks i18next once for what a key alone gives, and remembers the answer: the
+ * resources are fixed at start, so t(key) without options always gives the same text, and i18next's t
+ * copies its options and walks key parsing, fallbacks, interpolation and nesting on every call (most of
+ * a page's rendering time: a page makes about a hundred such calls). Calls with options (plurals,
+ * placeholders, { lng }) always go to i18next. Bounded, since a key can be built from request input;
+ * cleared when full.
+ */
+function remembered(t: TFunction): TFunction {
+  const texts = new Map<string, string>();
+  const translate = t as unknown as (key: unknown, options?: unknown, more?: unknown) => string;
+  // Parameters, not a rest array: i18next's forms are t(key), t(key, options), t(key, default, options).
+  const lookup = (key: unknown, options?: unknown, more?: unknown) => {
+    if (typeof key !== 'string' || options !== undefined || more !== undefined)
+      return translate(key, options, more);
+    let text = texts.get(key);
+    if (text === undefined) {
+      text = translate(key);
+      if (texts.size >= REMEMBERED_MAX) texts.clear();
+      texts.set(key, text);
+    }
+    return text;
+  };
+  return lookup as unknown as TFunction;
+}
+const REMEMBERED_MAX = 5000;
 
 /** The language a request is served in: the citizen's choice (cookie), else the browser's, else Italian. */
 export function chooseLanguage(req: Request): Language {

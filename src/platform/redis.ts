@@ -6,10 +6,14 @@ import {
   createCluster,
   createSentinel,
   DisconnectsClientError,
+  ErrorReply,
+  MaxCommandRedirectionsError,
+  MultiErrorReply,
   ReconnectStrategyError,
   RootNodesUnavailableError,
   SocketClosedUnexpectedlyError,
   SocketTimeoutError,
+  TimeoutError,
 } from 'redis';
 import type { RedisConfig } from '../config/schema.ts';
 import type { Logger } from './logger.ts';
@@ -24,17 +28,27 @@ interface SocketOptions {
 // AbortSignal.timeout, ~12 µs of CPU each, several per page): `watchForStalls` bounds the wait instead.
 const single = (url: string | undefined, socket: SocketOptions) =>
   createClient({ url, socket, disableOfflineQueue: true, commandOptions: { timeout: 0 } });
-const cluster = (nodes: string[], socket: SocketOptions) =>
+// Sentinel and Cluster bound every command's wait (`commandTimeoutMs`): through a failover a command
+// waits for the new master (the Sentinel client queues it until the promotion, the Cluster client
+// retries redirections), which can take as long as the detection time.
+const cluster = (nodes: string[], socket: SocketOptions, timeout: number) =>
   createCluster({
     rootNodes: nodes.map((url) => ({ url })),
     defaults: { socket, disableOfflineQueue: true },
+    commandOptions: { timeout },
+    // A master lost: its slots are served again once the client learns who replaced it. Asked again
+    // after a command timeout of reconnecting, rather than node-redis's default 5 s.
+    topologyRefreshOnReconnectionAttemptStrategy: timeout,
   });
-const sentinel = (sentinel: NonNullable<RedisConfig['sentinel']>, socket: SocketOptions) =>
+const sentinel = (sentinel: NonNullable<RedisConfig['sentinel']>, socket: SocketOptions, timeout: number) =>
   createSentinel({
     name: sentinel.name,
     sentinelRootNodes: sentinel.nodes,
     nodeClientOptions: { socket, disableOfflineQueue: true, password: sentinel.password },
     sentinelClientOptions: { socket },
+    commandOptions: { timeout },
+    // How often the sentinels are asked who the master is: a promotion is noticed within this.
+    scanInterval: timeout,
   });
 
 export type SingleClient = ReturnType<typeof single>;
@@ -50,7 +64,11 @@ export interface RedisConnection {
   prefix: string;
   /** True while commands can be sent; false while the connection is down and being retried. */
   isUp(): boolean;
-  /** Round trip to Redis, bounded by `timeoutMs`; false when it fails or takes longer. */
+  /**
+   * Whether Redis serves now, bounded by `timeoutMs`: a write of a key of its own (a full Redis, a
+   * replica, a cluster that lost a master answer PING but refuse writes); false when it fails or
+   * takes longer.
+   */
   ping(timeoutMs?: number): Promise<boolean>;
   /**
    * Sends a raw command (for libraries that speak in argument arrays, such as rate-limit-redis);
@@ -80,18 +98,19 @@ export function createRedisConnection(config: RedisConfig, logger: Logger): Redi
   let send: RedisConnection['sendCommand'];
   let stopWatching = () => {};
   if (config.cluster) {
-    const c = cluster(config.cluster.nodes, socket);
+    const c = cluster(config.cluster.nodes, socket, config.commandTimeoutMs);
     send = (args, firstKey) => c.sendCommand(firstKey, false, args);
     client = c;
   } else if (config.sentinel) {
-    const c = sentinel(config.sentinel, socket);
+    const c = sentinel(config.sentinel, socket, config.commandTimeoutMs);
     send = (args) => c.sendCommand(false, args);
     client = c;
+    stopWatching = watchForStalls(c, () => send(['PING']), config.commandTimeoutMs, logger);
   } else {
     const c = single(config.url, socket);
     send = (args) => c.sendCommand(args);
     client = c;
-    stopWatching = watchForStalls(c, config.commandTimeoutMs, logger);
+    stopWatching = watchForStalls(c, () => send(['PING']), config.commandTimeoutMs, logger);
   }
 
   let reported = false;
@@ -117,32 +136,78 @@ export function createRedisConnection(config: RedisConfig, logger: Logger): Redi
         timer = setTimeout(() => resolve(false), timeoutMs);
       });
       try {
-        return await Promise.race([send(['PING']).then((reply) => reply === 'PONG'), timeout]);
+        const key = `${config.prefix}ready`;
+        const written = send(['SET', key, String(Date.now()), 'PX', '60000'], key);
+        return await Promise.race([written.then((reply) => reply === 'OK'), timeout]);
       } catch {
         return false;
       } finally {
         clearTimeout(timer);
       }
     },
+    /** Lets pending commands finish for up to `commandTimeoutMs`, then drops the connections. */
     async close() {
       stopWatching();
-      if (client.isOpen) await client.close();
+      if (!client.isOpen) return;
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), config.commandTimeoutMs);
+      });
+      const closed = await Promise.race([
+        client.close().then(
+          () => true,
+          () => true,
+        ),
+        late,
+      ]);
+      clearTimeout(timer);
+      if (!closed) await client.destroy();
     },
   };
+}
+
+/** What the stall watch needs of a client: the single-server and the Sentinel client both offer it. */
+interface Restartable {
+  readonly isReady: boolean;
+  /** Drops the connection, failing every pending command at once. */
+  destroy(): unknown;
+  connect(): Promise<unknown>;
 }
 
 /**
  * Redis answers the commands of one connection in the order they were sent. So when a PING sent on an
  * open, ready connection is still unanswered after `stallMs`, so is every command sent before it: the
- * server is frozen or the network lost. Then the connection is dropped, which fails every pending
- * command at once (their requests answer 503), and made again; until Redis answers, pages answer 503 at
- * once (the client is not ready) rather than hang. One probe in flight at a time, a check every
- * `stallMs / 5`: the whole cost of bounding every command's wait. It relies on no blocking command
- * (BLPOP, XREAD BLOCK…) being sent on this connection; BullMQ has connections of its own.
+ * server is frozen, the network lost, or (Sentinel) the master died and the client holds every command
+ * until the sentinels promote a replica, however long their detection takes. Then the client is
+ * destroyed, which fails every pending command at once (their requests answer 503), and connected again
+ * (Sentinel: asking the sentinels for the master anew); until Redis answers, pages answer 503 at once
+ * (the client is not ready) rather than hang. One probe in flight at a time, a check every `stallMs / 5`:
+ * the whole cost of bounding every command's wait. It relies on no blocking command (BLPOP, XREAD
+ * BLOCK…) being sent on this connection; BullMQ has connections of its own.
  */
-export function watchForStalls(client: SingleClient, stallMs: number, logger: Logger): () => void {
+export function watchForStalls(
+  client: Restartable,
+  ping: () => Promise<unknown>,
+  stallMs: number,
+  logger: Logger,
+  retryMs = 200,
+): () => void {
   let probeSentAt: number | undefined;
   let reconnecting = false;
+  let stopped = false;
+  const reconnect = async () => {
+    await client.destroy();
+    // A Sentinel client's connect fails while the sentinels still name the dead master: try again.
+    while (!stopped) {
+      try {
+        await client.connect();
+        return;
+      } catch (error) {
+        logger.warn({ err: error }, 'redis reconnection failed; trying again');
+        await new Promise((resolve) => setTimeout(resolve, retryMs));
+      }
+    }
+  };
   const check = () => {
     if (reconnecting || !client.isReady) {
       probeSentAt = undefined;
@@ -154,16 +219,14 @@ export function watchForStalls(client: SingleClient, stallMs: number, logger: Lo
       const answered = () => {
         if (probeSentAt === sentAt) probeSentAt = undefined;
       };
-      client.sendCommand(['PING']).then(answered, answered);
+      ping().then(answered, answered);
       return;
     }
     if (Date.now() - probeSentAt < stallMs) return;
     logger.error({ stallMs }, 'redis stopped answering; dropping the connection and connecting again');
     reconnecting = true;
     probeSentAt = undefined;
-    client.destroy();
-    client
-      .connect()
+    reconnect()
       .catch((error: unknown) => logger.error({ err: error }, 'redis reconnection failed'))
       .finally(() => {
         reconnecting = false;
@@ -171,7 +234,10 @@ export function watchForStalls(client: SingleClient, stallMs: number, logger: Lo
   };
   const timer = setInterval(check, Math.max(20, Math.floor(stallMs / 5)));
   timer.unref();
-  return () => clearInterval(timer);
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+  };
 }
 
 /** Opens the connection, waiting for the first successful connect (later drops are retried in the background). */
@@ -188,9 +254,63 @@ const CONNECTION_ERRORS = [
   RootNodesUnavailableError,
   SocketClosedUnexpectedlyError,
   SocketTimeoutError,
+  TimeoutError,
+  MaxCommandRedirectionsError,
 ];
 
-/** True for the errors a command fails with when Redis cannot be reached (as opposed to a command error). */
-export function isRedisConnectionError(error: unknown): boolean {
-  return CONNECTION_ERRORS.some((type) => error instanceof type);
+/**
+ * Error replies that mean "Redis cannot serve this now", not "this command is wrong": a failover or a
+ * lost master (READONLY, MASTERDOWN, CLUSTERDOWN, TRYAGAIN, UNBLOCKED, NOREPLICAS), a server still
+ * loading its data (LOADING), a full memory under `noeviction` (OOM), a script running too long (BUSY), a
+ * failed disk (MISCONF). See https://redis.io/docs/latest/develop/reference/protocol-spec/#simple-errors.
+ */
+const UNAVAILABLE_REPLIES = new Set([
+  'LOADING',
+  'READONLY',
+  'MASTERDOWN',
+  'CLUSTERDOWN',
+  'TRYAGAIN',
+  'UNBLOCKED',
+  'NOREPLICAS',
+  'OOM',
+  'BUSY',
+  'MISCONF',
+]);
+
+const SOCKET_FAILURES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+function isSocketError(error: Error): boolean {
+  const { code, syscall } = error as NodeJS.ErrnoException;
+  return typeof syscall === 'string' && code !== undefined && SOCKET_FAILURES.has(code);
+}
+
+/** True when `message` is one of Redis's error replies listed above (the first word is the error code). */
+export function isUnavailableReply(message: string): boolean {
+  return UNAVAILABLE_REPLIES.has(message.split(' ', 1)[0] ?? '');
+}
+
+/**
+ * True for the errors a command fails with when Redis cannot serve it now: the connection is lost or
+ * the command timed out, or Redis replied with one of the errors above (also inside a transaction's
+ * replies, or as the cause of a library's error). Such a failure is a 503, not a bug.
+ */
+export function isRedisUnavailable(error: unknown, depth = 0): boolean {
+  if (!(error instanceof Error) || depth > 5) return false;
+  if (CONNECTION_ERRORS.some((type) => error instanceof type)) return true;
+  // The Cluster client fails the commands pending on a node that died with the socket's own error.
+  // Only as thrown (depth 0): an outbound request's failure reaches us wrapped, and is not Redis.
+  if (depth === 0 && isSocketError(error)) return true;
+  if (error instanceof MultiErrorReply && [...error.errors()].some((reply) => isRedisUnavailable(reply)))
+    return true;
+  if (error instanceof ErrorReply && isUnavailableReply(error.message)) return true;
+  if (error instanceof AggregateError && error.errors.some((e) => isRedisUnavailable(e, depth + 1)))
+    return true;
+  return isRedisUnavailable(error.cause, depth + 1);
 }

@@ -99,6 +99,16 @@ export function sessionMiddleware(
     (req: Request, res: Response, next: NextFunction) => {
       handle(req, res, (error?: unknown) => {
         if (!error) return next();
+        // The session could not be saved once the answer was sent (express-session saves when the
+        // response ends, and reports a failure by calling next again): nothing is left to answer; the
+        // JSON log says so rather than Express's final handler printing a stack to stderr.
+        if (res.headersSent) {
+          req.log?.warn(
+            { code: 'session_not_saved', reason: (error as Error).message?.slice(0, 200) },
+            'session not saved after the response',
+          );
+          return;
+        }
         // The session could not be read (Redis went away mid-request). With `unset: 'destroy'`
         // express-session would delete the session from the store when the response ends, as if the
         // citizen had logged out: forget its id for this request so the session survives the outage.

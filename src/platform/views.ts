@@ -15,12 +15,44 @@ export const ASSETS = {
 };
 
 /**
- * ejs as the view engine, through its own renderFile. Templates include each other by paths from the
- * views directory (`include('/layout/top')`, resolved against `root` without looking at the disk); with
- * `cache` each template is compiled once.
+ * The locals every page has (set by pageLocals below, languageMiddleware, the CSP nonce and the form
+ * token's middleware, the session's citizen): each template reads them as variables. Any other local a
+ * template uses it names on its first line, `<% const { service, body } = locals; -%>`.
  */
+const PAGE_LOCALS = [
+  't',
+  'lang',
+  'formatDate',
+  'formatDateTime',
+  'cspNonce',
+  'csrfToken',
+  'network',
+  'assets',
+  'languages',
+  'currentPath',
+  'citizen',
+];
+
+/**
+ * How ejs compiles the views. Strict, without `with (locals)`: ejs's default scope made every name a
+ * template reads (its locals, but also ejs's own output buffer and escaper) a lookup through the
+ * locals object, and rendering several times slower; the page locals are destructured instead.
+ * Templates include each other by paths from the views directory (`include('/layout/top')`, resolved
+ * against `root` without looking at the disk); with `cache` each template is compiled once.
+ */
+export function viewOptions(options: { viewsDir: string; cache: boolean }): ejs.Options {
+  return {
+    root: path.resolve(options.viewsDir),
+    cache: options.cache,
+    strict: true,
+    _with: false,
+    destructuredLocals: PAGE_LOCALS,
+  };
+}
+
+/** ejs as the view engine, through its own renderFile. */
 export function setUpViews(app: Express, options: { viewsDir: string; cache: boolean }) {
-  const ejsOptions: ejs.Options = { root: path.resolve(options.viewsDir), cache: options.cache };
+  const ejsOptions = viewOptions(options);
   app.engine('ejs', (file, data, done) => ejs.renderFile(file, data, ejsOptions, done));
   app.set('view engine', 'ejs');
   app.set('views', options.viewsDir);

@@ -1,7 +1,7 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { parseInput } from '../catalog/validation.ts';
-import { ForbiddenError, NotFoundError } from '../platform/errors.ts';
+import { NotFoundError } from '../platform/errors.ts';
 import { renderPage } from '../platform/views.ts';
 import { referenceOf } from './case.service.ts';
 import type { DeliveryQueues } from './delivery-queue.ts';
@@ -14,17 +14,10 @@ const retrySchema = z.strictObject({
 
 /**
  * The network admin's view of deliveries that failed their last attempt (the dead-letter list), with
- * a retry that gives a delivery a fresh round of attempts. Admins are named in registry.admins.
+ * a retry that gives a delivery a fresh round of attempts (behind the admins' guard, procedures.routes.ts).
  */
-export function createDeadLettersController(deps: { queues: DeliveryQueues; admins: readonly string[] }) {
+export function createDeadLettersController(deps: { queues: DeliveryQueues }) {
   return {
-    requireAdmin(req: Request, _res: Response, next: NextFunction) {
-      const citizen = req.session.citizen;
-      next(
-        citizen && deps.admins.includes(citizen.fiscalCode) ? undefined : new ForbiddenError('not_an_admin'),
-      );
-    },
-
     async list(req: Request, res: Response) {
       const letters = (await deps.queues.deadLetters()).map((letter) => ({
         ...letter,

@@ -1,16 +1,25 @@
 import { Queue, Worker, type Job } from 'bullmq';
-import { Cluster, Redis } from 'ioredis';
+import { Cluster, Redis, ReplyError } from 'ioredis';
 import type { RedisConfig } from '../config/schema.ts';
+import { ServiceUnavailableError } from '../platform/errors.ts';
+import { createLogThrottle, errorKey } from '../platform/log-throttle.ts';
 import type { Logger } from '../platform/logger.ts';
+import { isUnavailableReply } from '../platform/redis.ts';
 import { idempotencyKey, type DeliveryJob } from './case.service.ts';
 import type { ProceduresConfig } from './procedures.config.ts';
 
 /**
- * BullMQ speaks ioredis; the rest of the gateway speaks `redis`. This builds BullMQ's own
- * ioredis connection from the same settings: a single server, Sentinel or Cluster. Workers need
- * `maxRetriesPerRequest: null` (they block and must survive reconnections).
+ * BullMQ speaks ioredis; the rest of the gateway speaks `redis`. This builds an ioredis connection for
+ * BullMQ from the same settings: a single server, Sentinel or Cluster. Workers need
+ * `maxRetriesPerRequest: null` (they block and must survive reconnections). Queues (`forQueues`) fail
+ * fast instead (BullMQ's "Failing fast when Redis is down"): no offline queue, and every command bounded
+ * by `redis.commandTimeoutMs`, so a confirmation or a report never waits on a Redis that is away or
+ * failing over.
  */
-export function bullConnection(config: RedisConfig): Redis | Cluster {
+export function bullConnection(config: RedisConfig, options: { forQueues?: boolean } = {}): Redis | Cluster {
+  const failFast = options.forQueues
+    ? { enableOfflineQueue: false, commandTimeout: config.commandTimeoutMs }
+    : {};
   const common = { maxRetriesPerRequest: null, connectTimeout: config.connectTimeoutMs, lazyConnect: true };
   if (config.cluster) {
     return new Cluster(
@@ -18,21 +27,41 @@ export function bullConnection(config: RedisConfig): Redis | Cluster {
         host: new URL(url).hostname,
         port: Number(new URL(url).port || 6379),
       })),
-      { redisOptions: common },
+      {
+        redisOptions: { ...common, ...failFast },
+        ...(options.forQueues ? { enableOfflineQueue: false } : {}),
+      },
     );
   }
   if (config.sentinel) {
     return new Redis({
       ...common,
+      ...failFast,
       sentinels: config.sentinel.nodes,
       name: config.sentinel.name,
       ...(config.sentinel.password ? { password: config.sentinel.password } : {}),
     });
   }
-  return new Redis(config.url ?? 'redis://127.0.0.1:6379', common);
+  return new Redis(config.url ?? 'redis://127.0.0.1:6379', { ...common, ...failFast });
 }
 
 export const queueName = (bodyIpa: string, endpointId: string) => `deliver-${bodyIpa}-${endpointId}`;
+
+/**
+ * Where BullMQ keeps a queue: `<prefix>bull:{<queue name>}:…`. The braces are the queue's Cluster hash
+ * tag (BullMQ's "Redis Cluster" pattern, the queue name wrapped): every key of one queue shares a slot,
+ * as its scripts need, and different queues (one per body endpoint) spread over the cluster.
+ */
+export function queueLocation(redisConfig: RedisConfig, name: string): { name: string; prefix: string } {
+  return { name: `{${name}}`, prefix: `${redisConfig.prefix}bull` };
+}
+
+/** Failures of the queue's own connection that mean Redis cannot serve now, as the rest of the gateway sees them. */
+function unavailable(error: unknown): boolean {
+  // ioredis's reply errors carry Redis's error code first; anything else from a fail-fast queue
+  // connection is the connection itself (offline, closed, timed out).
+  return !(error instanceof ReplyError) || isUnavailableReply((error as Error).message);
+}
 
 export interface DeadLetter {
   queue: string;
@@ -45,11 +74,49 @@ export interface DeadLetter {
 
 export type DeliveryProcessor = (job: DeliveryJob) => Promise<string>;
 
+/** Resolves true when `promise` settles within `ms`, false otherwise (its outcome is then ignored). */
+async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([
+      promise.then(
+        () => true,
+        () => true,
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A worker with the connection made for it alone, and what the supervisor watches of it. */
+interface Supervised {
+  name: string;
+  worker: Worker<DeliveryJob, string>;
+  connection: Redis | Cluster;
+  /** Deliveries in progress (between BullMQ's 'active' and 'completed'/'failed'). */
+  busy: number;
+  lastActiveAt: number;
+  lastCheckAt: number;
+  /** Jobs waited while this worker had room and fetched none, at the previous check. */
+  suspect: boolean;
+  restarting: boolean;
+}
+
 /**
- * One durable queue per body endpoint (BullMQ), under `<prefix>bull:`. A job's id is its delivery's
- * idempotency key, so enqueuing it twice (the recovery sweep after a crash) adds nothing. Failed attempts
- * are retried with exponential back-off; after the last one the job stays in the queue's failed set,
- * which is the dead-letter list the network admin sees and retries.
+ * One durable queue per body endpoint (BullMQ), under `<prefix>bull:{<queue>}:` (see queueLocation). A
+ * job's id is its delivery's idempotency key, so enqueuing it twice (the recovery sweep after a crash)
+ * adds nothing. Failed attempts are retried with exponential back-off; after the last one the job stays
+ * in the queue's failed set, which is the dead-letter list the network admin sees and retries.
+ *
+ * Workers are supervised: BullMQ relies on ioredis to reconnect, and a worker can stay silent after a
+ * master is lost (its maintainers' advice: notice it, close it and create a new one). Every
+ * `supervisionMs` each worker is checked: one no longer running, or one that had room while jobs waited
+ * at two checks in a row without fetching any, is closed and created again on a new connection.
  */
 export function createDeliveryQueues(
   redisConfig: RedisConfig,
@@ -57,32 +124,79 @@ export function createDeliveryQueues(
   endpoints: ReadonlyArray<{ bodyIpa: string; endpointId: string }>,
   logger: Logger,
 ) {
-  // Cluster: every key of a queue must share a slot, hence the hash tag around the prefix.
-  const prefix = redisConfig.cluster ? `{${redisConfig.prefix}bull}` : `${redisConfig.prefix}bull`;
   let connection: Redis | Cluster | undefined;
-  const connect = () => (connection ??= bullConnection(redisConfig));
+  const connect = () => (connection ??= bullConnection(redisConfig, { forQueues: true }));
   const names = [...new Set(endpoints.map((e) => queueName(e.bodyIpa, e.endpointId)))];
   const queues = new Map<string, Queue>();
-  const workers: Worker[] = [];
+  const supervised = new Map<string, Supervised>();
+  const throttle = createLogThrottle(logger);
+  let closing = false;
+  let supervisor: NodeJS.Timeout | undefined;
+  let startWorker: ((name: string) => Supervised) | undefined;
 
   const queue = (name: string) => {
     let found = queues.get(name);
-    if (!found) queues.set(name, (found = new Queue(name, { connection: connect(), prefix })));
+    if (!found) {
+      const location = queueLocation(redisConfig, name);
+      found = new Queue(location.name, { connection: connect(), prefix: location.prefix });
+      found.on('error', (error) =>
+        throttle.log('warn', errorKey('queue', error), { err: error }, 'delivery queue error'),
+      );
+      queues.set(name, found);
+    }
     return found;
   };
+
+  /** Runs a queue operation; Redis not serving (offline, timed out, OOM, failover…) becomes a 503. */
+  async function guarded<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      if (unavailable(error)) throw new ServiceUnavailableError('redis_unavailable', { cause: error });
+      throw error;
+    }
+  }
+
+  /** Closes a worker: in-flight deliveries may finish within their timeout, then it is forced. */
+  async function stopWorker(entry: Supervised, boundMs: number) {
+    if (!(await within(entry.worker.close(), boundMs))) await within(entry.worker.close(true), 1000);
+    entry.connection.disconnect();
+  }
+
+  async function restart(entry: Supervised, reason: string) {
+    if (entry.restarting || closing || !startWorker) return;
+    entry.restarting = true;
+    logger.warn({ queue: entry.name, reason }, 'delivery worker restarted');
+    await stopWorker(entry, settings.timeoutMs + 1000);
+    if (!closing) supervised.set(entry.name, startWorker(entry.name));
+  }
+
+  async function check(entry: Supervised) {
+    if (entry.restarting || closing) return;
+    if (!entry.worker.isRunning()) return restart(entry, 'not running');
+    const waiting = await queue(entry.name).getWaitingCount();
+    const idle = entry.busy < settings.concurrency && entry.lastActiveAt < entry.lastCheckAt;
+    entry.lastCheckAt = Date.now();
+    if (waiting > 0 && idle) {
+      if (entry.suspect) return restart(entry, 'jobs waiting, none fetched');
+      entry.suspect = true;
+    } else entry.suspect = false;
+  }
 
   return {
     names,
 
     async enqueue(jobs: readonly DeliveryJob[]): Promise<void> {
       for (const job of jobs) {
-        await queue(queueName(job.bodyIpa, job.endpointId)).add('deliver', job, {
-          jobId: idempotencyKey(job.caseId, job.stepId),
-          attempts: settings.attempts,
-          backoff: { type: 'exponential', delay: settings.backoffMs },
-          removeOnComplete: { age: 24 * 60 * 60, count: 10_000 },
-          removeOnFail: false,
-        });
+        await guarded(() =>
+          queue(queueName(job.bodyIpa, job.endpointId)).add('deliver', job, {
+            jobId: idempotencyKey(job.caseId, job.stepId),
+            attempts: settings.attempts,
+            backoff: { type: 'exponential', delay: settings.backoffMs },
+            removeOnComplete: { age: 24 * 60 * 60, count: 10_000 },
+            removeOnFail: false,
+          }),
+        );
       }
     },
 
@@ -91,19 +205,43 @@ export function createDeliveryQueues(
       process: DeliveryProcessor,
       onDeadLetter: (job: DeliveryJob, reason: string) => Promise<void>,
     ) {
-      for (const name of names) {
-        const worker = new Worker<DeliveryJob, string>(name, (job: Job<DeliveryJob>) => process(job.data), {
-          connection: connect(),
-          prefix,
-          concurrency: settings.concurrency,
-          lockDuration: settings.lockMs,
-          stalledInterval: settings.lockMs,
-          // A worker that died holding the job (its instance killed) is not the endpoint failing: another
-          // worker takes the job over, not counted in `attempts`, up to maxStalls times (BullMQ's default,
-          // 1, sent a delivery whose gateway was killed twice to the dead letters).
-          maxStalledCount: settings.maxStalls,
+      startWorker = (name) => {
+        const workerConnection = bullConnection(redisConfig);
+        const location = queueLocation(redisConfig, name);
+        const worker = new Worker<DeliveryJob, string>(
+          location.name,
+          (job: Job<DeliveryJob>) => process(job.data),
+          {
+            connection: workerConnection,
+            prefix: location.prefix,
+            concurrency: settings.concurrency,
+            lockDuration: settings.lockMs,
+            stalledInterval: settings.lockMs,
+            // A worker that died holding the job (its instance killed) is not the endpoint failing: another
+            // worker takes the job over, not counted in `attempts`, up to maxStalls times (BullMQ's default,
+            // 1, sent a delivery whose gateway was killed twice to the dead letters).
+            maxStalledCount: settings.maxStalls,
+          },
+        );
+        const entry: Supervised = {
+          name,
+          worker,
+          connection: workerConnection,
+          busy: 0,
+          lastActiveAt: 0,
+          lastCheckAt: Date.now(),
+          suspect: false,
+          restarting: false,
+        };
+        worker.on('active', () => {
+          entry.busy += 1;
+          entry.lastActiveAt = Date.now();
+        });
+        worker.on('completed', () => {
+          entry.busy = Math.max(0, entry.busy - 1);
         });
         worker.on('failed', (job, error) => {
+          entry.busy = Math.max(0, entry.busy - 1);
           if (!job) return;
           const final = job.attemptsMade >= (job.opts.attempts ?? 1) || error.name === 'UnrecoverableError';
           logger.warn(
@@ -115,15 +253,42 @@ export function createDeliveryQueues(
               logger.error({ err: e }, 'dead letter not recorded'),
             );
         });
-        worker.on('error', (error) => logger.error({ err: error, queue: name }, 'delivery worker error'));
-        workers.push(worker);
-      }
+        // While Redis refuses writes or is away, every idle worker fails many times a second: one line
+        // per kind of failure a minute, with the count.
+        worker.on('error', (error) =>
+          throttle.log(
+            'error',
+            errorKey('delivery-worker', error),
+            { err: error, queue: name },
+            'delivery worker error',
+          ),
+        );
+        return entry;
+      };
+      for (const name of names) supervised.set(name, startWorker(name));
+      supervisor = setInterval(() => {
+        for (const entry of supervised.values())
+          check(entry).catch((error: unknown) =>
+            throttle.log(
+              'warn',
+              errorKey('supervisor', error),
+              { err: error },
+              'delivery worker check failed',
+            ),
+          );
+      }, settings.supervisionMs);
+      supervisor.unref();
+    },
+
+    /** False while a worker of this instance is not running or being restarted (readiness). */
+    workersRunning(): boolean {
+      return [...supervised.values()].every((entry) => !entry.restarting && entry.worker.isRunning());
     },
 
     async deadLetters(limit = 100): Promise<DeadLetter[]> {
       const out: DeadLetter[] = [];
       for (const name of names) {
-        for (const job of await queue(name).getFailed(0, limit - 1)) {
+        for (const job of await guarded(() => queue(name).getFailed(0, limit - 1))) {
           if (!job?.id) continue;
           out.push({
             queue: name,
@@ -142,29 +307,39 @@ export function createDeliveryQueues(
     async retry(name: string, id: string): Promise<boolean> {
       if (!names.includes(name)) return false;
       const found = queue(name);
-      const job = await found.getJob(id);
-      if (!job || !(await job.isFailed())) return false;
-      // BullMQ keeps the count of takeovers ("stc") across retries and has no option to reset it: without
-      // this, a delivery dead-lettered for its takeovers would be again at the first crash.
-      await (await found.client).hset(found.toKey(id), { stc: 0 });
-      await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
-      return true;
+      return guarded(async () => {
+        const job = await found.getJob(id);
+        if (!job || !(await job.isFailed())) return false;
+        // BullMQ keeps the count of takeovers ("stc") across retries and has no option to reset it: without
+        // this, a delivery dead-lettered for its takeovers would be again at the first crash.
+        await (await found.client).hset(found.toKey(id), { stc: 0 });
+        await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+        return true;
+      });
     },
 
     /** Counts by state, for the benchmark and readiness. */
     async counts(): Promise<Record<string, number>> {
       const total: Record<string, number> = {};
       for (const name of names) {
-        const counts = await queue(name).getJobCounts('wait', 'active', 'delayed', 'failed', 'completed');
+        const counts = await guarded(() =>
+          queue(name).getJobCounts('wait', 'active', 'delayed', 'failed', 'completed'),
+        );
         for (const [state, n] of Object.entries(counts)) total[state] = (total[state] ?? 0) + n;
       }
       return total;
     },
 
-    async close(): Promise<void> {
-      await Promise.all(workers.map((w) => w.close()));
-      await Promise.all([...queues.values()].map((q) => q.close()));
-      if (connection) await connection.quit().catch(() => undefined);
+    /**
+     * Stops the workers (deliveries in flight get `boundMs` to finish, then are left for another worker
+     * to take over) and closes the queues, within about 2 × `boundMs` whatever Redis is doing.
+     */
+    async close(boundMs = settings.timeoutMs + 1000): Promise<void> {
+      closing = true;
+      clearInterval(supervisor);
+      await Promise.all([...supervised.values()].map((entry) => stopWorker(entry, boundMs)));
+      await within(Promise.all([...queues.values()].map((q) => q.close())), boundMs);
+      connection?.disconnect();
     },
   };
 }

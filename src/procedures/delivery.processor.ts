@@ -39,6 +39,20 @@ async function readAnswer(response: Response): Promise<string> {
   return Buffer.concat(chunks).subarray(0, ANSWER_LIMIT).toString('utf8');
 }
 
+/**
+ * What went wrong on the network, for the dead letter: the system error's code (ECONNREFUSED, ENOTFOUND,
+ * UND_ERR_CONNECT_TIMEOUT…), found among the causes fetch wraps it in, or "timeout" for our own deadline.
+ */
+export function networkFailure(error: unknown): string {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
+    if (current.name === 'TimeoutError' || current.name === 'AbortError') return 'timeout';
+    const { code } = current as NodeJS.ErrnoException;
+    if (typeof code === 'string') return code;
+    current = current.cause;
+  }
+  return error instanceof Error ? error.message.slice(0, 100) : 'unknown error';
+}
+
 /** The report in a delivery's answer, when it carries a valid one; a plain 2xx means "delivered". */
 function reportIn(text: string): StepReport {
   if (!text.trim()) return { status: 'delivered' };
@@ -98,7 +112,7 @@ export function createDeliveryProcessor(deps: {
       // the delivery stops here, and the dead letter says why (an admin retries once DNS is fixed).
       const refused = addressRefused(error);
       if (refused) throw new UnrecoverableError(`not delivered: ${refused.message}`);
-      throw new Error(`endpoint unreachable: ${(error as Error).name}`, { cause: error });
+      throw new Error(`endpoint unreachable: ${networkFailure(error)}`, { cause: error });
     }
     const text = await readAnswer(response);
     if (response.status >= 500 || RETRYABLE.has(response.status))

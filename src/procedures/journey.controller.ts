@@ -57,7 +57,7 @@ export function createJourneyController(deps: {
   procedures: ProcedureCatalogue;
   drafts: DraftRepository;
   confirmations: ConfirmationRepository;
-  cases: Pick<CaseService, 'confirm'>;
+  cases: Pick<CaseService, 'confirm' | 'caseOf'>;
   bodyName: BodyNameLookup;
   /** How long a draft is kept after its last save. */
   draftSeconds: number;
@@ -277,8 +277,11 @@ export function createJourneyController(deps: {
 
       const draft = await drafts.get(owner, definition.id);
       if (draft?.submission !== token) {
-        // Already filed (a repeated click after the draft went), or a form from a draft thrown away.
-        const filed = await confirmations.caseFiledUnder(owner, token);
+        // Already filed (a repeated click after the draft went), or a form from a draft thrown away. The
+        // case's id is fixed by the token: found even when its confirmation record could not be written.
+        const filed =
+          (await cases.caseOf(owner, caseIdForSubmission(owner, token)))?.id ??
+          (await confirmations.caseFiledUnder(owner, token));
         return filed ? receipt(filed) : res.redirect(303, `/procedures/${definition.id}`);
       }
       const submitted = { ...draft, submission: token };
@@ -302,27 +305,71 @@ export function createJourneyController(deps: {
           },
         });
       }
+      const caseId = caseIdForSubmission(owner, token);
       let record: CaseRecord;
       try {
-        record = await cases.confirm(procedure, citizen, values, { id: caseIdForSubmission(owner, token) });
+        record = await cases.confirm(procedure, citizen, values, { id: caseId });
       } catch (error) {
-        await confirmations.release(owner, token);
-        if (error instanceof ProcedureUnavailableError)
-          throw new AppError(503, error.code, error.message, {
-            cause: error,
-            page: {
-              titleKey: 'procedures.unavailable.title',
-              messageKey: 'procedures.unavailable.message',
-              action: { href: statePath(definition.id, 'preview'), labelKey: 'procedures.unavailable.back' },
-            },
-          });
-        throw error;
+        return confirmationFailed(procedure, owner, token, caseId, error, receipt);
       }
-      await confirmations.settle(owner, token, record.id);
-      await drafts.remove(owner, definition.id);
+      await afterFiling(owner, token, record.id, definition.id);
       receipt(record.id);
     },
   };
+
+  /** Records the filed case for repeated confirmations and drops the draft; the case is filed whatever happens here. */
+  async function afterFiling(owner: string, token: string, caseId: string, procedureId: string) {
+    await confirmations.settle(owner, token, caseId).catch(() => undefined);
+    await drafts.remove(owner, procedureId).catch(() => undefined);
+  }
+
+  /**
+   * Filing failed somewhere: before anything was written, or after the case was (its deliveries not yet
+   * queued; the recovery sweep queues them). The case id is fixed by the submission, so looking it up
+   * tells which: a filed case sends the citizen to its receipt, never to an error; when Redis cannot
+   * even be asked, the page says the outcome is unknown and where to look (confirming again never files
+   * twice). Only a failure known to have filed nothing gives the token back.
+   */
+  async function confirmationFailed(
+    procedure: Procedure,
+    owner: string,
+    token: string,
+    caseId: string,
+    error: unknown,
+    receipt: (caseId: string) => void,
+  ) {
+    let filed: CaseRecord | undefined;
+    try {
+      filed = await cases.caseOf(owner, caseId);
+    } catch (lookupError) {
+      throw new AppError(503, 'confirmation_outcome_unknown', undefined, {
+        cause: new AggregateError([error, lookupError], 'filing failed and its outcome is unknown'),
+        page: {
+          titleKey: 'procedures.outcomeUnknown.title',
+          messageKey: 'procedures.outcomeUnknown.message',
+          action: { href: '/me#cases', labelKey: 'procedures.outcomeUnknown.cases' },
+        },
+      });
+    }
+    if (filed) {
+      await afterFiling(owner, token, filed.id, procedure.definition.id);
+      return receipt(filed.id);
+    }
+    await confirmations.release(owner, token).catch(() => undefined);
+    if (error instanceof ProcedureUnavailableError)
+      throw new AppError(503, error.code, error.message, {
+        cause: error,
+        page: {
+          titleKey: 'procedures.unavailable.title',
+          messageKey: 'procedures.unavailable.message',
+          action: {
+            href: statePath(procedure.definition.id, 'preview'),
+            labelKey: 'procedures.unavailable.back',
+          },
+        },
+      });
+    throw error;
+  }
 }
 
 export type JourneyController = ReturnType<typeof createJourneyController>;

@@ -45,6 +45,11 @@ export const proceduresConfigSchema = z
          * not the endpoint failing. The bound stops a delivery that itself kills its workers.
          */
         maxStalls: z.number().int().min(1).max(1000).default(20),
+        /**
+         * How often each worker is checked (delivery-queue.ts): one not running, or one that fetched
+         * nothing at two checks in a row while jobs waited, is recreated.
+         */
+        supervisionMs: z.number().int().min(100).default(10_000),
       })
       .prefault({}),
     /** The demo body systems (demo mode only): how slow and how unreliable they are. */

@@ -150,6 +150,8 @@ export function proceduresWeb(
     config: Readonly<Config>;
     catalog: Pick<Catalog, 'repository'>;
     authenticateBody: RequestHandler;
+    /** The network admins' guard (identity/network-admins.ts), for the failed deliveries' page. */
+    requireAdmin: RequestHandler[];
     limits: { forms: RequestHandler; api: RequestHandler };
   },
 ): { routers: Router[]; personalAreaSection: PersonalAreaSection; homeLocals: HomeLocals } {
@@ -176,10 +178,10 @@ export function proceduresWeb(
     routers: [
       deliveryKeysRoutes(engine.signer),
       reportApiRoutes(reports, inputs.authenticateBody, limits.api),
-      deadLetterRoutes(
-        createDeadLettersController({ queues: engine.queues, admins: inputs.config.registry.admins }),
-        limits.forms,
-      ),
+      deadLetterRoutes(createDeadLettersController({ queues: engine.queues }), {
+        admin: inputs.requireAdmin,
+        formLimit: limits.forms,
+      }),
       journeyRoutes(journey, casePages, limits.forms),
     ],
     /** The personal area's section of cases and unfinished forms (the page is identity's). */

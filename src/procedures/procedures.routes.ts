@@ -1,5 +1,4 @@
 import { Router, type RequestHandler } from 'express';
-import { requireCitizen } from '../identity/identity.controller.ts';
 import type { DeadLettersController } from './dead-letters.controller.ts';
 import { DELIVERY_KEYS_PATH, type DeliverySigner } from './delivery-signer.ts';
 import type { ReportController } from './report.controller.ts';
@@ -25,9 +24,12 @@ export function reportApiRoutes(
 }
 
 /** The network admin's dead-letter list (/admin area: a page and a CSRF-protected retry form). */
-export function deadLetterRoutes(controller: DeadLettersController, formLimit: RequestHandler): Router {
+export function deadLetterRoutes(
+  controller: DeadLettersController,
+  guards: { admin: RequestHandler[]; formLimit: RequestHandler },
+): Router {
+  const { admin, formLimit } = guards;
   const router = Router();
-  const admin = [requireCitizen, controller.requireAdmin];
   router.get('/admin/deliveries', admin, controller.list);
   router.post('/admin/deliveries/retry', formLimit, admin, controller.retry);
   return router;

@@ -10,6 +10,17 @@ import type { Credentials, IssuedCredential } from './credentials.repository.ts'
 const text = (max: number) => z.string().trim().min(1).max(max);
 
 /** The membership request form (/join), as posted. */
+/** Host names as people type them: separated by spaces, commas or new lines, in any case. */
+export const hostList = z
+  .string()
+  .max(2000)
+  .transform((raw) =>
+    raw
+      .split(/[\s,]+/)
+      .filter(Boolean)
+      .map((d) => d.toLowerCase()),
+  );
+
 export const membershipFormSchema = z.strictObject({
   ipaCode,
   name: text(200),
@@ -25,16 +36,7 @@ export const membershipFormSchema = z.strictObject({
     .transform((value) => value || undefined),
   website: z.url({ protocol: /^https$/, hostname: z.regexes.domain }).max(500),
   /** Host names the body's services live on, separated by spaces, commas or new lines. */
-  domains: z
-    .string()
-    .max(2000)
-    .transform((raw) =>
-      raw
-        .split(/[\s,]+/)
-        .filter(Boolean)
-        .map((d) => d.toLowerCase()),
-    )
-    .pipe(z.array(hostName).min(1).max(20)),
+  domains: hostList.pipe(z.array(hostName).min(1).max(20)),
   /** The network's protocol must be accepted (a checked checkbox). */
   acceptProtocol: z.literal('yes'),
 });

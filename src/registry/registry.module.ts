@@ -31,6 +31,8 @@ export function buildRegistry(
   redis: RedisConnection,
   inputs: {
     catalog: Catalog;
+    /** The network admins' guard (identity/network-admins.ts). */
+    requireAdmin: RequestHandler[];
     limits: { forms: RequestHandler; api: RequestHandler };
     notices: RegistryNotices;
   },
@@ -49,17 +51,10 @@ export function buildRegistry(
     ),
     joinRoutes(createJoinController({ memberships, notices }), limits.forms),
     credentialLinkRoutes(createCredentialLinkController({ links, catalog }), limits.forms),
-    adminRoutes(
-      createAdminController({
-        catalog,
-        memberships,
-        credentials,
-        links,
-        notices,
-        admins: config.registry.admins,
-      }),
-      limits.forms,
-    ),
+    adminRoutes(createAdminController({ catalog, memberships, credentials, links, notices }), {
+      admin: inputs.requireAdmin,
+      formLimit: limits.forms,
+    }),
     editorRoutes(
       {
         services: createServicePagesController({ catalog }),

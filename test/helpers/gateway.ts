@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { buildGateway, type Gateway } from '../../src/gateway.ts';
 import type { CitizenIdentity } from '../../src/identity/citizen.ts';
-import { createLogger } from '../../src/platform/logger.ts';
+import { createLogger, type Logger } from '../../src/platform/logger.ts';
 import {
   connectRedis,
   createRedisConnection,
@@ -97,8 +97,9 @@ export async function createTestGateway(
   config = testConfig(overrides),
   /** What tests replace of the gateway's outside world (e.g. a name resolver for outbound requests). */
   services: Parameters<typeof buildGateway>[3] = {},
+  /** Where the gateway logs (tests that read the log pass their own). */
+  logger: Logger = createLogger(config.log.level),
 ): Promise<TestGateway> {
-  const logger = createLogger(config.log.level);
   const redis = createRedisConnection(config.redis, logger);
   await connectRedis(redis);
   const deps = await buildGateway(config, logger, redis, services);
@@ -110,7 +111,8 @@ export async function createTestGateway(
     config,
     async close() {
       await deps.close();
-      if (redis.isUp()) await deleteKeys(redis, config.redis.prefix);
+      // A Cluster's keys are spread over its nodes: its tests throw the whole cluster away instead.
+      if (redis.isUp() && !config.redis.cluster) await deleteKeys(redis, config.redis.prefix);
       await redis.close();
     },
   };

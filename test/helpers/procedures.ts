@@ -50,6 +50,7 @@ export function newbornForm(overrides: FormValues = {}): FormValues {
 export async function startDeliveringGateway(
   overrides: Tree = {},
   services: Parameters<typeof createTestGateway>[2] = {},
+  logger?: Parameters<typeof createTestGateway>[3],
 ): Promise<TestGateway & { url: string; stop(): Promise<void> }> {
   const port = await sparePort();
   const url = `http://127.0.0.1:${port}`;
@@ -61,7 +62,7 @@ export async function startDeliveringGateway(
     },
   };
   const config = testConfig(merge(base, overrides));
-  const gateway = await createTestGateway({}, config, services);
+  const gateway = await createTestGateway({}, config, services, logger);
   const app = createApp(gateway.deps, [testLoginRoutes(gateway.deps)]);
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(port, '127.0.0.1', () => resolve(s));

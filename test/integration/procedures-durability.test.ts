@@ -9,7 +9,7 @@ import { createEndpointDirectory } from '../../src/catalog/endpoint-directory.ts
 import { Queue } from 'bullmq';
 import { createLogger } from '../../src/platform/logger.ts';
 import { connectRedis, createRedisConnection } from '../../src/platform/redis.ts';
-import { bullConnection, queueName } from '../../src/procedures/delivery-queue.ts';
+import { bullConnection, queueLocation, queueName } from '../../src/procedures/delivery-queue.ts';
 import { buildProcedures } from '../../src/procedures/procedures.module.ts';
 import { deleteKeys, testCitizen, testConfig } from '../helpers/gateway.ts';
 import {
@@ -211,9 +211,10 @@ async function relayKilledMidDelivery(
   const engine = await buildProcedures(config, logger, redis, {
     endpoints: createEndpointDirectory(repository, { demo: true, gatewayOrigin: publicUrl }),
   });
-  const queue = new Queue(queueName('c_g999', 'test-relay'), {
+  const location = queueLocation(config.redis, queueName('c_g999', 'test-relay'));
+  const queue = new Queue(location.name, {
     connection: bullConnection(config.redis),
-    prefix: `${config.redis.prefix}bull`,
+    prefix: location.prefix,
   });
   const start = async () => {
     server = spawnServer(env);

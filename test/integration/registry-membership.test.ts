@@ -308,6 +308,23 @@ describe('membership: /join → /admin approval → API credential by mail → /
     await (await loggedIn(STRANGER)).get('/editor/bodies/demo_domini/profile').expect(403);
   });
 
+  it('offers every kind of body, unions of municipalities and regions included, and refuses others', async () => {
+    const visitor = request.agent(gw.app);
+    const form = await visitor.get('/join').expect(200);
+    const $ = cheerio.load(form.text);
+    expect($('select[name="kind"] option[value="union-of-municipalities"]').text().trim()).to.equal(
+      'Unione di comuni',
+    );
+    expect($('select[name="kind"] option[value="region"]').text().trim()).to.equal('Regione');
+    const join = (kind: string, ipaCode: string) =>
+      visitor
+        .post('/join')
+        .type('form')
+        .send({ ...application, ipaCode, kind, _csrf: csrfTokenFrom(form.text) });
+    await join('union-of-municipalities', 'demo_unione_val').expect(200);
+    await join('republic', 'demo_altro_ente').expect(422);
+  });
+
   it('a rejection keeps its reason and creates nothing', async () => {
     const visitor = request.agent(gw.app);
     const form = await visitor.get('/join').expect(200);

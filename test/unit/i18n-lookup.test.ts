@@ -67,6 +67,18 @@ describe('translation lookups', () => {
     const i18n = await createI18n(translations);
     expect(i18n.t('it')('me.<script>')).to.equal('me.<script>');
   });
+
+  it('gives the same texts asked again, past thousands of keys built from request input', async () => {
+    const i18n = await createI18n(translations);
+    for (let i = 0; i < 12_000; i++) expect(i18n.t('en')(`me.${i}`)).to.equal(`me.${i}`);
+    for (const round of [1, 2]) {
+      expect(i18n.t('it')('site.home'), `round ${round}`).to.equal('Home');
+      expect(i18n.t('en')('site.home'), `round ${round}`).to.equal('Home page');
+      expect(i18n.t('en')('site.only'), `round ${round}`).to.equal('Solo in italiano');
+      expect(i18n.t('en')('site.greeting', { name: 'Maria' }), `round ${round}`).to.equal('Hello Maria');
+      expect(i18n.t('en')('site.greeting'), `round ${round}`).to.equal('Hello {{name}}');
+    }
+  });
 });
 
 describe('dates and times on pages', () => {

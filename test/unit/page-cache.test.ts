@@ -12,11 +12,13 @@ describe('pages kept for every anonymous visitor', () => {
   before(async () => {
     views = await mkdtemp(path.join(tmpdir(), 'varco-views-'));
     const files = {
+      // A template names the locals of its own (text) on its first line; the pages' common ones are given.
       'page.ejs':
-        '<script nonce="<%= cspNonce %>"></script><p><%= text %></p><style nonce="<%= cspNonce %>"></style>',
-      'form.ejs': '<form><input name="_csrf" value="<%= csrfToken() %>"></form><p><%= text %></p>',
+        '<% const { text } = locals; %><script nonce="<%= cspNonce %>"></script><p><%= text %></p><style nonce="<%= cspNonce %>"></style>',
+      'form.ejs':
+        '<% const { text } = locals; %><form><input name="_csrf" value="<%= csrfToken() %>"></form><p><%= text %></p>',
       'header.ejs':
-        '<% if (citizen) { %><a href="/me"><%= citizen.name %> <%= citizen.familyName %></a>' +
+        '<% const { text } = locals; %><% if (citizen) { %><a href="/me"><%= citizen.name %> <%= citizen.familyName %></a>' +
         '<input name="_csrf" value="<%= csrfToken() %>"><% } else { %><a href="/login">Accedi</a><% } %>' +
         '<a href="/lang/en?next=<%= encodeURIComponent(currentPath) %>"><%= lang %></a><p><%= text %></p>',
       'fiscal-code.ejs': '<p><%= citizen ? citizen.fiscalCode : "" %></p>',

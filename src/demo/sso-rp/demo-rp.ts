@@ -47,6 +47,8 @@ export function createDemoRelyingParty(
   // private_key_jwt: the body system's key pair, made once and shared through Redis (SET NX) so every
   // gateway instance serving the demo signs with the key its jwks_uri publishes.
   const keys = rp.auth === 'private_key_jwt' ? sharedKeyPair() : undefined;
+  // Awaited on first use; a Redis failing meanwhile must not end the process as an unhandled rejection.
+  keys?.catch(() => undefined);
   async function sharedKeyPair() {
     const { privateKey } = await generateKeyPair('ES256', { extractable: true });
     const candidate = JSON.stringify({ ...(await exportJWK(privateKey)), kid: `${rp.serviceId}-demo` });

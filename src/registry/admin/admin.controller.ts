@@ -1,14 +1,14 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { Catalog } from '../../catalog/catalog.module.ts';
 import { ipaCode } from '../../catalog/model.ts';
 import { parseInput } from '../../catalog/validation.ts';
-import { AppError, ForbiddenError } from '../../platform/errors.ts';
+import { AppError } from '../../platform/errors.ts';
 import { renderPage } from '../../platform/views.ts';
 import type { CredentialLinks } from '../credential-links.ts';
 import type { Credentials, IssuedCredential } from '../credentials.repository.ts';
 import { citizenActor } from '../editor/editor-access.ts';
-import { parseEditors, type Memberships } from '../membership.ts';
+import { hostList, parseEditors, type Memberships } from '../membership.ts';
 import type { RegistryNotices } from '../notices.ts';
 
 const reasonSchema = z.strictObject({ _csrf: z.string(), reason: z.string().trim().min(3).max(1000) });
@@ -17,19 +17,8 @@ const bodyStatusSchema = z.strictObject({ _csrf: z.string(), status: z.enum(['ap
 const membershipId = z.string().regex(/^[A-Za-z0-9_-]{16}$/);
 const clientIdSchema = z.string().regex(/^c_[A-Za-z0-9_-]{12}$/);
 const csrfOnly = z.strictObject({ _csrf: z.string() });
-/** Host names typed by an admin, separated by spaces, commas or new lines (checked by the writer). */
-const domainsFormSchema = z.strictObject({
-  _csrf: z.string(),
-  domains: z
-    .string()
-    .max(2000)
-    .transform((raw) =>
-      raw
-        .split(/[\s,]+/)
-        .filter(Boolean)
-        .map((d) => d.toLowerCase()),
-    ),
-});
+/** Host names typed by an admin (checked by the writer). */
+const domainsFormSchema = z.strictObject({ _csrf: z.string(), domains: hostList });
 
 /**
  * The network admins' area (/admin): membership requests, bodies' status, API credentials, declared
@@ -42,7 +31,6 @@ export function createAdminController(deps: {
   credentials: Credentials;
   links: CredentialLinks;
   notices: RegistryNotices;
-  admins: readonly string[];
 }) {
   const { memberships, credentials, catalog, notices } = deps;
 
@@ -70,14 +58,6 @@ export function createAdminController(deps: {
   }
 
   return {
-    /** Network admins are named in the configuration (registry.admins); checked on every request. */
-    requireAdmin(req: Request, _res: Response, next: NextFunction) {
-      const citizen = req.session.citizen;
-      next(
-        citizen && deps.admins.includes(citizen.fiscalCode) ? undefined : new ForbiddenError('not_an_admin'),
-      );
-    },
-
     async adminHome(req: Request, res: Response) {
       const bodies = await catalog.repository.listBodies();
       const clients = await Promise.all(bodies.map((b) => credentials.list(b.ipaCode)));

@@ -1,11 +1,13 @@
 import { Router, type RequestHandler } from 'express';
-import { requireCitizen } from '../../identity/identity.controller.ts';
 import type { AdminController } from './admin.controller.ts';
 
-/** The network admins' area (/admin): forms with CSRF tokens, for the admins named in the configuration. */
-export function adminRoutes(controller: AdminController, formLimit: RequestHandler): Router {
+/** The network admins' area (/admin): forms with CSRF tokens, behind the admins' guard. */
+export function adminRoutes(
+  controller: AdminController,
+  guards: { admin: RequestHandler[]; formLimit: RequestHandler },
+): Router {
+  const { admin, formLimit } = guards;
   const router = Router();
-  const admin = [requireCitizen, controller.requireAdmin];
   router.get('/admin', admin, controller.adminHome);
   router.post('/admin/memberships/:id/approve', formLimit, admin, controller.approve);
   router.post('/admin/memberships/:id/reject', formLimit, admin, controller.reject);
