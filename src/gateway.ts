@@ -9,6 +9,7 @@ import type { LoginLimits } from './identity/login-limits.ts';
 import { createLoginSessions } from './identity/login-session.ts';
 import { requireNetworkAdmin } from './identity/network-admins.ts';
 import { buildOidc } from './identity/oidc/oidc.module.ts';
+import { buildMail } from './mail/mail.module.ts';
 import { buildSpid } from './identity/spid/spid.module.ts';
 import { createCsrf } from './platform/csrf.ts';
 import type { ReadinessCheck } from './platform/health.ts';
@@ -18,6 +19,7 @@ import { createOutboundHttp, loopbackAllowed, type OutboundHttpOptions } from '.
 import { createRateLimit } from './platform/rate-limit.ts';
 import type { RedisConnection } from './platform/redis.ts';
 import { createSessionStore, sessionMiddleware } from './platform/sessions.ts';
+import { bullConnection } from './procedures/delivery-queue.ts';
 import { buildProcedures, proceduresWeb } from './procedures/procedures.module.ts';
 import { buildRegistry } from './registry/registry.module.ts';
 import { providerRateLimits } from './sso/provider-limits.ts';
@@ -64,8 +66,23 @@ export async function buildGateway(
   const citizen = buildCitizen(config, redis);
   const catalog = buildCatalog(config, redis, i18n, citizen.keys);
   await demo?.seedCatalog(catalog.writer);
+  const mail = buildMail(config, logger, redis, {
+    i18n,
+    cipher: citizen.cipher,
+    emails: citizen.emails,
+    // BullMQ's own connection, built as the deliveries' is (a single server, Sentinel or Cluster).
+    queueConnection: () => bullConnection(config.redis),
+    bodyName: async (ipaCode, lang) => (await catalog.repository.getBody(ipaCode))?.name[lang],
+    formLimit: rateLimits.forms,
+    ...(demo ? { sent: demo.sentMail } : {}),
+  });
   const requireAdmin = requireNetworkAdmin(config.registry.admins);
-  const registry = buildRegistry(config, redis, { catalog, requireAdmin, limits: formsAndApi });
+  const registry = buildRegistry(config, redis, {
+    catalog,
+    requireAdmin,
+    limits: formsAndApi,
+    notices: mail.registryNotices,
+  });
 
   const loginSessions = createLoginSessions(citizen.sessions, {
     touchIntervalMs: 60_000,
@@ -83,7 +100,10 @@ export async function buildGateway(
     limits: { provider: providerRateLimits(redis, config.rateLimit), ...formsAndApi },
     authenticateBody: registry.authenticateBody,
   });
-  const procedures = await buildProcedures(config, logger, redis, catalog, citizen, outbound);
+  const procedures = await buildProcedures(config, logger, redis, catalog, citizen, outbound, {
+    caseMoved: [mail.caseMoved],
+    deadLettered: [mail.deadLettered],
+  });
   const proceduresPages = proceduresWeb(procedures, {
     config,
     catalog,
@@ -107,7 +127,11 @@ export async function buildGateway(
       sessionEndListeners: [sso.sessionsEnded],
       providerName: oidc.providerName,
       issuerName: (provider, issuer) => (provider === 'spid' ? spid.idps.get(issuer)?.name : undefined),
-      personalAreaSections: [sso.personalAreaSection, proceduresPages.personalAreaSection],
+      personalAreaSections: [
+        sso.personalAreaSection,
+        proceduresPages.personalAreaSection,
+        mail.personalAreaSection,
+      ],
     }),
     rateLimits.forms,
   );
@@ -126,6 +150,7 @@ export async function buildGateway(
     ...proceduresPages.routers,
     catalogPages(catalog, { config, formLimit: rateLimits.forms, homeLocals: [proceduresPages.homeLocals] }),
     ...registry.routers,
+    ...mail.routers,
     ...spid.routers,
     ...oidc.routers,
     ...(installedDemo?.routers.pages ?? []),
@@ -146,6 +171,7 @@ export async function buildGateway(
     oidc,
     sso,
     procedures,
+    mail,
     /** Demo mode's systems, when on. */
     demo: installedDemo,
     web: {
@@ -159,6 +185,7 @@ export async function buildGateway(
     /** Stops the workers and the demo systems (in-flight work finishes), then outbound connections. */
     async close() {
       await procedures.close();
+      await mail.close();
       await installedDemo?.close();
       await outbound.close();
     },

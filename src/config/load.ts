@@ -75,6 +75,11 @@ export const ENVIRONMENT: Record<string, [string, EnvParser]> = {
   SPID_REGISTRY_URL: ['spid.registry.url', asString],
   SPID_REGISTRY_CERT_FILE: ['spid.registry.certFile', asString],
   REGISTRY_ADMINS: ['registry.admins', asList],
+  REGISTRY_ADMIN_EMAILS: ['registry.adminEmails', asList],
+  SMTP_URL: ['mail.smtpUrl', asString],
+  MAIL_FROM: ['mail.from', asString],
+  MAIL_REPLY_TO: ['mail.replyTo', asString],
+  MAIL_WORKERS: ['mail.queue.workers', asBoolean],
   CITIZEN_REFERENCE_KEY: ['citizen.referenceKey', asString],
   CITIZEN_DATA_KEYS: ['citizen.dataKeys', asList],
   PROCEDURES_SIGNING_KEY: ['procedures.signingKey', asString],
@@ -184,6 +189,18 @@ function productionProblems(tree: Tree): string[] {
   if (!at(tree, 'network.accessibilityStatementUrl'))
     problems.push('production needs ACCESSIBILITY_STATEMENT_URL (the AgID accessibility statement)');
   if (!at(tree, 'network.privacyPolicyUrl')) problems.push('production needs PRIVACY_POLICY_URL');
+  // Bodies learn the outcome of their membership and receive their API credential by mail only.
+  for (const [dotted, name] of [
+    ['mail.smtpUrl', 'SMTP_URL'],
+    ['mail.from', 'MAIL_FROM'],
+    ['mail.replyTo', 'MAIL_REPLY_TO'],
+  ] as const)
+    if (!at(tree, dotted)) problems.push(`production needs ${name}`);
+  const adminEmails = at(tree, 'registry.adminEmails');
+  if (!Array.isArray(adminEmails) || adminEmails.length === 0)
+    problems.push(
+      'production needs REGISTRY_ADMIN_EMAILS (where new membership requests and dead letters go)',
+    );
   const hasKey = Boolean(at(tree, 'spid.key') || at(tree, 'spid.keyFile'));
   const hasCert = Boolean(at(tree, 'spid.cert') || at(tree, 'spid.certFile'));
   if (!hasKey || !hasCert)

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { citizenConfigSchema } from '../citizen/citizen.config.ts';
+import { mailConfigSchema } from '../mail/mail.config.ts';
 import { proceduresConfigSchema } from '../procedures/procedures.config.ts';
 
 const port = z.number().int().min(0).max(65535);
@@ -226,8 +227,14 @@ export const configSchema = z.object({
   procedures: proceduresConfigSchema,
   /** The network's registry (src/registry): who administers it, by fiscal code (checked on every request). */
   registry: z
-    .object({ admins: z.array(z.string().regex(/^[A-Z0-9]{16}$/, 'a fiscal code in capitals')).default([]) })
+    .object({
+      admins: z.array(z.string().regex(/^[A-Z0-9]{16}$/, 'a fiscal code in capitals')).default([]),
+      /** Where the network admins are told of new membership requests and dead letters. */
+      adminEmails: z.array(z.email('an e-mail address').max(254)).max(50).default([]),
+    })
     .prefault({}),
+  /** Outgoing mail (src/mail): the SMTP relay, sender and reply-to, the queue. */
+  mail: mailConfigSchema,
   log: z
     .object({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -12,6 +12,7 @@ import type { Sso } from '../sso/sso.module.ts';
 import { demoBodySystemsRoutes } from './body-systems/body-systems.routes.ts';
 import { createDemoReporter } from './body-systems/demo-reporter.ts';
 import { readSeedCatalog, seedCatalog } from './catalog-seed.ts';
+import { createDemoMailbox } from './mailbox/mailbox.ts';
 import { demoCie } from './oidc-op/demo-cie.ts';
 import { createDemoOpController } from './oidc-op/demo-op.controller.ts';
 import { demoOpRoutes } from './oidc-op/demo-op.routes.ts';
@@ -25,15 +26,20 @@ import { demoRelyingPartyRouters } from './sso-rp/demo-rp.routes.ts';
  * mode is on, which the configuration refuses in production. It starts with what the identity modules
  * need to be built (the demo OpenID Provider standing in for CIE, unless CIE is configured), seeds the
  * demo catalog once the catalog exists, and is installed last: the demo SPID IdP among the SPID button's
- * IdPs, the demo body systems (single sign-on relying parties, procedure endpoints reporting later).
+ * IdPs, the demo body systems (single sign-on relying parties, procedure endpoints reporting later), the
+ * mailbox that keeps a copy of the mail the gateway sent.
  */
 export async function startDemo(config: Readonly<Config>, logger: Logger, redis: RedisConnection) {
   const descriptors = loadDescriptors(config.oidc.providersDir, config.oidc.environment);
   const cieConfigured = descriptors.some((d) => d.id === 'cie' && d.enabled);
   const cie = cieConfigured ? undefined : await demoCie(config, descriptors);
   const log = logger.child({ module: 'demo' });
+  const mailbox = createDemoMailbox(redis);
 
   return {
+    /** Keeps a copy of every message sent, for the mailbox page (the mail module is told to call it). */
+    sentMail: (mail: Parameters<typeof mailbox.record>[0]) => mailbox.record(mail),
+
     /** The demo OpenID Provider, when it stands in for CIE. */
     op: cie?.op,
     /** What the OpenID Connect module builds in besides its descriptors. */
@@ -79,6 +85,7 @@ export async function startDemo(config: Readonly<Config>, logger: Logger, redis:
           reporter,
           log,
         ),
+        mailbox.routes(),
       ];
       return { spidIdp, op: cie?.op, reporter, routers: { ownBodies, pages }, close: () => reporter.close() };
     },

@@ -49,6 +49,19 @@ export class OutputsInvalidError extends AppError {
   }
 }
 
+/** A step of a case moved as its body reported: what listeners (the citizen's mail) are told. */
+export interface CaseMoved {
+  caseId: string;
+  reference: string;
+  /** The citizen's reference (never the fiscal code). */
+  owner: string;
+  step: { id: string; body: string; title: { it: string; en: string } };
+  status: StepStatus;
+  reason?: string;
+  caseStatus: 'open' | 'completed' | 'closed';
+}
+export type CaseMovedListener = (event: CaseMoved) => Promise<void>;
+
 export interface StepReport {
   status: ReportedStatus;
   outputs?: Record<string, string>;
@@ -157,6 +170,9 @@ export function createCaseService(deps: {
   endpoints: EndpointLookup;
   enqueue: Enqueue;
   retainDataSeconds: number;
+  /** Told once per applied move, after it is stored; their failures are theirs (logged by `onListenerError`). */
+  moved?: readonly CaseMovedListener[];
+  onListenerError?: (error: unknown) => void;
   now?: () => Date;
 }) {
   const { repository, cipher } = deps;
@@ -370,6 +386,17 @@ export function createCaseService(deps: {
           .map(([id]) => jobFor(caseId, procedure.step(id) as StepDefinition));
         await deps.enqueue(released);
         if (status !== 'open') await repository.closeOpen(caseId);
+        const event: CaseMoved = {
+          caseId,
+          reference: referenceOf(caseId),
+          owner: record.owner,
+          step: { id: stepId, body: step.body, title: step.title },
+          status: report.status,
+          ...(moved.reason ? { reason: moved.reason } : {}),
+          caseStatus: status,
+        };
+        for (const listener of deps.moved ?? [])
+          await listener(event).catch((error: unknown) => deps.onListenerError?.(error));
         return { changed: true, status: report.status };
       }
       throw new AppError(503, 'case_busy');

@@ -6,7 +6,13 @@ import type { PersonalAreaSection } from '../identity/identity.controller.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { RedisConnection } from '../platform/redis.ts';
 import { createCaseRepository } from './case.repository.ts';
-import { createCaseService, type EndpointLookup } from './case.service.ts';
+import {
+  createCaseService,
+  referenceOf,
+  type CaseMovedListener,
+  type DeliveryJob,
+  type EndpointLookup,
+} from './case.service.ts';
 import { buildCitizen, type CitizenModule } from '../citizen/citizen.module.ts';
 import { createOutboundHttp, loopbackAllowed, type OutboundHttp } from '../platform/outbound-http.ts';
 import { createConfirmationRepository } from './confirmation.repository.ts';
@@ -42,6 +48,13 @@ export async function buildProcedures(
   citizen: Pick<CitizenModule, 'ref' | 'cipher'> = buildCitizen(config, redis),
   /** Requests to bodies' endpoints; made here (and closed with the engine) unless given. */
   outbound?: OutboundHttp,
+  /** Who is told when a case moves (the citizen's mail) and when a delivery is dead-lettered (the admins'). */
+  listeners: {
+    caseMoved?: readonly CaseMovedListener[];
+    deadLettered?: ReadonlyArray<
+      (letter: DeliveryJob & { reference: string; reason: string }) => Promise<void>
+    >;
+  } = {},
 ) {
   const http = outbound ?? createOutboundHttp({ allowLoopback: loopbackAllowed(config) });
   const settings = config.procedures;
@@ -69,6 +82,9 @@ export async function buildProcedures(
     endpoints,
     enqueue: (jobs) => queues.enqueue(jobs),
     retainDataSeconds: settings.retainDataSeconds,
+    moved: listeners.caseMoved ?? [],
+    onListenerError: (error) =>
+      log.warn({ err: { message: (error as Error).message } }, 'case listener failed'),
   });
 
   let sweep: NodeJS.Timeout | undefined;
@@ -86,14 +102,16 @@ export async function buildProcedures(
       timeoutMs: settings.delivery.timeoutMs,
       logger: log,
     });
-    queues.startWorkers(deliver, (job, reason) =>
-      repository.appendHistory(job.caseId, {
+    queues.startWorkers(deliver, async (job, reason) => {
+      await repository.appendHistory(job.caseId, {
         at: new Date().toISOString(),
         step: job.stepId,
         status: 'dead-lettered',
         reason: reason.slice(0, 200),
-      }),
-    );
+      });
+      for (const listener of listeners.deadLettered ?? [])
+        await listener({ ...job, reference: referenceOf(job.caseId), reason: reason.slice(0, 200) });
+    });
     await recover();
     sweep = setInterval(() => {
       recover().catch((error: unknown) => log.warn({ err: error }, 'recovery sweep failed'));

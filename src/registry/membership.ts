@@ -29,6 +29,11 @@ export const membershipFormSchema = z.strictObject({
   signatoryName: text(200),
   signatoryRole: text(200),
   email: z.email().max(254),
+  /** Who receives the API credential (a one-time link); the contact e-mail when left empty. */
+  technicalEmail: z
+    .union([z.literal(''), z.email().max(254)])
+    .optional()
+    .transform((value) => value || undefined),
   website: z.url({ protocol: /^https$/, hostname: z.regexes.domain }).max(500),
   /** Host names the body's services live on, separated by spaces, commas or new lines. */
   domains: hostList.pipe(z.array(hostName).min(1).max(20)),
@@ -63,6 +68,7 @@ export function parseEditors(raw: string): string[] | undefined {
  * Membership requests and their decision. Keys:
  *   registry:membership:<id>   JSON of a Membership
  *   registry:memberships       sorted set, id → submitted at (ms)
+ *   registry:technical-contact:<ipa>   the e-mail new API credentials are sent to (set at approval)
  * Approval creates the body through the catalog writer (audited), names its editors and issues the
  * first API credential, which is returned once and never stored in clear.
  */
@@ -70,6 +76,7 @@ export function createMemberships(redis: RedisConnection, writer: CatalogWriter,
   const { client } = redis;
   const key = (id: string) => `${redis.prefix}registry:membership:${id}`;
   const index = `${redis.prefix}registry:memberships`;
+  const technicalKey = (ipa: string) => `${redis.prefix}registry:technical-contact:${ipa}`;
 
   async function get(id: string): Promise<Membership> {
     const raw = /^[A-Za-z0-9_-]{16}$/.test(id) ? await client.get(key(id)) : null;
@@ -131,7 +138,14 @@ export function createMemberships(redis: RedisConnection, writer: CatalogWriter,
         { status: 'approved', editors: [...new Set(editors)].sort() },
       );
       const decided = await decide(id, { status: 'approved', decidedBy: `${admin.kind}:${admin.id}` });
+      if (membership.technicalEmail)
+        await client.set(technicalKey(membership.ipaCode), membership.technicalEmail);
       return { membership: decided, credential: await credentials.issue(membership.ipaCode) };
+    },
+
+    /** Where a body's new API credentials go: its technical contact when it named one on joining. */
+    async technicalContact(ipa: string): Promise<string | undefined> {
+      return (await client.get(technicalKey(ipa))) ?? undefined;
     },
 
     async reject(admin: Actor, id: string, reason: string): Promise<Membership> {

@@ -9,18 +9,22 @@ import { apiRoutes } from './api/api.routes.ts';
 import { createEndpointApiController } from './api/endpoint-api.controller.ts';
 import { createEndpointPagesController } from './editor/endpoint-pages.controller.ts';
 import { createCredentials } from './credentials.repository.ts';
+import { createCredentialLinkController } from './credential-link.controller.ts';
+import { createCredentialLinks } from './credential-links.ts';
+import type { RegistryNotices } from './notices.ts';
 import { createMemberships } from './membership.ts';
 import { createAdminController } from './admin/admin.controller.ts';
 import { adminRoutes } from './admin/admin.routes.ts';
 import { createServicePagesController } from './editor/service-pages.controller.ts';
 import { editorRoutes } from './editor/editor.routes.ts';
 import { createJoinController } from './join/join.controller.ts';
-import { joinRoutes } from './join/join.routes.ts';
+import { credentialLinkRoutes, joinRoutes } from './join/join.routes.ts';
 
 /**
  * The network's registry: bodies' API credentials and membership requests, and what it contributes: the
  * bodies' authentication (a bearer credential, for every module's API), the registration API and the
- * pages of each audience: a body asking to join, the network admins, a body's editors.
+ * pages of each audience: a body asking to join (and opening the link to its credential), the network
+ * admins, a body's editors. What it tells people goes through `notices` (the mail module).
  */
 export function buildRegistry(
   config: Readonly<Config>,
@@ -30,10 +34,12 @@ export function buildRegistry(
     /** The network admins' guard (identity/network-admins.ts). */
     requireAdmin: RequestHandler[];
     limits: { forms: RequestHandler; api: RequestHandler };
+    notices: RegistryNotices;
   },
 ) {
-  const { catalog, limits } = inputs;
+  const { catalog, limits, notices } = inputs;
   const credentials = createCredentials(redis);
+  const links = createCredentialLinks(redis);
   const memberships = createMemberships(redis, catalog.writer, credentials);
   const authenticateBody = bodyAuthentication(credentials, catalog.repository);
   const routers: Router[] = [
@@ -43,8 +49,9 @@ export function buildRegistry(
       authenticateBody,
       limits.api,
     ),
-    joinRoutes(createJoinController({ memberships }), limits.forms),
-    adminRoutes(createAdminController({ catalog, memberships, credentials }), {
+    joinRoutes(createJoinController({ memberships, notices }), limits.forms),
+    credentialLinkRoutes(createCredentialLinkController({ links, catalog }), limits.forms),
+    adminRoutes(createAdminController({ catalog, memberships, credentials, links, notices }), {
       admin: inputs.requireAdmin,
       formLimit: limits.forms,
     }),
@@ -57,7 +64,7 @@ export function buildRegistry(
       limits.forms,
     ),
   ];
-  return { credentials, memberships, authenticateBody, routers };
+  return { credentials, credentialLinks: links, memberships, authenticateBody, routers };
 }
 
 export type Registry = ReturnType<typeof buildRegistry>;

@@ -68,6 +68,9 @@ describe('pages in a browser (accessibility, CSP)', function () {
     },
     { name: 'personal area', path: '/me', login: true, status: 200 },
     { name: 'newborn bundle, before logging in', path: '/procedures/newborn', status: 200 },
+    { name: 'demo mailbox', path: '/demo/mailbox', status: 200 },
+    { name: 'used credential link', path: `/credential?token=${'A'.repeat(43)}`, status: 410 },
+    { name: 'used e-mail confirmation link', path: `/me/email/confirm?token=${'A'.repeat(43)}`, status: 410 },
     { name: 'error page', path: '/no-such-page', status: 404 },
     { name: 'bad request page', path: '/services?level=L9', status: 400 },
   ];

@@ -3,8 +3,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { childFiscalCode } from '../../src/demo/body-systems/child-fiscal-code.ts';
+import { referenceOf } from '../../src/procedures/case.service.ts';
 import { createCredentials } from '../../src/registry/credentials.repository.ts';
 import { csrfTokenFrom, testCitizen } from '../helpers/gateway.ts';
+import { startSmtpServer, type SmtpTestServer } from '../helpers/smtp.ts';
 import {
   eventually,
   finished,
@@ -15,6 +17,7 @@ import {
 
 type Gateway = Awaited<ReturnType<typeof startDeliveringGateway>>;
 const ADMIN = 'VRDLGU70A01G999W';
+const ADMIN_EMAIL = 'rete@varco.example.it';
 const SYSTEM = { kind: 'system', id: 'test' } as const;
 /** A valid fiscal code (check character included), as the Comune would issue. */
 const VALID_CHILD_CODE = childFiscalCode({
@@ -33,10 +36,13 @@ describe('composite procedures: deliveries to bodies, reports, retries and dead 
   let registryBody: ReturnType<typeof testBodySystem>;
   let inpsBody: ReturnType<typeof testBodySystem>;
   let tokens: Record<string, string>;
+  let smtp: SmtpTestServer;
 
   before(async () => {
+    smtp = await startSmtpServer();
     gateway = await startDeliveringGateway({
-      registry: { admins: [ADMIN] },
+      registry: { admins: [ADMIN], adminEmails: [ADMIN_EMAIL] },
+      mail: { smtpUrl: smtp.url, queue: { workers: true } },
       procedures: { delivery: { attempts: 5, backoffMs: 100 } },
     });
     registryBody = testBodySystem(gateway.url, () =>
@@ -75,6 +81,7 @@ describe('composite procedures: deliveries to bodies, reports, retries and dead 
     await registryBody.stop();
     await inpsBody.stop();
     await gateway.stop();
+    await smtp.close();
   });
 
   const newborn = () => gateway.deps.procedures.procedures.get('newborn')!;
@@ -272,6 +279,13 @@ describe('composite procedures: deliveries to bodies, reports, retries and dead 
     );
     expect(letter.attempts).to.equal(1);
     expect(letter.reason).to.equal('endpoint refused the delivery with 400');
+    // The network admins are told by mail, with the case's reference and the reason, no personal data.
+    const notice = await smtp.next((m) => m.parsed.subject?.includes(referenceOf(record.id)) ?? false);
+    expect(notice.envelopeTo).to.deep.equal([ADMIN_EMAIL]);
+    expect(notice.parsed.subject).to.equal(`Consegna non riuscita: pratica ${referenceOf(record.id)}`);
+    expect(notice.parsed.text)
+      .to.contain('endpoint refused the delivery with 400')
+      .and.contain('/admin/deliveries');
   });
 
   it('reads only the start of an answer without end: the delivery counts, and the connection is dropped', async () => {

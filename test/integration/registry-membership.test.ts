@@ -3,18 +3,62 @@ import * as cheerio from 'cheerio';
 import request from 'supertest';
 import { createCredentials } from '../../src/registry/credentials.repository.ts';
 import { createTestGateway, csrfTokenFrom, type TestGateway } from '../helpers/gateway.ts';
+import { linkIn, startSmtpServer, type SmtpTestServer } from '../helpers/smtp.ts';
 import { testBody, testService } from './catalog-fixtures.ts';
 
 const ADMIN = 'BNCGVN75L41H501C';
 const EDITOR = 'RSSMRA80A01H501U';
 const STRANGER = 'VRDLGU70M01H501T';
+const ADMIN_EMAIL = 'rete@varco.example.it';
 
-describe('membership: /join → /admin approval → API credential → /editor', () => {
+describe('membership: /join → /admin approval → API credential by mail → /editor', () => {
   let gw: TestGateway;
+  let smtp: SmtpTestServer;
   before(async () => {
-    gw = await createTestGateway({ registry: { admins: [ADMIN] } });
+    smtp = await startSmtpServer();
+    gw = await createTestGateway({
+      registry: { admins: [ADMIN], adminEmails: [ADMIN_EMAIL] },
+      mail: { smtpUrl: smtp.url, queue: { workers: true, backoffMs: 10 } },
+    });
   });
-  after(() => gw.close());
+  after(async () => {
+    await gw.close();
+    await smtp.close();
+  });
+
+  /** Opens a credential link as its recipient would: the page, then its button; the credential, once. */
+  async function openCredentialLink(link: string): Promise<string> {
+    const url = new URL(link);
+    expect(url.origin).to.equal(gw.config.http.publicUrl);
+    const browser = request.agent(gw.app);
+    const page = await browser.get(`${url.pathname}${url.search}`).expect(200);
+    const shown = await browser
+      .post('/credential')
+      .type('form')
+      .send({ _csrf: csrfTokenFrom(page.text), token: url.searchParams.get('token') })
+      .expect(200)
+      .expect('Cache-Control', 'no-store');
+    // Forged and malformed tokens open nothing, and do not use up the real link.
+    const real = url.searchParams.get('token') ?? '';
+    const forged = `${real.slice(0, -1)}${real.endsWith('A') ? 'B' : 'A'}`;
+    for (const token of [forged, 'A'.repeat(43), '../admin', '']) {
+      await browser.get(`/credential?token=${encodeURIComponent(token)}`).expect(410);
+      await browser
+        .post('/credential')
+        .type('form')
+        .send({ _csrf: csrfTokenFrom(page.text), token })
+        .expect(410);
+    }
+    await browser.post('/credential').type('form').send({ token: forged }).expect(403); // no CSRF token
+    // Used once: the same link, opened again, is gone.
+    await browser.get(`${url.pathname}${url.search}`).expect(410);
+    await browser
+      .post('/credential')
+      .type('form')
+      .send({ _csrf: csrfTokenFrom(page.text), token: url.searchParams.get('token') })
+      .expect(410);
+    return cheerio.load(shown.text)('.varco-token').text();
+  }
 
   const application = {
     ipaCode: 'demo_nuovo_ente',
@@ -24,6 +68,7 @@ describe('membership: /join → /admin approval → API credential → /editor',
     signatoryName: 'Anna Bianchi',
     signatoryRole: 'Dirigente scolastica',
     email: 'segreteria@nuovo.example.it',
+    technicalEmail: 'tecnico@nuovo.example.it',
     website: 'https://www.nuovo.example.it',
     domains: 'www.nuovo.example.it\nservizi.nuovo.example.it',
     acceptProtocol: 'yes',
@@ -47,10 +92,12 @@ describe('membership: /join → /admin approval → API credential → /editor',
         ...application,
         _csrf: csrfTokenFrom(form.text),
         website: 'javascript:alert(1)',
+        technicalEmail: 'tecnico@nuovo.example.it\r\nBcc: spy@evil.example',
         acceptProtocol: '',
       })
       .expect(422);
     const $invalid = cheerio.load(invalid.text);
+    expect($invalid('#join-technicalEmail').attr('aria-invalid')).to.equal('true');
     expect($invalid('.alert-danger a[href="#join-website"]')).to.have.length(1);
     expect($invalid('.alert-danger a[href="#join-acceptProtocol"]')).to.have.length(1);
     // Each refused field says what is wrong under it, tied to it for screen readers; the others are untouched.
@@ -66,6 +113,11 @@ describe('membership: /join → /admin approval → API credential → /editor',
       .type('form')
       .send({ ...application, _csrf: csrfTokenFrom(form.text) })
       .expect(200);
+    // The admins are told, in Italian, with the name as text on one line.
+    const notice = await smtp.next((m) => m.envelopeTo.includes(ADMIN_EMAIL));
+    expect(notice.parsed.subject).to.equal('Nuova richiesta di adesione: Istituto <b>Comprensivo</b> Nuovo');
+    expect(notice.parsed.html).to.contain('Istituto &lt;b&gt;Comprensivo&lt;/b&gt; Nuovo');
+    expect(linkIn(notice, 'http')).to.equal(`${gw.config.http.publicUrl}/admin`);
 
     // 2. Only a configured admin reaches /admin.
     await request(gw.app).get('/admin').expect(303).expect('Location', '/login?next=%2Fadmin');
@@ -81,7 +133,8 @@ describe('membership: /join → /admin approval → API credential → /editor',
     expect(card.find('h3').text()).to.contain('Istituto <b>Comprensivo</b> Nuovo'); // shown as text
     const approveAction = card.find('form[action$="/approve"]').attr('action') ?? '';
 
-    // 3. Approval with a bad editor list is refused; with a valid one it creates the body and shows the credential once.
+    // 3. Approval with a bad editor list is refused; with a valid one it creates the body and mails the
+    // body's contact the outcome and a one-time link to the credential, which the admin's page never shows.
     await admin
       .post(approveAction)
       .type('form')
@@ -92,7 +145,16 @@ describe('membership: /join → /admin approval → API credential → /editor',
       .type('form')
       .send({ _csrf: csrfTokenFrom(page.text), editors: EDITOR })
       .expect(200);
-    const token = cheerio.load(approved.text)('.varco-token').text();
+    const $approved = cheerio.load(approved.text);
+    expect($approved('.varco-token')).to.have.length(0);
+    expect(approved.text).not.to.match(/c_[A-Za-z0-9_-]{12}\.[A-Za-z0-9_-]{43}/);
+    expect($approved('.varco-credential-sent').text()).to.contain(application.technicalEmail);
+    const outcome = await smtp.next((m) => m.parsed.subject?.startsWith('Adesione') ?? false);
+    expect(outcome.envelopeTo).to.deep.equal([application.email]);
+    const credentialMail = await smtp.next((m) => m.parsed.subject?.startsWith('Credenziali API') ?? false);
+    expect(credentialMail.envelopeTo).to.deep.equal([application.technicalEmail]); // the technical contact
+    expect(credentialMail.raw).not.to.match(/c_[A-Za-z0-9_-]{12}\.[A-Za-z0-9_-]{43}/); // only the link travels
+    const token = await openCredentialLink(linkIn(credentialMail, `${gw.config.http.publicUrl}/credential?`));
     expect(token).to.match(/^c_[A-Za-z0-9_-]{12}\.[A-Za-z0-9_-]{43}$/);
     await admin
       .post(approveAction)
@@ -135,7 +197,12 @@ describe('membership: /join → /admin approval → API credential → /editor',
       .type('form')
       .send({ _csrf: csrfTokenFrom(page.text) })
       .expect(200);
-    const fresh = cheerio.load(rotated.text)('.varco-token').text();
+    expect(cheerio.load(rotated.text)('.varco-token')).to.have.length(0);
+    const rotatedMail = await smtp.next(
+      (m) => m !== credentialMail && (m.parsed.subject?.startsWith('Credenziali API') ?? false),
+    );
+    expect(rotatedMail.envelopeTo).to.deep.equal([application.technicalEmail]);
+    const fresh = await openCredentialLink(linkIn(rotatedMail, `${gw.config.http.publicUrl}/credential?`));
     await request(gw.app).get('/api/v1/services').set('Authorization', `Bearer ${token}`).expect(401);
     await request(gw.app).get('/api/v1/services').set('Authorization', `Bearer ${fresh}`).expect(200);
     await admin
@@ -286,6 +353,9 @@ describe('membership: /join → /admin approval → API credential → /editor',
       .expect(303);
     const after = cheerio.load((await admin.get('/admin').expect(200)).text);
     expect(after('.varco-membership[data-status="rejected"]').text()).to.contain('Codice IPA errato');
+    const rejection = await smtp.next((m) => m.parsed.subject?.startsWith('Richiesta di adesione') ?? false);
+    expect(rejection.envelopeTo).to.deep.equal([application.email]);
+    expect(rejection.parsed.text).to.contain('Motivo: Codice IPA errato');
     expect(await gw.deps.catalog.repository.getBody('demo_respinto')).to.equal(undefined);
   });
 });

@@ -28,6 +28,10 @@ const PRODUCTION: NodeJS.ProcessEnv = {
   SPID_CERT_FILE: '/run/secrets/spid.crt',
   ACCESSIBILITY_STATEMENT_URL: 'https://form.agid.gov.it/view/test-only',
   PRIVACY_POLICY_URL: 'https://varco.example.it/privacy',
+  SMTP_URL: 'smtp://relay.internal:587',
+  MAIL_FROM: 'Varco <noreply@varco.example.it>',
+  MAIL_REPLY_TO: 'urp@varco.example.it',
+  REGISTRY_ADMIN_EMAILS: 'rete@varco.example.it',
 };
 
 describe('configuration', () => {
@@ -202,6 +206,36 @@ describe('configuration', () => {
     expect(
       problemsOf({ ...PRODUCTION, ACCESSIBILITY_STATEMENT_URL: undefined, PRIVACY_POLICY_URL: undefined }),
     ).to.have.length(2);
+  });
+
+  it("in production, refuses to start without the SMTP relay, the sender, the reply-to and the admins' addresses", () => {
+    expect(
+      problemsOf({
+        ...PRODUCTION,
+        SMTP_URL: undefined,
+        MAIL_FROM: undefined,
+        MAIL_REPLY_TO: undefined,
+        REGISTRY_ADMIN_EMAILS: undefined,
+      }),
+    ).to.deep.equal([
+      'production needs SMTP_URL',
+      'production needs MAIL_FROM',
+      'production needs MAIL_REPLY_TO',
+      'production needs REGISTRY_ADMIN_EMAILS (where new membership requests and dead letters go)',
+    ]);
+  });
+
+  it('refuses mail settings that are not what they claim, naming the variable', () => {
+    const problems = problemsOf({
+      ...PRODUCTION,
+      SMTP_URL: 'http://relay.internal',
+      MAIL_REPLY_TO: 'urp@varco.example.it\r\nBcc: x@evil.example',
+      REGISTRY_ADMIN_EMAILS: 'rete@varco.example.it, not-an-address',
+    });
+    expect(problems.join('\n'))
+      .to.contain('mail.smtpUrl (SMTP_URL)')
+      .and.contain('mail.replyTo (MAIL_REPLY_TO)')
+      .and.contain('registry.adminEmails.1 (REGISTRY_ADMIN_EMAILS)');
   });
 
   it('refuses an accessibility statement or privacy notice that is not an http(s) URL', () => {

@@ -5,9 +5,11 @@ import { ipaCode } from '../../catalog/model.ts';
 import { parseInput } from '../../catalog/validation.ts';
 import { AppError } from '../../platform/errors.ts';
 import { renderPage } from '../../platform/views.ts';
-import type { Credentials } from '../credentials.repository.ts';
+import type { CredentialLinks } from '../credential-links.ts';
+import type { Credentials, IssuedCredential } from '../credentials.repository.ts';
 import { citizenActor } from '../editor/editor-access.ts';
 import { hostList, parseEditors, type Memberships } from '../membership.ts';
+import type { RegistryNotices } from '../notices.ts';
 
 const reasonSchema = z.strictObject({ _csrf: z.string(), reason: z.string().trim().min(3).max(1000) });
 const editorsSchema = z.strictObject({ _csrf: z.string(), editors: z.string().max(2000) });
@@ -20,14 +22,41 @@ const domainsFormSchema = z.strictObject({ _csrf: z.string(), domains: hostList 
 
 /**
  * The network admins' area (/admin): membership requests, bodies' status, API credentials, declared
- * domains and editors.
+ * domains and editors. A new API credential is never shown here: its body's contact gets a one-time link
+ * to it by mail (credential-links.ts), so it reaches the body without passing through the admin's screen.
  */
 export function createAdminController(deps: {
   catalog: Catalog;
   memberships: Memberships;
   credentials: Credentials;
+  links: CredentialLinks;
+  notices: RegistryNotices;
 }) {
-  const { memberships, credentials, catalog } = deps;
+  const { memberships, credentials, catalog, notices } = deps;
+
+  /** Sends the body's contact the link to its new credential; the admin's page says where it went. */
+  async function sendCredential(
+    req: Request,
+    res: Response,
+    body: { ipaCode: string; name: string; email: string },
+    credential: IssuedCredential,
+    approved: boolean,
+  ) {
+    const link = await deps.links.create(credential, body.ipaCode);
+    await notices.credentialIssued({
+      clientId: credential.clientId,
+      name: body.name,
+      email: body.email,
+      ...link,
+    });
+    renderPage(req, res, 'registry/admin/credential-sent', {
+      bodyId: body.ipaCode,
+      email: body.email,
+      clientId: credential.clientId,
+      approved,
+    });
+  }
+
   return {
     async adminHome(req: Request, res: Response) {
       const bodies = await catalog.repository.listBodies();
@@ -45,13 +74,16 @@ export function createAdminController(deps: {
       const editors = parseEditors(form.editors);
       if (!editors) throw new AppError(422, 'editors_invalid', 'one or more valid fiscal codes are needed');
       const { membership, credential } = await memberships.approve(citizenActor(req), id, editors);
-      renderPage(req, res, 'registry/admin/credential', { bodyId: membership.ipaCode, credential });
+      await notices.membershipDecided({ ...membership, status: 'approved' });
+      const technical = { ...membership, email: membership.technicalEmail ?? membership.email };
+      await sendCredential(req, res, technical, credential, true);
     },
 
     async reject(req: Request<{ id: string }>, res: Response) {
       const id = parseInput(membershipId, req.params.id, 404);
       const form = parseInput(reasonSchema, req.body);
-      await memberships.reject(citizenActor(req), id, form.reason);
+      const rejected = await memberships.reject(citizenActor(req), id, form.reason);
+      await notices.membershipDecided({ ...rejected, status: 'rejected', reason: form.reason });
       res.redirect(303, '/admin');
     },
 
@@ -64,11 +96,21 @@ export function createAdminController(deps: {
 
     async rotateCredential(req: Request<{ ipaCode: string }>, res: Response) {
       const body = parseInput(ipaCode, req.params.ipaCode, 404);
-      if (!(await catalog.repository.getBody(body))) throw new AppError(404, 'body_not_found');
-      renderPage(req, res, 'registry/admin/credential', {
-        bodyId: body,
-        credential: await credentials.rotate(body),
-      });
+      parseInput(csrfOnly, req.body, 400);
+      const found = await catalog.repository.getBody(body);
+      if (!found) throw new AppError(404, 'body_not_found');
+      const credential = await credentials.rotate(body);
+      await sendCredential(
+        req,
+        res,
+        {
+          ipaCode: body,
+          name: found.name.it,
+          email: (await memberships.technicalContact(body)) ?? found.contacts.email,
+        },
+        credential,
+        false,
+      );
     },
 
     /** Revokes one API credential of a body at once (the body's other credentials keep working). */

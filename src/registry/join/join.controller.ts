@@ -2,9 +2,10 @@ import type { Request, Response } from 'express';
 import { BODY_KINDS } from '../../catalog/model.ts';
 import { renderPage } from '../../platform/views.ts';
 import { membershipFormSchema, type Memberships } from '../membership.ts';
+import type { RegistryNotices } from '../notices.ts';
 
-/** A body's request to join the network (/join), reviewed by the network admins. */
-export function createJoinController(deps: { memberships: Memberships }) {
+/** A body's request to join the network (/join), reviewed by the network admins (told by mail). */
+export function createJoinController(deps: { memberships: Memberships; notices: RegistryNotices }) {
   const { memberships } = deps;
   return {
     joinForm(req: Request, res: Response) {
@@ -20,7 +21,7 @@ export function createJoinController(deps: { memberships: Memberships }) {
         const errors = [...new Set(parsed.error.issues.map((i) => String(i.path[0] ?? 'form')))];
         return renderPage(req, res, 'registry/join/join', { form: posted, errors, kinds: BODY_KINDS });
       }
-      await memberships.submit(parsed.data);
+      await deps.notices.membershipSubmitted(await memberships.submit(parsed.data));
       renderPage(req, res, 'registry/join/join-done');
     },
   };
