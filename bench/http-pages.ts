@@ -173,7 +173,7 @@ async function productionBuild() {
     import(new URL(`../dist/${module}.js`, import.meta.url).href) as Promise<T>;
   return {
     ...(await load<typeof App>('app')),
-    ...(await load<typeof Gateway>('dependencies')),
+    ...(await load<typeof Gateway>('gateway')),
     ...(await load<typeof Logger>('platform/logger')),
     ...(await load<typeof Redis>('platform/redis')),
   };
