@@ -25,10 +25,7 @@ const MASKED = /^[A-Za-z0-9_-]{86}$/;
 function masked(token: string): string {
   const raw = Buffer.from(token, 'base64url');
   const pad = randomBytes(raw.length);
-  const out = Buffer.alloc(raw.length * 2);
-  pad.copy(out);
-  for (let i = 0; i < raw.length; i++) out[raw.length + i] = (raw[i] as number) ^ (pad[i] as number);
-  return out.toString('base64url');
+  return Buffer.concat([pad, xor(raw, pad)]).toString('base64url');
 }
 
 /** The token a form sent, unmasked; undefined for anything that is not a masked token. */
@@ -36,8 +33,13 @@ function unmasked(received: unknown): Buffer | undefined {
   if (typeof received !== 'string' || !MASKED.test(received)) return undefined;
   const bytes = Buffer.from(received, 'base64url');
   const half = bytes.length / 2;
-  const out = Buffer.alloc(half);
-  for (let i = 0; i < half; i++) out[i] = (bytes[i] as number) ^ (bytes[half + i] as number);
+  return xor(bytes.subarray(0, half), bytes.subarray(half));
+}
+
+/** Two buffers of the same length, XORed byte by byte. */
+function xor(a: Buffer, b: Buffer): Buffer {
+  const out = Buffer.alloc(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = (a[i] as number) ^ (b[i] as number);
   return out;
 }
 

@@ -72,6 +72,11 @@ export function precompressed(dir: string, cacheControl: string): RequestHandler
       if (copies.size >= MAX_FILES) return next();
       pending = make(file);
       copies.set(file, pending);
+      // A name that is no file keeps no place: requests for missing files cannot use up the bound.
+      void pending.then(
+        (found) => found ?? copies.delete(file),
+        () => copies.delete(file),
+      );
     }
     pending.then((found) => {
       if (!found) return next();
