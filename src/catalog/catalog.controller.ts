@@ -18,8 +18,24 @@ import {
   type Service,
 } from './model.ts';
 import { catalogCsv, catalogJsonLd } from './open-data.ts';
+import {
+  addDays,
+  dayOf,
+  deskCalendar,
+  localMoment,
+  maintenanceAt,
+  openState,
+  opensOn,
+  romeInstant,
+} from './desk-calendar.ts';
 import { describeOpeningHours } from './opening-hours.ts';
-import { governmentServiceJsonLd, jsonForScript, serviceDesk, serviceSummary } from './presenters.ts';
+import {
+  governmentServiceJsonLd,
+  jsonForScript,
+  serviceAvailability,
+  serviceDesk,
+  serviceSummary,
+} from './presenters.ts';
 import type { CatalogReads } from './search-index.ts';
 import { parseInput } from './validation.ts';
 
@@ -32,8 +48,26 @@ const searchQuerySchema = z.strictObject({
   topic: z.enum(TOPICS).optional(),
   event: z.enum(LIFE_EVENTS).optional(),
   level: z.enum(REQUIRED_LEVELS).optional(),
+  /** Services that can be used now: online and not down for maintenance, or with their desk open. */
+  open: z.literal('now').optional(),
+  /** Services that can be used on a day, from today to a year ahead (the network's calendar). */
+  openOn: z.iso
+    .date()
+    .refine((day) => {
+      const today = localMoment(new Date()).date;
+      return day >= today && day <= addDays(today, 366);
+    }, 'a day from today to a year ahead')
+    .optional(),
   page: z.coerce.number().int().min(1).max(500).default(1),
 });
+
+/** A day's first and last instants on the network's clock (23, 24 or 25 hours apart). */
+function romeDayBounds(date: string): { from: number; to: number } {
+  return {
+    from: romeInstant(date, '00:00').getTime(),
+    to: romeInstant(addDays(date, 1), '00:00').getTime() - 1,
+  };
+}
 
 const withoutEmpty = (query: Record<string, unknown>) =>
   Object.fromEntries(Object.entries(query).filter(([, v]) => v !== ''));
@@ -58,10 +92,42 @@ export function createCatalogController(deps: {
   const citizenOf = (req: Request): CitizenIdentity | undefined => req.session.citizen;
   const pages = createPageCache({ maxKeys: 1000 });
 
-  /** Services as summaries, with their bodies from the same reads of the catalog. */
-  function summaries(catalog: CatalogReads, services: Service[], lang: Language) {
+  /** Services as summaries, with their bodies from the same reads of the catalog, and whether they are open. */
+  function summaries(catalog: CatalogReads, services: Service[], lang: Language, instant = new Date()) {
     const bodies = new Map(catalog.approvedBodies().map((b) => [b.ipaCode, b]));
-    return services.map((s) => serviceSummary(s, bodies.get(s.bodyId), lang));
+    return services.map((s) => serviceSummary(s, bodies.get(s.bodyId), lang, instant));
+  }
+
+  /**
+   * The search's "open now" or "open on a day" as a test of a service: its online channel is up (for a
+   * day: not down for maintenance all of it), or its desk opens (now: is open).
+   */
+  function usableFilter(
+    catalog: CatalogReads,
+    query: { open?: 'now' | undefined; openOn?: string | undefined },
+    lang: Language,
+    instant: Date,
+  ): ((service: Service) => boolean) | undefined {
+    if (!query.open && !query.openOn) return undefined;
+    const bodies = new Map(catalog.approvedBodies().map((b) => [b.ipaCode, b]));
+    const now = localMoment(instant);
+    const day = query.openOn ? dayOf(query.openOn) : undefined;
+    const dayStart = day && romeDayBounds(day.date);
+    return (service) => {
+      const body = bodies.get(service.bodyId);
+      const calendar = deskCalendar(serviceDesk(service, body).openingHours, body);
+      const online = service.channels.includes('online');
+      if (day && dayStart) {
+        const downAllDay = service.availability.maintenance.some(
+          (w) => Date.parse(w.from) <= dayStart.from && Date.parse(w.to) >= dayStart.to,
+        );
+        return (online && !downAllDay) || (calendar.weekly.length > 0 && opensOn(calendar, day, lang));
+      }
+      return (
+        (online && !maintenanceAt(service.availability.maintenance, instant)) ||
+        (calendar.weekly.length > 0 && openState(calendar, now, lang).open)
+      );
+    };
   }
 
   /** The 404 page of an unknown or withdrawn service, with a search box to find it again. */
@@ -121,8 +187,11 @@ export function createCatalogController(deps: {
       const lang = langOf(res);
       // One refresh of the index for the results, their bodies and the body filter.
       const catalog = await index.current();
+      const instant = new Date();
+      const accept = usableFilter(catalog, query, lang, instant);
       const { total, hits } = catalog.search({
         ...query,
+        ...(accept && { accept }),
         offset: (query.page - 1) * PAGE_SIZE,
         limit: PAGE_SIZE,
       });
@@ -130,6 +199,7 @@ export function createCatalogController(deps: {
         catalog,
         hits.map((h) => h.service),
         lang,
+        instant,
       );
       const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
       res.vary('Accept');
@@ -163,11 +233,15 @@ export function createCatalogController(deps: {
       const { service, body, version } = found;
       const lang = langOf(res);
       const favourite = await isFavourite;
+      // Open or closed, and maintenance, are of this moment: the kept copy is of the catalog version and
+      // of what they say now, so it changes when the desk opens or closes.
+      const availability = serviceAvailability(service, body, new Date(), lang);
       const locals = () => {
         const desk = serviceDesk(service, body);
         return {
           service,
           body,
+          availability,
           desk: { ...desk, openingHours: desk.openingHours.map((h) => describeOpeningHours(h, lang)) },
           jsonLd: jsonForScript(governmentServiceJsonLd(service, body, deps.publicUrl, lang)),
           favourite,
@@ -179,7 +253,7 @@ export function createCatalogController(deps: {
       if (!citizen && req.originalUrl === `/services/${service.id}`)
         return pages.send(req, res, {
           key: `sheet:${service.id}`,
-          version: String(version),
+          version: `${version}:${JSON.stringify(availability)}`,
           view: 'catalog/service',
           locals,
         });
@@ -202,6 +276,20 @@ export function createCatalogController(deps: {
     async go(req: Request<{ serviceId: string }>, res: Response, next: NextFunction) {
       const service = await publishedOr404(req);
       if (!service) return serviceNotFound(req, res);
+      // Down for maintenance: say so and until when, rather than send the citizen into the body's error.
+      const down = maintenanceAt(service.availability.maintenance, new Date());
+      if (down) {
+        const body = await index.body(service.bodyId);
+        res
+          .status(503)
+          .set('Retry-After', String(Math.max(1, Math.ceil((Date.parse(down.to) - Date.now()) / 1000))));
+        return renderPage(req, res, 'catalog/unavailable', {
+          service,
+          body,
+          availability: serviceAvailability(service, body, new Date(), langOf(res)),
+          query: {},
+        });
+      }
       const needed = levelNumber(service.requiredLevel);
       const citizen = citizenOf(req);
       if (needed > 0 && (!citizen || citizen.level < needed)) {

@@ -112,7 +112,59 @@ export const openingHours = z
   .regex(
     /^(Mo|Tu|We|Th|Fr|Sa|Su)([-,](Mo|Tu|We|Th|Fr|Sa|Su))* ([01]\d|2[0-4]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$/,
     'schema.org openingHours, e.g. "Mo-Fr 08:30-13:00"',
+  )
+  .refine(
+    (spec) => spec.slice(-5) > spec.slice(-11, -6),
+    'the closing time must come after the opening time',
   );
+
+const timeOfDay = '(?:[01]\\d|2[0-3]):[0-5]\\d|24:00';
+/** A stretch of one day, "09:00-12:30", closing after it opens. */
+export const timeRange = z
+  .string()
+  .regex(new RegExp(`^(?:${timeOfDay})-(?:${timeOfDay})$`), 'hours of one day, e.g. "09:00-12:30"')
+  .refine((range) => range.slice(6) > range.slice(0, 5), 'the closing time must come after the opening time');
+
+/**
+ * A day or run of days when an office keeps other hours than its weekly ones: closed (no hours), or open
+ * at the hours given. Dates are the network's (Europe/Rome); `to` is the last day, inclusive.
+ */
+export const specialDaySchema = z
+  .strictObject({
+    from: z.iso.date(),
+    to: z.iso.date().optional(),
+    hours: z.array(timeRange).max(4).default([]),
+  })
+  .refine((d) => !d.to || d.to >= d.from, 'the last day must not come before the first')
+  .refine(
+    (d) => !d.to || Date.parse(d.to) - Date.parse(d.from) <= 366 * 86_400_000,
+    'a run of special days lasts a year at most',
+  );
+export type SpecialDay = z.infer<typeof specialDaySchema>;
+
+/** A month and day, "12-26", that exists in a leap year. */
+export const monthDay = z
+  .string()
+  .regex(/^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'a month and day, e.g. "12-26"')
+  .refine(
+    (md) =>
+      !Number.isNaN(Date.parse(`2024-${md}T00:00:00Z`)) &&
+      new Date(`2024-${md}T00:00:00Z`).toISOString().slice(5, 10) === md,
+    'a day that exists',
+  );
+
+/**
+ * A time an online service is down for maintenance, announced by its body: instants with their offset,
+ * ending after they start, a month at most.
+ */
+export const maintenanceWindowSchema = z
+  .strictObject({
+    from: z.iso.datetime({ offset: true }),
+    to: z.iso.datetime({ offset: true }),
+  })
+  .refine((w) => Date.parse(w.to) > Date.parse(w.from), 'the end must come after the start')
+  .refine((w) => Date.parse(w.to) - Date.parse(w.from) <= 31 * 86_400_000, 'a window lasts a month at most');
+export type MaintenanceWindow = z.infer<typeof maintenanceWindowSchema>;
 
 export const BODY_KINDS = [
   'municipality',
@@ -153,6 +205,10 @@ export const officeSchema = z.strictObject({
 /** A body's main office, with its opening hours (shown on the info sheets of services without their own office). */
 export const bodyOfficeSchema = officeSchema.extend({
   openingHours: z.array(openingHours).max(14).default([]),
+  /** Closures and other hours on given days; Italy's public holidays need not be listed. */
+  specialDays: z.array(specialDaySchema).max(60).default([]),
+  /** The patron saint's day of the town (MM-DD), when the office is closed. */
+  patronDay: monthDay.optional(),
 });
 
 /** What a body declares about itself. Status and editors are the network's business, not the body's. */
@@ -295,6 +351,8 @@ export const serviceInputSchema = z.strictObject({
       /** Opening hours of the desk (schema.org openingHours). The online service is always on when empty. */
       openingHours: list(openingHours, 14).default([]),
       notes: localizedShort.optional(),
+      /** When the online service is down for maintenance: the sheet says so and /go/:id does not send people there. */
+      maintenance: z.array(maintenanceWindowSchema).max(10).default([]),
     })
     .prefault({}),
   infoSheet: infoSheetSchema,

@@ -1,9 +1,17 @@
 import type { Language } from '../platform/i18n.ts';
+import {
+  deskCalendar,
+  localMoment,
+  maintenanceAt,
+  NETWORK_TIME_ZONE,
+  openState,
+  upcomingMaintenance,
+} from './desk-calendar.ts';
 import { lifeEventUri, type Body, type Service } from './model.ts';
 import { openingHoursSpecification } from './opening-hours.ts';
 
 /** A service as search results show it (HTML and JSON): what a citizen needs to choose. */
-export function serviceSummary(service: Service, body: Body | undefined, lang: Language) {
+export function serviceSummary(service: Service, body: Body | undefined, lang: Language, instant?: Date) {
   return {
     id: service.id,
     title: service.title[lang],
@@ -14,6 +22,7 @@ export function serviceSummary(service: Service, body: Body | undefined, lang: L
     requiredLevel: service.requiredLevel,
     infoSheet: `/services/${service.id}`,
     link: `/go/${service.id}`,
+    ...(instant && { availability: serviceAvailability(service, body, instant, lang) }),
   };
 }
 
@@ -100,3 +109,84 @@ export function governmentServiceJsonLd(
     dateModified: service.updatedAt,
   };
 }
+
+const timeFormats = new Map<string, Intl.DateTimeFormat>();
+/** A format on the network's clock, made once per language and shape. */
+function networkFormat(lang: Language, shape: 'weekday' | 'date' | 'dateTime'): Intl.DateTimeFormat {
+  const key = `${lang}:${shape}`;
+  let format = timeFormats.get(key);
+  if (!format) {
+    const options: Intl.DateTimeFormatOptions =
+      shape === 'weekday'
+        ? { weekday: 'long', timeZone: 'UTC' }
+        : shape === 'date'
+          ? { day: 'numeric', month: 'long', timeZone: 'UTC' }
+          : {
+              day: 'numeric',
+              month: 'long',
+              hour: 'numeric',
+              minute: '2-digit',
+              timeZone: NETWORK_TIME_ZONE,
+            };
+    format = new Intl.DateTimeFormat(lang, options);
+    timeFormats.set(key, format);
+  }
+  return format;
+}
+
+/** "08:30" as people say it: "8:30". */
+const spokenTime = (hhmm: string) => hhmm.replace(/^0(?=\d:)/, '');
+
+/** When the desk opens next, in the words the page uses: today, tomorrow, a weekday this week, a date. */
+function nextOpening(next: { date: string; daysAhead: number; opensAt: string }, lang: Language) {
+  const day = new Date(`${next.date}T00:00:00Z`);
+  const when =
+    next.daysAhead === 0
+      ? 'today'
+      : next.daysAhead === 1
+        ? 'tomorrow'
+        : next.daysAhead < 7
+          ? 'weekday'
+          : 'date';
+  return {
+    when,
+    weekday: networkFormat(lang, 'weekday').format(day),
+    date: networkFormat(lang, 'date').format(day),
+    time: spokenTime(next.opensAt),
+  };
+}
+
+/**
+ * Whether a service can be used at an instant, for sheets and search results: its desk open or closed
+ * (with until when, or when it opens, and why it is closed on a holiday), and its online channel down for
+ * maintenance, with the windows still to come. Nothing here when the service has no desk hours and no
+ * maintenance: it is simply always on.
+ */
+export function serviceAvailability(service: Service, body: Body | undefined, instant: Date, lang: Language) {
+  const calendar = deskCalendar(serviceDesk(service, body).openingHours, body);
+  const state = calendar.weekly.length > 0 ? openState(calendar, localMoment(instant), lang) : undefined;
+  const windows = upcomingMaintenance(service.availability.maintenance, instant);
+  const current = maintenanceAt(windows, instant);
+  const dateTime = (iso: string) => networkFormat(lang, 'dateTime').format(new Date(iso));
+  return {
+    desk: state && {
+      open: state.open,
+      ...(state.open
+        ? { closesAt: spokenTime(state.closesAt) }
+        : {
+            ...(state.today && {
+              closedBecause: state.today.kind,
+              ...(state.today.kind === 'holiday' && { holiday: state.today.name }),
+            }),
+            ...(state.next && { next: nextOpening(state.next, lang) }),
+          }),
+    },
+    maintenance: {
+      now: current && { until: dateTime(current.to) },
+      planned: windows
+        .filter((w) => w !== current)
+        .map((w) => ({ from: dateTime(w.from), to: dateTime(w.to) })),
+    },
+  };
+}
+export type ServiceAvailability = ReturnType<typeof serviceAvailability>;

@@ -24,6 +24,8 @@ export interface SearchQuery {
   event?: LifeEvent;
   /** Services a citizen at this level can use: their required level is this one or lower. */
   level?: RequiredLevel;
+  /** Any other test a service must pass (when it is open, say), asked only of the services that match. */
+  accept?: (service: Service) => boolean;
   offset?: number;
   limit?: number;
 }
@@ -42,6 +44,7 @@ const MAX_QUERY_TERMS = 12;
 
 /** What the filters look at, one fixed shape per service (filtering 10,000 matches stays cheap). */
 interface FilterKey {
+  id: string;
   body: string;
   topics: number;
   events: number;
@@ -50,6 +53,7 @@ interface FilterKey {
 const bits = <T extends string>(all: readonly T[], some: readonly T[]) =>
   some.reduce((mask, value) => mask | (1 << all.indexOf(value)), 0);
 const filterKey = (service: Service): FilterKey => ({
+  id: service.id,
   body: service.bodyId,
   topics: bits(TOPICS, service.topics),
   events: bits(LIFE_EVENTS, service.lifeEvents),
@@ -185,7 +189,7 @@ export function createSearchIndex(repository: CatalogRepository, labels: Vocabul
     if (query.topic && !service.topics.includes(query.topic)) return false;
     if (query.event && !service.lifeEvents.includes(query.event)) return false;
     if (query.level && levelNumber(service.requiredLevel) > levelNumber(query.level)) return false;
-    return true;
+    return !query.accept || query.accept(service);
   }
 
   /** The filters of a query as a test of a service's filter key. */
@@ -193,11 +197,13 @@ export function createSearchIndex(repository: CatalogRepository, labels: Vocabul
     const topic = query.topic ? 1 << TOPICS.indexOf(query.topic) : 0;
     const event = query.event ? 1 << LIFE_EVENTS.indexOf(query.event) : 0;
     const level = query.level ? levelNumber(query.level) : 3;
+    const accept = query.accept;
     return (key) =>
       (!query.body || key.body === query.body) &&
       (key.topics & topic) === topic &&
       (key.events & event) === event &&
-      key.level <= level;
+      key.level <= level &&
+      (!accept || accept(services.get(key.id) as Service));
   }
 
   /** Relevance order for a text query; title order (Italian) for filters alone. */
@@ -205,7 +211,7 @@ export function createSearchIndex(repository: CatalogRepository, labels: Vocabul
     const offset = query.offset ?? 0;
     const limit = query.limit ?? 20;
     if (query.q?.trim()) {
-      const filtered = query.body || query.topic || query.event || query.level;
+      const filtered = query.body || query.topic || query.event || query.level || query.accept;
       const found = text.search(query.q, {
         offset,
         limit,

@@ -6,7 +6,7 @@ import { z } from 'zod';
  * where they are loaded, src/citizen/secrets.ts).
  */
 export const citizenConfigSchema = z
-  .object({
+  .strictObject({
     /**
      * HMAC-SHA256 key (32 bytes in base64) that turns a citizen's fiscal code into the reference every
      * module files them under in Redis, so no key name or record shows the fiscal code. Not rotatable:

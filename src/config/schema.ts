@@ -5,22 +5,22 @@ import { proceduresConfigSchema } from '../procedures/procedures.config.ts';
 
 const port = z.number().int().min(0).max(65535);
 const seconds = z.number().int().positive();
-const hostPort = z.object({ host: z.string().min(1), port });
+const hostPort = z.strictObject({ host: z.string().min(1), port });
 
 const redisSchema = z
-  .object({
+  .strictObject({
     /** redis:// or rediss:// URL of a single server. */
     url: z.url({ protocol: /^rediss?$/ }).optional(),
     /** Sentinel: the master's name and the sentinels to ask for it. */
     sentinel: z
-      .object({
+      .strictObject({
         name: z.string().min(1),
         nodes: z.array(hostPort).min(1),
         password: z.string().optional(),
       })
       .optional(),
     /** Cluster: seed nodes, as redis:// URLs. */
-    cluster: z.object({ nodes: z.array(z.url({ protocol: /^rediss?$/ })).min(1) }).optional(),
+    cluster: z.strictObject({ nodes: z.array(z.url({ protocol: /^rediss?$/ })).min(1) }).optional(),
     /** Every key the gateway writes starts with this prefix. */
     prefix: z
       .string()
@@ -28,7 +28,7 @@ const redisSchema = z
       .default('varco:'),
     /** Private redis-server started by the gateway when nothing else is configured or reachable. */
     embedded: z
-      .object({
+      .strictObject({
         enabled: z.boolean().default(true),
         binary: z.string().default('redis-server'),
         dir: z.string().default('var/redis'),
@@ -51,7 +51,7 @@ const redisSchema = z
 
 /** SPID service provider (src/identity/spid): SPID technical rules and AgID Avviso SPID n.29 v3. */
 const spidSchema = z
-  .object({
+  .strictObject({
     /** The SP's entityID; defaults to the public URL (a URL of ours, as the SPID rules require). */
     entityId: z.url({ protocol: /^https?$/ }).optional(),
     /** SP signing key and certificate: PEM text or file paths. Demo mode generates a pair under var/spid. */
@@ -62,7 +62,7 @@ const spidSchema = z
     /** Where demo mode keeps its generated development keys (never committed). */
     varDir: z.string().default('var/spid'),
     organization: z
-      .object({
+      .strictObject({
         name: z.string().min(1).default('Varco demo'),
         displayName: z.string().min(1).default('Varco demo'),
         url: z.url().default('http://localhost:3000'),
@@ -94,7 +94,7 @@ const spidSchema = z
     /** The SPID button's IdP logos: entityID → one of AgID's logo files (src/identity/spid/idp-logos.ts). */
     idpLogosFile: z.string().default('providers/spid/idp-logos.json'),
     registry: z
-      .object({
+      .strictObject({
         url: z.url({ protocol: /^https?$/ }).optional(),
         refreshSeconds: seconds.default(24 * 60 * 60),
         /** PEM certificate (or a file path to one) that must sign the registry's aggregate. */
@@ -107,7 +107,7 @@ const spidSchema = z
 
 /** OpenID Connect relying party (src/identity/oidc): providers are YAML descriptors in `providersDir`. */
 const oidcSchema = z
-  .object({
+  .strictObject({
     /** Folder of provider descriptors (one YAML file per provider). */
     providersDir: z.string().default('providers/oidc'),
     /** The OIDC_* environment variables descriptors may refer to ({ env: OIDC_… }); filled by loadConfig. */
@@ -124,14 +124,14 @@ const oidcSchema = z
   })
   .prefault({});
 
-const rateLimitSchema = z.object({ windowSeconds: seconds, max: z.number().int().positive() });
+const rateLimitSchema = z.strictObject({ windowSeconds: seconds, max: z.number().int().positive() });
 
-export const configSchema = z.object({
+export const configSchema = z.strictObject({
   env: z.enum(['development', 'test', 'production']),
   /** Demo mode: demo identity providers, demo body systems and the demo catalog. */
   demo: z.boolean(),
   network: z
-    .object({
+    .strictObject({
       name: z.string().min(1).default('Varco Prato'),
       territory: z.string().min(1).default('Prato'),
       /** The accessibility statement (Dichiarazione di accessibilità, published through AgID's form.agid.gov.it). */
@@ -141,7 +141,7 @@ export const configSchema = z.object({
     })
     .prefault({}),
   http: z
-    .object({
+    .strictObject({
       host: z.string().default('0.0.0.0'),
       port: port.default(3000),
       /** The address citizens and identity providers reach the gateway at. */
@@ -154,7 +154,7 @@ export const configSchema = z.object({
     .prefault({}),
   redis: redisSchema.prefault({}),
   session: z
-    .object({
+    .strictObject({
       /** Signing secrets, newest first; older ones still verify cookies during a rotation. */
       secrets: z
         .array(z.string().min(32, 'each session secret needs at least 32 characters'))
@@ -166,7 +166,7 @@ export const configSchema = z.object({
     })
     .prefault({ secrets: [] }),
   rateLimit: z
-    .object({
+    .strictObject({
       /**
        * Starting a login (/spid/login, /oidc/login/…), per client address. A municipal office's public
        * PCs share one address: 30 citizens logging in within a minute, each starting up to three times
@@ -208,7 +208,7 @@ export const configSchema = z.object({
   oidc: oidcSchema,
   /** The gateway's OpenID Provider for bodies' services (src/sso). */
   sso: z
-    .object({
+    .strictObject({
       /** Signing keys as a JWK Set (JSON text); the first key signs, the others stay published (rollover). */
       signingKeys: z.string().optional(),
       /** Files holding the signing keys (a JWK Set as .json, or a PEM private key each), first one signs. */
@@ -227,7 +227,7 @@ export const configSchema = z.object({
   procedures: proceduresConfigSchema,
   /** The network's registry (src/registry): who administers it, by fiscal code (checked on every request). */
   registry: z
-    .object({
+    .strictObject({
       admins: z.array(z.string().regex(/^[A-Z0-9]{16}$/, 'a fiscal code in capitals')).default([]),
       /** Where the network admins are told of new membership requests and dead letters. */
       adminEmails: z.array(z.email('an e-mail address').max(254)).max(50).default([]),
@@ -236,7 +236,7 @@ export const configSchema = z.object({
   /** Outgoing mail (src/mail): the SMTP relay, sender and reply-to, the queue. */
   mail: mailConfigSchema,
   log: z
-    .object({
+    .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     })
     .prefault({}),

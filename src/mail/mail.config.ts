@@ -6,7 +6,7 @@ import { z } from 'zod';
  * keeps every message in the demo mailbox.
  */
 export const mailConfigSchema = z
-  .object({
+  .strictObject({
     /** smtp:// or smtps:// URL of the relay, credentials included (never logged). */
     smtpUrl: z.url({ protocol: /^smtps?$/ }).optional(),
     /** The sender of every message, e.g. "Varco Prato <noreply@varco.example.it>". */
@@ -18,7 +18,7 @@ export const mailConfigSchema = z
     /** Where answers go (a mailbox people read). */
     replyTo: z.email().max(254).optional(),
     queue: z
-      .object({
+      .strictObject({
         /** Whether this instance runs the mail worker (it can run in separate processes instead). */
         workers: z.boolean().default(true),
         /** Attempts per message with exponential back-off from backoffMs (10 s, 20 s, …: about 5 h 40 min in all). */

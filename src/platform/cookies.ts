@@ -1,16 +1,8 @@
+import { parse } from 'cookie';
 import type { Request } from 'express';
 
-/** A cookie's raw value, found without splitting the whole header (it also carries the session's). */
+/** A cookie's value from the request's Cookie header (RFC 6265), parsed by the cookie package. */
 export function readCookie(req: Request, name: string): string | undefined {
   const header = req.headers.cookie;
-  if (!header) return undefined;
-  for (let at = header.indexOf(name); at !== -1; at = header.indexOf(name, at + 1)) {
-    const before = header.lastIndexOf(';', at);
-    const startsHere = header.slice(before + 1, at).trim() === '';
-    if (startsHere && header.charCodeAt(at + name.length) === 61 /* = */) {
-      const end = header.indexOf(';', at);
-      return header.slice(at + name.length + 1, end === -1 ? undefined : end).trim();
-    }
-  }
-  return undefined;
+  return header ? parse(header)[name] : undefined;
 }

@@ -5,7 +5,7 @@ import { z } from 'zod';
  * refuses to start without a delivery signing key (checked where it is loaded).
  */
 export const proceduresConfigSchema = z
-  .object({
+  .strictObject({
     /** Folder of procedure definitions (one YAML file per procedure). */
     definitionsDir: z.string().default('config/procedures'),
     /** ES256 private key (PKCS#8 PEM text or a file) that signs deliveries; generated under varDir outside production. */
@@ -26,7 +26,7 @@ export const proceduresConfigSchema = z
       .positive()
       .default(30 * 24 * 60 * 60),
     delivery: z
-      .object({
+      .strictObject({
         /** Whether this instance runs the delivery workers (they can run in separate processes instead). */
         workers: z.boolean().default(true),
         /**
@@ -54,7 +54,7 @@ export const proceduresConfigSchema = z
       .prefault({}),
     /** The demo body systems (demo mode only): how slow and how unreliable they are. */
     demoBodySystems: z
-      .object({
+      .strictObject({
         delayMs: z.number().int().min(0).max(600_000).default(3000),
         failureRate: z.number().min(0).max(1).default(0.2),
       })

@@ -55,7 +55,8 @@ describe('language choice', () => {
   for (const [cookie, expected] of [
     ['varco.sid=s%3Aabc; varco.lang=en', 'en'],
     ['varco.lang=en;varco.sid=x', 'en'],
-    ['  varco.lang = en', 'it'],
+    // Whitespace around the name and the value is dropped, as RFC 6265 section 5.2 reads a cookie pair.
+    ['  varco.lang = en', 'en'],
     ['xvarco.lang=en; a=varco.lang=en', 'it'],
     ['xvarco.lang=it; varco.lang=en ', 'en'],
     ['varco.language=en', 'it'],

@@ -106,6 +106,17 @@ describe('configuration', () => {
     expect(problemsOf({ ...PRODUCTION, VARCO_CONFIG: extra })[0]).to.match(/^rateLimit\.loginReturn\.max/);
   });
 
+  it('refuses a setting it does not know (a misspelt key would otherwise leave its default in force)', () => {
+    const extra = path.join(dir, 'typo.yaml');
+    writeFileSync(
+      extra,
+      'rateLimit:\n  logn: { windowSeconds: 60, max: 5 }\nsesion:\n  idleTimeoutSeconds: 60\n',
+    );
+    const problems = problemsOf({ ...PRODUCTION, VARCO_CONFIG: extra });
+    expect(problems.join('\n')).to.contain('"sesion"').and.to.contain('"logn"');
+    expect(problems.find((p) => p.includes('"logn"'))).to.match(/^rateLimit: /);
+  });
+
   it('lists every problem at once, naming the setting and the variable it came from', () => {
     const problems = problemsOf({
       PORT: 'eighty',

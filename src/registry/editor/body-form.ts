@@ -1,4 +1,11 @@
 import type { Body } from '../../catalog/model.ts';
+import type { Language } from '../../platform/i18n.ts';
+import {
+  patronDayFromText,
+  patronDayToText,
+  specialDaysFromText,
+  specialDaysToText,
+} from './calendar-form.ts';
 import { lines, officeFromForm, officeToForm } from './office-form.ts';
 
 type Form = Record<string, unknown>;
@@ -13,6 +20,8 @@ const optional = (form: Form, key: string) => (text(form, key) ? { [key]: text(f
 export function bodyFormToProfile(form: Form): unknown {
   const office = officeFromForm(form, 'office');
   const hours = lines(text(form, 'office_openingHours'));
+  const specialDays = specialDaysFromText(text(form, 'office_specialDays'));
+  const patronDay = patronDayFromText(text(form, 'office_patronDay'));
   return {
     name: { it: text(form, 'name_it'), en: text(form, 'name_en') },
     kind: text(form, 'kind'),
@@ -24,15 +33,20 @@ export function bodyFormToProfile(form: Form): unknown {
       website: text(form, 'website'),
     },
     ...optional(form, 'logo'),
-    // Opening hours without an office still make an (invalid) office, so the editor hears about it.
-    ...((office || hours.length > 0) && {
-      office: { ...(office ?? { name: { it: '', en: '' }, address: '' }), openingHours: hours },
+    // Opening hours or days without an office still make an (invalid) office, so the editor hears about it.
+    ...((office || hours.length > 0 || specialDays.length > 0 || patronDay) && {
+      office: {
+        ...(office ?? { name: { it: '', en: '' }, address: '' }),
+        openingHours: hours,
+        specialDays,
+        ...(patronDay && { patronDay }),
+      },
     }),
   };
 }
 
 /** A stored body as the form's field values. */
-export function bodyToForm(body: Body): Record<string, string> {
+export function bodyToForm(body: Body, lang: Language): Record<string, string> {
   return {
     name_it: body.name.it,
     name_en: body.name.en,
@@ -45,6 +59,8 @@ export function bodyToForm(body: Body): Record<string, string> {
     logo: body.logo ?? '',
     ...officeToForm(body.office, 'office'),
     office_openingHours: body.office?.openingHours.join('\n') ?? '',
+    office_specialDays: specialDaysToText(body.office?.specialDays ?? [], lang),
+    office_patronDay: patronDayToText(body.office?.patronDay),
   };
 }
 
@@ -52,6 +68,7 @@ export function bodyToForm(body: Body): Record<string, string> {
 export function bodyFormField(path: string): string {
   const [head = '', second = ''] = path.split('.');
   if (head === 'contacts') return ['email', 'pec', 'phone', 'website'].includes(second) ? second : 'email';
-  if (head === 'office') return second === 'openingHours' ? 'office_openingHours' : 'office';
+  if (head === 'office')
+    return ['openingHours', 'specialDays', 'patronDay'].includes(second) ? `office_${second}` : 'office';
   return ['name', 'kind', 'territory', 'logo'].includes(head) ? head : 'name';
 }

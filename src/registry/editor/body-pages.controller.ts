@@ -4,6 +4,7 @@ import { BODY_KINDS } from '../../catalog/model.ts';
 import { ValidationError } from '../../catalog/validation.ts';
 import { AppError } from '../../platform/errors.ts';
 import { renderPage } from '../../platform/views.ts';
+import type { Language } from '../../platform/i18n.ts';
 import { bodyFormField, bodyFormToProfile, bodyToForm } from './body-form.ts';
 import { citizenActor, editableBody } from './editor-access.ts';
 
@@ -23,7 +24,7 @@ export function createBodyPagesController(deps: { catalog: Catalog }) {
       const body = await bodyOf(req);
       renderPage(req, res, 'registry/editor/body-form', {
         body,
-        form: bodyToForm(body),
+        form: bodyToForm(body, res.locals.lang as Language),
         errors: [],
         kinds: BODY_KINDS,
       });

@@ -1,4 +1,5 @@
 import { LIFE_EVENTS, SSO_AUTH_METHODS, SSO_CLAIMS, TOPICS, type Service } from '../../catalog/model.ts';
+import { maintenanceFromText, maintenanceToText } from './calendar-form.ts';
 import { officeFromForm, officeToForm } from './office-form.ts';
 
 type Form = Record<string, unknown>;
@@ -37,6 +38,7 @@ export function serviceFormToInput(form: Form): unknown {
     ...(text(form, 'integration') === 'sso' && hasSsoFields(form) ? { sso: ssoFromForm(form) } : {}),
     availability: {
       openingHours: lines(text(form, 'openingHours')),
+      maintenance: maintenanceFromText(text(form, 'maintenance')),
       ...(text(form, 'availabilityNotes_it') || text(form, 'availabilityNotes_en')
         ? { notes: localized(form, 'availabilityNotes') }
         : {}),
@@ -144,6 +146,7 @@ export function serviceToForm(service: Service): Record<string, string | string[
     integration: service.integration,
     link: 'url' in service.deepLink ? service.deepLink.url : service.deepLink.template,
     openingHours: service.availability.openingHours.join('\n'),
+    maintenance: maintenanceToText(service.availability.maintenance),
     ...pair('availabilityNotes', service.availability.notes ?? { it: '', en: '' }),
     keywords: service.keywords.join(', '),
     ...ssoToForm(service),

@@ -16,7 +16,12 @@ function formField(path: string): string {
   const [head = '', second = ''] = path.split('.');
   if (head === 'deepLink') return 'link';
   if (head === 'infoSheet') return second || 'whoCanApply';
-  if (head === 'availability') return second === 'notes' ? 'availabilityNotes' : 'openingHours';
+  if (head === 'availability')
+    return second === 'notes'
+      ? 'availabilityNotes'
+      : second === 'maintenance'
+        ? 'maintenance'
+        : 'openingHours';
   if (head === 'sso') return SSO_FORM_FIELDS[second] ?? 'ssoAuth';
   if (head === 'title' || head === 'description') return head;
   return (FORM_FIELDS as readonly string[]).includes(head) ? head : 'id';
