@@ -20,6 +20,12 @@ export interface RedisProcess {
   running(): boolean;
 }
 
+/**
+ * Added to every fixed port below (TEST_REDIS_PORT_OFFSET, default 0): two checkouts on one machine can
+ * run these tests at once without their servers meeting.
+ */
+export const TEST_PORT_OFFSET = Number(process.env.TEST_REDIS_PORT_OFFSET ?? 0);
+
 async function until(condition: () => Promise<boolean>, what: string, deadlineMs = 20_000) {
   const deadline = Date.now() + deadlineMs;
   while (!(await condition().catch(() => false))) {

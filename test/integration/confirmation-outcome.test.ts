@@ -4,9 +4,9 @@ import type { CaseService } from '../../src/procedures/case.service.ts';
 import type { Procedure } from '../../src/procedures/definitions.ts';
 import { createTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { confirmationForm, fillNewborn, logIn, NEWBORN, receiptCase } from '../helpers/journeys.ts';
-import { redisCommand, startRedisOn } from '../helpers/redis-topology.ts';
+import { redisCommand, startRedisOn, TEST_PORT_OFFSET } from '../helpers/redis-topology.ts';
 
-const PORT = 7121;
+const PORT = 7121 + TEST_PORT_OFFSET;
 const PARENT = 'RSSMRA80A01H501U';
 
 /**

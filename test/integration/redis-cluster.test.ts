@@ -4,10 +4,10 @@ import type { Procedure } from '../../src/procedures/definitions.ts';
 import { listen } from '../helpers/gateway.ts';
 import { browse, fileAndDeliver, logIn, startTopologyGateway, type Agent } from '../helpers/journeys.ts';
 import { eventually } from '../helpers/procedures.ts';
-import { startTestCluster, type TestCluster } from '../helpers/redis-topology.ts';
+import { startTestCluster, type TestCluster, TEST_PORT_OFFSET } from '../helpers/redis-topology.ts';
 import { spawnServer, serverEnvironment } from '../helpers/server-process.ts';
 
-const BASE_PORT = 7110;
+const BASE_PORT = 7110 + TEST_PORT_OFFSET;
 const COMMAND_TIMEOUT_MS = 1000;
 
 /**

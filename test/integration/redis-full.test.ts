@@ -5,9 +5,9 @@ import { createLogger } from '../../src/platform/logger.ts';
 import type { Procedure } from '../../src/procedures/definitions.ts';
 import { confirmationForm, fillNewborn, logIn, NEWBORN, receiptCase, browse } from '../helpers/journeys.ts';
 import { eventually, finished, startDeliveringGateway } from '../helpers/procedures.ts';
-import { redisCommand, startRedisOn } from '../helpers/redis-topology.ts';
+import { redisCommand, startRedisOn, TEST_PORT_OFFSET } from '../helpers/redis-topology.ts';
 
-const PORT = 7120;
+const PORT = 7120 + TEST_PORT_OFFSET;
 
 /**
  * A Redis at its memory limit under `noeviction` (operations.md recommends both): it refuses every

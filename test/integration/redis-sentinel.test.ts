@@ -4,9 +4,9 @@ import type { Procedure } from '../../src/procedures/definitions.ts';
 import { listen } from '../helpers/gateway.ts';
 import { browse, fileAndDeliver, logIn, startTopologyGateway } from '../helpers/journeys.ts';
 import { eventually } from '../helpers/procedures.ts';
-import { startSentinelGroup, type SentinelGroup } from '../helpers/redis-topology.ts';
+import { startSentinelGroup, type SentinelGroup, TEST_PORT_OFFSET } from '../helpers/redis-topology.ts';
 
-const BASE_PORT = 7100;
+const BASE_PORT = 7100 + TEST_PORT_OFFSET;
 const COMMAND_TIMEOUT_MS = 1000;
 
 /**
