@@ -144,17 +144,22 @@ export async function buildGateway(
   ];
   /** Mounted before the body parsers and CSRF: they parse and protect their own requests. */
   const ownBodies: Router[] = [...sso.routers.ownBodies, ...(installedDemo?.routers.ownBodies ?? [])];
-  /** Mounted after the sessions and CSRF protection. */
+  /**
+   * Mounted after the sessions and CSRF protection. A request walks these routers in order until one
+   * answers, so the pages asked for most come first: the catalog's (home, search, information sheets),
+   * then logging in and the personal area (SPID's router adds the SPID button to the login page before
+   * the identity router renders it). No two routers answer the same path otherwise.
+   */
   const pages: Router[] = [
+    catalogPages(catalog, { config, formLimit: rateLimits.forms, homeLocals: [proceduresPages.homeLocals] }),
+    ...spid.routers,
+    identityPages,
     ...sso.routers.pages,
     ...proceduresPages.routers,
-    catalogPages(catalog, { config, formLimit: rateLimits.forms, homeLocals: [proceduresPages.homeLocals] }),
     ...registry.routers,
     ...mail.routers,
-    ...spid.routers,
     ...oidc.routers,
     ...(installedDemo?.routers.pages ?? []),
-    identityPages,
   ];
 
   return {

@@ -38,12 +38,15 @@ const PAGE_LOCALS = [
  * template reads (its locals, but also ejs's own output buffer and escaper) a lookup through the
  * locals object, and rendering several times slower; the page locals are destructured instead.
  * Templates include each other by paths from the views directory (`include('/layout/top')`, resolved
- * against `root` without looking at the disk); with `cache` each template is compiled once.
+ * against `root` without looking at the disk); with `cache` each template is compiled once, and
+ * without ejs's debug instrumentation (a line counter set before every line and a wrapper that rewrites
+ * any error with the template's source around it): in development a failing template still names its line.
  */
 export function viewOptions(options: { viewsDir: string; cache: boolean }): ejs.Options {
   return {
     root: path.resolve(options.viewsDir),
     cache: options.cache,
+    compileDebug: !options.cache,
     strict: true,
     _with: false,
     destructuredLocals: PAGE_LOCALS,
