@@ -2,7 +2,6 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { readCookie } from './cookies.ts';
 import { AppError } from './errors.ts';
-import { pooledRandomBytes } from './random-pool.ts';
 
 /** Name of the hidden form field (and of the header, for scripts) that carries the token. */
 export const CSRF_FIELD = '_csrf';
@@ -25,7 +24,7 @@ const MASKED = /^[A-Za-z0-9_-]{86}$/;
  */
 function masked(token: string): string {
   const raw = Buffer.from(token, 'base64url');
-  const pad = pooledRandomBytes(raw.length);
+  const pad = randomBytes(raw.length);
   return Buffer.concat([pad, xor(raw, pad)]).toString('base64url');
 }
 

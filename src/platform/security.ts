@@ -1,6 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
-import { pooledRandomBytes } from './random-pool.ts';
 
 const nonce = (_req: unknown, res: unknown) => `'nonce-${(res as Response).locals.cspNonce as string}'`;
 
@@ -43,7 +43,7 @@ export function helmetMiddleware(options: { https: boolean }) {
 export function securityHeaders(options: { https: boolean }) {
   const helmetHeaders = helmetMiddleware(options);
   return (req: Request, res: Response, next: NextFunction) => {
-    res.locals.cspNonce = pooledRandomBytes(16).toString('base64');
+    res.locals.cspNonce = randomBytes(16).toString('base64');
     res.setHeader('Cache-Control', 'no-store');
     helmetHeaders(req, res, next);
   };
