@@ -2,13 +2,23 @@ import { expect } from 'chai';
 import request from 'supertest';
 import type { Procedure } from '../../src/procedures/definitions.ts';
 import { listen } from '../helpers/gateway.ts';
-import { browse, fileAndDeliver, logIn, startTopologyGateway } from '../helpers/journeys.ts';
+import {
+  browse,
+  confirmationForm,
+  fileAndDeliver,
+  fillNewborn,
+  logIn,
+  NEWBORN,
+  receiptCase,
+  startTopologyGateway,
+} from '../helpers/journeys.ts';
 import { eventually } from '../helpers/procedures.ts';
 import { redisCommand, startSentinelGroup, type SentinelGroup } from '../helpers/redis-topology.ts';
 
 const BASE_PORT = 7100;
 const IN_FLIGHT_BASE_PORT = 7130;
 const COMMAND_TIMEOUT_MS = 1000;
+const PARENT = 'RSSMRA80A01H501U';
 
 /**
  * A real Sentinel group (a master, a replica, three sentinels; detection after 1 s) under the gateway
@@ -119,7 +129,7 @@ describe('Redis Sentinel: requests in flight when the master dies (a real Sentin
   });
 
   it('answers each 503 within the command timeout, not at the promotion, and recovers', async () => {
-    const citizen = await logIn(gateway.app);
+    const citizen = await logIn(gateway.app, PARENT);
     await browse(gateway.app, citizen);
     const cookie = (await citizen.get('/me').expect(200)).headers['set-cookie']?.[0]?.split(';')[0] ?? '';
     const server = await listen(gateway.app);
@@ -192,14 +202,22 @@ describe('Redis Sentinel: requests in flight when the master dies (a real Sentin
       (await request(gateway.app).get('/ready')).status === 200 ? true : undefined,
     );
     // The held commands reached the new master and their handlers finished: the gateway is still whole,
-    // the citizen still logged in, and a new case is filed and delivered. Waited for: the client may
-    // still settle on the new topology for a moment (a 503 then, never a 500).
+    // the citizen still logged in, and a new case is filed. Waited for: the client may still settle on
+    // the new topology for a moment (a 503 then, never a 500). Filing, not delivery: the delivery
+    // workers' recovery after a failover is the test above's.
     await eventually(async () => {
       const me = await citizen.get('/me');
       expect(me.status).to.be.oneOf([200, 503]);
       return me.status === 200 ? true : undefined;
     });
     await browse(gateway.app, citizen);
-    await fileAndDeliver(gateway, citizen, procedure);
+    await fillNewborn(citizen, procedure);
+    const filed = await citizen
+      .post(`${NEWBORN}/preview`)
+      .type('form')
+      .send(await confirmationForm(citizen))
+      .expect(303);
+    const caseId = receiptCase(filed.headers.location);
+    expect(await gateway.deps.procedures.repository.listByCitizen(PARENT)).to.include(caseId);
   });
 });
