@@ -9,7 +9,7 @@ import express, {
 import compression from 'compression';
 import type { Gateway } from './gateway.ts';
 import { IDP_LOGOS } from './identity/spid/idp-logos.ts';
-import { errorHandler, notFound } from './platform/error-handler.ts';
+import { errorHandler, errorSender, notFound } from './platform/error-handler.ts';
 import { AppError, ServiceUnavailableError } from './platform/errors.ts';
 import { healthRoutes } from './platform/health.ts';
 import { languageMiddleware } from './platform/i18n.ts';
@@ -17,6 +17,7 @@ import { languageRoutes } from './platform/language.routes.ts';
 import { requestLogging } from './platform/request-logging.ts';
 import { securityHeaders } from './platform/security.ts';
 import { isRedisUnavailable } from './platform/redis.ts';
+import { redisDeadline } from './platform/redis-deadline.ts';
 import { staticAssets } from './platform/static-assets.ts';
 import { ASSETS, pageLocals, setUpViews } from './platform/views.ts';
 
@@ -54,6 +55,15 @@ export function createApp(gateway: Gateway, extraRoutes: readonly Router[] = [])
     languageRoutes({ secureCookie: web.secureCookie }),
   );
 
+  // A request waiting on a Redis that has gone silent gets its 503 within the command timeout, however
+  // long the client would hold it (a Sentinel failover); one arriving while Redis is down, at once.
+  app.use(
+    redisDeadline({
+      answeredSince: (since) => redis.answeredSince(since),
+      timeoutMs: config.redis.commandTimeoutMs,
+      answer: errorSender(API_PREFIX),
+    }),
+  );
   app.use(redisGuard(() => redis.isUp()));
   app.use(web.csrf.locals);
   // Before the body parsers and CSRF: the single sign-on provider parses and protects its own requests,

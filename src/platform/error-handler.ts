@@ -58,8 +58,18 @@ function chooseFormat(req: Request, apiPrefix: string): 'problem' | 'html' {
 
 /** The one place errors become responses. The status is always the error's own. */
 export function errorHandler(apiPrefix: string) {
+  const send = errorSender(apiPrefix);
   // Four parameters: Express recognises an error handler by its arity.
-  return (thrown: unknown, req: Request, res: Response, _next: NextFunction) => {
+  return (thrown: unknown, req: Request, res: Response, _next: NextFunction) => send(thrown, req, res);
+}
+
+/**
+ * The error handler's answer, callable outside the middleware chain (src/platform/redis-deadline.ts):
+ * `sent` is called once an answer has gone out, this one or, when another got there first while the page
+ * was rendering, that one.
+ */
+export function errorSender(apiPrefix: string) {
+  return (thrown: unknown, req: Request, res: Response, sent: () => void = () => undefined) => {
     const error = toAppError(thrown);
     // A 503 is Redis (or a body) not serving now, logged once per outage where it is noticed: per request,
     // a warning with the reason and no stack, so an outage under load does not bury the log in stacks.
@@ -71,23 +81,33 @@ export function errorHandler(apiPrefix: string) {
     // JSON log; Express's own handler would print the stack to stderr. A half-sent answer is cut short.
     if (res.headersSent) {
       if (!res.writableEnded) req.socket.destroy();
+      sent();
       return;
     }
 
-    res.status(error.status);
     const retryAfter = error instanceof TooManyRequestsError ? error.retryAfterSeconds : undefined;
-    if (retryAfter) res.setHeader('Retry-After', String(retryAfter));
-    if (error.status === 503) res.setHeader('Retry-After', '30');
-    res.setHeader('Cache-Control', 'no-store');
-    res.vary('Accept');
+    // Set just before the answer is sent: while the page renders, the handler that failed to answer in
+    // time may still send its own, which must not go out with this status.
+    const head = () => {
+      res.status(error.status);
+      if (retryAfter) res.setHeader('Retry-After', String(retryAfter));
+      if (error.status === 503) res.setHeader('Retry-After', '30');
+      res.setHeader('Cache-Control', 'no-store');
+      res.vary('Accept');
+      return res;
+    };
 
     const t = res.locals.t as ((key: string, options?: object) => string) | undefined;
     if (chooseFormat(req, apiPrefix) === 'problem') {
-      res.type(PROBLEM_TYPE).send(JSON.stringify(problem(error, req)));
+      head()
+        .type(PROBLEM_TYPE)
+        .send(JSON.stringify(problem(error, req)));
+      sent();
       return;
     }
     if (!t) {
-      res.type('text/plain').send(`${error.status} ${error.code}\n`);
+      head().type('text/plain').send(`${error.status} ${error.code}\n`);
+      sent();
       return;
     }
     const page = KNOWN_PAGES.has(error.status) ? error.status : error.status < 500 ? 400 : 500;
@@ -107,9 +127,11 @@ export function errorHandler(apiPrefix: string) {
     };
     res.render('errors/error', locals, (renderError: Error | null, html: string) => {
       if (renderError) req.log?.error({ err: renderError }, 'error page failed to render');
-      res
-        .type(renderError ? 'text/plain' : 'html')
-        .send(renderError ? `${error.status} ${error.code}\n` : html);
+      if (!res.headersSent)
+        head()
+          .type(renderError ? 'text/plain' : 'html')
+          .send(renderError ? `${error.status} ${error.code}\n` : html);
+      sent();
     });
   };
 }

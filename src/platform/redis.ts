@@ -71,6 +71,12 @@ export interface RedisConnection {
    */
   ping(timeoutMs?: number): Promise<boolean>;
   /**
+   * Whether Redis answered a probe sent at or after `since` (a `Date.now()` time): false means it has
+   * been silent since then (src/platform/redis-deadline.ts answers the requests waiting on it). Always
+   * true on a Cluster, which has no stall watch (docs/operations.md, "When Redis fails").
+   */
+  answeredSince(since: number): boolean;
+  /**
    * Sends a raw command (for libraries that speak in argument arrays, such as rate-limit-redis);
    * `firstKey` routes it to the right node of a Cluster.
    */
@@ -96,7 +102,7 @@ export function createRedisConnection(config: RedisConfig, logger: Logger): Redi
   };
   let client: RedisClient;
   let send: RedisConnection['sendCommand'];
-  let stopWatching = () => {};
+  let watch: StallWatch = { stop: () => {}, answeredSince: () => true };
   if (config.cluster) {
     const c = cluster(config.cluster.nodes, socket, config.commandTimeoutMs);
     send = (args, firstKey) => c.sendCommand(firstKey, false, args);
@@ -105,12 +111,12 @@ export function createRedisConnection(config: RedisConfig, logger: Logger): Redi
     const c = sentinel(config.sentinel, socket, config.commandTimeoutMs);
     send = (args) => c.sendCommand(false, args);
     client = c;
-    stopWatching = watchForStalls(c, () => send(['PING']), config.commandTimeoutMs, logger);
+    watch = watchForStalls(c, () => send(['PING']), config.commandTimeoutMs, logger);
   } else {
     const c = single(config.url, socket);
     send = (args) => c.sendCommand(args);
     client = c;
-    stopWatching = watchForStalls(c, () => send(['PING']), config.commandTimeoutMs, logger);
+    watch = watchForStalls(c, () => send(['PING']), config.commandTimeoutMs, logger);
   }
 
   let reported = false;
@@ -128,6 +134,7 @@ export function createRedisConnection(config: RedisConfig, logger: Logger): Redi
     client,
     prefix: config.prefix,
     isUp: () => client.isReady,
+    answeredSince: watch.answeredSince,
     sendCommand: send,
     async ping(timeoutMs = 1000) {
       if (!client.isReady) return false;
@@ -147,7 +154,7 @@ export function createRedisConnection(config: RedisConfig, logger: Logger): Redi
     },
     /** Lets pending commands finish for up to `commandTimeoutMs`, then drops the connections. */
     async close() {
-      stopWatching();
+      watch.stop();
       if (!client.isOpen) return;
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<false>((resolve) => {
@@ -174,14 +181,22 @@ interface Restartable {
   connect(): Promise<unknown>;
 }
 
+export interface StallWatch {
+  stop(): void;
+  /** Whether a probe sent at or after `since` was answered. */
+  answeredSince(since: number): boolean;
+}
+
 /**
  * Redis answers the commands of one connection in the order they were sent. So when a PING sent on an
  * open, ready connection is still unanswered after `stallMs`, so is every command sent before it: the
  * server is frozen, the network lost, or (Sentinel) the master died and the client holds every command
  * until the sentinels promote a replica, however long their detection takes. Then the client is
- * destroyed, which fails every pending command at once (their requests answer 503), and connected again
- * (Sentinel: asking the sentinels for the master anew); until Redis answers, pages answer 503 at once
- * (the client is not ready) rather than hang. One probe in flight at a time, a check every `stallMs / 5`:
+ * destroyed, which fails every pending command of a single server at once (their requests answer 503),
+ * and connected again (Sentinel: asking the sentinels for the master anew); until Redis answers, pages
+ * answer 503 at once (the client is not ready) rather than hang. The Sentinel client keeps the commands
+ * it was holding, and sends them again to the new master: their requests get their 503 from
+ * redis-deadline.ts, through `answeredSince`. One probe in flight at a time, a check every `stallMs / 5`:
  * the whole cost of bounding every command's wait. It relies on no blocking command (BLPOP, XREAD
  * BLOCK…) being sent on this connection; BullMQ has connections of its own.
  */
@@ -191,8 +206,10 @@ export function watchForStalls(
   stallMs: number,
   logger: Logger,
   retryMs = 200,
-): () => void {
+): StallWatch {
   let probeSentAt: number | undefined;
+  // When the last probe that Redis answered was sent; -Infinity until one is.
+  let answeredSentAt = Number.NEGATIVE_INFINITY;
   let reconnecting = false;
   let stopped = false;
   const reconnect = async () => {
@@ -216,10 +233,13 @@ export function watchForStalls(
     if (probeSentAt === undefined) {
       const sentAt = Date.now();
       probeSentAt = sentAt;
-      const answered = () => {
+      const settled = () => {
         if (probeSentAt === sentAt) probeSentAt = undefined;
       };
-      ping().then(answered, answered);
+      ping().then(() => {
+        answeredSentAt = Math.max(answeredSentAt, sentAt);
+        settled();
+      }, settled);
       return;
     }
     if (Date.now() - probeSentAt < stallMs) return;
@@ -234,9 +254,12 @@ export function watchForStalls(
   };
   const timer = setInterval(check, Math.max(20, Math.floor(stallMs / 5)));
   timer.unref();
-  return () => {
-    stopped = true;
-    clearInterval(timer);
+  return {
+    stop() {
+      stopped = true;
+      clearInterval(timer);
+    },
+    answeredSince: (since) => answeredSentAt >= since,
   };
 }
 

@@ -119,6 +119,8 @@ export async function startSentinelGroup(
     redisProcess(port, path.join(root, String(port)), () => [
       ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
       ...(replicaOf ? ['--replicaof', '127.0.0.1', String(replicaOf)] : []),
+      // DEBUG SLEEP holds the commands sent to a master, so a test can kill it while they wait.
+      ...['--enable-debug-command', 'local'],
     ]);
   const master = server(basePort);
   const replica = server(basePort + 1, basePort);
