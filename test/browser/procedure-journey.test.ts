@@ -3,7 +3,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { FieldDefinition } from '../../src/procedures/definition.schema.ts';
 import type { Procedure } from '../../src/procedures/definitions.ts';
 import type { FormValue } from '../../src/procedures/form.ts';
-import { axeViolations, cspViolations, launchBrowserOrSkip } from '../helpers/browser.ts';
+import { axeViolations, cspViolations, launchBrowserOrSkip, overlapProblems } from '../helpers/browser.ts';
 import { createTestGateway, listen, testCitizen, type TestGateway } from '../helpers/gateway.ts';
 import { newbornForm } from '../helpers/procedures.ts';
 
@@ -144,6 +144,40 @@ describe('newborn bundle in a browser (keyboard, accessibility, CSP)', function 
       expect(csp).to.deep.equal([]);
     });
   }
+
+  it('draws no label over another field and lets every control be tapped, on every page (it, en; 375, 1280px)', async function () {
+    this.timeout(300_000);
+    const citizen = testCitizen();
+    const pageIds = procedure.definition.form.pages.map((p) => p.id);
+    const problems: string[] = [];
+    for (const language of ['it', 'en'] as const) {
+      for (const width of [375, 1280]) {
+        const { page } = await open(language, width);
+        await gateway.deps.procedures.drafts.save(citizen.fiscalCode, 'newborn', {
+          values: newbornForm(),
+          completed: pageIds,
+        });
+        const paths = [
+          '/procedures/newborn',
+          ...pageIds.map((id) => `/procedures/newborn/pages/${id}`),
+          '/procedures/newborn/preview',
+        ];
+        for (const path of paths) {
+          await page.goto(`${server.url}${path}`);
+          problems.push(...(await overlapProblems(page)).map((p) => `${language} ${width}px ${path}: ${p}`));
+        }
+        // A refused page, with its messages under the fields.
+        await page.goto(`${server.url}/procedures/newborn/pages/support`);
+        await page.fill('#field-iban', 'nope');
+        await Promise.all([page.waitForURL(/support/), page.click('button[value="next"]')]);
+        problems.push(
+          ...(await overlapProblems(page)).map((p) => `${language} ${width}px refused support: ${p}`),
+        );
+        await context.close();
+      }
+    }
+    expect(problems).to.deep.equal([]);
+  });
 
   it('focuses the error summary of a refused page, and its links move focus to the field', async () => {
     const { page, csp } = await open('it');
