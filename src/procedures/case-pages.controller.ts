@@ -7,7 +7,7 @@ import { referenceOf, type CaseService } from './case.service.ts';
 import type { ProcedureCatalogue } from './definitions.ts';
 import type { DraftRepository } from './draft.repository.ts';
 import { caseProgress, formatInstant, receiptByBody } from './journey.presenter.ts';
-import { resumeState } from './journey.ts';
+import { resumePath, resumeState } from './journey.ts';
 import { bodyNames, citizenOf, progress, pageLanguage, type BodyNameLookup } from './page-context.ts';
 
 type CaseRequest = Request<{ caseId: string }>;
@@ -129,7 +129,7 @@ export function createCasePagesController(deps: {
             ? [
                 {
                   title: procedure.definition.title[lang],
-                  href: `/procedures/${procedure.definition.id}`,
+                  href: resumePath(procedure.definition.id),
                   progress: progress(procedure, resumeState(procedure.definition, draft)),
                 },
               ]

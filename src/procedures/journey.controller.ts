@@ -16,6 +16,7 @@ import {
   emptyDraft,
   isAllowed,
   journeyTable,
+  resumePath,
   resumeState,
   statePath,
   type Draft,
@@ -157,10 +158,9 @@ export function createJourneyController(deps: {
       const { definition } = procedure;
       const { lang } = pageLanguage(res);
       const citizen = req.session.citizen;
-      const draft =
-        citizen && citizen.level >= definition.loginLevel
-          ? await drafts.get(citizen.fiscalCode, definition.id)
-          : undefined;
+      // A session below the procedure's level still sees that a draft waits (its progress, no data):
+      // the button logs in at the level needed and comes back where the draft was.
+      const draft = citizen ? await drafts.get(citizen.fiscalCode, definition.id) : undefined;
       const names = await bodyNames(procedure, lang, deps.bodyName);
       const resumeAt = draft && resumeState(definition, draft);
       renderPage(req, res, 'procedures/start', {
@@ -174,6 +174,8 @@ export function createJourneyController(deps: {
           fields: page.fields.map((f) => f.label[lang]),
         })),
         firstHref: statePath(definition.id, resumeState(definition, emptyDraft())),
+        // Through the login first: once in, the draft is looked up again for whoever logged in.
+        resumeHref: resumePath(definition.id),
         draft: resumeAt && {
           href: statePath(definition.id, resumeAt),
           progress: progress(procedure, resumeAt),
@@ -181,6 +183,16 @@ export function createJourneyController(deps: {
         draftDays: Math.round(deps.draftSeconds / 86_400),
         notice: ['saved', 'discarded'].includes(String(req.query.notice)) ? req.query.notice : undefined,
       });
+    },
+
+    /**
+     * Where the citizen's draft stands (the first page not yet complete, or the preview), the first page
+     * without one: the target of links that may pass through a login first (the personal area's, the
+     * start page's for a visitor not yet at the procedure's level).
+     */
+    async resume(req: ProcedureRequest, res: Response) {
+      const procedure = procedureOf(req);
+      resume(res, procedure, await draftOf(citizenOf(req).fiscalCode, procedure));
     },
 
     /** Throws the draft away (the start page's "start again"). */

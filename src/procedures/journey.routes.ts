@@ -17,6 +17,7 @@ export function journeyRoutes(
   const router = Router();
   router.get('/procedures/:procedureId', journey.start);
   router.post('/procedures/:procedureId', formLimit, level, journey.discard);
+  router.get('/procedures/:procedureId/resume', level, journey.resume);
   router.get('/procedures/:procedureId/pages/:pageId', level, journey.showPage);
   router.post('/procedures/:procedureId/pages/:pageId', formLimit, level, journey.savePage);
   router.get('/procedures/:procedureId/preview', level, journey.preview);

@@ -108,7 +108,44 @@ describe('procedure journey: the newborn bundle through its pages', function () 
       for (const name of ['Comune di Prato', 'Azienda USL Toscana Centro', 'INPS'])
         expect(bodies).to.include(name);
       expect($('#needs-heading').parent().text()).to.include('livello 2');
-      expect($(`a[href="${BASE}/pages/child"]`).text()).to.equal('Accedi e inizia');
+      // Through the login, then to where a draft saved earlier stands (the first page without one).
+      expect($(`a[href="${BASE}/resume"]`).text()).to.equal('Accedi e inizia');
+    });
+
+    it('resumes a draft from a level-1 session where it was: start page, personal area, after the step-up', async () => {
+      const { agent, code } = await loggedIn(2);
+      await fillPages(agent, newbornForm(), 'health');
+      // The same citizen, back later with a level-1 session.
+      await agent.get(`/__test/login?level=1&fiscalCode=${code}`).expect(200);
+      const $ = cheerio.load((await agent.get(BASE).expect(200)).text);
+      expect($('#draft-heading').text()).to.equal('Hai un modulo da completare');
+      expect($('#draft-heading').parent().text()).to.include('Arrivato al passo 3 di');
+      expect($(`#draft-heading ~ div a[href="${BASE}/resume"]`).text()).to.equal(
+        'Accedi con livello 2 e riprendi',
+      );
+      // Discarding needs the procedure's level: not offered below it.
+      expect($('button[value="discard"]').length).to.equal(0);
+      const me = cheerio.load((await agent.get('/me').expect(200)).text);
+      expect(me(`a[href="${BASE}/resume"]`).length).to.equal(1);
+
+      const stepUp = await agent.get(`${BASE}/resume`).expect(303);
+      const target = new URL(stepUp.headers.location ?? '', 'http://x.invalid');
+      expect(target.pathname).to.equal('/spid/login');
+      expect(target.searchParams.get('level')).to.equal('2');
+      expect(target.searchParams.get('next')).to.equal(`${BASE}/resume`);
+      // The IdP's answer at level 2 brings the citizen back to `next`: the page where they were.
+      await agent.get(`/__test/login?level=2&fiscalCode=${code}`).expect(200);
+      await agent.get(`${BASE}/resume`).expect(303).expect('location', `${BASE}/pages/health`);
+    });
+
+    it('sends a resume link without a draft to the first page, and an anonymous visitor to log in first', async () => {
+      await request(gateway.app)
+        .get(`${BASE}/resume`)
+        .expect(303)
+        .expect('location', `/login?next=${encodeURIComponent(`${BASE}/resume`)}`);
+      const { agent } = await loggedIn(2);
+      await agent.get(`${BASE}/resume`).expect(303).expect('location', `${BASE}/pages/child`);
+      await agent.get('/procedures/no-such-thing/resume').expect(404);
     });
 
     it('offers the procedures on the home page, each linking to its start page', async () => {
@@ -337,7 +374,9 @@ describe('procedure journey: the newborn bundle through its pages', function () 
       expect($(`a[href="${BASE}/pages/health"]`).text()).to.equal('Riprendi il modulo');
       const me = cheerio.load((await later.get('/me').expect(200)).text);
       expect(me('#cases').text()).to.include('Nascita di un figlio');
-      expect(me(`#cases a[href="${BASE}"]`).length).to.equal(1);
+      // The personal area's link goes where the draft stands, through a step-up if need be.
+      expect(me(`#cases a[href="${BASE}/resume"]`).length).to.equal(1);
+      await later.get(`${BASE}/resume`).expect(303).expect('location', `${BASE}/pages/health`);
 
       // Start again: the draft goes.
       await later
