@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import type { CitizenIdentity } from '../identity/citizen.ts';
+import type { CitizenIdentity, Level } from '../identity/citizen.ts';
 import { requireLevel } from '../identity/step-up.ts';
 import { NotFoundError } from '../platform/errors.ts';
 import { renderPage } from '../platform/views.ts';
@@ -37,7 +37,21 @@ export function createCasePagesController(deps: {
     return { record, procedure };
   }
 
+  // The level a case's pages need at most: which procedure a case belongs to is known only once its
+  // owner is logged in.
+  const caseLevel = Math.max(1, ...procedures.list().map((p) => p.definition.loginLevel)) as Level;
+
   return {
+    /**
+     * Lets a logged-in citizen through (their case says which level it needs; caseStatus and receipt
+     * step up if need be); a visitor not logged in is asked once for the level cases need, not for a
+     * login and then a step-up.
+     */
+    requireCaseLogin(req: CaseRequest, res: Response, next: NextFunction) {
+      if (req.session.citizen) return next();
+      return requireLevel(caseLevel)(req, res, next);
+    },
+
     /** The printable receipt: reference number, when, what was asked of which body. */
     async receipt(req: CaseRequest, res: Response, next: NextFunction) {
       const citizen = citizenOf(req);

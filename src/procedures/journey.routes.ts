@@ -1,5 +1,4 @@
 import { Router, type RequestHandler } from 'express';
-import { requireCitizen } from '../identity/identity.controller.ts';
 import type { CasePagesController } from './case-pages.controller.ts';
 import type { JourneyController } from './journey.controller.ts';
 
@@ -22,7 +21,7 @@ export function journeyRoutes(
   router.post('/procedures/:procedureId/pages/:pageId', formLimit, level, journey.savePage);
   router.get('/procedures/:procedureId/preview', level, journey.preview);
   router.post('/procedures/:procedureId/preview', formLimit, level, journey.confirm);
-  router.get('/cases/:caseId', requireCitizen, cases.caseStatus);
-  router.get('/cases/:caseId/receipt', requireCitizen, cases.receipt);
+  router.get('/cases/:caseId', cases.requireCaseLogin, cases.caseStatus);
+  router.get('/cases/:caseId/receipt', cases.requireCaseLogin, cases.receipt);
   return router;
 }

@@ -716,6 +716,27 @@ describe('procedure journey: the newborn bundle through its pages', function () 
       const response = await weak.get(`/cases/${caseId}`).expect(303);
       expect(response.headers.location).to.match(/^\/spid\/login\?.*level=2/);
     });
+
+    it('asks a visitor not logged in for one login, at the level the case needs, then shows the case', async () => {
+      const { agent, code } = await loggedIn();
+      const caseId = await fileCase(agent);
+      for (const path of [`/cases/${caseId}`, `/cases/${caseId}/receipt`]) {
+        const visitor = request.agent(gateway.app);
+        await visitor
+          .get(path)
+          .expect(303)
+          .expect('location', `/login?next=${encodeURIComponent(path)}`);
+        // The login page offers each provider at level 2 straight away: no level-1 login, then a step-up.
+        const login = (await visitor.get(`/login?next=${encodeURIComponent(path)}`).expect(200)).text;
+        expect(login).to.match(/\/spid\/login\?idp=[^"]+&amp;level=2&amp;next=/);
+        expect(login).to.not.match(/\/spid\/login\?idp=[^"]+&amp;level=1/);
+        await visitor.get(`/__test/login?level=2&fiscalCode=${code}`).expect(200);
+        await visitor.get(path).expect(200);
+      }
+      // Someone else's login reaches no case: still 404.
+      const { agent: other } = await loggedIn();
+      await other.get(`/cases/${caseId}`).expect(404);
+    });
   });
 });
 
