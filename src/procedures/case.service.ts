@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { CitizenIdentity } from '../identity/citizen.ts';
 import { normaliseFiscalCode } from '../identity/citizen.ts';
 import { AppError } from '../platform/errors.ts';
+import type { Language } from '../platform/i18n.ts';
 import type { CaseRecord, CaseRepository, HistoryEntry, StepState } from './case.repository.ts';
 import type { DataCipher } from '../citizen/data-cipher.ts';
 import { qualifiedStepId, type CitizenAttribute, type StepDefinition } from './definition.schema.ts';
@@ -129,9 +130,18 @@ const applicantOf = (citizen: CitizenIdentity): Partial<Record<CitizenAttribute,
   ...(citizen.email ? { email: citizen.email } : {}),
 });
 
+/** The declaration the citizen ticked to confirm: its words as shown, in their language, and when. */
+export interface Declaration {
+  text: string;
+  language: Language;
+  at: string;
+}
+
 interface StoredForm {
   values: FormValues;
   applicant: Partial<Record<CitizenAttribute, string>>;
+  /** Absent only from cases filed before the declaration was recorded with the case. */
+  declaration?: Declaration;
 }
 
 /** What a body receives for one step: only what the definition lists for it. */
@@ -143,6 +153,8 @@ export interface DeliveryPayload {
   applicant: Record<string, string>;
   data: FormValues;
   inputs: Record<string, string>;
+  /** What the applicant declared on confirming (DPR 445/2000 art. 46 and 76), for every body. */
+  declaration?: Declaration;
 }
 
 /** Every step that comes, directly or not, after `id`. */
@@ -235,7 +247,7 @@ export function createCaseService(deps: {
       procedure: Procedure,
       citizen: CitizenIdentity,
       values: FormValues,
-      options: { id?: string } = {},
+      options: { id?: string; declaredIn?: Language } = {},
     ): Promise<CaseRecord> {
       if (options.id) {
         const filed = await repository.get(options.id);
@@ -269,7 +281,10 @@ export function createCaseService(deps: {
         rev: 1,
         steps,
       };
-      const form: StoredForm = { values, applicant: applicantOf(citizen) };
+      // Confirming is declaring: the case keeps the words the citizen ticked, as every body receives them.
+      const language = options.declaredIn ?? 'it';
+      const declaration = { text: procedure.definition.declaration[language], language, at };
+      const form: StoredForm = { values, applicant: applicantOf(citizen), declaration };
       const history: HistoryEntry[] = [
         { at, status: 'open' },
         ...Object.entries(steps).map(([step, state]) => ({ at, step, status: state.status })),
@@ -335,6 +350,7 @@ export function createCaseService(deps: {
         applicant: pick(form.applicant as Record<string, string>, step.citizen),
         data: pick(form.values, step.fields),
         inputs,
+        ...(form.declaration ? { declaration: form.declaration } : {}),
       };
     },
 

@@ -320,7 +320,10 @@ export function createJourneyController(deps: {
       const caseId = caseIdForSubmission(owner, token);
       let record: CaseRecord;
       try {
-        record = await cases.confirm(procedure, citizen, values, { id: caseId });
+        record = await cases.confirm(procedure, citizen, values, {
+          id: caseId,
+          declaredIn: pageLanguage(res).lang,
+        });
       } catch (error) {
         return confirmationFailed(procedure, owner, token, caseId, error, receipt);
       }

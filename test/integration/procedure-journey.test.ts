@@ -370,7 +370,7 @@ describe('procedure journey: the newborn bundle through its pages', function () 
 
       const { agent: later } = await loggedIn(2, code);
       const $ = cheerio.load((await later.get(BASE).expect(200)).text);
-      expect($('#draft-heading').parent().text()).to.include('passo 3 di 7');
+      expect($('#draft-heading').parent().text()).to.include('passo 3 di 6');
       expect($(`a[href="${BASE}/pages/health"]`).text()).to.equal('Riprendi il modulo');
       const me = cheerio.load((await later.get('/me').expect(200)).text);
       expect(me('#cases').text()).to.include('Nascita di un figlio');
@@ -409,7 +409,7 @@ describe('procedure journey: the newborn bundle through its pages', function () 
       const values = newbornForm({ phone: '' }); // an optional field left empty is not sent
       await fillPages(agent, values);
       const $ = cheerio.load((await agent.get(`${BASE}/preview`).expect(200)).text);
-      expect($('#journey-progress').text()).to.equal('Passo 7 di 7');
+      expect($('#journey-progress').text()).to.equal('Passo 6 di 6');
       expect(
         $('h2[id^="body-"]')
           .map((_, h) => $(h).text())
@@ -494,6 +494,29 @@ describe('procedure journey: the newborn bundle through its pages', function () 
         .expect(400);
       expect(await gateway.deps.procedures.repository.listByCitizen(code)).to.deep.equal([]);
       expect(await draftOf(code)).to.not.equal(undefined);
+    });
+
+    it('asks for the declaration once, at the confirmation, and the case records it for every body', async () => {
+      // No form page asks for it: its only place is the preview, beside what each body receives.
+      for (const page of pages())
+        for (const field of page.fields)
+          expect(
+            field.type === 'checkbox' || /DPR 445/.test(field.label.it),
+            `${page.id}.${field.id}`,
+          ).to.equal(false);
+      const { agent } = await loggedIn();
+      await agent.get(`/lang/en?next=${BASE}`).expect(303);
+      await fillPages(agent);
+      const $ = cheerio.load((await agent.get(`${BASE}/preview`).expect(200)).text);
+      expect($('input[type="checkbox"]').length).to.equal(1);
+      expect($('label[for="confirmed"]').text()).to.equal(procedure.definition.declaration.en);
+      const caseId = await fileCase(agent);
+      for (const step of procedure.order.filter((s) => s.after.length === 0)) {
+        const payload = await gateway.deps.procedures.cases.payloadFor(caseId, step.id);
+        expect(payload?.declaration?.text, step.id).to.equal(procedure.definition.declaration.en);
+        expect(payload?.declaration?.language).to.equal('en');
+        expect(Date.parse(payload?.declaration?.at ?? '')).to.be.closeTo(Date.now(), 60_000);
+      }
     });
 
     it('files exactly one case however often the confirmation is posted, and shows its receipt', async () => {
