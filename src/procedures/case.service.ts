@@ -7,7 +7,7 @@ import type { CaseRecord, CaseRepository, HistoryEntry, StepState } from './case
 import type { DataCipher } from '../citizen/data-cipher.ts';
 import { qualifiedStepId, type CitizenAttribute, type StepDefinition } from './definition.schema.ts';
 import type { Procedure, ProcedureCatalogue } from './definitions.ts';
-import type { FormValues } from './form.ts';
+import type { FormValue, FormValues } from './form.ts';
 import { canMove, caseStatus, isTerminal, type ReportedStatus, type StepStatus } from './step-state.ts';
 
 /**
@@ -143,6 +143,17 @@ interface StoredForm {
   /** Absent only from cases filed before the declaration was recorded with the case. */
   declaration?: Declaration;
 }
+
+/** A value as two cases about the same thing compare it: "Giulia " and "giulia", "Nicolò" and "Nicolo" match. */
+const sameCaseText = (value: FormValue | undefined) =>
+  value === undefined
+    ? ''
+    : String(value)
+        .normalize('NFD')
+        .replace(/\p{M}/gu, '')
+        .toLocaleLowerCase('it')
+        .replace(/\s+/g, ' ')
+        .trim();
 
 /** What a body receives for one step: only what the definition lists for it. */
 export interface DeliveryPayload {
@@ -292,6 +303,36 @@ export function createCaseService(deps: {
       await repository.create(record, { form: cipher.encrypt(JSON.stringify(form), `${id}:form`) }, history);
       await deps.enqueue(queuedJobs(record, procedure));
       return record;
+    },
+
+    /**
+     * The citizen's latest case of this procedure whose `sameCaseWhen` fields hold the same values as
+     * these (letters compared without case, accents or extra spaces): the case these values would
+     * repeat. Cases whose personal data was purged are not compared. Nothing is logged.
+     */
+    async earlierSameCase(
+      procedure: Procedure,
+      fiscalCode: string,
+      values: FormValues,
+      /** The case this confirmation files (caseIdForSubmission): filing it again is no repeat. */
+      except?: string,
+      limit = 50,
+    ): Promise<CaseRecord | undefined> {
+      const fields = procedure.definition.sameCaseWhen;
+      if (fields.length === 0) return undefined;
+      const key = (from: FormValues) => JSON.stringify(fields.map((id) => sameCaseText(from[id])));
+      const wanted = key(values);
+      for (const id of await repository.listByCitizen(fiscalCode, limit)) {
+        if (id === except) continue;
+        const record = await repository.get(id);
+        if (record?.procedureId !== procedure.definition.id) continue;
+        if (record.owner !== repository.ownerRef(fiscalCode)) continue;
+        const stored = (await repository.data(id)).form;
+        if (!stored) continue;
+        const form = JSON.parse(cipher.decrypt(stored, `${id}:form`)) as StoredForm;
+        if (key(form.values) === wanted) return record;
+      }
+      return undefined;
     },
 
     /** The case, when the citizen with this fiscal code filed it; undefined otherwise (another's does not exist). */

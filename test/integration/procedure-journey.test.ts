@@ -519,6 +519,46 @@ describe('procedure journey: the newborn bundle through its pages', function () 
       }
     });
 
+    it('warns before filing a case that repeats an earlier one of the same parent, and files it only when told to', async () => {
+      const { agent, code } = await loggedIn();
+      const first = await fileCase(agent);
+      const filed = () => gateway.deps.procedures.repository.listByCitizen(code);
+      // The same child, typed a little differently.
+      await fillPages(agent, newbornForm({ childGivenName: ' giulia', childFamilyName: 'BIANCHI ' }));
+      const $ = cheerio.load((await agent.get(`${BASE}/preview`).expect(200)).text);
+      expect($('#earlier-case a').attr('href')).to.equal(`/cases/${first}`);
+      expect($('#repeat-of').attr('value')).to.equal(first);
+      const form = await confirmForm(agent);
+      // Without the tick, with a made-up or another case's id: refused, nothing filed.
+      for (const repeatOf of [undefined, '', 'AAAAAAAAAAAAAAAA', `${first}x`, [first, first]]) {
+        const refused = await agent
+          .post(`${BASE}/preview`)
+          .type('form')
+          .send({ ...form, ...(repeatOf === undefined ? {} : { repeatOf }) })
+          .expect(400);
+        expect(cheerio.load(refused.text)('#error-summary a').first().attr('href')).to.equal('#repeat-of');
+      }
+      expect(await filed()).to.have.length(1);
+      const second = await agent
+        .post(`${BASE}/preview`)
+        .type('form')
+        .send({ ...form, repeatOf: first })
+        .expect(303);
+      expect(second.headers.location).to.match(/^\/cases\/[0-9A-Z]{16}\/receipt$/);
+      expect(await filed()).to.have.length(2);
+
+      // Another child of the same parent: no warning.
+      await fillPages(agent, newbornForm({ childGivenName: 'Marco', childSex: 'M' }));
+      const other = cheerio.load((await agent.get(`${BASE}/preview`).expect(200)).text);
+      expect(other('#earlier-case').length).to.equal(0);
+      // The same child filed by someone else: not theirs to see, no warning.
+      const { agent: stranger } = await loggedIn();
+      await fillPages(stranger);
+      const theirs = cheerio.load((await stranger.get(`${BASE}/preview`).expect(200)).text);
+      expect(theirs('#earlier-case').length).to.equal(0);
+      expect(theirs.html()).to.not.include(first);
+    });
+
     it('files exactly one case however often the confirmation is posted, and shows its receipt', async () => {
       const { agent, code } = await loggedIn();
       await fillPages(agent);
