@@ -8,7 +8,14 @@ import type { ProcedureCatalogue } from './definitions.ts';
 import type { DraftRepository } from './draft.repository.ts';
 import { caseProgress, formatInstant, receiptByBody } from './journey.presenter.ts';
 import { resumePath, resumeState } from './journey.ts';
-import { bodyNames, citizenOf, progress, pageLanguage, type BodyNameLookup } from './page-context.ts';
+import {
+  bodyForms,
+  bodyNames,
+  citizenOf,
+  progress,
+  pageLanguage,
+  type BodyNameLookup,
+} from './page-context.ts';
 
 type CaseRequest = Request<{ caseId: string }>;
 
@@ -77,6 +84,7 @@ export function createCasePagesController(deps: {
         return requireLevel(procedure.definition.loginLevel)(req, res, next);
       const { lang, t } = pageLanguage(res);
       const names = await bodyNames(procedure, lang, deps.bodyName);
+      const forms = await bodyForms(procedure, lang, deps.bodyName);
       const [outputs, history] = await Promise.all([cases.outputs(record), cases.history(record.id)]);
       const steps = caseProgress(procedure, record, outputs, history, names, lang);
       if (req.accepts(['html', 'json']) === 'json') {
@@ -100,7 +108,11 @@ export function createCasePagesController(deps: {
         filedAt: formatInstant(record.createdAt, lang),
         updatedAt: formatInstant(record.updatedAt, lang),
         updatedAtIso: record.updatedAt,
-        steps: steps.map((s) => ({ ...s, atText: formatInstant(s.at, lang) })),
+        steps: steps.map((s) => ({
+          ...s,
+          atText: formatInstant(s.at, lang),
+          bodyForms: forms.get(procedure.step(s.id)?.body ?? ''),
+        })),
         purged:
           record.status !== 'open' && steps.some((s) => s.status === 'completed' && s.outputs.length === 0),
       });

@@ -676,6 +676,8 @@ describe('procedure journey: the newborn bundle through its pages', function () 
       expect($('#case-status').text()).to.equal('In corso');
       expect($(`a#case-refresh[href="/cases/${caseId}"]`).length).to.equal(1);
       expect(stepText($, 'birth-registration')).to.include('In invio');
+      // Each body's name with the article and preposition it takes (the catalog's `article`).
+      expect(stepText($, 'birth-registration')).to.include('La stiamo inviando al Comune di Prato.');
       expect(stepText($, 'health-enrolment')).to.include('In attesa');
       expect(stepText($, 'health-enrolment')).to.include(
         'Parte quando è completato: Dichiarazione di nascita',
@@ -683,12 +685,14 @@ describe('procedure journey: the newborn bundle through its pages', function () 
 
       await cases.report(caseId, 'birth-registration', { status: 'delivered' });
       expect(stepText(await page(), 'birth-registration')).to.include('Consegnata');
+      expect(stepText(await page(), 'birth-registration')).to.include("Il Comune di Prato l'ha ricevuta.");
       await cases.report(caseId, 'birth-registration', { status: 'accepted' });
       expect(stepText(await page(), 'birth-registration')).to.include('Presa in carico');
       await cases.report(caseId, 'birth-registration', {
         status: 'completed',
         outputs: { childFiscalCode: CHILD_CODE, birthRecord: 'Atto n. 123, parte I, serie A' },
       });
+      expect(stepText(await page(), 'assegno-unico')).to.include("La stiamo inviando all'INPS - Istituto");
       $ = await page();
       expect(stepText($, 'birth-registration')).to.include('Completata');
       expect(stepText($, 'birth-registration')).to.include('Codice fiscale del bambino');
