@@ -215,6 +215,21 @@ describe('newborn bundle in a browser (keyboard, accessibility, CSP)', function 
     expect(csp).to.deep.equal([]);
   });
 
+  it('prints a receipt that says who issued it, without the page header', async () => {
+    const { page } = await open('it');
+    const record = await gateway.deps.procedures.cases.confirm(
+      procedure,
+      testCitizen(),
+      newbornForm({ childGivenName: 'Stampa' }),
+    );
+    await page.goto(`${server.url}/cases/${record.id}/receipt`);
+    await page.emulateMedia({ media: 'print' });
+    expect(await page.locator('header').first().isVisible()).to.equal(false);
+    expect(await page.locator('#issued-by').isVisible()).to.equal(true);
+    expect(await page.locator('#issued-by').innerText()).to.include(gateway.config.network.name);
+    expect(await page.locator('#reference').isVisible()).to.equal(true);
+  });
+
   it('works with JavaScript turned off: the refused page lists its errors, the print hint is there', async () => {
     context = await browser.newContext({ javaScriptEnabled: false, locale: 'it-IT' });
     const page = await context.newPage();
