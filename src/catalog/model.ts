@@ -1,3 +1,4 @@
+import { ITALIAN_ARTICLES } from './italian-article.ts';
 import { z } from 'zod';
 
 /**
@@ -216,6 +217,8 @@ export const bodyInputSchema = z.strictObject({
   ipaCode,
   name: localizedShort,
   kind: z.enum(BODY_KINDS),
+  /** The Italian definite article the name takes ("l'" for INPS); derived from the name when absent. */
+  article: z.enum(ITALIAN_ARTICLES).optional(),
   territory: shortText,
   contacts: contactsSchema,
   logo: webUrl.optional(),

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import type { CitizenIdentity } from '../identity/citizen.ts';
+import type { CitizenIdentity, Level } from '../identity/citizen.ts';
 import { requireLevel } from '../identity/step-up.ts';
 import { NotFoundError } from '../platform/errors.ts';
 import { renderPage } from '../platform/views.ts';
@@ -7,8 +7,15 @@ import { referenceOf, type CaseService } from './case.service.ts';
 import type { ProcedureCatalogue } from './definitions.ts';
 import type { DraftRepository } from './draft.repository.ts';
 import { caseProgress, formatInstant, receiptByBody } from './journey.presenter.ts';
-import { resumeState } from './journey.ts';
-import { bodyNames, citizenOf, progress, pageLanguage, type BodyNameLookup } from './page-context.ts';
+import { resumePath, resumeState } from './journey.ts';
+import {
+  bodyForms,
+  bodyNames,
+  citizenOf,
+  progress,
+  pageLanguage,
+  type BodyNameLookup,
+} from './page-context.ts';
 
 type CaseRequest = Request<{ caseId: string }>;
 
@@ -37,7 +44,21 @@ export function createCasePagesController(deps: {
     return { record, procedure };
   }
 
+  // The level a case's pages need at most: which procedure a case belongs to is known only once its
+  // owner is logged in.
+  const caseLevel = Math.max(1, ...procedures.list().map((p) => p.definition.loginLevel)) as Level;
+
   return {
+    /**
+     * Lets a logged-in citizen through (their case says which level it needs; caseStatus and receipt
+     * step up if need be); a visitor not logged in is asked once for the level cases need, not for a
+     * login and then a step-up.
+     */
+    requireCaseLogin(req: CaseRequest, res: Response, next: NextFunction) {
+      if (req.session.citizen) return next();
+      return requireLevel(caseLevel)(req, res, next);
+    },
+
     /** The printable receipt: reference number, when, what was asked of which body. */
     async receipt(req: CaseRequest, res: Response, next: NextFunction) {
       const citizen = citizenOf(req);
@@ -63,6 +84,7 @@ export function createCasePagesController(deps: {
         return requireLevel(procedure.definition.loginLevel)(req, res, next);
       const { lang, t } = pageLanguage(res);
       const names = await bodyNames(procedure, lang, deps.bodyName);
+      const forms = await bodyForms(procedure, lang, deps.bodyName);
       const [outputs, history] = await Promise.all([cases.outputs(record), cases.history(record.id)]);
       const steps = caseProgress(procedure, record, outputs, history, names, lang);
       if (req.accepts(['html', 'json']) === 'json') {
@@ -86,7 +108,11 @@ export function createCasePagesController(deps: {
         filedAt: formatInstant(record.createdAt, lang),
         updatedAt: formatInstant(record.updatedAt, lang),
         updatedAtIso: record.updatedAt,
-        steps: steps.map((s) => ({ ...s, atText: formatInstant(s.at, lang) })),
+        steps: steps.map((s) => ({
+          ...s,
+          atText: formatInstant(s.at, lang),
+          bodyForms: forms.get(procedure.step(s.id)?.body ?? ''),
+        })),
         purged:
           record.status !== 'open' && steps.some((s) => s.status === 'completed' && s.outputs.length === 0),
       });
@@ -129,7 +155,7 @@ export function createCasePagesController(deps: {
             ? [
                 {
                   title: procedure.definition.title[lang],
-                  href: `/procedures/${procedure.definition.id}`,
+                  href: resumePath(procedure.definition.id),
                   progress: progress(procedure, resumeState(procedure.definition, draft)),
                 },
               ]

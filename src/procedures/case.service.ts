@@ -2,11 +2,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { CitizenIdentity } from '../identity/citizen.ts';
 import { normaliseFiscalCode } from '../identity/citizen.ts';
 import { AppError } from '../platform/errors.ts';
+import type { Language } from '../platform/i18n.ts';
 import type { CaseRecord, CaseRepository, HistoryEntry, StepState } from './case.repository.ts';
 import type { DataCipher } from '../citizen/data-cipher.ts';
 import { qualifiedStepId, type CitizenAttribute, type StepDefinition } from './definition.schema.ts';
 import type { Procedure, ProcedureCatalogue } from './definitions.ts';
-import type { FormValues } from './form.ts';
+import type { FormValue, FormValues } from './form.ts';
 import { canMove, caseStatus, isTerminal, type ReportedStatus, type StepStatus } from './step-state.ts';
 
 /**
@@ -129,10 +130,30 @@ const applicantOf = (citizen: CitizenIdentity): Partial<Record<CitizenAttribute,
   ...(citizen.email ? { email: citizen.email } : {}),
 });
 
+/** The declaration the citizen ticked to confirm: its words as shown, in their language, and when. */
+export interface Declaration {
+  text: string;
+  language: Language;
+  at: string;
+}
+
 interface StoredForm {
   values: FormValues;
   applicant: Partial<Record<CitizenAttribute, string>>;
+  /** Absent only from cases filed before the declaration was recorded with the case. */
+  declaration?: Declaration;
 }
+
+/** A value as two cases about the same thing compare it: "Giulia " and "giulia", "Nicolò" and "Nicolo" match. */
+const sameCaseText = (value: FormValue | undefined) =>
+  value === undefined
+    ? ''
+    : String(value)
+        .normalize('NFD')
+        .replace(/\p{M}/gu, '')
+        .toLocaleLowerCase('it')
+        .replace(/\s+/g, ' ')
+        .trim();
 
 /** What a body receives for one step: only what the definition lists for it. */
 export interface DeliveryPayload {
@@ -143,6 +164,8 @@ export interface DeliveryPayload {
   applicant: Record<string, string>;
   data: FormValues;
   inputs: Record<string, string>;
+  /** What the applicant declared on confirming (DPR 445/2000 art. 46 and 76), for every body. */
+  declaration?: Declaration;
 }
 
 /** Every step that comes, directly or not, after `id`. */
@@ -235,7 +258,7 @@ export function createCaseService(deps: {
       procedure: Procedure,
       citizen: CitizenIdentity,
       values: FormValues,
-      options: { id?: string } = {},
+      options: { id?: string; declaredIn?: Language } = {},
     ): Promise<CaseRecord> {
       if (options.id) {
         const filed = await repository.get(options.id);
@@ -269,7 +292,10 @@ export function createCaseService(deps: {
         rev: 1,
         steps,
       };
-      const form: StoredForm = { values, applicant: applicantOf(citizen) };
+      // Confirming is declaring: the case keeps the words the citizen ticked, as every body receives them.
+      const language = options.declaredIn ?? 'it';
+      const declaration = { text: procedure.definition.declaration[language], language, at };
+      const form: StoredForm = { values, applicant: applicantOf(citizen), declaration };
       const history: HistoryEntry[] = [
         { at, status: 'open' },
         ...Object.entries(steps).map(([step, state]) => ({ at, step, status: state.status })),
@@ -277,6 +303,36 @@ export function createCaseService(deps: {
       await repository.create(record, { form: cipher.encrypt(JSON.stringify(form), `${id}:form`) }, history);
       await deps.enqueue(queuedJobs(record, procedure));
       return record;
+    },
+
+    /**
+     * The citizen's latest case of this procedure whose `sameCaseWhen` fields hold the same values as
+     * these (letters compared without case, accents or extra spaces): the case these values would
+     * repeat. Cases whose personal data was purged are not compared. Nothing is logged.
+     */
+    async earlierSameCase(
+      procedure: Procedure,
+      fiscalCode: string,
+      values: FormValues,
+      /** The case this confirmation files (caseIdForSubmission): filing it again is no repeat. */
+      except?: string,
+      limit = 50,
+    ): Promise<CaseRecord | undefined> {
+      const fields = procedure.definition.sameCaseWhen;
+      if (fields.length === 0) return undefined;
+      const key = (from: FormValues) => JSON.stringify(fields.map((id) => sameCaseText(from[id])));
+      const wanted = key(values);
+      for (const id of await repository.listByCitizen(fiscalCode, limit)) {
+        if (id === except) continue;
+        const record = await repository.get(id);
+        if (record?.procedureId !== procedure.definition.id) continue;
+        if (record.owner !== repository.ownerRef(fiscalCode)) continue;
+        const stored = (await repository.data(id)).form;
+        if (!stored) continue;
+        const form = JSON.parse(cipher.decrypt(stored, `${id}:form`)) as StoredForm;
+        if (key(form.values) === wanted) return record;
+      }
+      return undefined;
     },
 
     /** The case, when the citizen with this fiscal code filed it; undefined otherwise (another's does not exist). */
@@ -335,6 +391,7 @@ export function createCaseService(deps: {
         applicant: pick(form.applicant as Record<string, string>, step.citizen),
         data: pick(form.values, step.fields),
         inputs,
+        ...(form.declaration ? { declaration: form.declaration } : {}),
       };
     },
 

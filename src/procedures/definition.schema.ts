@@ -129,6 +129,11 @@ export const definitionSchema = z.strictObject({
   declaration: localized,
   form: z.strictObject({ pages: z.array(pageSchema).min(1).max(20) }),
   steps: z.array(stepSchema).min(1).max(30),
+  /**
+   * Form fields that together say what a case is about (the child, for a birth): a case the same
+   * applicant filed earlier with the same values looks like a repeat, and the confirmation warns first.
+   */
+  sameCaseWhen: z.array(name).max(10).default([]),
 });
 export type ProcedureDefinition = z.infer<typeof definitionSchema>;
 

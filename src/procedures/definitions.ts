@@ -100,6 +100,9 @@ function crossCheck(definition: ProcedureDefinition): string[] {
         );
     });
   });
+  definition.sameCaseWhen.forEach((field, i) => {
+    if (!fieldIds.has(field)) problems.push(`sameCaseWhen[${i}]: unknown form field "${field}"`);
+  });
   // Data minimisation: the form asks only for what some body receives.
   const sent = new Set(definition.steps.flatMap((step) => step.fields));
   for (const field of fieldIds) {

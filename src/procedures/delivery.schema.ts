@@ -19,6 +19,10 @@ export const deliveryClaimsSchema = z.object({
   data: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
   /** Outputs of earlier steps, as "<step>.<output>". */
   inputs: z.record(z.string(), z.string()),
+  /** What the applicant declared on confirming the case (DPR 445/2000 art. 46 and 76): the words, their language, when. */
+  declaration: z
+    .object({ text: z.string(), language: z.enum(['it', 'en']), at: z.iso.datetime() })
+    .optional(),
   /** Where to report the step's result later (POST, with the body's API credential). */
   reportUrl: z.url(),
 });

@@ -5,17 +5,30 @@ import type { Language } from '../platform/i18n.ts';
 import { AppError, BadRequestError, NotFoundError } from '../platform/errors.ts';
 import { renderPage } from '../platform/views.ts';
 import type { CaseRecord } from './case.repository.ts';
-import { caseIdForSubmission, ProcedureUnavailableError, type CaseService } from './case.service.ts';
+import {
+  caseIdForSubmission,
+  ProcedureUnavailableError,
+  referenceOf,
+  type CaseService,
+} from './case.service.ts';
 import type { ConfirmationRepository } from './confirmation.repository.ts';
 import type { PageDefinition } from './definition.schema.ts';
 import type { Procedure, ProcedureCatalogue } from './definitions.ts';
 import type { DraftRepository } from './draft.repository.ts';
 import { italianToday, validatePage, type FieldError, type FormValues } from './form.ts';
-import { draftTexts, inputId, pageFields, postedTexts, previewByBody } from './journey.presenter.ts';
+import {
+  draftTexts,
+  formatInstant,
+  inputId,
+  pageFields,
+  postedTexts,
+  previewByBody,
+} from './journey.presenter.ts';
 import {
   emptyDraft,
   isAllowed,
   journeyTable,
+  resumePath,
   resumeState,
   statePath,
   type Draft,
@@ -57,7 +70,7 @@ export function createJourneyController(deps: {
   procedures: ProcedureCatalogue;
   drafts: DraftRepository;
   confirmations: ConfirmationRepository;
-  cases: Pick<CaseService, 'confirm' | 'caseOf'>;
+  cases: Pick<CaseService, 'confirm' | 'caseOf' | 'earlierSameCase'>;
   bodyName: BodyNameLookup;
   /** How long a draft is kept after its last save. */
   draftSeconds: number;
@@ -108,14 +121,18 @@ export function createJourneyController(deps: {
     });
   }
 
-  /** Renders the preview; with `missingConfirmation`, as the answer to a confirmation without the tick. */
+  /**
+   * Renders the preview; with `missing`, as the answer to a confirmation without the declaration's tick
+   * or, when the values repeat an earlier case (`earlier`), without the tick that files it anyway.
+   */
   async function renderPreview(
     req: ProcedureRequest,
     res: Response,
     procedure: Procedure,
     draft: Draft & { submission: string },
     values: FormValues,
-    missingConfirmation = false,
+    earlier: CaseRecord | undefined,
+    missing: { confirmation?: boolean; repeat?: boolean } = {},
   ) {
     const { lang, t } = pageLanguage(res);
     const names = await bodyNames(procedure, lang, deps.bodyName);
@@ -130,7 +147,14 @@ export function createJourneyController(deps: {
       progress: progress(procedure, 'preview'),
       submission: draft.submission,
       action: statePath(id, 'preview'),
-      missingConfirmation,
+      missingConfirmation: missing.confirmation === true,
+      missingRepeat: missing.repeat === true,
+      earlier: earlier && {
+        id: earlier.id,
+        href: `/cases/${earlier.id}`,
+        reference: referenceOf(earlier.id),
+        filedAt: formatInstant(earlier.createdAt, lang),
+      },
     });
   }
 
@@ -157,10 +181,9 @@ export function createJourneyController(deps: {
       const { definition } = procedure;
       const { lang } = pageLanguage(res);
       const citizen = req.session.citizen;
-      const draft =
-        citizen && citizen.level >= definition.loginLevel
-          ? await drafts.get(citizen.fiscalCode, definition.id)
-          : undefined;
+      // A session below the procedure's level still sees that a draft waits (its progress, no data):
+      // the button logs in at the level needed and comes back where the draft was.
+      const draft = citizen ? await drafts.get(citizen.fiscalCode, definition.id) : undefined;
       const names = await bodyNames(procedure, lang, deps.bodyName);
       const resumeAt = draft && resumeState(definition, draft);
       renderPage(req, res, 'procedures/start', {
@@ -174,6 +197,8 @@ export function createJourneyController(deps: {
           fields: page.fields.map((f) => f.label[lang]),
         })),
         firstHref: statePath(definition.id, resumeState(definition, emptyDraft())),
+        // Through the login first: once in, the draft is looked up again for whoever logged in.
+        resumeHref: resumePath(definition.id),
         draft: resumeAt && {
           href: statePath(definition.id, resumeAt),
           progress: progress(procedure, resumeAt),
@@ -181,6 +206,16 @@ export function createJourneyController(deps: {
         draftDays: Math.round(deps.draftSeconds / 86_400),
         notice: ['saved', 'discarded'].includes(String(req.query.notice)) ? req.query.notice : undefined,
       });
+    },
+
+    /**
+     * Where the citizen's draft stands (the first page not yet complete, or the preview), the first page
+     * without one: the target of links that may pass through a login first (the personal area's, the
+     * start page's for a visitor not yet at the procedure's level).
+     */
+    async resume(req: ProcedureRequest, res: Response) {
+      const procedure = procedureOf(req);
+      resume(res, procedure, await draftOf(citizenOf(req).fiscalCode, procedure));
     },
 
     /** Throws the draft away (the start page's "start again"). */
@@ -258,7 +293,13 @@ export function createJourneyController(deps: {
         return res.redirect(303, `${statePath(definition.id, `page:${invalidPage.id}`)}?check=1`);
       const submission = draft.submission ?? randomBytes(16).toString('base64url');
       if (!draft.submission) await drafts.save(owner, definition.id, { ...draft, submission });
-      await renderPreview(req, res, procedure, { ...draft, submission }, values);
+      const earlier = await cases.earlierSameCase(
+        procedure,
+        owner,
+        values,
+        caseIdForSubmission(owner, submission),
+      );
+      await renderPreview(req, res, procedure, { ...draft, submission }, values, earlier);
     },
 
     /**
@@ -289,9 +330,20 @@ export function createJourneyController(deps: {
       const { values, invalidPage } = recheck(procedure, draft, italianToday(now()));
       if (invalidPage)
         return res.redirect(303, `${statePath(definition.id, `page:${invalidPage.id}`)}?check=1`);
-      if (form.confirmed !== 'yes') {
+      // A case that looks like one filed earlier is filed only with the tick that names that case.
+      const earlier = await cases.earlierSameCase(
+        procedure,
+        owner,
+        values,
+        caseIdForSubmission(owner, token),
+      );
+      const missing = {
+        confirmation: form.confirmed !== 'yes',
+        repeat: earlier !== undefined && form.repeatOf !== earlier.id,
+      };
+      if (missing.confirmation || missing.repeat) {
         res.status(400);
-        return renderPreview(req, res, procedure, submitted, values, true);
+        return renderPreview(req, res, procedure, submitted, values, earlier, missing);
       }
 
       if (!(await confirmations.claim(owner, token))) {
@@ -308,7 +360,10 @@ export function createJourneyController(deps: {
       const caseId = caseIdForSubmission(owner, token);
       let record: CaseRecord;
       try {
-        record = await cases.confirm(procedure, citizen, values, { id: caseId });
+        record = await cases.confirm(procedure, citizen, values, {
+          id: caseId,
+          declaredIn: pageLanguage(res).lang,
+        });
       } catch (error) {
         return confirmationFailed(procedure, owner, token, caseId, error, receipt);
       }

@@ -1,5 +1,4 @@
 import { Router, type RequestHandler } from 'express';
-import { requireCitizen } from '../identity/identity.controller.ts';
 import type { CasePagesController } from './case-pages.controller.ts';
 import type { JourneyController } from './journey.controller.ts';
 
@@ -17,11 +16,12 @@ export function journeyRoutes(
   const router = Router();
   router.get('/procedures/:procedureId', journey.start);
   router.post('/procedures/:procedureId', formLimit, level, journey.discard);
+  router.get('/procedures/:procedureId/resume', level, journey.resume);
   router.get('/procedures/:procedureId/pages/:pageId', level, journey.showPage);
   router.post('/procedures/:procedureId/pages/:pageId', formLimit, level, journey.savePage);
   router.get('/procedures/:procedureId/preview', level, journey.preview);
   router.post('/procedures/:procedureId/preview', formLimit, level, journey.confirm);
-  router.get('/cases/:caseId', requireCitizen, cases.caseStatus);
-  router.get('/cases/:caseId/receipt', requireCitizen, cases.receipt);
+  router.get('/cases/:caseId', cases.requireCaseLogin, cases.caseStatus);
+  router.get('/cases/:caseId/receipt', cases.requireCaseLogin, cases.receipt);
   return router;
 }

@@ -62,3 +62,6 @@ export const statePath = (procedureId: string, state: JourneyState) =>
   state === 'preview'
     ? `/procedures/${procedureId}/preview`
     : `/procedures/${procedureId}/pages/${state.slice(5)}`;
+
+/** The path that sends a citizen, once logged in at the procedure's level, to where their draft stands. */
+export const resumePath = (procedureId: string) => `/procedures/${procedureId}/resume`;

@@ -1,3 +1,4 @@
+import { italianForms, type ItalianArticle } from '../catalog/italian-article.ts';
 import type { Request, Response } from 'express';
 import type { CitizenIdentity } from '../identity/citizen.ts';
 import { AppError } from '../platform/errors.ts';
@@ -8,8 +9,11 @@ import { journeyTable, type JourneyState } from './journey.ts';
 
 /** What the procedure pages' controllers share: the page's language, the citizen, names of bodies. */
 
-/** A body's name in a language, by IPA code (the catalog's). */
-export type BodyNameLookup = (ipaCode: string, lang: Language) => Promise<string | undefined>;
+/** A body's name in a language, by IPA code (the catalog's), with the Italian article it declares. */
+export type BodyNameLookup = (
+  ipaCode: string,
+  lang: Language,
+) => Promise<{ name: string; article?: ItalianArticle } | undefined>;
 
 /** The page's language and the translator for it (set by languageMiddleware, src/platform/i18n.ts). */
 export const pageLanguage = (res: Response) => ({
@@ -31,9 +35,29 @@ export async function bodyNames(
 ): Promise<BodyNames> {
   const ipaCodes = [...new Set(procedure.order.map((step) => step.body))];
   const names = await Promise.all(
-    ipaCodes.map(async (ipa) => [ipa, (await lookup(ipa, lang)) ?? ipa] as const),
+    ipaCodes.map(async (ipa) => [ipa, (await lookup(ipa, lang))?.name ?? ipa] as const),
   );
   return new Map(names);
+}
+
+/**
+ * How sentences name each body of a procedure: in Italian with its article ("all'INPS", "Il Comune di
+ * Prato"), in English by its name alone.
+ */
+export async function bodyForms(procedure: Procedure, lang: Language, lookup: BodyNameLookup) {
+  const ipaCodes = [...new Set(procedure.order.map((step) => step.body))];
+  const forms = await Promise.all(
+    ipaCodes.map(async (ipa) => {
+      const found = await lookup(ipa, lang);
+      const name = found?.name ?? ipa;
+      const forms =
+        lang === 'it'
+          ? italianForms(name, found?.article)
+          : { name, subject: name, to: name, from: name, of: name };
+      return [ipa, forms] as const;
+    }),
+  );
+  return new Map(forms);
 }
 
 /** The journey's states, numbered for "step 2 of 7". */

@@ -156,8 +156,10 @@ export function proceduresWeb(
   },
 ): { routers: Router[]; personalAreaSection: PersonalAreaSection; homeLocals: HomeLocals } {
   const { limits } = inputs;
-  const bodyName: BodyNameLookup = async (ipaCode, lang) =>
-    (await inputs.catalog.repository.getBody(ipaCode))?.name[lang];
+  const bodyName: BodyNameLookup = async (ipaCode, lang) => {
+    const body = await inputs.catalog.repository.getBody(ipaCode);
+    return body && { name: body.name[lang], ...(body.article ? { article: body.article } : {}) };
+  };
   const journey = createJourneyController({
     procedures: engine.procedures,
     drafts: engine.drafts,

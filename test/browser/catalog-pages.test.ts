@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
-import { axeViolations, launchBrowserOrSkip } from '../helpers/browser.ts';
+import { axeViolations, launchBrowserOrSkip, overlapProblems } from '../helpers/browser.ts';
 import { createTestGateway, listen, type TestGateway } from '../helpers/gateway.ts';
 
 /**
@@ -200,6 +200,45 @@ describe('catalog and registry pages in a browser (accessibility, CSP)', functio
     }
     expect(problems).to.deep.equal([]);
   });
+  const formPages: Visit[] = [
+    { name: 'membership form', path: '/join', status: 200 },
+    { name: 'refused membership form', path: '/join', refuse: { '#join-email': 'nope' }, status: 422 },
+    { name: 'new service form', path: '/editor/bodies/c_g999/services/new', login: EDITOR, status: 200 },
+    {
+      name: 'refused service form',
+      path: '/editor/bodies/c_g999/services/new',
+      login: EDITOR,
+      refuse: { '#service-id': 'prova-axe', '#service-link': 'javascript:alert(1)' },
+      status: 422,
+    },
+    { name: 'new endpoint form', path: '/editor/bodies/c_g999/endpoints/new', login: EDITOR, status: 200 },
+    { name: "body's profile form", path: '/editor/bodies/c_g999/profile', login: EDITOR, status: 200 },
+    { name: 'personal area', path: '/me', login: EDITOR, status: 200 },
+    { name: 'admin area', path: '/admin', login: ADMIN, status: 200 },
+  ];
+  for (const language of ['it', 'en'] as const) {
+    for (const width of [375, 1280]) {
+      it(`forms (${language}, ${width}px): no label drawn over another field, every control reached by a tap`, async function () {
+        this.timeout(180_000);
+        const problems: string[] = [];
+        for (const visit of formPages) {
+          const { context, page, status } = await open(visit, {
+            viewport: { width, height: 900 },
+            locale: language === 'it' ? 'it-IT' : 'en-GB',
+          });
+          try {
+            expect(status, visit.name).to.equal(visit.status);
+            await page.waitForFunction(() => 'bootstrap' in window);
+            problems.push(...(await overlapProblems(page)).map((problem) => `${visit.name}: ${problem}`));
+          } finally {
+            await context.close();
+          }
+        }
+        expect(problems).to.deep.equal([]);
+      });
+    }
+  }
+
   it(`search on a phone (${phone.width}×${phone.height}): the first result, whole, above the fold; the filters a disclosure, open from the keyboard`, async () => {
     const visit = { name: 'search', path: '/services?q=carta+identita&level=L2', status: 200 };
     const { context, page, csp, status } = await open(visit, { viewport: phone, locale: 'it-IT' });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
-import { axeViolations, cspViolations, launchBrowserOrSkip } from '../helpers/browser.ts';
+import { axeViolations, cspViolations, launchBrowserOrSkip, overlapProblems } from '../helpers/browser.ts';
 import { startSsoGateway, type SsoGateway } from '../helpers/sso.ts';
 
 /**
@@ -64,6 +64,7 @@ describe('single sign-on pages in a browser (accessibility, CSP)', function () {
       await page.getByRole('button', { name: /Giuseppe Verdi/ }).click();
       await page.waitForURL(/\/sso\/interaction\//);
       expect(await axeViolations(page)).to.deep.equal([]);
+      expect(await overlapProblems(page)).to.deep.equal([]);
       // The "why" column was cut off in a scrolling box at this width.
       const edges = await page
         .locator('tr[data-claim] > *')
@@ -94,6 +95,7 @@ describe('single sign-on pages in a browser (accessibility, CSP)', function () {
         expect(await page.getAttribute('html', 'lang')).to.equal(language);
         expect(await page.locator('tr[data-claim]').count()).to.equal(3);
         expect(await axeViolations(page)).to.deep.equal([]);
+        expect(await overlapProblems(page)).to.deep.equal([]);
 
         await page.click('button[name="decision"][value="allow"]');
         expect(new URL(page.url()).pathname).to.equal('/demo/rp/usl-prenotazioni/');
@@ -106,6 +108,7 @@ describe('single sign-on pages in a browser (accessibility, CSP)', function () {
         expect(await page.locator('#consents form').count()).to.equal(1);
         expect(await page.locator('#access-history tbody tr').count()).to.be.at.least(1);
         expect(await axeViolations(page)).to.deep.equal([]);
+        expect(await overlapProblems(page)).to.deep.equal([]);
 
         await page.click('#consents form button');
         expect(new URL(page.url()).search).to.equal('?notice=consentRevoked');

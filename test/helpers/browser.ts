@@ -102,3 +102,88 @@ export function cspViolations(page: Page): string[] {
   });
   return found;
 }
+
+/**
+ * What a person cannot read or tap on the page's forms, which axe does not see: a label, legend or
+ * hint whose text is drawn over another's text or over a field it does not name, and a control that a
+ * tap on its centre does not reach (something else is drawn on top). The kit's radios and checkboxes
+ * are drawn by their label (the input itself is transparent), so theirs is the point tapped. One line
+ * per problem; empty when every form can be read and used by touch. Opens the page's disclosures.
+ */
+export async function overlapProblems(page: Page): Promise<string[]> {
+  // No named functions inside: tsx would wrap them in a helper the page does not have.
+  return page.evaluate(() => {
+    // Forms behind a disclosure are opened, so they are checked too.
+    for (const details of document.querySelectorAll<HTMLDetailsElement>('main details')) details.open = true;
+    const visible = [
+      ...document.querySelectorAll<HTMLElement>(
+        'main label, main legend, main .form-text, main input:not([type="hidden"]), main select, main textarea, main button',
+      ),
+    ].filter((e) => {
+      const box = e.getBoundingClientRect();
+      return box.width > 0 && box.height > 0 && e.checkVisibility({ visibilityProperty: true });
+    });
+    const controls = 'input, select, textarea, button';
+    // What is drawn, in page coordinates: each line of a text, each control the kit does not hide
+    // (its radios and checkboxes are transparent, drawn by their label).
+    const drawn = visible.flatMap((element) => {
+      let rects: DOMRect[];
+      if (element.matches(controls)) {
+        rects = getComputedStyle(element).opacity === '0' ? [] : [element.getBoundingClientRect()];
+      } else {
+        const range = document.createRange();
+        range.selectNodeContents(element);
+        rects = [...range.getClientRects()].filter((r) => r.width > 1 && r.height > 1);
+      }
+      return rects.map((r) => ({
+        element,
+        left: r.left + scrollX,
+        right: r.right + scrollX,
+        top: r.top + scrollY,
+        bottom: r.bottom + scrollY,
+      }));
+    });
+    const clashes: [Element, Element, string][] = [];
+    for (const [i, a] of drawn.entries()) {
+      for (const b of drawn.slice(i + 1)) {
+        const across = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+        const down = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+        if (across <= 1 || down <= 1) continue;
+        if (a.element === b.element || a.element.contains(b.element) || b.element.contains(a.element))
+          continue;
+        if (a.element.matches(controls) && b.element.matches(controls)) continue;
+        // A label drawn over its own field is the kit's floating label at rest, not a clash.
+        const [text, other] = a.element.matches(controls) ? [b.element, a.element] : [a.element, b.element];
+        if ([...((other as HTMLInputElement).labels ?? [])].includes(text as HTMLLabelElement)) continue;
+        if (!clashes.some(([x, y]) => x === text && y === other))
+          clashes.push([text, other, 'is drawn over']);
+      }
+    }
+    // A tap on each control's centre (on its label's first line for the kit's radios and checkboxes).
+    for (const control of visible.filter((e) => e.matches(controls)) as HTMLInputElement[]) {
+      const labels = [...(control.labels ?? [])];
+      const own = getComputedStyle(control).opacity !== '0';
+      const target = own ? control : labels[0];
+      if (!target) continue;
+      target.scrollIntoView({ block: 'center', behavior: 'instant' });
+      const range = document.createRange();
+      range.selectNodeContents(target);
+      const r = own
+        ? target.getBoundingClientRect()
+        : (range.getClientRects()[0] ?? target.getBoundingClientRect());
+      const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+      if (hit && !control.contains(hit) && !labels.some((l) => l.contains(hit)))
+        clashes.push([control, hit, 'tapped lands on']);
+    }
+    scrollTo({ top: 0, behavior: 'instant' });
+    return clashes.map(([a, b, what]) =>
+      [a, what, b]
+        .map((e) =>
+          typeof e === 'string'
+            ? e
+            : `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''} "${(e.textContent ?? '').trim().replace(/\s+/g, ' ').slice(0, 40)}"`,
+        )
+        .join(' '),
+    );
+  });
+}

@@ -38,7 +38,6 @@ export function newbornForm(overrides: FormValues = {}): FormValues {
     iseeValue: 18000,
     nurseryPreference: 'nido-girotondo',
     nurseryStart: resolveDateBound('today+120d', today),
-    truthfulness: true,
     ...overrides,
   };
 }

@@ -108,7 +108,44 @@ describe('procedure journey: the newborn bundle through its pages', function () 
       for (const name of ['Comune di Prato', 'Azienda USL Toscana Centro', 'INPS'])
         expect(bodies).to.include(name);
       expect($('#needs-heading').parent().text()).to.include('livello 2');
-      expect($(`a[href="${BASE}/pages/child"]`).text()).to.equal('Accedi e inizia');
+      // Through the login, then to where a draft saved earlier stands (the first page without one).
+      expect($(`a[href="${BASE}/resume"]`).text()).to.equal('Accedi e inizia');
+    });
+
+    it('resumes a draft from a level-1 session where it was: start page, personal area, after the step-up', async () => {
+      const { agent, code } = await loggedIn(2);
+      await fillPages(agent, newbornForm(), 'health');
+      // The same citizen, back later with a level-1 session.
+      await agent.get(`/__test/login?level=1&fiscalCode=${code}`).expect(200);
+      const $ = cheerio.load((await agent.get(BASE).expect(200)).text);
+      expect($('#draft-heading').text()).to.equal('Hai un modulo da completare');
+      expect($('#draft-heading').parent().text()).to.include('Arrivato al passo 3 di');
+      expect($(`#draft-heading ~ div a[href="${BASE}/resume"]`).text()).to.equal(
+        'Accedi con livello 2 e riprendi',
+      );
+      // Discarding needs the procedure's level: not offered below it.
+      expect($('button[value="discard"]').length).to.equal(0);
+      const me = cheerio.load((await agent.get('/me').expect(200)).text);
+      expect(me(`a[href="${BASE}/resume"]`).length).to.equal(1);
+
+      const stepUp = await agent.get(`${BASE}/resume`).expect(303);
+      const target = new URL(stepUp.headers.location ?? '', 'http://x.invalid');
+      expect(target.pathname).to.equal('/spid/login');
+      expect(target.searchParams.get('level')).to.equal('2');
+      expect(target.searchParams.get('next')).to.equal(`${BASE}/resume`);
+      // The IdP's answer at level 2 brings the citizen back to `next`: the page where they were.
+      await agent.get(`/__test/login?level=2&fiscalCode=${code}`).expect(200);
+      await agent.get(`${BASE}/resume`).expect(303).expect('location', `${BASE}/pages/health`);
+    });
+
+    it('sends a resume link without a draft to the first page, and an anonymous visitor to log in first', async () => {
+      await request(gateway.app)
+        .get(`${BASE}/resume`)
+        .expect(303)
+        .expect('location', `/login?next=${encodeURIComponent(`${BASE}/resume`)}`);
+      const { agent } = await loggedIn(2);
+      await agent.get(`${BASE}/resume`).expect(303).expect('location', `${BASE}/pages/child`);
+      await agent.get('/procedures/no-such-thing/resume').expect(404);
     });
 
     it('offers the procedures on the home page, each linking to its start page', async () => {
@@ -333,11 +370,13 @@ describe('procedure journey: the newborn bundle through its pages', function () 
 
       const { agent: later } = await loggedIn(2, code);
       const $ = cheerio.load((await later.get(BASE).expect(200)).text);
-      expect($('#draft-heading').parent().text()).to.include('passo 3 di 7');
+      expect($('#draft-heading').parent().text()).to.include('passo 3 di 6');
       expect($(`a[href="${BASE}/pages/health"]`).text()).to.equal('Riprendi il modulo');
       const me = cheerio.load((await later.get('/me').expect(200)).text);
       expect(me('#cases').text()).to.include('Nascita di un figlio');
-      expect(me(`#cases a[href="${BASE}"]`).length).to.equal(1);
+      // The personal area's link goes where the draft stands, through a step-up if need be.
+      expect(me(`#cases a[href="${BASE}/resume"]`).length).to.equal(1);
+      await later.get(`${BASE}/resume`).expect(303).expect('location', `${BASE}/pages/health`);
 
       // Start again: the draft goes.
       await later
@@ -370,7 +409,7 @@ describe('procedure journey: the newborn bundle through its pages', function () 
       const values = newbornForm({ phone: '' }); // an optional field left empty is not sent
       await fillPages(agent, values);
       const $ = cheerio.load((await agent.get(`${BASE}/preview`).expect(200)).text);
-      expect($('#journey-progress').text()).to.equal('Passo 7 di 7');
+      expect($('#journey-progress').text()).to.equal('Passo 6 di 6');
       expect(
         $('h2[id^="body-"]')
           .map((_, h) => $(h).text())
@@ -455,6 +494,69 @@ describe('procedure journey: the newborn bundle through its pages', function () 
         .expect(400);
       expect(await gateway.deps.procedures.repository.listByCitizen(code)).to.deep.equal([]);
       expect(await draftOf(code)).to.not.equal(undefined);
+    });
+
+    it('asks for the declaration once, at the confirmation, and the case records it for every body', async () => {
+      // No form page asks for it: its only place is the preview, beside what each body receives.
+      for (const page of pages())
+        for (const field of page.fields)
+          expect(
+            field.type === 'checkbox' || /DPR 445/.test(field.label.it),
+            `${page.id}.${field.id}`,
+          ).to.equal(false);
+      const { agent } = await loggedIn();
+      await agent.get(`/lang/en?next=${BASE}`).expect(303);
+      await fillPages(agent);
+      const $ = cheerio.load((await agent.get(`${BASE}/preview`).expect(200)).text);
+      expect($('input[type="checkbox"]').length).to.equal(1);
+      expect($('label[for="confirmed"]').text()).to.equal(procedure.definition.declaration.en);
+      const caseId = await fileCase(agent);
+      for (const step of procedure.order.filter((s) => s.after.length === 0)) {
+        const payload = await gateway.deps.procedures.cases.payloadFor(caseId, step.id);
+        expect(payload?.declaration?.text, step.id).to.equal(procedure.definition.declaration.en);
+        expect(payload?.declaration?.language).to.equal('en');
+        expect(Date.parse(payload?.declaration?.at ?? '')).to.be.closeTo(Date.now(), 60_000);
+      }
+    });
+
+    it('warns before filing a case that repeats an earlier one of the same parent, and files it only when told to', async () => {
+      const { agent, code } = await loggedIn();
+      const first = await fileCase(agent);
+      const filed = () => gateway.deps.procedures.repository.listByCitizen(code);
+      // The same child, typed a little differently.
+      await fillPages(agent, newbornForm({ childGivenName: ' giulia', childFamilyName: 'BIANCHI ' }));
+      const $ = cheerio.load((await agent.get(`${BASE}/preview`).expect(200)).text);
+      expect($('#earlier-case a').attr('href')).to.equal(`/cases/${first}`);
+      expect($('#repeat-of').attr('value')).to.equal(first);
+      const form = await confirmForm(agent);
+      // Without the tick, with a made-up or another case's id: refused, nothing filed.
+      for (const repeatOf of [undefined, '', 'AAAAAAAAAAAAAAAA', `${first}x`, [first, first]]) {
+        const refused = await agent
+          .post(`${BASE}/preview`)
+          .type('form')
+          .send({ ...form, ...(repeatOf === undefined ? {} : { repeatOf }) })
+          .expect(400);
+        expect(cheerio.load(refused.text)('#error-summary a').first().attr('href')).to.equal('#repeat-of');
+      }
+      expect(await filed()).to.have.length(1);
+      const second = await agent
+        .post(`${BASE}/preview`)
+        .type('form')
+        .send({ ...form, repeatOf: first })
+        .expect(303);
+      expect(second.headers.location).to.match(/^\/cases\/[0-9A-Z]{16}\/receipt$/);
+      expect(await filed()).to.have.length(2);
+
+      // Another child of the same parent: no warning.
+      await fillPages(agent, newbornForm({ childGivenName: 'Marco', childSex: 'M' }));
+      const other = cheerio.load((await agent.get(`${BASE}/preview`).expect(200)).text);
+      expect(other('#earlier-case').length).to.equal(0);
+      // The same child filed by someone else: not theirs to see, no warning.
+      const { agent: stranger } = await loggedIn();
+      await fillPages(stranger);
+      const theirs = cheerio.load((await stranger.get(`${BASE}/preview`).expect(200)).text);
+      expect(theirs('#earlier-case').length).to.equal(0);
+      expect(theirs.html()).to.not.include(first);
     });
 
     it('files exactly one case however often the confirmation is posted, and shows its receipt', async () => {
@@ -574,6 +676,8 @@ describe('procedure journey: the newborn bundle through its pages', function () 
       expect($('#case-status').text()).to.equal('In corso');
       expect($(`a#case-refresh[href="/cases/${caseId}"]`).length).to.equal(1);
       expect(stepText($, 'birth-registration')).to.include('In invio');
+      // Each body's name with the article and preposition it takes (the catalog's `article`).
+      expect(stepText($, 'birth-registration')).to.include('La stiamo inviando al Comune di Prato.');
       expect(stepText($, 'health-enrolment')).to.include('In attesa');
       expect(stepText($, 'health-enrolment')).to.include(
         'Parte quando è completato: Dichiarazione di nascita',
@@ -581,12 +685,14 @@ describe('procedure journey: the newborn bundle through its pages', function () 
 
       await cases.report(caseId, 'birth-registration', { status: 'delivered' });
       expect(stepText(await page(), 'birth-registration')).to.include('Consegnata');
+      expect(stepText(await page(), 'birth-registration')).to.include("Il Comune di Prato l'ha ricevuta.");
       await cases.report(caseId, 'birth-registration', { status: 'accepted' });
       expect(stepText(await page(), 'birth-registration')).to.include('Presa in carico');
       await cases.report(caseId, 'birth-registration', {
         status: 'completed',
         outputs: { childFiscalCode: CHILD_CODE, birthRecord: 'Atto n. 123, parte I, serie A' },
       });
+      expect(stepText(await page(), 'assegno-unico')).to.include("La stiamo inviando all'INPS - Istituto");
       $ = await page();
       expect(stepText($, 'birth-registration')).to.include('Completata');
       expect(stepText($, 'birth-registration')).to.include('Codice fiscale del bambino');
@@ -676,6 +782,27 @@ describe('procedure journey: the newborn bundle through its pages', function () 
       const { agent: weak } = await loggedIn(1, code);
       const response = await weak.get(`/cases/${caseId}`).expect(303);
       expect(response.headers.location).to.match(/^\/spid\/login\?.*level=2/);
+    });
+
+    it('asks a visitor not logged in for one login, at the level the case needs, then shows the case', async () => {
+      const { agent, code } = await loggedIn();
+      const caseId = await fileCase(agent);
+      for (const path of [`/cases/${caseId}`, `/cases/${caseId}/receipt`]) {
+        const visitor = request.agent(gateway.app);
+        await visitor
+          .get(path)
+          .expect(303)
+          .expect('location', `/login?next=${encodeURIComponent(path)}`);
+        // The login page offers each provider at level 2 straight away: no level-1 login, then a step-up.
+        const login = (await visitor.get(`/login?next=${encodeURIComponent(path)}`).expect(200)).text;
+        expect(login).to.match(/\/spid\/login\?idp=[^"]+&amp;level=2&amp;next=/);
+        expect(login).to.not.match(/\/spid\/login\?idp=[^"]+&amp;level=1/);
+        await visitor.get(`/__test/login?level=2&fiscalCode=${code}`).expect(200);
+        await visitor.get(path).expect(200);
+      }
+      // Someone else's login reaches no case: still 404.
+      const { agent: other } = await loggedIn();
+      await other.get(`/cases/${caseId}`).expect(404);
     });
   });
 });
