@@ -261,6 +261,11 @@ describe('editor pages: a body editor creates and edits services through forms',
       expect($(`#body-${field}-error`).text(), field).to.contain('non è valido');
       expect($(`[aria-describedby~="body-${field}-error"]`).length, field).to.be.greaterThan(0);
     }
+    await post({ article: 'the' }).expect(422);
+    await post({ domains: 'evil.example', ipaCode: 'altro', article: 'la' }).expect(303);
+    expect((await gw.deps.catalog.repository.getBody('demo_redazione'))?.article).to.equal('la');
+    const withArticle = await editor.get('/editor/bodies/demo_redazione/profile').expect(200);
+    expect(cheerio.load(withArticle.text)('#body-article').val()).to.equal('la');
     await post({ domains: 'evil.example', ipaCode: 'altro' }).expect(303);
     const body = await gw.deps.catalog.repository.getBody('demo_redazione');
     expect(body).to.deep.include({ ipaCode: 'demo_redazione', kind: 'library', status: 'approved' });

@@ -25,6 +25,7 @@ export function bodyFormToProfile(form: Form): unknown {
   return {
     name: { it: text(form, 'name_it'), en: text(form, 'name_en') },
     kind: text(form, 'kind'),
+    ...optional(form, 'article'),
     territory: text(form, 'territory'),
     contacts: {
       email: text(form, 'email'),
@@ -51,6 +52,7 @@ export function bodyToForm(body: Body, lang: Language): Record<string, string> {
     name_it: body.name.it,
     name_en: body.name.en,
     kind: body.kind,
+    article: body.article ?? '',
     territory: body.territory,
     email: body.contacts.email,
     pec: body.contacts.pec ?? '',
@@ -70,5 +72,5 @@ export function bodyFormField(path: string): string {
   if (head === 'contacts') return ['email', 'pec', 'phone', 'website'].includes(second) ? second : 'email';
   if (head === 'office')
     return ['openingHours', 'specialDays', 'patronDay'].includes(second) ? `office_${second}` : 'office';
-  return ['name', 'kind', 'territory', 'logo'].includes(head) ? head : 'name';
+  return ['name', 'kind', 'article', 'territory', 'logo'].includes(head) ? head : 'name';
 }
