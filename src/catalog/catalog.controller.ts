@@ -19,7 +19,13 @@ import {
 } from './model.ts';
 import { catalogCsv, catalogJsonLd } from './open-data.ts';
 import { describeOpeningHours } from './opening-hours.ts';
-import { governmentServiceJsonLd, jsonForScript, serviceDesk, serviceSummary } from './presenters.ts';
+import {
+  accessMode,
+  governmentServiceJsonLd,
+  jsonForScript,
+  serviceDesk,
+  serviceSummary,
+} from './presenters.ts';
 import type { CatalogReads } from './search-index.ts';
 import { parseInput } from './validation.ts';
 
@@ -168,6 +174,7 @@ export function createCatalogController(deps: {
         return {
           service,
           body,
+          access: accessMode(service, deps.publicUrl),
           desk: { ...desk, openingHours: desk.openingHours.map((h) => describeOpeningHours(h, lang)) },
           jsonLd: jsonForScript(governmentServiceJsonLd(service, body, deps.publicUrl, lang)),
           favourite,
