@@ -191,6 +191,19 @@ describe('portal pages', () => {
       expect($('header a[href="/login"]')).to.have.length(0);
     });
 
+    it('keeps the logged-in header on an error page, also one raised before the page saw the session', async () => {
+      const agent = request.agent(app);
+      await agent.get('/__test/login').expect(200);
+      // A form without its token is refused by the CSRF check, which runs before the page locals.
+      const refused = await agent.post('/me/sessions/end-others').type('form').send({ _csrf: 'forged' });
+      expect(refused.status).to.equal(403);
+      const $ = cheerio.load(refused.text);
+      expect($('header a[href="/me"]').text()).to.contain('Mario Rossi');
+      expect($('header a[href="/login"]')).to.have.length(0);
+      const anonymous = await request(app).post('/me/sessions/end-others').type('form').send({ _csrf: 'x' });
+      expect(cheerio.load(anonymous.text)('header a[href="/login"]')).to.have.length(1);
+    });
+
     it('links the accessibility statement and the privacy notice from the footer of every page', async () => {
       const statement = 'https://form.agid.gov.it/view/test-only-statement';
       const privacy = 'https://varco.example.it/test-only/privacy';

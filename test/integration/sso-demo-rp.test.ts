@@ -122,6 +122,30 @@ describe('demo body systems (relying parties of the gateway, demo mode)', () => 
     );
   });
 
+  it('say in words, on the system’s own page, that a declined consent shared nothing', async () => {
+    const browser = new TestBrowser(op.url);
+    await browser.login('VRDGNN75C41G999X', 2);
+    const step = await browser.follow('/go/prato-certificati-anagrafici');
+    expect(step.url.pathname).to.match(/^\/sso\/interaction\//);
+    const form = consentForm(await step.response.text());
+    const decided = await browser.post(form.action, { _csrf: form.csrf, decision: 'deny' });
+    const back = await browser.follow(decided.headers.get('location')!);
+    expect(back.url.pathname).to.equal('/demo/rp/prato-certificati-anagrafici/callback');
+    expect(back.response.status).to.equal(200);
+    const $ = cheerio.load(await back.response.text());
+    expect($('h2').text()).to.equal("Non hai autorizzato l'invio dei tuoi dati");
+    expect($('p.lead').text())
+      .to.contain('Certificati anagrafici online')
+      .and.contain('non ha ricevuto nulla');
+    expect($('body').text()).to.not.match(/errore 400|richiesta non valida/i);
+    expect($('a[href="/demo/rp/prato-certificati-anagrafici/login"]')).to.have.length(1);
+    expect(await shownClaims(await browser.request('/demo/rp/prato-certificati-anagrafici/'))).to.deep.equal(
+      {},
+    );
+    // Still logged in to the portal: declining a service is not leaving the portal.
+    expect((await browser.request('/me')).status).to.equal(200);
+  });
+
   it('refuse a login started for another issuer and a forged back-channel logout', async () => {
     const browser = new TestBrowser(op.url);
     const foreign = await browser.request(
@@ -132,9 +156,13 @@ describe('demo body systems (relying parties of the gateway, demo mode)', () => 
       logout_token: 'eyJhbGciOiJub25lIn0.eyJzaWQiOiJ4In0.',
     });
     expect(forged.status).to.equal(400);
-    const callback = await new TestBrowser(op.url).request(
-      '/demo/rp/usl-prenotazioni/callback?code=x&state=y',
-    );
-    expect(callback.status).to.equal(400);
+    for (const query of ['code=x&state=y', 'error=access_denied%3Cscript%3E', 'error=server_error']) {
+      const callback = await new TestBrowser(op.url).request(`/demo/rp/usl-prenotazioni/callback?${query}`);
+      expect(callback.status, query).to.equal(400);
+      const text = cheerio
+        .load(await callback.text())('main')
+        .text();
+      expect(text, query).to.contain('Accesso non completato').and.not.contain('<script>');
+    }
   });
 });
