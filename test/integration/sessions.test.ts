@@ -63,7 +63,14 @@ describe('sessions and the personal area', () => {
     const $ = cheerio.load(page.text);
     const rows = $('#sessions tbody tr');
     expect(rows).to.have.length(2);
-    expect(rows.text()).to.contain('Chrome su Android').and.contain('Firefox su Linux');
+    expect(rows.text()).to.contain('Chrome su Android, accesso con SPID').and.contain('Firefox su Linux');
+    // This session is in use now: its last activity is this request, not the login.
+    const mine = rows.filter((_, row) => $(row).text().includes('Firefox'));
+    const [started, seen] = mine
+      .find('time')
+      .map((_, el) => $(el).attr('datetime'))
+      .get();
+    expect(Date.parse(seen!)).to.be.greaterThan(Date.parse(started!));
     const phoneForm = rows.filter((_, row) => $(row).text().includes('Android')).find('form');
     const action = phoneForm.attr('action')!;
 

@@ -127,7 +127,11 @@ describe('demo body systems (relying parties of the gateway, demo mode)', () => 
     await browser.login('VRDGNN75C41G999X', 2);
     const step = await browser.follow('/go/prato-certificati-anagrafici');
     expect(step.url.pathname).to.match(/^\/sso\/interaction\//);
-    const form = consentForm(await step.response.text());
+    const consentHtml = await step.response.text();
+    // The fiscal code as the citizen knows it, not the SPID form the service receives.
+    const cells = cheerio.load(consentHtml)('td').text();
+    expect(cells).to.contain('VRDGNN75C41G999X').and.not.contain('TINIT-');
+    const form = consentForm(consentHtml);
     const decided = await browser.post(form.action, { _csrf: form.csrf, decision: 'deny' });
     const back = await browser.follow(decided.headers.get('location')!);
     expect(back.url.pathname).to.equal('/demo/rp/prato-certificati-anagrafici/callback');
