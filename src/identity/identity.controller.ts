@@ -7,6 +7,7 @@ import type { LoginSessions } from './login-session.ts';
 import { askLogin, continuedLogin, forgetPendingLogin } from './pending-login.ts';
 import type { SessionIndex } from '../citizen/session-index.ts';
 import { describeUserAgent } from './user-agent.ts';
+import { LOGGED_OUT_PATH } from './logged-out.ts';
 import './staff.ts';
 
 /** One way to log in, as the login page offers it (SPID, CIE, other OpenID Connect providers). */
@@ -89,7 +90,7 @@ export function createIdentityController(deps: {
     if (citizen) await ended(citizen.fiscalCode, [req.sessionID]);
     await loginSessions.end(req);
     const onward = webUrl(providerLogoutUrl);
-    if (!onward || !req.accepts('html')) return res.redirect(303, onward ?? '/');
+    if (!onward || !req.accepts('html')) return res.redirect(303, onward ?? LOGGED_OUT_PATH);
     // The pages' CSP allows forms to reach 'self' only, and browsers hold a form submission and every
     // redirect after it to that (CSP Level 3, form-action): a 303 to a provider on another origin would
     // stop at the gateway. This page sends the browser on with a GET instead, with or without JavaScript.

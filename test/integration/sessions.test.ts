@@ -100,9 +100,15 @@ describe('sessions and the personal area', () => {
       .post('/logout')
       .type('form')
       .send({ _csrf: csrfTokenFrom(page.text) })
-      .expect(303);
+      .expect(303)
+      .expect('Location', '/logged-out');
     await agent.get('/me').expect(303);
     expect(await gateway.deps.citizen.sessions.list('RSSMRA80A01H501U')).to.deep.equal([]);
+    const done = await agent.get('/logged-out').set('Accept-Language', 'en').expect(200);
+    expect(cheerio.load(done.text)('h1').text()).to.equal('You are logged out');
+    // Only true once logged out: a session that is back is sent home instead.
+    await agent.get('/__test/login').expect(200);
+    await agent.get('/logged-out').expect(303).expect('Location', '/');
   });
 
   it('answers 404 for an unknown session handle', async () => {

@@ -88,6 +88,9 @@ describe('demo body systems (relying parties of the gateway, demo mode)', () => 
     const question = await browser.follow(`/demo/rp/${serviceId}/logout`);
     expect(question.url.pathname).to.equal('/op/session/end');
     const $ = cheerio.load(await question.response.text());
+    expect($('h1').text()).to.contain(
+      serviceId === 'usl-prenotazioni' ? 'Prenotazioni di visite' : 'Certificati',
+    );
     const form = $('form#op\\.logoutForm');
     const fields: Record<string, string> = {};
     for (const input of form.find('input').toArray())
@@ -106,6 +109,11 @@ describe('demo body systems (relying parties of the gateway, demo mode)', () => 
 
     const stay = await leaveService(browser, 'usl-prenotazioni', false);
     expect(stay.url.pathname).to.equal('/demo/rp/usl-prenotazioni/logged-out');
+    expect(
+      cheerio
+        .load(await stay.response.text())('p.lead')
+        .text(),
+    ).to.contain('Prenotazioni di visite ed esami');
     expect((await browser.request('/me')).status).to.equal(200);
     expect(
       Object.keys(await shownClaims(await browser.request('/demo/rp/prato-certificati-anagrafici/'))),
