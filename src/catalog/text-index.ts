@@ -89,6 +89,8 @@ export function createTextIndex<M>(boosts: FieldBoosts, options: { phraseField?:
    * "|" in the field): a query's terms are the title when "| q |" occurs, a phrase of it when " q " does.
    */
   let phrases: string[] = [];
+  /** Slots by whole title (processed terms, one language), so an exact title costs one lookup. */
+  const titles = new Map<string, number[]>();
   /** Each slot's field lengths, taken out of the averages when the document goes. */
   let lengths: Array<Array<{ field: string; length: number }>> = [];
   const slotOf = new Map<string, number>();
@@ -196,20 +198,22 @@ export function createTextIndex<M>(boosts: FieldBoosts, options: { phraseField?:
       lengthSums.set(field, (lengthSums.get(field) ?? 0) + sign * length);
   }
 
-  const phraseOf = (texts: Record<string, string>) =>
+  const titlesOf = (texts: Record<string, string>) =>
     options.phraseField
-      ? `| ${(texts[options.phraseField] ?? '')
-          .split('|')
-          .map((part) => termsOf(part).join(' '))
-          .join(' | ')} |`
-      : '';
+      ? (texts[options.phraseField] ?? '').split('|').map((part) => termsOf(part).join(' '))
+      : [];
 
-  function insert(id: string, analysed: Analysed, meta: M, phrase: string) {
+  function insert(id: string, analysed: Analysed, meta: M, own: string[]) {
     const slot = ids.length;
     ids.push(id);
     live.push(true);
     metas.push(meta);
-    phrases.push(phrase);
+    phrases.push(own.length > 0 ? `| ${own.join(' | ')} |` : '');
+    for (const title of own) {
+      const list = titles.get(title);
+      if (list) list.push(slot);
+      else titles.set(title, [slot]);
+    }
     lengths.push(analysed.map(({ field, length }) => ({ field, length })));
     slotOf.set(id, slot);
     documents++;
@@ -250,7 +254,7 @@ export function createTextIndex<M>(boosts: FieldBoosts, options: { phraseField?:
       const analysed = analyse(texts);
       remove(id);
       count(analysed, 1);
-      insert(id, analysed, meta, phraseOf(texts));
+      insert(id, analysed, meta, titlesOf(texts));
     },
 
     /** Adds many documents at once, with the field lengths of all of them known before weighting. */
@@ -258,7 +262,7 @@ export function createTextIndex<M>(boosts: FieldBoosts, options: { phraseField?:
       const analysed = docs.map((d) => analyse(d.texts));
       docs.forEach((d) => remove(d.id));
       for (const a of analysed) count(a, 1);
-      docs.forEach((d, i) => insert(d.id, analysed[i] as Analysed, d.meta, phraseOf(d.texts)));
+      docs.forEach((d, i) => insert(d.id, analysed[i] as Analysed, d.meta, titlesOf(d.texts)));
       vocabulary();
     },
 
@@ -309,8 +313,9 @@ export function createTextIndex<M>(boosts: FieldBoosts, options: { phraseField?:
       });
       const known = popCount(present);
       const required = known >= 4 ? known - 1 : known;
-      const exact = `| ${tokens.join(' ')} |`;
-      const phrase = ` ${tokens.join(' ')} `;
+      const exact = new Set(titles.get(tokens.join(' ')));
+      // One word is a phrase of every title holding it, which BM25's title weight already favours.
+      const phrase = tokens.length > 1 ? ` ${tokens.join(' ')} ` : undefined;
       const wanted = options.offset + options.limit;
       // A first page keeps only its best hits as it goes; a deep page sorts every match once. Weak
       // matches (fewer terms than required) are kept apart, and given only when nothing else matched.
@@ -329,11 +334,14 @@ export function createTextIndex<M>(boosts: FieldBoosts, options: { phraseField?:
         // Most matches rank below the page: they are counted, and nothing is allocated for them.
         const floor =
           !keepAll && list.top.length >= wanted ? (list.top[list.top.length - 1] as TextHit).score : -1;
-        if (terms === tokens.length && score * EXACT_TITLE > floor) {
-          const title = phrases[slot] as string;
-          if (title.includes(exact)) score *= EXACT_TITLE;
-          else if (title.includes(phrase)) score *= TITLE_PHRASE;
-        }
+        if (exact.has(slot)) score *= EXACT_TITLE;
+        else if (
+          phrase &&
+          terms === tokens.length &&
+          score * TITLE_PHRASE > floor &&
+          (phrases[slot] as string).includes(phrase)
+        )
+          score *= TITLE_PHRASE;
         if (score <= floor) continue;
         const hit = { id: ids[slot] as string, score };
         if (keepAll) list.top.push(hit);
@@ -356,6 +364,7 @@ export function createTextIndex<M>(boosts: FieldBoosts, options: { phraseField?:
       live = [];
       metas = [];
       phrases = [];
+      titles.clear();
       lengths = [];
       slotOf.clear();
       documents = 0;
