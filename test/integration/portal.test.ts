@@ -174,6 +174,14 @@ describe('portal pages', () => {
       expect($('html').attr('lang')).to.equal('it');
     });
 
+    it('tells a public body where to join the network, from the footer of every page', async () => {
+      for (const path of ['/', '/services', '/login', '/no-such-page']) {
+        const $ = cheerio.load((await request(app).get(path)).text);
+        expect($('footer a[href="/join"]').text(), path).to.equal('Per gli enti: aderire alla rete');
+      }
+      await request(app).get('/join').expect(200);
+    });
+
     it('offers the login entry to an anonymous visitor and no logout form', async () => {
       const $ = cheerio.load((await request(app).get('/').expect(200)).text);
       expect($('header a[href="/login"]')).to.have.length(1);
