@@ -106,7 +106,7 @@ describe('catalog pages: home, search, info sheet, open data, favourites', () =>
     // Once called "sso" in the demo catalog, though no client of the gateway: a link, said as one.
     expect(await access('usl-scelta-pediatra')).to.match(/^Collegamento al sito dell'ente/);
     expect(await access('prato-certificato-nascita')).to.not.match(/senza nuovo login/);
-    expect(await access('usl-prenotazione-cup')).to.match(/^Collegamento diretto/);
+    expect(await access('prato-tari')).to.match(/^Collegamento diretto/);
   });
 
   it("info sheet shows the office, its hours and the body's contacts, and puts them in the JSON-LD", async () => {
