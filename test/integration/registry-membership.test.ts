@@ -57,7 +57,21 @@ describe('membership: /join → /admin approval → API credential by mail → /
       .type('form')
       .send({ _csrf: csrfTokenFrom(page.text), token: url.searchParams.get('token') })
       .expect(410);
-    return cheerio.load(shown.text)('.varco-token').text();
+    const $shown = cheerio.load(shown.text);
+    // Selectable as text without JavaScript; the copy button is the script's, hidden until it runs,
+    // and the script carries the page's nonce.
+    const copy = $shown('button[data-copy-target="credential-token"]');
+    expect(copy.attr('hidden')).to.not.equal(undefined);
+    expect($shown('#credential-token').text()).to.equal($shown('.varco-token').text());
+    expect($shown('script[src="/assets/js/copy-value.js"]').attr('nonce'))
+      .to.be.a('string')
+      .and.not.equal('');
+    expect($shown('.varco-credential-value .varco-token.text-break')).to.have.length(0);
+    await browser
+      .get('/assets/js/copy-value.js')
+      .expect(200)
+      .expect('Content-Type', /javascript/);
+    return $shown('.varco-token').text();
   }
 
   const application = {
