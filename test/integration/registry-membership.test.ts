@@ -350,11 +350,15 @@ describe('membership: /join → /admin approval → API credential by mail → /
     const admin = await loggedIn(ADMIN);
     const page = await admin.get('/admin').expect(200);
     const $ = cheerio.load(page.text);
-    const action =
-      $('.varco-membership[data-status="pending"]')
-        .filter((_, el) => $(el).text().includes('demo_respinto'))
-        .find('form[action$="/reject"]')
-        .attr('action') ?? '';
+    const card = $('.varco-membership[data-status="pending"]').filter((_, el) =>
+      $(el).text().includes('demo_respinto'),
+    );
+    // The reason sits in the rejection's own section, never among the approval's fields.
+    expect(card.find('form[action$="/approve"] input[name="reason"]')).to.have.length(0);
+    const rejectSection = card.find('section.varco-reject');
+    expect(rejectSection.find('h4').text()).to.equal('Respingere la richiesta?');
+    expect(rejectSection.find('label[for^="reason-"]').text()).to.contain('Motivo del rifiuto');
+    const action = rejectSection.find('form[action$="/reject"]').attr('action') ?? '';
     await admin
       .post(action)
       .type('form')
