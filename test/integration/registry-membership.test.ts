@@ -212,6 +212,17 @@ describe('membership: /join → /admin approval → API credential by mail → /
       .send({ _csrf: csrfTokenFrom(page.text) })
       .expect(200);
     expect(cheerio.load(rotated.text)('.varco-token')).to.have.length(0);
+    expect(cheerio.load(rotated.text)('.varco-credential-sent').text()).to.contain(
+      'precedenti sono revocate',
+    );
+    // A body's first credential revokes nothing, and the page does not say it did.
+    expect(await createCredentials(gw.redis).list('p_po')).to.deep.equal([]);
+    const first = await admin
+      .post('/admin/bodies/p_po/credentials')
+      .type('form')
+      .send({ _csrf: csrfTokenFrom(page.text) })
+      .expect(200);
+    expect(cheerio.load(first.text)('.varco-credential-sent').text()).to.not.contain('revocate');
     const rotatedMail = await smtp.next(
       (m) => m !== credentialMail && (m.parsed.subject?.startsWith('Credenziali API') ?? false),
     );
