@@ -30,6 +30,7 @@ import {
 } from './desk-calendar.ts';
 import { describeOpeningHours } from './opening-hours.ts';
 import {
+  accessMode,
   governmentServiceJsonLd,
   jsonForScript,
   serviceAvailability,
@@ -86,11 +87,26 @@ export function createCatalogController(deps: {
   demo: boolean;
   requireLevel: StepUp;
   homeLocals?: readonly HomeLocals[];
+  /** The network's territory: its municipality comes first among services of the same title. */
+  territory?: string;
 }) {
   const { index, citizenServices, usage } = deps.catalog;
   const langOf = (res: Response) => res.locals.lang as Language;
   const citizenOf = (req: Request): CitizenIdentity | undefined => req.session.citizen;
   const pages = createPageCache({ maxKeys: 1000 });
+
+  /**
+   * The bodies listed first among services of one title. The gateway knows no citizen's residence (no
+   * identity provider attribute is asked for it), so it is the network's order: the municipality of the
+   * network's own territory.
+   */
+  function preferredBodies(catalog: CatalogReads): string[] {
+    const territory = deps.territory?.toLocaleLowerCase('it');
+    return catalog
+      .approvedBodies()
+      .filter((b) => b.kind === 'municipality' && b.territory.toLocaleLowerCase('it') === territory)
+      .map((b) => b.ipaCode);
+  }
 
   /** Services as summaries, with their bodies from the same reads of the catalog, and whether they are open. */
   function summaries(catalog: CatalogReads, services: Service[], lang: Language, instant = new Date()) {
@@ -192,6 +208,7 @@ export function createCatalogController(deps: {
       const { total, hits } = catalog.search({
         ...query,
         ...(accept && { accept }),
+        preferBodies: preferredBodies(catalog),
         offset: (query.page - 1) * PAGE_SIZE,
         limit: PAGE_SIZE,
       });
@@ -242,6 +259,7 @@ export function createCatalogController(deps: {
           service,
           body,
           availability,
+          access: accessMode(service, deps.publicUrl),
           desk: { ...desk, openingHours: desk.openingHours.map((h) => describeOpeningHours(h, lang)) },
           jsonLd: jsonForScript(governmentServiceJsonLd(service, body, deps.publicUrl, lang)),
           favourite,

@@ -70,6 +70,7 @@ export function catalogPages(
     demo: inputs.config.demo,
     requireLevel,
     homeLocals: inputs.homeLocals ?? [],
+    territory: inputs.config.network.territory,
   });
   return catalogRoutes(controller, inputs.formLimit);
 }

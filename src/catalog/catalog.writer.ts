@@ -11,6 +11,7 @@ import {
 } from './endpoint.ts';
 import {
   bodyInputSchema,
+  serviceInputIssues,
   serviceInputSchema,
   type Actor,
   type Body,
@@ -21,7 +22,7 @@ import {
   type ServiceStatus,
 } from './model.ts';
 import { checkServiceLinks } from './link-policy.ts';
-import { parseInput } from './validation.ts';
+import { parseInput, ValidationError } from './validation.ts';
 
 class ConflictError extends AppError {
   constructor(code: string) {
@@ -165,6 +166,8 @@ export function createCatalogWriter(repository: CatalogRepository, options: Writ
       status?: ServiceStatus,
     ) {
       const parsed: ServiceInput = parseInput(serviceInputSchema, input);
+      const issues = serviceInputIssues(parsed);
+      if (issues.length > 0) throw new ValidationError(issues);
       const body = await existingBody(bodyId);
       checkServiceLinks(parsed, body, options);
       const before = await repository.getService(serviceId);

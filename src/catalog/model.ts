@@ -346,7 +346,9 @@ export const serviceInputSchema = z.strictObject({
     .max(5),
   requiredLevel: z.enum(REQUIRED_LEVELS),
   deepLink: deepLinkSchema,
-  integration: z.enum(['link', 'sso']),
+  integration: z
+    .enum(['link', 'sso'])
+    .describe('"sso" only for an OpenID Connect client of the gateway, described in the sso block'),
   /** The OpenID Connect client of a service with integration "sso". */
   sso: ssoClientSchema.optional(),
   availability: z
@@ -362,6 +364,17 @@ export const serviceInputSchema = z.strictObject({
   keywords: list(z.string().trim().min(2).max(40), 20).default([]),
 });
 export type ServiceInput = z.infer<typeof serviceInputSchema>;
+
+/**
+ * What the fields of a service say together: integration "sso" promises the citizen no new login, which
+ * only a registered OpenID Connect client (the sso block) can keep. Kept out of the schema so stored
+ * services still parse; checked wherever a body writes one.
+ */
+export function serviceInputIssues(input: Pick<ServiceInput, 'integration' | 'sso'>) {
+  return input.integration === 'sso' && !input.sso
+    ? [{ path: 'integration', message: '"sso" needs the sso block: the service\'s OpenID Connect client' }]
+    : [];
+}
 
 export const serviceSchema = serviceInputSchema.extend({
   id: serviceId,

@@ -7,6 +7,7 @@ import {
   openState,
   upcomingMaintenance,
 } from './desk-calendar.ts';
+import { linkOrigin } from './link-policy.ts';
 import { lifeEventUri, type Body, type Service } from './model.ts';
 import { openingHoursSpecification } from './opening-hours.ts';
 
@@ -190,3 +191,23 @@ export function serviceAvailability(service: Service, body: Body | undefined, in
   };
 }
 export type ServiceAvailability = ReturnType<typeof serviceAvailability>;
+/** How a citizen reaches a service from its sheet, as the sheet tells them. */
+export const ACCESS_MODES = ['sso', 'procedure', 'deepLink', 'link'] as const;
+export type AccessMode = (typeof ACCESS_MODES)[number];
+
+/**
+ * The access mode follows from what the service is, not from what the body wrote: "without a new
+ * login" only for a registered single-sign-on client; a procedure when the link leads to one of the
+ * gateway's own procedures; a deep link when a template takes the citizen to their own page; else a
+ * plain link to the body's site.
+ */
+export function accessMode(
+  service: Pick<Service, 'integration' | 'sso' | 'deepLink'>,
+  publicUrl: string,
+): AccessMode {
+  if (service.integration === 'sso' && service.sso) return 'sso';
+  const link = linkOrigin(service.deepLink);
+  if (link.origin === new URL(publicUrl).origin && link.pathname.startsWith('/procedures/'))
+    return 'procedure';
+  return 'template' in service.deepLink ? 'deepLink' : 'link';
+}

@@ -26,6 +26,11 @@ export interface SearchQuery {
   level?: RequiredLevel;
   /** Any other test a service must pass (when it is open, say), asked only of the services that match. */
   accept?: (service: Service) => boolean;
+  /**
+   * Bodies to list first among services of the same title (the citizen's own municipality, else the
+   * body at the network's centre), most wanted first.
+   */
+  preferBodies?: readonly string[];
   offset?: number;
   limit?: number;
 }
@@ -63,7 +68,8 @@ const filterKey = (service: Service): FilterKey => ({
 /** The texts of a service, field by field, in both languages. */
 function document(service: Service, bodyName: string, labels: VocabularyLabels): Record<string, string> {
   return {
-    title: `${service.title.it} ${service.title.en}`,
+    // Languages apart ("|"), so a title phrase is never made of the end of one and the start of the other.
+    title: `${service.title.it} | ${service.title.en}`,
     tags: [
       ...service.topics.flatMap((t) => labels.topic(t)),
       ...service.lifeEvents.flatMap((e) => labels.lifeEvent(e)),
@@ -87,7 +93,7 @@ export function createSearchIndex(repository: CatalogRepository, labels: Vocabul
    * Full text with Italian folding and stemming, prefix matching for the word being typed (the last) or
    * an unknown one, and typo tolerance for unknown words (src/catalog/text-index.ts).
    */
-  const text = createTextIndex<FilterKey>(BOOST);
+  const text = createTextIndex<FilterKey>(BOOST, { phraseField: 'title' });
   /** Every service known (any status), and the visible ones (published, by an approved body). */
   const all = new Map<string, Service>();
   const services = new Map<string, Service>();
@@ -219,10 +225,8 @@ export function createSearchIndex(repository: CatalogRepository, labels: Vocabul
         maxTerms: MAX_QUERY_TERMS,
         ...(filtered && { accept: keyFilter(query) }),
       });
-      return {
-        total: found.total,
-        hits: found.hits.map((h) => ({ service: services.get(h.id) as Service, score: h.score })),
-      };
+      const hits = found.hits.map((h) => ({ service: services.get(h.id) as Service, score: h.score }));
+      return { total: found.total, hits: sameTitlesByPreference(hits, query.preferBodies ?? []) };
     }
     const hits = views()
       .byTitle.filter((s) => matchesFilters(s, query))
@@ -303,6 +307,27 @@ export function createSearchIndex(repository: CatalogRepository, labels: Vocabul
       return [...services.values()].sort((a, b) => a.id.localeCompare(b.id));
     },
   };
+}
+
+/**
+ * Services of one title (the same service offered by several municipalities) stay where the best of
+ * them ranked, the preferred bodies' first, then in relevance order.
+ */
+export function sameTitlesByPreference(hits: SearchHit[], prefer: readonly string[]): SearchHit[] {
+  if (prefer.length === 0) return hits;
+  const rank = (hit: SearchHit) => {
+    const at = prefer.indexOf(hit.service.bodyId);
+    return at < 0 ? prefer.length : at;
+  };
+  const groups = new Map<string, SearchHit[]>();
+  for (const hit of hits) {
+    const key = hit.service.title.it.toLocaleLowerCase('it');
+    const group = groups.get(key);
+    if (group) group.push(hit);
+    else groups.set(key, [hit]);
+  }
+  // Array.prototype.sort is stable: within a group, equal ranks keep their relevance order.
+  return [...groups.values()].flatMap((group) => group.sort((a, b) => rank(a) - rank(b)));
 }
 
 /** The index's reads at the version one refresh brought it to (SearchIndex.current). */

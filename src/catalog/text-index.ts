@@ -27,6 +27,13 @@ const K1 = 1.2;
 const B = 0.7;
 const PREFIX_WEIGHT = 0.6;
 const FUZZY_WEIGHT = 0.45;
+/**
+ * A query that is a title (or a run of words in it, in one language) outranks every looser match: the
+ * citizen typed the service's name. Multipliers of the score, applied only to documents matching
+ * every query term.
+ */
+const EXACT_TITLE = 8;
+const TITLE_PHRASE = 3;
 /** At most this many vocabulary terms stand in for one typed prefix or typo. */
 const MAX_EXPANSIONS = 64;
 /** New terms wait in a small unsorted list, merged into the sorted vocabulary when it grows past this. */
@@ -70,13 +77,20 @@ export function boundedDistance(a: string, b: string, max: number): number {
  * `M` is what a search filter looks at for each document (kept beside it, so filtering a large result
  * touches no other structure).
  */
-export function createTextIndex<M>(boosts: FieldBoosts) {
+export function createTextIndex<M>(boosts: FieldBoosts, options: { phraseField?: string } = {}) {
   const fields = Object.keys(boosts);
   const postings = new Map<string, Posting>();
   /** Document slots: a replaced or removed document leaves a dead slot until the next compaction. */
   let ids: string[] = [];
   let live: boolean[] = [];
   let metas: M[] = [];
+  /**
+   * Each slot's phrase field as processed terms, one "| a b c |" run per language (texts separated by
+   * "|" in the field): a query's terms are the title when "| q |" occurs, a phrase of it when " q " does.
+   */
+  let phrases: string[] = [];
+  /** Slots by whole title (processed terms, one language), so an exact title costs one lookup. */
+  const titles = new Map<string, number[]>();
   /** Each slot's field lengths, taken out of the averages when the document goes. */
   let lengths: Array<Array<{ field: string; length: number }>> = [];
   const slotOf = new Map<string, number>();
@@ -184,11 +198,22 @@ export function createTextIndex<M>(boosts: FieldBoosts) {
       lengthSums.set(field, (lengthSums.get(field) ?? 0) + sign * length);
   }
 
-  function insert(id: string, analysed: Analysed, meta: M) {
+  const titlesOf = (texts: Record<string, string>) =>
+    options.phraseField
+      ? (texts[options.phraseField] ?? '').split('|').map((part) => termsOf(part).join(' '))
+      : [];
+
+  function insert(id: string, analysed: Analysed, meta: M, own: string[]) {
     const slot = ids.length;
     ids.push(id);
     live.push(true);
     metas.push(meta);
+    phrases.push(own.length > 0 ? `| ${own.join(' | ')} |` : '');
+    for (const title of own) {
+      const list = titles.get(title);
+      if (list) list.push(slot);
+      else titles.set(title, [slot]);
+    }
     lengths.push(analysed.map(({ field, length }) => ({ field, length })));
     slotOf.set(id, slot);
     documents++;
@@ -229,7 +254,7 @@ export function createTextIndex<M>(boosts: FieldBoosts) {
       const analysed = analyse(texts);
       remove(id);
       count(analysed, 1);
-      insert(id, analysed, meta);
+      insert(id, analysed, meta, titlesOf(texts));
     },
 
     /** Adds many documents at once, with the field lengths of all of them known before weighting. */
@@ -237,7 +262,7 @@ export function createTextIndex<M>(boosts: FieldBoosts) {
       const analysed = docs.map((d) => analyse(d.texts));
       docs.forEach((d) => remove(d.id));
       for (const a of analysed) count(a, 1);
-      docs.forEach((d, i) => insert(d.id, analysed[i] as Analysed, d.meta));
+      docs.forEach((d, i) => insert(d.id, analysed[i] as Analysed, d.meta, titlesOf(d.texts)));
       vocabulary();
     },
 
@@ -247,10 +272,12 @@ export function createTextIndex<M>(boosts: FieldBoosts) {
     knows: (term: string) => postings.has(term),
 
     /**
-     * Documents matching any query term, best first: the sum of BM25 scores of the terms (inexact ones
-     * weighted down) times the number of query terms matched, so documents matching every term lead.
-     * `accept` filters documents; `total` counts every accepted match; only the first `offset + limit`
-     * are ranked.
+     * Documents matching the query, best first: the sum of BM25 scores of the terms (inexact ones
+     * weighted down) times the number of query terms matched, times EXACT_TITLE or TITLE_PHRASE when
+     * the query is the title or a run of words in it. When some document matches every query term that
+     * the index knows (all but one from four terms on), documents matching fewer are left out: "carta
+     * identità" does not list everything written "in carta semplice". `accept` filters documents;
+     * `total` counts every accepted result; only the first `offset + limit` are ranked.
      */
     search(
       query: string,
@@ -264,11 +291,14 @@ export function createTextIndex<M>(boosts: FieldBoosts) {
         touched = new Int32Array(ids.length * 2);
       }
       let touchedCount = 0;
+      /** The query terms that matched anything: a word the index does not know cannot be required. */
+      let present = 0;
       tokens.forEach((token, i) => {
         const bit = 1 << i;
         for (const [term, weight] of expand(token, i === tokens.length - 1)) {
           const posting = postings.get(term);
           if (!posting) continue;
+          present |= bit;
           const df = posting.docs.length;
           const idf = Math.log(1 + (ids.length - df + 0.5) / (df + 0.5));
           const factor = idf * weight;
@@ -281,27 +311,45 @@ export function createTextIndex<M>(boosts: FieldBoosts) {
           }
         }
       });
+      const known = popCount(present);
+      const required = known >= 4 ? known - 1 : known;
+      const exact = new Set(titles.get(tokens.join(' ')));
+      // One word is a phrase of every title holding it, which BM25's title weight already favours.
+      const phrase = tokens.length > 1 ? ` ${tokens.join(' ')} ` : undefined;
       const wanted = options.offset + options.limit;
-      // A first page keeps only its best hits as it goes; a deep page sorts every match once.
+      // A first page keeps only its best hits as it goes; a deep page sorts every match once. Weak
+      // matches (fewer terms than required) are kept apart, and given only when nothing else matched.
       const keepAll = wanted > 200;
-      let top: TextHit[] = [];
-      let total = 0;
+      const strong = { top: [] as TextHit[], total: 0 };
+      const weak = { top: [] as TextHit[], total: 0 };
       for (let t = 0; t < touchedCount; t++) {
         const slot = touched[t] as number;
-        const score = (scores[slot] as number) * popCount(matched[slot] as number);
+        const terms = popCount(matched[slot] as number);
+        let score = (scores[slot] as number) * terms;
         scores[slot] = 0;
         matched[slot] = 0;
         if (!live[slot] || (options.accept && !options.accept(metas[slot] as M))) continue;
-        total++;
+        const list = terms >= required ? strong : weak;
+        list.total++;
         // Most matches rank below the page: they are counted, and nothing is allocated for them.
-        const full = !keepAll && top.length >= wanted;
-        if (full && score <= (top[top.length - 1] as TextHit).score) continue;
+        const floor =
+          !keepAll && list.top.length >= wanted ? (list.top[list.top.length - 1] as TextHit).score : -1;
+        if (exact.has(slot)) score *= EXACT_TITLE;
+        else if (
+          phrase &&
+          terms === tokens.length &&
+          score * TITLE_PHRASE > floor &&
+          (phrases[slot] as string).includes(phrase)
+        )
+          score *= TITLE_PHRASE;
+        if (score <= floor) continue;
         const hit = { id: ids[slot] as string, score };
-        if (keepAll) top.push(hit);
-        else insertTop(top, hit, wanted);
+        if (keepAll) list.top.push(hit);
+        else insertTop(list.top, hit, wanted);
       }
-      if (keepAll) top = top.sort((a, b) => b.score - a.score);
-      return { total, hits: top.slice(options.offset, wanted) };
+      const chosen = strong.total > 0 ? strong : weak;
+      const top = keepAll ? chosen.top.sort((a, b) => b.score - a.score) : chosen.top;
+      return { total: chosen.total, hits: top.slice(options.offset, wanted) };
     },
 
     /** Dead slots outnumbering live ones: worth rebuilding from the live documents. */
@@ -315,6 +363,8 @@ export function createTextIndex<M>(boosts: FieldBoosts) {
       ids = [];
       live = [];
       metas = [];
+      phrases = [];
+      titles.clear();
       lengths = [];
       slotOf.clear();
       documents = 0;

@@ -7,6 +7,7 @@ import type { LoginSessions } from './login-session.ts';
 import { askLogin, continuedLogin, forgetPendingLogin } from './pending-login.ts';
 import type { SessionIndex } from '../citizen/session-index.ts';
 import { describeUserAgent } from './user-agent.ts';
+import { LOGGED_OUT_PATH } from './logged-out.ts';
 import './staff.ts';
 
 /** One way to log in, as the login page offers it (SPID, CIE, other OpenID Connect providers). */
@@ -89,7 +90,7 @@ export function createIdentityController(deps: {
     if (citizen) await ended(citizen.fiscalCode, [req.sessionID]);
     await loginSessions.end(req);
     const onward = webUrl(providerLogoutUrl);
-    if (!onward || !req.accepts('html')) return res.redirect(303, onward ?? '/');
+    if (!onward || !req.accepts('html')) return res.redirect(303, onward ?? LOGGED_OUT_PATH);
     // The pages' CSP allows forms to reach 'self' only, and browsers hold a form submission and every
     // redirect after it to that (CSP Level 3, form-action): a 303 to a provider on another origin would
     // stop at the gateway. This page sends the browser on with a GET instead, with or without JavaScript.
@@ -137,22 +138,39 @@ export function createIdentityController(deps: {
       ]);
       const language = String(res.locals.lang ?? 'it');
       const t = res.locals.t as (key: string, options?: object) => string;
+      const providerName = (provider: string) =>
+        provider === 'spid' ? 'SPID' : (deps.providerName?.(provider, language) ?? provider.toUpperCase());
+      // SPID levels are SPID's; another provider's level is its own (CIE has levels 1-3 too).
+      const levelOf = (provider: string, level: number) =>
+        provider === 'spid'
+          ? t('me.levelValue', { level })
+          : t('me.levelOfProvider', { level, provider: providerName(provider) });
+      const now = Date.now();
       renderPage(req, res, 'identity/me', {
         sessions: sessions.map((entry) => {
           const device = describeUserAgent(entry.userAgent);
+          const current = entry.sessionId === req.sessionID;
           return {
             ...entry,
-            current: entry.sessionId === req.sessionID,
-            device: device ? t('me.deviceOn', device) : t('me.unknownDevice'),
+            current,
+            device: t('me.sessionVia', {
+              device: device ? t('me.deviceOn', device) : t('me.unknownDevice'),
+              provider: providerName(entry.provider),
+            }),
+            // The index is refreshed at most once a minute (login-session.ts); this session is active now.
+            lastSeenAt: current ? now : entry.lastSeenAt,
           };
         }),
         notice: typeof req.query.notice === 'string' ? req.query.notice : undefined,
-        providerName: (provider: string) =>
-          provider === 'spid' ? 'SPID' : (deps.providerName?.(provider, language) ?? provider.toUpperCase()),
-        // People know their identity provider by its name ("Poste ID"), not by its entity id.
+        providerName,
+        levelOf,
+        // People know their identity provider by its name ("Poste ID", "CIE"), not by its entity id.
         linkedIdentities: linked.map((identity) => ({
           ...identity,
-          issuerName: deps.issuerName?.(identity.provider, identity.issuer) ?? hostOf(identity.issuer),
+          issuerName:
+            deps.issuerName?.(identity.provider, identity.issuer) ??
+            deps.providerName?.(identity.provider, language) ??
+            hostOf(identity.issuer),
         })),
       });
     },

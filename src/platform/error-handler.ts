@@ -110,6 +110,8 @@ export function errorSender(apiPrefix: string) {
       sent();
       return;
     }
+    // The header shows who is logged in, also when the error came before the page's own locals were set.
+    if (!res.locals.citizen && req.session?.citizen) res.locals.citizen = req.session.citizen;
     const page = KNOWN_PAGES.has(error.status) ? error.status : error.status < 500 ? 400 : 500;
     const key = SPECIFIC.has(error.code) ? error.code : String(page);
     const words = error.page;

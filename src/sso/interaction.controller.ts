@@ -97,7 +97,8 @@ export function createInteractionController(deps: {
       bodyName: body.name[lang],
       claims: (service.sso as SsoClient).claims.map((c) => ({
         claim: c.claim,
-        value: values[c.claim],
+        // The service receives the SPID form (TINIT-…); the citizen reads their fiscal code as they know it.
+        value: c.claim === 'fiscal_number' ? citizen.fiscalCode : values[c.claim],
         purpose: c.purpose[lang],
       })),
     });

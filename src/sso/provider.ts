@@ -42,6 +42,8 @@ export interface ProviderOptions {
   /** Renders the provider's own pages (errors, logout confirmation) in the gateway's layout. */
   renderPage: (ctx: KoaContextWithOIDC, view: string, locals: Record<string, unknown>) => Promise<void>;
   onError: (error: unknown) => void;
+  /** The catalog's title of a client's service, by language: the logout question names it. */
+  serviceTitle: (clientId: string) => Promise<Readonly<Record<string, string>> | undefined>;
   /**
    * The gateway's guarded fetch (src/platform/outbound-http.ts): no loopback (but in demo mode), private
    * or link-local address, checked on the address actually connected to.
@@ -167,7 +169,9 @@ export function createProvider(options: ProviderOptions): Provider {
           // The provider has checked it against the client's registered post-logout URIs.
           const target = ctx.oidc.params?.post_logout_redirect_uri;
           if (typeof target === 'string') allowFormTarget(ctx.res, target);
-          await options.renderPage(ctx, 'sso/logout', { form });
+          const clientId = ctx.oidc.client?.clientId;
+          const serviceTitle = clientId ? await options.serviceTitle(clientId) : undefined;
+          await options.renderPage(ctx, 'sso/logout', { form, serviceTitle });
         },
         postLogoutSuccessSource: async (ctx) => options.renderPage(ctx, 'sso/logged-out', {}),
       },

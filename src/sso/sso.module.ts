@@ -74,6 +74,7 @@ export function buildSso(
     consents,
     history,
     renderPage: renderIntoKoa,
+    serviceTitle: async (clientId) => (await catalog.repository.getService(clientId))?.title,
     fetch: inputs.outbound.fetch,
     onError: (error) => log.warn({ reason: (error as Error)?.message }, 'provider error'),
   });

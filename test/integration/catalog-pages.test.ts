@@ -94,6 +94,21 @@ describe('catalog pages: home, search, info sheet, open data, favourites', () =>
     expect(link('.varco-shared-data')).to.have.length(0);
   });
 
+  it('info sheet says how the service is reached: no new login only for a registered client', async () => {
+    const access = async (id: string, lang = 'it') =>
+      cheerio
+        .load((await request(gw.app).get(`/services/${id}`).set('Accept-Language', lang).expect(200)).text)(
+          '.varco-access',
+        )
+        .text();
+    expect(await access('usl-prenotazioni')).to.match(/^Accesso senza nuovo login/);
+    expect(await access('usl-prenotazioni', 'en')).to.match(/^No new login/);
+    // Once called "sso" in the demo catalog, though no client of the gateway: a link, said as one.
+    expect(await access('usl-scelta-pediatra')).to.match(/^Collegamento al sito dell'ente/);
+    expect(await access('prato-certificato-nascita')).to.not.match(/senza nuovo login/);
+    expect(await access('prato-tari')).to.match(/^Collegamento diretto/);
+  });
+
   it("info sheet shows the office, its hours and the body's contacts, and puts them in the JSON-LD", async () => {
     const res = await request(gw.app)
       .get('/services/prato-carta-identita-elettronica')

@@ -90,6 +90,16 @@ describe('CIE (demo): the demo OpenID Provider stands in for CIE in demo mode', 
     expect(me.text).to.contain(fiscalCode).and.to.contain('CIE (demo)');
     const [linked] = await gateway.deps.citizen.records.linkedIdentities(fiscalCode);
     expect(linked).to.include({ provider: 'cie', lastLevel: 2 });
+    // The personal area names the provider and its own level, not the issuer's host or a SPID level.
+    const $ = cheerio.load(me.text);
+    const row = $('#linked tbody tr, table tbody tr')
+      .filter((_, tr) => $(tr).text().includes('CIE'))
+      .first();
+    expect(row.text())
+      .to.contain('Livello 2 di CIE (demo)')
+      .and.not.contain('localhost')
+      .and.not.contain('SPID o');
+    expect($('#sessions tbody tr').text()).to.contain('accesso con CIE (demo)');
   });
 
   it('tells the citizen the login was cancelled when they cancel at the provider (401, no session)', async () => {
@@ -107,7 +117,7 @@ describe('CIE (demo): the demo OpenID Provider stands in for CIE in demo mode', 
     const url = new URL(callback, base);
     expect(url.searchParams.get('error')).to.equal('access_denied');
     const res = await agent.get(`${url.pathname}${url.search}`).expect(401);
-    expect(res.text).to.contain('annullato');
+    expect(cheerio.load(res.text)('h1').text()).to.equal("Hai annullato l'accesso");
     await agent.get('/me').expect(303).expect('Location', '/login');
   });
 

@@ -94,7 +94,7 @@ describe('OpenID Connect login (real oidc-provider on 127.0.0.1)', () => {
   before(async () => {
     op = await startTestOp({
       redirectUris: ['test', 'staff'].map(callbackUri),
-      postLogoutRedirectUris: [`${PUBLIC_URL}/`],
+      postLogoutRedirectUris: [`${PUBLIC_URL}/logged-out`],
     });
     shortCodes = await startTestOp({ redirectUris: [callbackUri('short')], codeTtlSeconds: 1 });
     fragile = await startTestOp({ redirectUris: [callbackUri('fragile')] });
@@ -250,9 +250,10 @@ describe('OpenID Connect login (real oidc-provider on 127.0.0.1)', () => {
       expect(keys.filter((k) => k.endsWith(':profile'))).to.have.length(1);
       const me = await oidcAgent.get('/me').expect(200);
       expect(me.text).to.contain('SPID').and.to.contain('Entra con Prova');
-      // Each identity provider by the name people know it by: the SPID IdP's, the OpenID Provider's host.
+      // Each identity provider by the name people know it by: the SPID IdP's, the OpenID Provider's own.
       expect(me.text).to.contain(`<td data-label="Gestore">${spidIdp.descriptor.name}</td>`);
-      expect(me.text).to.contain(`<td data-label="Gestore">${new URL(op.issuer).host}</td>`);
+      expect(me.text).to.contain(`<td data-label="Gestore">Entra con Prova</td>`);
+      expect(me.text).not.to.contain(`<td data-label="Gestore">${new URL(op.issuer).host}</td>`);
       expect(me.text).not.to.contain(spidIdp.entityId);
     });
 
@@ -281,7 +282,7 @@ describe('OpenID Connect login (real oidc-provider on 127.0.0.1)', () => {
       const url = new URL(logoutOnwardFrom(res.text));
       expect(`${url.origin}${url.pathname}`).to.equal(`${op.issuer}/session/end`);
       expect(url.searchParams.get('client_id')).to.equal('varco-test-rp');
-      expect(url.searchParams.get('post_logout_redirect_uri')).to.equal(`${PUBLIC_URL}/`);
+      expect(url.searchParams.get('post_logout_redirect_uri')).to.equal(`${PUBLIC_URL}/logged-out`);
       await agent.get('/me').expect(303).expect('Location', '/login');
       expect(await gateway.deps.citizen.sessions.list(FISCAL_CODE)).to.deep.equal([]);
       // The provider accepts the request: it answers with its logout confirmation page.

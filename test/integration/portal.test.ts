@@ -174,6 +174,14 @@ describe('portal pages', () => {
       expect($('html').attr('lang')).to.equal('it');
     });
 
+    it('tells a public body where to join the network, from the footer of every page', async () => {
+      for (const path of ['/', '/services', '/login', '/no-such-page']) {
+        const $ = cheerio.load((await request(app).get(path)).text);
+        expect($('footer a[href="/join"]').text(), path).to.equal('Per gli enti: aderire alla rete');
+      }
+      await request(app).get('/join').expect(200);
+    });
+
     it('offers the login entry to an anonymous visitor and no logout form', async () => {
       const $ = cheerio.load((await request(app).get('/').expect(200)).text);
       expect($('header a[href="/login"]')).to.have.length(1);
@@ -189,6 +197,19 @@ describe('portal pages', () => {
       expect(form.attr('method')).to.equal('post');
       expect(form.find('input[name="_csrf"]').val()).to.be.a('string').with.length.greaterThan(20);
       expect($('header a[href="/login"]')).to.have.length(0);
+    });
+
+    it('keeps the logged-in header on an error page, also one raised before the page saw the session', async () => {
+      const agent = request.agent(app);
+      await agent.get('/__test/login').expect(200);
+      // A form without its token is refused by the CSRF check, which runs before the page locals.
+      const refused = await agent.post('/me/sessions/end-others').type('form').send({ _csrf: 'forged' });
+      expect(refused.status).to.equal(403);
+      const $ = cheerio.load(refused.text);
+      expect($('header a[href="/me"]').text()).to.contain('Mario Rossi');
+      expect($('header a[href="/login"]')).to.have.length(0);
+      const anonymous = await request(app).post('/me/sessions/end-others').type('form').send({ _csrf: 'x' });
+      expect(cheerio.load(anonymous.text)('header a[href="/login"]')).to.have.length(1);
     });
 
     it('links the accessibility statement and the privacy notice from the footer of every page', async () => {

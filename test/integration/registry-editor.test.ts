@@ -119,6 +119,14 @@ describe('editor pages: a body editor creates and edits services through forms',
       }
     }
     expect(await gw.deps.catalog.repository.getService('redazione-ostile')).to.equal(undefined);
+    // A two-language field names the language that is missing.
+    const onlyItalian = await editor
+      .post('/editor/bodies/demo_redazione/services')
+      .type('form')
+      .send({ ...form, id: 'redazione-ostile', title_it: '   ', _csrf: csrf })
+      .expect(422);
+    const summary = cheerio.load(onlyItalian.text)('.alert-danger a[href="#service-title"]').text();
+    expect(summary).to.contain('(italiano)').and.not.contain('inglese');
     // A bad id does not hide the other problems: all are listed at once.
     const both = await editor
       .post('/editor/bodies/demo_redazione/services')

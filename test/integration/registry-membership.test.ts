@@ -57,7 +57,21 @@ describe('membership: /join → /admin approval → API credential by mail → /
       .type('form')
       .send({ _csrf: csrfTokenFrom(page.text), token: url.searchParams.get('token') })
       .expect(410);
-    return cheerio.load(shown.text)('.varco-token').text();
+    const $shown = cheerio.load(shown.text);
+    // Selectable as text without JavaScript; the copy button is the script's, hidden until it runs,
+    // and the script carries the page's nonce.
+    const copy = $shown('button[data-copy-target="credential-token"]');
+    expect(copy.attr('hidden')).to.not.equal(undefined);
+    expect($shown('#credential-token').text()).to.equal($shown('.varco-token').text());
+    expect($shown('script[src="/assets/js/copy-value.js"]').attr('nonce'))
+      .to.be.a('string')
+      .and.not.equal('');
+    expect($shown('.varco-credential-value .varco-token.text-break')).to.have.length(0);
+    await browser
+      .get('/assets/js/copy-value.js')
+      .expect(200)
+      .expect('Content-Type', /javascript/);
+    return $shown('.varco-token').text();
   }
 
   const application = {
@@ -198,6 +212,17 @@ describe('membership: /join → /admin approval → API credential by mail → /
       .send({ _csrf: csrfTokenFrom(page.text) })
       .expect(200);
     expect(cheerio.load(rotated.text)('.varco-token')).to.have.length(0);
+    expect(cheerio.load(rotated.text)('.varco-credential-sent').text()).to.contain(
+      'precedenti sono revocate',
+    );
+    // A body's first credential revokes nothing, and the page does not say it did.
+    expect(await createCredentials(gw.redis).list('p_po')).to.deep.equal([]);
+    const first = await admin
+      .post('/admin/bodies/p_po/credentials')
+      .type('form')
+      .send({ _csrf: csrfTokenFrom(page.text) })
+      .expect(200);
+    expect(cheerio.load(first.text)('.varco-credential-sent').text()).to.not.contain('revocate');
     const rotatedMail = await smtp.next(
       (m) => m !== credentialMail && (m.parsed.subject?.startsWith('Credenziali API') ?? false),
     );
@@ -336,11 +361,15 @@ describe('membership: /join → /admin approval → API credential by mail → /
     const admin = await loggedIn(ADMIN);
     const page = await admin.get('/admin').expect(200);
     const $ = cheerio.load(page.text);
-    const action =
-      $('.varco-membership[data-status="pending"]')
-        .filter((_, el) => $(el).text().includes('demo_respinto'))
-        .find('form[action$="/reject"]')
-        .attr('action') ?? '';
+    const card = $('.varco-membership[data-status="pending"]').filter((_, el) =>
+      $(el).text().includes('demo_respinto'),
+    );
+    // The reason sits in the rejection's own section, never among the approval's fields.
+    expect(card.find('form[action$="/approve"] input[name="reason"]')).to.have.length(0);
+    const rejectSection = card.find('section.varco-reject');
+    expect(rejectSection.find('h4').text()).to.equal('Respingere la richiesta?');
+    expect(rejectSection.find('label[for^="reason-"]').text()).to.contain('Motivo del rifiuto');
+    const action = rejectSection.find('form[action$="/reject"]').attr('action') ?? '';
     await admin
       .post(action)
       .type('form')

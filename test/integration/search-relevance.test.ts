@@ -58,6 +58,29 @@ describe('catalog search (Italian-aware, on the demo catalog)', () => {
     });
   }
 
+  it('puts the service whose title was typed first, above services that only list it as a keyword', async () => {
+    expect(await firstId('certificati anagrafici')).to.equal('prato-certificati-anagrafici');
+    expect(await firstId('Certificati anagrafici online')).to.equal('prato-certificati-anagrafici');
+  });
+
+  it('does not list services that share one unrelated word with the query', async () => {
+    const found = await search({ q: "carta d'identità" });
+    expect(found.results.length).to.be.greaterThan(0);
+    expect(found.results.every((r) => /carta-identita-elettronica$/.test(r.id))).to.equal(true);
+    expect(found.total).to.equal(found.results.length);
+  });
+
+  it("lists the network's own municipality first among services of the same title", async () => {
+    const found = await search({ q: 'certificato di nascita' });
+    const births = found.results.filter((r) => r.title === 'Certificato di nascita');
+    expect(births.length).to.be.greaterThan(5);
+    expect(births[0]?.id).to.equal('prato-certificato-nascita');
+    // Contiguous: the same service of several municipalities is not split by others.
+    const at = found.results.map((r) => r.title === 'Certificato di nascita');
+    expect(at.slice(at.indexOf(true), at.indexOf(true) + births.length).every(Boolean)).to.equal(true);
+    expect(await firstId('carta identita')).to.equal('prato-carta-identita-elettronica');
+  });
+
   it('matches prefixes while typing', async () => {
     expect(await firstId('pedia')).to.equal('usl-scelta-pediatra');
     expect(await firstId('matrimo')).to.match(/matrimonio-unioni-civili$/);

@@ -63,7 +63,14 @@ describe('sessions and the personal area', () => {
     const $ = cheerio.load(page.text);
     const rows = $('#sessions tbody tr');
     expect(rows).to.have.length(2);
-    expect(rows.text()).to.contain('Chrome su Android').and.contain('Firefox su Linux');
+    expect(rows.text()).to.contain('Chrome su Android, accesso con SPID').and.contain('Firefox su Linux');
+    // This session is in use now: its last activity is this request, not the login.
+    const mine = rows.filter((_, row) => $(row).text().includes('Firefox'));
+    const [started, seen] = mine
+      .find('time')
+      .map((_, el) => $(el).attr('datetime'))
+      .get();
+    expect(Date.parse(seen!)).to.be.greaterThan(Date.parse(started!));
     const phoneForm = rows.filter((_, row) => $(row).text().includes('Android')).find('form');
     const action = phoneForm.attr('action')!;
 
@@ -93,9 +100,15 @@ describe('sessions and the personal area', () => {
       .post('/logout')
       .type('form')
       .send({ _csrf: csrfTokenFrom(page.text) })
-      .expect(303);
+      .expect(303)
+      .expect('Location', '/logged-out');
     await agent.get('/me').expect(303);
     expect(await gateway.deps.citizen.sessions.list('RSSMRA80A01H501U')).to.deep.equal([]);
+    const done = await agent.get('/logged-out').set('Accept-Language', 'en').expect(200);
+    expect(cheerio.load(done.text)('h1').text()).to.equal('You are logged out');
+    // Only true once logged out: a session that is back is sent home instead.
+    await agent.get('/__test/login').expect(200);
+    await agent.get('/logged-out').expect(303).expect('Location', '/');
   });
 
   it('answers 404 for an unknown session handle', async () => {

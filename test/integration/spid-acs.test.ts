@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import * as cheerio from 'cheerio';
 import request from 'supertest';
 import type { Level } from '../../src/identity/citizen.ts';
 import { samlInstant } from '../../src/identity/spid/saml-constants.ts';
@@ -278,11 +279,30 @@ describe('POST /spid/acs', () => {
         .send({ SAMLResponse: base64(xml), RelayState: started.relayState })
         .expect(401);
       expect(res.text).to.contain('Hai negato il consenso');
-      expect(res.text).to.match(/<h1>Accesso con SPID non riuscito<\/h1>/);
+      expect(cheerio.load(res.text)('h1').text()).to.equal("Non hai autorizzato l'invio dei dati");
       expect(res.text).to.match(
         /<a class="btn btn-primary me-2" href="\/login\?retry=1">Riprova ad accedere<\/a>/,
       );
       expect(res.headers['set-cookie']).to.equal(undefined);
+    });
+
+    it('a login the citizen cancelled, said in words with the status only in the small print', async () => {
+      const started = await startLogin(request.agent(gateway.app), idp, 2);
+      const xml = signedResponse(gateway, idp, started.id, {
+        failure: { statusCode: 'urn:oasis:names:tc:SAML:2.0:status:Responder', message: 'ErrorCode nr25' },
+      });
+      const res = await request(gateway.app)
+        .post('/spid/acs')
+        .set('Cookie', started.cookie)
+        .set('Accept', 'text/html')
+        .type('form')
+        .send({ SAMLResponse: base64(xml), RelayState: started.relayState })
+        .expect(401);
+      const $ = cheerio.load(res.text);
+      expect($('h1').text()).to.equal("Hai annullato l'accesso");
+      expect($('p.lead').text()).to.contain('nessun dato è stato inviato');
+      expect($('main').text().indexOf('Errore 401')).to.be.greaterThan($('main').text().indexOf('Riprova'));
+      expect($('.text-uppercase').text()).to.not.contain('401');
     });
 
     it('a body that is not a SAML Response', () =>

@@ -64,6 +64,38 @@ describe('SPID login through the demo IdP (full round trip)', () => {
     expect(sessions).to.have.length(1);
   });
 
+  it('lets no identity below the requested level be chosen, and refuses one posted anyway (nr20)', async () => {
+    const agent = request.agent(gateway.app);
+    const idpPage = await toIdp(agent, 2);
+    const $ = cheerio.load(idpPage.html);
+    const mario = $('input[name="identity"][value="DEMO0000000001"]').closest('form');
+    expect(mario.find('button').attr('disabled')).to.equal('disabled');
+    expect(mario.find('button').attr('aria-describedby')).to.equal('level-note');
+    expect($('#level-note').text()).to.contain('2');
+    const laura = $('input[name="identity"][value="DEMO0000000002"]').closest('form');
+    expect(laura.find('button').attr('disabled')).to.equal(undefined);
+    // A hand-made POST of the level-1 identity gets the IdP's own refusal, not a session.
+    const posted = await agent
+      .post('/demo/spid-idp/login')
+      .type('form')
+      .send({
+        _csrf: mario.find('input[name="_csrf"]').val(),
+        token: mario.find('input[name="token"]').val(),
+        identity: 'DEMO0000000001',
+      })
+      .expect(200);
+    const acs = await request(gateway.app)
+      .post('/spid/acs')
+      .set('Cookie', idpPage.cookie)
+      .set('Accept', 'text/html')
+      .type('form')
+      .send(formOf(posted.text).fields)
+      .expect(401);
+    expect(acs.text).to.contain('non sono compatibili con il livello');
+    const atOne = cheerio.load((await toIdp(request.agent(gateway.app), 1)).html);
+    expect(atOne('button[disabled]')).to.have.length(0);
+  });
+
   it('maps a cancel at the IdP to the AgID nr25 message with a 4xx status and no session', async () => {
     const agent = request.agent(gateway.app);
     const idpPage = await toIdp(agent, 1);
@@ -87,7 +119,7 @@ describe('SPID login through the demo IdP (full round trip)', () => {
       .type('form')
       .send(formOf(posted.text).fields)
       .expect(401);
-    expect(acs.text).to.contain('You cancelled the login.');
+    expect(cheerio.load(acs.text)('h1').text()).to.equal('You cancelled the login');
     expect(acs.headers['set-cookie']).to.equal(undefined);
     expect(await sessionCount(gateway)).to.equal(before);
   });

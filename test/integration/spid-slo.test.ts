@@ -151,7 +151,7 @@ describe('SPID Single Logout', () => {
       `<saml:Issuer Format="urn:oasis:names:tc:SAML:2.0:nameid-format:entity">${idp.entityId}</saml:Issuer>` +
       `<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status></samlp:LogoutResponse>`;
     const back = pathOf(redirectUrl(sp.sloUrl, 'SAMLResponse', responseXml, undefined, idp.keys.key));
-    await request(second.app).get(back).expect(303).expect('Location', '/');
+    await request(second.app).get(back).expect(303).expect('Location', '/logged-out');
     await request(first.app).get(back).set('Accept', 'application/json').expect(400);
   });
 });
@@ -188,7 +188,12 @@ describe('SPID Single Logout with the demo IdP', () => {
       .send({ _csrf: csrfTokenFrom(me.text) })
       .expect(200);
     const atIdp = await agent.get(pathOf(logoutOnwardFrom(logout.text))).expect(303);
-    await agent.get(pathOf(atIdp.headers.location!)).expect(303).expect('Location', '/');
+    await agent.get(pathOf(atIdp.headers.location!)).expect(303).expect('Location', '/logged-out');
     await agent.get('/me').expect(303).expect('Location', '/login');
+    // The last page says it, in words, with the logged-out header.
+    const done = cheerio.load((await agent.get('/logged-out').expect(200)).text);
+    expect(done('h1').text()).to.equal('Sei uscito');
+    expect(done('header a[href="/login"]')).to.have.length(1);
+    expect(done('header form[action="/logout"]')).to.have.length(0);
   });
 });

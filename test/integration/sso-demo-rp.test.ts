@@ -88,6 +88,9 @@ describe('demo body systems (relying parties of the gateway, demo mode)', () => 
     const question = await browser.follow(`/demo/rp/${serviceId}/logout`);
     expect(question.url.pathname).to.equal('/op/session/end');
     const $ = cheerio.load(await question.response.text());
+    expect($('h1').text()).to.contain(
+      serviceId === 'usl-prenotazioni' ? 'Prenotazioni di visite' : 'Certificati',
+    );
     const form = $('form#op\\.logoutForm');
     const fields: Record<string, string> = {};
     for (const input of form.find('input').toArray())
@@ -106,6 +109,11 @@ describe('demo body systems (relying parties of the gateway, demo mode)', () => 
 
     const stay = await leaveService(browser, 'usl-prenotazioni', false);
     expect(stay.url.pathname).to.equal('/demo/rp/usl-prenotazioni/logged-out');
+    expect(
+      cheerio
+        .load(await stay.response.text())('p.lead')
+        .text(),
+    ).to.contain('Prenotazioni di visite ed esami');
     expect((await browser.request('/me')).status).to.equal(200);
     expect(
       Object.keys(await shownClaims(await browser.request('/demo/rp/prato-certificati-anagrafici/'))),
@@ -122,6 +130,34 @@ describe('demo body systems (relying parties of the gateway, demo mode)', () => 
     );
   });
 
+  it('say in words, on the system’s own page, that a declined consent shared nothing', async () => {
+    const browser = new TestBrowser(op.url);
+    await browser.login('VRDGNN75C41G999X', 2);
+    const step = await browser.follow('/go/prato-certificati-anagrafici');
+    expect(step.url.pathname).to.match(/^\/sso\/interaction\//);
+    const consentHtml = await step.response.text();
+    // The fiscal code as the citizen knows it, not the SPID form the service receives.
+    const cells = cheerio.load(consentHtml)('td').text();
+    expect(cells).to.contain('VRDGNN75C41G999X').and.not.contain('TINIT-');
+    const form = consentForm(consentHtml);
+    const decided = await browser.post(form.action, { _csrf: form.csrf, decision: 'deny' });
+    const back = await browser.follow(decided.headers.get('location')!);
+    expect(back.url.pathname).to.equal('/demo/rp/prato-certificati-anagrafici/callback');
+    expect(back.response.status).to.equal(200);
+    const $ = cheerio.load(await back.response.text());
+    expect($('h2').text()).to.equal("Non hai autorizzato l'invio dei tuoi dati");
+    expect($('p.lead').text())
+      .to.contain('Certificati anagrafici online')
+      .and.contain('non ha ricevuto nulla');
+    expect($('body').text()).to.not.match(/errore 400|richiesta non valida/i);
+    expect($('a[href="/demo/rp/prato-certificati-anagrafici/login"]')).to.have.length(1);
+    expect(await shownClaims(await browser.request('/demo/rp/prato-certificati-anagrafici/'))).to.deep.equal(
+      {},
+    );
+    // Still logged in to the portal: declining a service is not leaving the portal.
+    expect((await browser.request('/me')).status).to.equal(200);
+  });
+
   it('refuse a login started for another issuer and a forged back-channel logout', async () => {
     const browser = new TestBrowser(op.url);
     const foreign = await browser.request(
@@ -132,9 +168,13 @@ describe('demo body systems (relying parties of the gateway, demo mode)', () => 
       logout_token: 'eyJhbGciOiJub25lIn0.eyJzaWQiOiJ4In0.',
     });
     expect(forged.status).to.equal(400);
-    const callback = await new TestBrowser(op.url).request(
-      '/demo/rp/usl-prenotazioni/callback?code=x&state=y',
-    );
-    expect(callback.status).to.equal(400);
+    for (const query of ['code=x&state=y', 'error=access_denied%3Cscript%3E', 'error=server_error']) {
+      const callback = await new TestBrowser(op.url).request(`/demo/rp/usl-prenotazioni/callback?${query}`);
+      expect(callback.status, query).to.equal(400);
+      const text = cheerio
+        .load(await callback.text())('main')
+        .text();
+      expect(text, query).to.contain('Accesso non completato').and.not.contain('<script>');
+    }
   });
 });

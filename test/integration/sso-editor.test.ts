@@ -160,17 +160,16 @@ describe('editor pages: a body editor registers a single-sign-on client', () => 
     expect(await gw.deps.sso.secrets.get('sso-segreto')).to.equal(secret);
   });
 
-  it('saves a single-sign-on service whose client is not registered yet, without a client', async () => {
+  it('refuses "no new login" without a client: 422 pointing at the choice, nothing stored', async () => {
     const { agent, csrf } = await editor();
     const empty = Object.fromEntries(Object.entries(form).filter(([key]) => !key.startsWith('sso')));
-    await agent
+    const response = await agent
       .post('/editor/bodies/demo_sso_editor/services')
       .type('form')
       .send({ ...empty, id: 'sso-in-arrivo', ssoRedirectUris: '', ssoJwks: '', _csrf: csrf })
-      .expect(303);
-    const stored = await gw.deps.catalog.repository.getService('sso-in-arrivo');
-    expect(stored?.integration).to.equal('sso');
-    expect(stored?.sso).to.equal(undefined);
+      .expect(422);
+    expect(cheerio.load(response.text)('.alert-danger a[href="#service-integration"]').length).to.equal(1);
+    expect(await gw.deps.catalog.repository.getService('sso-in-arrivo')).to.equal(undefined);
   });
 
   it('refuses hostile client fields with 422, pointing at the field, and changes nothing', async () => {

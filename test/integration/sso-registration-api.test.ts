@@ -120,6 +120,24 @@ describe('registration API: a body registers a single-sign-on client', () => {
     expect(await op.gateway.deps.catalog.repository.getService('api-sso-bad')).to.equal(undefined);
   });
 
+  it('refuses integration "sso" without its client block: 422 naming the sso block, nothing stored', async () => {
+    for (const bad of [
+      { ...testService('api-a.example.it'), integration: 'sso' },
+      { ...testService('api-a.example.it'), integration: 'sso', sso: null },
+      { ...testService('api-a.example.it'), integration: 'sso', sso: {} },
+    ]) {
+      const response = await api('PUT', '/services/api-sso-none', tokenA, bad);
+      expect(response.status, JSON.stringify(bad)).to.equal(422);
+      expect(response.headers.get('content-type')).to.match(/^application\/problem\+json/);
+      const problem = (await response.json()) as { detail?: string };
+      expect(problem.detail, JSON.stringify(bad)).to.match(/sso/);
+    }
+    expect(await op.gateway.deps.catalog.repository.getService('api-sso-none')).to.equal(undefined);
+    // The same service as a plain link is fine, and its sheet does not promise a login-free access.
+    const link = { ...testService('api-a.example.it'), integration: 'link' };
+    expect((await api('PUT', '/services/api-sso-none', tokenA, link)).status).to.equal(201);
+  });
+
   it('documents the secret endpoint in the OpenAPI document', async () => {
     const doc = (await (await fetch(`${op.url}/api/v1/openapi.json`)).json()) as {
       paths: Record<string, unknown>;

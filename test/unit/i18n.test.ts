@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import express from 'express';
+import { ACCESS_MODES } from '../../src/catalog/presenters.ts';
 import { ERROR_PAGES, SPECIFIC_MESSAGES } from '../../src/platform/error-handler.ts';
 import { chooseLanguage, LANGUAGES, readTranslations } from '../../src/platform/i18n.ts';
 
@@ -59,6 +60,7 @@ const KNOWN_DYNAMIC_KEYS = [
     `errors.${key}.message`,
   ]),
   ...LANGUAGES.map((code) => `site.languageNames.${code}`),
+  ...ACCESS_MODES.map((mode) => `catalog.access.${mode}`),
   'me.sessionEnded',
   'me.othersEnded',
 ];

@@ -90,10 +90,10 @@ describe('logout onward to the identity provider', () => {
     '//evil.test',
     'not a url',
   ]) {
-    it(`sends the browser nowhere but home for a logout URL like ${JSON.stringify(hostile)}`, async () => {
+    it(`sends the browser nowhere but our own logged-out page for a logout URL like ${JSON.stringify(hostile)}`, async () => {
       providerLogoutUrl = hostile;
       const { agent, logout } = await loggedIn();
-      const res = await logout().expect(303).expect('Location', '/');
+      const res = await logout().expect(303).expect('Location', '/logged-out');
       expect(res.text).to.not.contain('refresh');
       await agent.get('/me').expect(303);
     });

@@ -1,6 +1,7 @@
 import { generateKeyPairSync, randomBytes, webcrypto } from 'node:crypto';
 import type { Config } from '../../config/schema.ts';
 import { parseDescriptor, type ProviderDescriptor } from '../../identity/oidc/provider-descriptor.ts';
+import { LOGGED_OUT_PATH } from '../../identity/logged-out.ts';
 import type { KnownMetadata } from '../../identity/oidc/provider-registry.ts';
 import { demoOpPages } from './demo-op.controller.ts';
 import { DEMO_OP_LOGIN_PATH, DEMO_OP_PATH } from './demo-op.routes.ts';
@@ -38,7 +39,7 @@ export async function demoCie(config: Readonly<Config>, descriptors: ProviderDes
         client_id: DEMO_CLIENT_ID,
         jwks: { keys: [clientKey.publicJwk] },
         redirect_uris: [`${base}/oidc/callback/cie`],
-        post_logout_redirect_uris: [`${base}/`],
+        post_logout_redirect_uris: [`${base}${LOGGED_OUT_PATH}`],
       },
     ],
     identities: DEMO_OIDC_IDENTITIES,

@@ -1,5 +1,5 @@
 import express, { Router, type Request, type Response } from 'express';
-import { AppError, BadRequestError } from '../../platform/errors.ts';
+import { BadRequestError } from '../../platform/errors.ts';
 import type { RedisConnection } from '../../platform/redis.ts';
 import type { ClientSecrets } from '../../sso/client-secrets.repository.ts';
 import {
@@ -7,9 +7,14 @@ import {
   DEMO_RELYING_PARTIES,
   DEMO_RP_PATH,
   type DemoRelyingPartyApp,
+  type RpBrowserState,
 } from './demo-rp.ts';
 
 const COOKIE = 'varco_demo_rp';
+
+/** What became of a login that came back without data: declined by the citizen, or failed. */
+type Outcome = 'declined' | 'failed';
+type PageLogin = NonNullable<RpBrowserState['login']>;
 const browserIdPattern = /^[A-Za-z0-9_-]{32}$/;
 
 function browserOf(req: Request): string | undefined {
@@ -50,16 +55,21 @@ export function demoRelyingPartyRoutes(rp: DemoRelyingPartyApp): Router {
     return id;
   }
 
-  router.get(`${path}/`, async (req, res) => {
-    const id = browserOf(req);
-    const state = id ? await rp.load(id) : {};
+  /** The system's one page: a login button, the data received, or what became of a login. */
+  const page = (res: Response, state: { login?: PageLogin; loggedOut?: boolean; outcome?: Outcome }) =>
     res.render('demo/sso-rp/page', {
       serviceTitle: res.locals.t(`demoRp.services.${rp.rp.serviceId}`),
       bodyName: rp.rp.bodyName,
       login: state.login && { ...state.login, rows: claimRows(state.login.claims) },
       path,
-      loggedOut: false,
+      loggedOut: state.loggedOut ?? false,
+      outcome: state.outcome,
     });
+
+  router.get(`${path}/`, async (req, res) => {
+    const id = browserOf(req);
+    const state = id ? await rp.load(id) : {};
+    page(res, { login: state.login });
   });
 
   router.get(`${path}/login`, async (req, res) => {
@@ -72,11 +82,23 @@ export function demoRelyingPartyRoutes(rp: DemoRelyingPartyApp): Router {
 
   router.get(`${path}/callback`, async (req, res) => {
     const id = browserOf(req);
-    if (!id) throw new BadRequestError('demo_rp_no_login');
+    // No login was started from this browser (a stale or forwarded link): said on the system's page.
+    if (!id) return page(res.status(400), { outcome: 'failed' });
+    // The citizen said no on the gateway's consent page (or stopped the login there): nothing was
+    // shared, which this system says as its own page rather than as a failure (RFC 6749 4.1.2.1).
+    if (req.query.error === 'access_denied') return page(res, { outcome: 'declined' });
     const current = new URL(req.originalUrl, rp.base);
-    await rp.finishLogin(id, current).catch((error: unknown) => {
-      throw new AppError(400, 'demo_rp_login_failed', (error as Error).message);
-    });
+    const done = await rp.finishLogin(id, current).then(
+      () => true,
+      (error: unknown) => {
+        req.log?.warn(
+          { code: 'demo_rp_login_failed', reason: (error as Error).message },
+          'demo login failed',
+        );
+        return false;
+      },
+    );
+    if (!done) return page(res.status(400), { outcome: 'failed' });
     res.redirect(303, `${path}/`);
   });
 
@@ -86,15 +108,7 @@ export function demoRelyingPartyRoutes(rp: DemoRelyingPartyApp): Router {
     res.redirect(303, (await rp.logoutUrl(id)).href);
   });
 
-  router.get(`${path}/logged-out`, (_req, res) => {
-    res.render('demo/sso-rp/page', {
-      serviceTitle: res.locals.t(`demoRp.services.${rp.rp.serviceId}`),
-      bodyName: rp.rp.bodyName,
-      login: undefined,
-      path,
-      loggedOut: true,
-    });
-  });
+  router.get(`${path}/logged-out`, (_req, res) => page(res, { loggedOut: true }));
 
   router.post(
     `${path}/backchannel-logout`,

@@ -38,7 +38,7 @@ export class OidcError extends AppError {
     super(status, code, undefined, {
       ...options,
       page: {
-        titleKey: 'oidc.errors.title',
+        titleKey: code === 'oidc_cancelled' ? 'oidc.errors.cancelledTitle' : 'oidc.errors.title',
         messageKey: `oidc.errors.${messageKey}`,
         action: { href: '/login?retry=1', labelKey: 'oidc.errors.tryAgain' },
       },

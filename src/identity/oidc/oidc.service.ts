@@ -3,6 +3,7 @@ import { LEVELS, type Level } from '../citizen.ts';
 import { identityFromClaims, type OidcLogin } from './claims.ts';
 import { browserBinding, type FlowStore } from './flow-store.ts';
 import { classifyLoginFailure, OidcError } from './oidc-errors.ts';
+import { LOGGED_OUT_PATH } from '../logged-out.ts';
 import { levelOfAcr, type ProviderDescriptor } from './provider-descriptor.ts';
 import type { ProviderRegistry } from './provider-registry.ts';
 
@@ -49,7 +50,7 @@ export function createOidcRelyingParty(deps: {
 
   return {
     callbackUrl,
-    postLogoutUrl: `${base}/`,
+    postLogoutUrl: `${base}${LOGGED_OUT_PATH}`,
 
     /** Starts a login: the provider's authorization URL to redirect the browser to. */
     async startLogin(input: {
@@ -146,7 +147,9 @@ export function createOidcRelyingParty(deps: {
       if (!registry.get(provider) || !registry.loaded(provider)) return undefined;
       const configuration = await registry.configuration(provider);
       if (!configuration.serverMetadata().end_session_endpoint) return undefined;
-      return client.buildEndSessionUrl(configuration, { post_logout_redirect_uri: `${base}/` }).href;
+      return client.buildEndSessionUrl(configuration, {
+        post_logout_redirect_uri: `${base}${LOGGED_OUT_PATH}`,
+      }).href;
     },
   };
 }

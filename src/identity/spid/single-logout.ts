@@ -11,6 +11,7 @@ import type { IdpDescriptor } from './idp-metadata.ts';
 import { hasValidRootSignature } from './xml-signature.ts';
 import type { ServiceProvider } from './service-provider.ts';
 import { SpidResponseError } from './spid-errors.ts';
+import { LOGGED_OUT_PATH } from '../logged-out.ts';
 import './spid-session.ts';
 
 interface Received {
@@ -94,7 +95,7 @@ export function createSingleLogout(deps: {
     if (root.localName === 'LogoutResponse') {
       const expected = await store.takeRequest(root.getAttribute('InResponseTo') ?? '');
       if (expected !== idp.entityId) throw new SpidResponseError('spid_unknown_request');
-      return '/';
+      return LOGGED_OUT_PATH;
     }
     if (root.localName !== 'LogoutRequest') throw new SpidResponseError('spid_response_malformed');
     const nameId = root.getElementsByTagNameNS(NS.assertion, 'NameID')[0]?.textContent?.trim() ?? '';

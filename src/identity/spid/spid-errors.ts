@@ -35,6 +35,9 @@ export type RejectionCode = keyof typeof REJECTIONS;
 export const IDP_ANOMALIES = ['nr19', 'nr20', 'nr21', 'nr22', 'nr23', 'nr25', 'nr30'] as const;
 export type IdpAnomaly = (typeof IDP_ANOMALIES)[number];
 
+/** Anomalies that are the citizen's own choice, headed as such rather than as a failure. */
+const CHOICE_TITLES: Partial<Record<IdpAnomaly, string>> = { nr22: 'declinedTitle', nr25: 'cancelledTitle' };
+
 export class SpidResponseError extends AppError {
   readonly messageKey: string;
 
@@ -46,7 +49,7 @@ export class SpidResponseError extends AppError {
     const messageKey = anomaly ?? key;
     super(status, anomaly ? `spid_idp_${anomaly}` : code, undefined, {
       page: {
-        titleKey: 'spid.errors.title',
+        titleKey: `spid.errors.${(anomaly && CHOICE_TITLES[anomaly]) ?? 'title'}`,
         messageKey: `spid.errors.${messageKey}`,
         action: { href: '/login?retry=1', labelKey: 'spid.errors.tryAgain' },
       },

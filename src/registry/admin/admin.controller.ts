@@ -41,6 +41,7 @@ export function createAdminController(deps: {
     body: { ipaCode: string; name: string; email: string },
     credential: IssuedCredential,
     approved: boolean,
+    revokedPrevious = false,
   ) {
     const link = await deps.links.create(credential, body.ipaCode);
     await notices.credentialIssued({
@@ -54,6 +55,7 @@ export function createAdminController(deps: {
       email: body.email,
       clientId: credential.clientId,
       approved,
+      revokedPrevious,
     });
   }
 
@@ -99,6 +101,8 @@ export function createAdminController(deps: {
       parseInput(csrfOnly, req.body, 400);
       const found = await catalog.repository.getBody(body);
       if (!found) throw new AppError(404, 'body_not_found');
+      // "The previous ones are revoked" only when there were live ones: not for a body's first credential.
+      const hadLive = (await credentials.list(body)).some((c) => !c.revokedAt);
       const credential = await credentials.rotate(body);
       await sendCredential(
         req,
@@ -110,6 +114,7 @@ export function createAdminController(deps: {
         },
         credential,
         false,
+        hadLive,
       );
     },
 

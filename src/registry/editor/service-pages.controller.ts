@@ -26,6 +26,20 @@ function formField(path: string): string {
   if (head === 'title' || head === 'description') return head;
   return (FORM_FIELDS as readonly string[]).includes(head) ? head : 'id';
 }
+/**
+ * The languages of a two-language field that are at fault, by form field ("title.it" → title: ["it"]),
+ * so the form says which one is missing rather than the field alone.
+ */
+function languagesAtFault(issues: ReadonlyArray<{ path: string }>): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const { path } of issues) {
+    const language = path.split('.').at(-1);
+    if (language !== 'it' && language !== 'en') continue;
+    const field = formField(path);
+    out[field] = [...new Set([...(out[field] ?? []), language])];
+  }
+  return out;
+}
 const FORM_FIELDS = [
   'topics',
   'lifeEvents',
@@ -96,7 +110,13 @@ export function createServicePagesController(deps: { catalog: Catalog }) {
         );
         form = serviceToForm(service);
       }
-      renderPage(req, res, 'registry/editor/service-form', { body, form, errors: [], choices: FORM_CHOICES });
+      renderPage(req, res, 'registry/editor/service-form', {
+        body,
+        form,
+        errors: [],
+        errorLanguages: {},
+        choices: FORM_CHOICES,
+      });
     },
 
     /** Creates or replaces a service from the form (PUT semantics, same validation as the API). */
@@ -116,7 +136,13 @@ export function createServicePagesController(deps: { catalog: Catalog }) {
             ? [...new Set(error.issues.map((i) => formField(i.path)))]
             : [/single sign-on|redirect URIs|sso block/.test(error.message) ? 'ssoRedirectUris' : 'link'];
         res.status(422);
-        renderPage(req, res, 'registry/editor/service-form', { body, form, errors, choices: FORM_CHOICES });
+        renderPage(req, res, 'registry/editor/service-form', {
+          body,
+          form,
+          errors,
+          errorLanguages: error instanceof ValidationError ? languagesAtFault(error.issues) : {},
+          choices: FORM_CHOICES,
+        });
       }
     },
 
