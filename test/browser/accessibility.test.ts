@@ -137,7 +137,7 @@ describe('pages in a browser (accessibility, CSP)', function () {
       expect(new URL(page.url()).pathname).to.equal('/me');
       expect(await page.getAttribute('html', 'lang')).to.equal('en');
       await page.click('header form[action="/logout"] button');
-      expect(new URL(page.url()).pathname).to.equal('/');
+      expect(new URL(page.url()).pathname).to.equal('/logged-out');
       expect(await page.locator('header a[href="/login"]').count()).to.equal(1);
     });
   });

@@ -33,7 +33,7 @@ describe('logout at an identity provider on another origin, in a browser', funct
     base = `http://127.0.0.1:${port}`;
     op = await startTestOp({
       redirectUris: [`${base}/oidc/callback/remote`],
-      postLogoutRedirectUris: [`${base}/`],
+      postLogoutRedirectUris: [`${base}/logged-out`],
     });
     providers = writeProvidersDir({ remote: testDescriptor(op, { prompt: 'login' }) });
     gateway = await startBrowsedGateway(oidcConfig(providers.dir), port);
@@ -65,7 +65,9 @@ describe('logout at an identity provider on another origin, in a browser', funct
       try {
         await page.click('form.varco-logout button[type="submit"]');
         await page.waitForURL(`${op.url}/session/end?**`, { timeout: 10_000 });
-        expect(new URL(page.url()).searchParams.get('post_logout_redirect_uri')).to.equal(`${base}/`);
+        expect(new URL(page.url()).searchParams.get('post_logout_redirect_uri')).to.equal(
+          `${base}/logged-out`,
+        );
         expect(violations).to.deep.equal([]);
         // The gateway's session ended before the browser left.
         await page.goto(`${base}/me`);

@@ -69,13 +69,21 @@ export function startTopologyGateway(redis: Record<string, unknown>, commandTime
   });
 }
 
-/** Files a newborn case through its pages and waits until every step has left the queue. */
+/** Children's names for the cases one test files: each a new birth, not the same one filed again. */
+const CHILDREN = ['Giulia', 'Marco', 'Sara', 'Pietro', 'Anna', 'Elena', 'Tommaso', 'Chiara'];
+let filed = 0;
+
+/** Files a newborn case (a child of its own) through its pages and waits until every step has left the queue. */
 export async function fileAndDeliver(
   gateway: Parameters<typeof finished>[0],
   agent: Agent,
   procedure: Procedure,
 ): Promise<void> {
-  await fillNewborn(agent, procedure);
+  await fillNewborn(
+    agent,
+    procedure,
+    newbornForm({ childGivenName: CHILDREN[filed++ % CHILDREN.length] ?? 'Giulia' }),
+  );
   const answer = await agent
     .post(`${NEWBORN}/preview`)
     .type('form')
