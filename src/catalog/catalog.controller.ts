@@ -24,6 +24,7 @@ import {
   deskCalendar,
   localMoment,
   maintenanceAt,
+  onlineNow,
   openState,
   opensOn,
   romeInstant,
@@ -140,8 +141,7 @@ export function createCatalogController(deps: {
         return (online && !downAllDay) || (calendar.weekly.length > 0 && opensOn(calendar, day, lang));
       }
       return (
-        (online && !maintenanceAt(service.availability.maintenance, instant)) ||
-        (calendar.weekly.length > 0 && openState(calendar, now, lang).open)
+        onlineNow(service, instant) || (calendar.weekly.length > 0 && openState(calendar, now, lang).open)
       );
     };
   }
