@@ -46,12 +46,20 @@ export function createApp(gateway: Gateway, extraRoutes: readonly Router[] = [])
   // masked per response (csrf.ts), so compressed pages do not reveal them (BREACH).
   app.use(compression({ threshold: 1024 }));
   app.use(securityHeaders({ https: web.secureCookie }));
-  app.use(pageLocals(config.network), languageMiddleware(gateway.i18n));
+  app.use(pageLocals(config.network, web.assets.pageAssets), languageMiddleware(gateway.i18n));
 
   // Needs no Redis: probes, static files and the language switch work while Redis is away.
   app.use(
     healthRoutes(web.readiness),
-    staticAssets([{ path: ASSETS.bootstrapItalia, dir: ASSETS.bootstrapItaliaDir }, IDP_LOGOS], 'public'),
+    staticAssets(
+      [
+        // The kit's stylesheet cut to what the pages use (kit-stylesheet.ts), beside the kit's own.
+        { path: `${ASSETS.bootstrapItalia}/css`, dir: web.assets.stylesheetDir },
+        { path: ASSETS.bootstrapItalia, dir: ASSETS.bootstrapItaliaDir },
+        IDP_LOGOS,
+      ],
+      'public',
+    ),
     languageRoutes({ secureCookie: web.secureCookie }),
   );
 

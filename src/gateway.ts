@@ -14,11 +14,13 @@ import { buildSpid } from './identity/spid/spid.module.ts';
 import { createCsrf } from './platform/csrf.ts';
 import type { ReadinessCheck } from './platform/health.ts';
 import { createI18n, readTranslations } from './platform/i18n.ts';
+import { kitStylesheet } from './platform/kit-stylesheet.ts';
 import type { Logger } from './platform/logger.ts';
 import { createOutboundHttp, loopbackAllowed, type OutboundHttpOptions } from './platform/outbound-http.ts';
 import { createRateLimit } from './platform/rate-limit.ts';
 import type { RedisConnection } from './platform/redis.ts';
 import { createSessionStore, sessionMiddleware } from './platform/sessions.ts';
+import { ASSETS, type PageAssets } from './platform/views.ts';
 import { bullConnection } from './procedures/delivery-queue.ts';
 import { buildProcedures, proceduresWeb } from './procedures/procedures.module.ts';
 import { buildRegistry } from './registry/registry.module.ts';
@@ -41,6 +43,11 @@ export async function buildGateway(
   // Requests to the addresses bodies register: loopback only in demo mode (the demo body systems).
   const outbound = createOutboundHttp({ allowLoopback: loopbackAllowed(config), ...options.outbound });
   const i18n = await createI18n(readTranslations());
+  const stylesheet = await kitStylesheet({
+    kitDir: ASSETS.bootstrapItaliaDir,
+    contentDirs: ['views', 'public/js'],
+    cacheDir: 'var/assets',
+  });
   const rateLimits = {
     login: {
       start: createRateLimit(redis, 'login', config.rateLimit.login),
@@ -180,6 +187,14 @@ export async function buildGateway(
     /** Demo mode's systems, when on. */
     demo: installedDemo,
     web: {
+      /** The UI kit's stylesheet cut to what the pages use, and where it is served from. */
+      assets: {
+        pageAssets: {
+          bootstrapItalia: ASSETS.bootstrapItalia,
+          kitStylesheet: `${ASSETS.bootstrapItalia}/css/${stylesheet.file}`,
+        } satisfies PageAssets,
+        stylesheetDir: stylesheet.dir,
+      },
       readiness,
       session,
       csrf: createCsrf({ secrets: config.session.secrets, secureCookie }),

@@ -14,6 +14,13 @@ export const ASSETS = {
   bootstrapItaliaDir: path.dirname(require.resolve('bootstrap-italia/package.json')) + '/dist',
 };
 
+/** What templates know of the assets: the kit's path, and the kit's stylesheet as the pages link it. */
+export interface PageAssets {
+  bootstrapItalia: string;
+  /** The kit's stylesheet cut to the rules the pages use (kit-stylesheet.ts), beside the kit's own CSS. */
+  kitStylesheet: string;
+}
+
 /**
  * The locals every page has (set by pageLocals below, languageMiddleware, the CSP nonce and the form
  * token's middleware, the session's citizen): each template reads them as variables. Any other local a
@@ -63,10 +70,10 @@ export function setUpViews(app: Express, options: { viewsDir: string; cache: boo
 }
 
 /** What every page template may use. */
-export function pageLocals(network: { name: string; territory: string }) {
+export function pageLocals(network: { name: string; territory: string }, assets: PageAssets) {
   return (req: Request, res: Response, next: NextFunction) => {
     res.locals.network = network;
-    res.locals.assets = ASSETS;
+    res.locals.assets = assets;
     res.locals.languages = LANGUAGES;
     // Where the language switch comes back to: this page, when it can be fetched again with a GET.
     res.locals.currentPath = req.method === 'GET' && req.originalUrl.length <= 2000 ? req.originalUrl : '/';

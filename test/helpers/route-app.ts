@@ -6,7 +6,7 @@ import { createCsrf } from '../../src/platform/csrf.ts';
 import { errorHandler, notFound } from '../../src/platform/error-handler.ts';
 import { createI18n, languageMiddleware, readTranslations } from '../../src/platform/i18n.ts';
 import { securityHeaders } from '../../src/platform/security.ts';
-import { pageLocals, setUpViews } from '../../src/platform/views.ts';
+import { ASSETS, pageLocals, setUpViews } from '../../src/platform/views.ts';
 import { TEST_ONLY_SESSION_SECRET, testCitizen } from './gateway.ts';
 
 /**
@@ -24,7 +24,12 @@ export async function routeApp(
   const app = express();
   setUpViews(app, { viewsDir: 'views', cache: true });
   app.use(securityHeaders({ https: false }));
-  app.use(pageLocals({ name: 'Rete di prova', territory: 'Prato' }));
+  // The kit's whole stylesheet: these apps serve no assets, and their tests read the HTML.
+  const assets = {
+    bootstrapItalia: ASSETS.bootstrapItalia,
+    kitStylesheet: `${ASSETS.bootstrapItalia}/css/bootstrap-italia.min.css`,
+  };
+  app.use(pageLocals({ name: 'Rete di prova', territory: 'Prato' }, assets));
   app.use(languageMiddleware(await createI18n(readTranslations())));
   const csrf = createCsrf({ secrets: [TEST_ONLY_SESSION_SECRET], secureCookie: false });
   app.use(csrf.locals);
