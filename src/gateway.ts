@@ -73,6 +73,7 @@ export async function buildGateway(
   const citizen = buildCitizen(config, redis);
   const catalog = buildCatalog(config, redis, i18n, citizen.keys);
   await demo?.seedCatalog(catalog.writer);
+  await catalog.startSweep(logger);
   const mail = buildMail(config, logger, redis, {
     i18n,
     cipher: citizen.cipher,
@@ -204,6 +205,7 @@ export async function buildGateway(
     },
     /** Stops the workers and the demo systems (in-flight work finishes), then outbound connections. */
     async close() {
+      catalog.close();
       await procedures.close();
       await mail.close();
       await installedDemo?.close();

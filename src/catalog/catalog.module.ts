@@ -5,6 +5,7 @@ import { catalogRoutes } from './catalog.routes.ts';
 import type { Config } from '../config/schema.ts';
 import type { CitizenKeys } from '../citizen/redis-keys.ts';
 import type { I18n } from '../platform/i18n.ts';
+import type { Logger } from '../platform/logger.ts';
 import type { RedisConnection } from '../platform/redis.ts';
 import { createUsageCounter } from '../stats/usage-counter.ts';
 import { createCatalogRepository } from './catalog.repository.ts';
@@ -29,6 +30,9 @@ export function vocabularyLabels(i18n: I18n): VocabularyLabels {
   };
 }
 
+/** How often an instance publishes the catalog changes a stopped write left behind. */
+const SWEEP_INTERVAL_MS = 60_000;
+
 /** Builds the catalog: repository, the one writer, the search index, the citizens' favourites, usage. */
 export function buildCatalog(
   config: Readonly<Config>,
@@ -43,8 +47,26 @@ export function buildCatalog(
   const linkPolicy = { demo: config.demo, gatewayOrigin: new URL(publicUrl).origin };
   const writer = createCatalogWriter(repository, linkPolicy);
   const index = createSearchIndex(repository, vocabularyLabels(i18n));
+  let sweep: NodeJS.Timeout | undefined;
   return {
     repository,
+    /**
+     * Publishes, now and every minute, catalog changes a write left unpublished when it stopped between
+     * the body's slot and the network's (src/catalog/catalog.repository.ts), so every instance sees them.
+     */
+    async startSweep(logger: Logger) {
+      const publishPending = async () => {
+        const published = await repository.publishPending();
+        if (published > 0) logger.info({ published }, 'catalog changes published by the sweep');
+      };
+      const failed = (error: unknown) => logger.warn({ err: error }, 'catalog sweep failed');
+      await publishPending().catch(failed);
+      sweep = setInterval(() => void publishPending().catch(failed), SWEEP_INTERVAL_MS);
+      sweep.unref();
+    },
+    close() {
+      clearInterval(sweep);
+    },
     writer,
     index,
     linkPolicy,

@@ -47,6 +47,12 @@ export interface WriteResult<T> {
 
 const actorLabel = (actor: Actor) => `${actor.kind}:${actor.id}`;
 
+/** The body a record belongs to (its keys share that body's Cluster slot). */
+function bodyOf(kind: RecordKind, record: Body | Service | Endpoint): string {
+  if (kind === 'body') return (record as Body).ipaCode;
+  return kind === 'service' ? (record as Service).bodyId : (record as Endpoint).bodyIpa;
+}
+
 /**
  * The one writer of the catalog: the registration API, the editor pages, the admin area and the demo
  * seed all change bodies, services and endpoints through here, so every change is validated the same way and leaves
@@ -64,8 +70,11 @@ export function createCatalogWriter(repository: CatalogRepository, options: Writ
     action: string,
   ): Promise<WriteResult<T>> {
     const changes = diffFields(before, after);
-    if (before && Object.keys(changes).length === 0)
+    if (before && Object.keys(changes).length === 0) {
+      // The same write again, as after a 503: publish what the first one may have left unpublished.
+      await repository.settle(bodyOf(kind, after));
       return { record: before, created: false, changed: false };
+    }
     const at = now().toISOString();
     const record = { ...after, updatedAt: at };
     await repository.save(kind, record, { at, actor: actorLabel(actor), action, kind, id, changes });

@@ -64,12 +64,16 @@ export function errorHandler(apiPrefix: string) {
 }
 
 /**
- * The error handler's answer, callable outside the middleware chain (src/platform/redis-deadline.ts):
- * `sent` is called once an answer has gone out, this one or, when another got there first while the page
- * was rendering, that one.
+ * The error handler's answer, callable outside the middleware chain (src/platform/redis-deadline.ts).
  */
 export function errorSender(apiPrefix: string) {
-  return (thrown: unknown, req: Request, res: Response, sent: () => void = () => undefined) => {
+  return (thrown: unknown, req: Request, res: Response) => {
+    // A handler answering after another answer went out (the Redis deadline's 503): Node refuses its
+    // headers (ERR_HTTP_HEADERS_SENT) and the answer already sent stands.
+    if (res.headersSent && (thrown as NodeJS.ErrnoException | undefined)?.code === 'ERR_HTTP_HEADERS_SENT') {
+      req.log?.debug('late answer dropped');
+      return;
+    }
     const error = toAppError(thrown);
     // A 503 is Redis (or a body) not serving now, logged once per outage where it is noticed: per request,
     // a warning with the reason and no stack, so an outage under load does not bury the log in stacks.
@@ -81,7 +85,6 @@ export function errorSender(apiPrefix: string) {
     // JSON log; Express's own handler would print the stack to stderr. A half-sent answer is cut short.
     if (res.headersSent) {
       if (!res.writableEnded) req.socket.destroy();
-      sent();
       return;
     }
 
@@ -102,12 +105,10 @@ export function errorSender(apiPrefix: string) {
       head()
         .type(PROBLEM_TYPE)
         .send(JSON.stringify(problem(error, req)));
-      sent();
       return;
     }
     if (!t) {
       head().type('text/plain').send(`${error.status} ${error.code}\n`);
-      sent();
       return;
     }
     // The header shows who is logged in, also when the error came before the page's own locals were set.
@@ -133,7 +134,6 @@ export function errorSender(apiPrefix: string) {
         head()
           .type(renderError ? 'text/plain' : 'html')
           .send(renderError ? `${error.status} ${error.code}\n` : html);
-      sent();
     });
   };
 }

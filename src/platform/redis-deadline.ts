@@ -6,8 +6,8 @@ export interface RedisDeadlineOptions {
   answeredSince(since: number): boolean;
   /** `redis.commandTimeoutMs`: how long a request may wait on a silent Redis. */
   timeoutMs: number;
-  /** Sends the 503 (the error handler); calls `sent` once an answer, its own or another, has gone out. */
-  answer(error: ServiceUnavailableError, req: Request, res: Response, sent: () => void): void;
+  /** Sends the 503 (the error handler). */
+  answer(error: ServiceUnavailableError, req: Request, res: Response): void;
 }
 
 /**
@@ -18,8 +18,9 @@ export interface RedisDeadlineOptions {
  * `timeoutMs`, is answered 503 then. A request slow for another reason (an outbound call) while Redis
  * answers is left alone, looked at again every `timeoutMs / 5`.
  *
- * The handler that was waiting may still go on when Redis answers late: whatever it then writes to the
- * response is dropped (see `dropLateWrites`), so the 503 stands and nothing throws.
+ * The handler that was waiting may still go on when Redis answers late: its page is not rendered
+ * (renderPage, src/platform/views.ts), and a redirect or JSON it then sends throws Node's
+ * ERR_HTTP_HEADERS_SENT into the error handler, which drops it; the 503 stands.
  */
 export function redisDeadline(options: RedisDeadlineOptions) {
   const { answeredSince, timeoutMs, answer } = options;
@@ -49,37 +50,10 @@ export function redisDeadline(options: RedisDeadlineOptions) {
       // `req.sessionID`) it leaves the store alone, as src/platform/sessions.ts does when a read fails.
       (req as { sessionID?: string }).sessionID = undefined;
       const silent = new Error(`redis answered nothing for ${timeoutMs} ms`);
-      answer(new ServiceUnavailableError('redis_unavailable', { cause: silent }), req, res, () =>
-        dropLateWrites(res),
-      );
+      answer(new ServiceUnavailableError('redis_unavailable', { cause: silent }), req, res);
     };
     timer = setTimeout(check, timeoutMs);
     res.once('close', () => clearTimeout(timer));
     next();
   };
-}
-
-/**
- * Once the deadline's answer has gone out, the handler still waiting on Redis must not write another:
- * Node throws on a header set after the answer (ERR_HTTP_HEADERS_SENT), and where that happens in a
- * callback (Express renders a view on the next tick) nothing would catch it. The response's writing
- * methods become no-ops for the rest of its life.
- */
-function dropLateWrites(res: Response) {
-  const ignored = function (this: Response) {
-    return this;
-  };
-  Object.assign(res, {
-    setHeader: ignored,
-    appendHeader: ignored,
-    removeHeader: () => undefined,
-    writeHead: ignored,
-    flushHeaders: () => undefined,
-    write: () => true,
-    end(this: Response, ...args: unknown[]) {
-      const callback = args.find((arg) => typeof arg === 'function') as (() => void) | undefined;
-      if (callback) process.nextTick(callback);
-      return this;
-    },
-  });
 }

@@ -82,8 +82,14 @@ export function pageLocals(network: { name: string; territory: string }, assets:
   };
 }
 
-/** Renders a page when the client accepts HTML; otherwise 406. */
+/**
+ * Renders a page when the client accepts HTML; otherwise 406. Nothing when an answer has already gone
+ * out (src/platform/redis-deadline.ts answered 503 while this handler waited on Redis): Express sends
+ * the rendered page on the next tick, where the error of a second answer could not be caught. Checking
+ * here is enough, as no other answer can go out between this call and that tick.
+ */
 export function renderPage(req: Request, res: Response, view: string, locals: Record<string, unknown> = {}) {
+  if (res.headersSent) return;
   if (!req.accepts('html')) throw new NotAcceptableError();
   res.render(view, locals);
 }

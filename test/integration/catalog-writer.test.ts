@@ -59,7 +59,7 @@ describe('catalog writer (the one write path, with its audit stream)', () => {
       requiredLevel: ['L2', 'L3'],
     });
     expect(trail[0]?.changes).to.deep.equal({ status: ['draft', 'published'] });
-    expect(await gw.redis.client.type(`${gw.config.redis.prefix}registry:{catalog}:audit`)).to.equal(
+    expect(await gw.redis.client.type(`${gw.config.redis.prefix}registry:{b:demo_audit}:audit`)).to.equal(
       'stream',
     );
   });

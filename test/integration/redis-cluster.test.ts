@@ -4,7 +4,12 @@ import type { Procedure } from '../../src/procedures/definitions.ts';
 import { listen } from '../helpers/gateway.ts';
 import { browse, fileAndDeliver, logIn, startTopologyGateway, type Agent } from '../helpers/journeys.ts';
 import { eventually } from '../helpers/procedures.ts';
-import { startTestCluster, type TestCluster, TEST_PORT_OFFSET } from '../helpers/redis-topology.ts';
+import {
+  redisCommand,
+  startTestCluster,
+  type TestCluster,
+  TEST_PORT_OFFSET,
+} from '../helpers/redis-topology.ts';
 import { spawnServer, serverEnvironment } from '../helpers/server-process.ts';
 
 const BASE_PORT = 7110 + TEST_PORT_OFFSET;
@@ -64,6 +69,56 @@ describe('Redis Cluster: a master lost (a real cluster)', function () {
     }
     return statuses;
   }
+
+  it("spreads the catalog over the masters, each body's keys in one slot", async () => {
+    const { repository } = gateway.deps.catalog;
+    const prefix = gateway.config.redis.prefix;
+    const masters = (await cluster.topology()).filter((n) => n.role === 'master').map((n) => n.port);
+    const held = await Promise.all(
+      masters.map(async (port) => ({
+        port,
+        keys: (await redisCommand(port, ['KEYS', `${prefix}catalog:*`])) as string[],
+      })),
+    );
+    const holding = held.filter((m) => m.keys.some((key) => key.includes('{b:')));
+    expect(holding.length, 'masters holding bodies').to.be.at.least(2);
+    // The network's keys are few: the version, the change log and the indexes.
+    const network = held.flatMap((m) => m.keys).filter((key) => key.includes('{catalog}'));
+    expect(network.length).to.be.at.most(5);
+
+    const slot = async (key: string) => Number(await redisCommand(masters[0]!, ['CLUSTER', 'KEYSLOT', key]));
+    const slots = new Set<number>();
+    for (const body of await repository.listBodies()) {
+      const services = (await repository.listServices()).filter((s) => s.bodyId === body.ipaCode);
+      const keys = [
+        repository.keys.body(body.ipaCode),
+        repository.keys.services(body.ipaCode),
+        repository.keys.endpoints(body.ipaCode),
+        repository.keys.unpublished(body.ipaCode),
+        repository.keys.audit(body.ipaCode),
+        ...services.map((s) => repository.keys.service(body.ipaCode, s.id)),
+      ];
+      const own = new Set(await Promise.all(keys.map(slot)));
+      expect(own.size, `${body.ipaCode}'s slots`).to.equal(1);
+      slots.add([...own][0]!);
+    }
+    expect(slots.size).to.be.at.least(10);
+    // A change published while the catalog spans the masters is seen by the index at once.
+    const before = await repository.version();
+    const [body] = await repository.listBodies();
+    await gateway.deps.catalog.writer.setBodyStatus(
+      { kind: 'system', id: 'test' },
+      body!.ipaCode,
+      body!.status === 'approved' ? 'suspended' : 'approved',
+    );
+    expect(await repository.version()).to.equal(before + 1);
+    expect((await gateway.deps.catalog.index.body(body!.ipaCode))?.status).to.not.equal(body!.status);
+    await gateway.deps.catalog.writer.setBodyStatus(
+      { kind: 'system', id: 'test' },
+      body!.ipaCode,
+      body!.status,
+    );
+  });
 
   it('carries the journeys; a shard lost gives 503s only, and everything resumes when it is back', async () => {
     const citizen = await logIn(gateway.app);

@@ -56,7 +56,9 @@ export function demoRelyingPartyRoutes(rp: DemoRelyingPartyApp): Router {
   }
 
   /** The system's one page: a login button, the data received, or what became of a login. */
-  const page = (res: Response, state: { login?: PageLogin; loggedOut?: boolean; outcome?: Outcome }) =>
+  const page = (res: Response, state: { login?: PageLogin; loggedOut?: boolean; outcome?: Outcome }) => {
+    // Not after the Redis deadline's 503 (as renderPage, src/platform/views.ts).
+    if (res.headersSent) return;
     res.render('demo/sso-rp/page', {
       serviceTitle: res.locals.t(`demoRp.services.${rp.rp.serviceId}`),
       bodyName: rp.rp.bodyName,
@@ -65,6 +67,7 @@ export function demoRelyingPartyRoutes(rp: DemoRelyingPartyApp): Router {
       loggedOut: state.loggedOut ?? false,
       outcome: state.outcome,
     });
+  };
 
   router.get(`${path}/`, async (req, res) => {
     const id = browserOf(req);
