@@ -46,7 +46,11 @@ export function createApp(gateway: Gateway, extraRoutes: readonly Router[] = [])
   // masked per response (csrf.ts), so compressed pages do not reveal them (BREACH).
   app.use(compression({ threshold: 1024 }));
   app.use(securityHeaders({ https: web.secureCookie }));
-  app.use(pageLocals(config.network, web.assets.pageAssets), languageMiddleware(gateway.i18n));
+  // Demo mode's pages link the demo mailbox, where the mail the gateway sent can be read.
+  app.use(
+    pageLocals({ ...config.network, demo: config.demo }, web.assets.pageAssets),
+    languageMiddleware(gateway.i18n),
+  );
 
   // Needs no Redis: probes, static files and the language switch work while Redis is away.
   app.use(

@@ -70,7 +70,7 @@ export function setUpViews(app: Express, options: { viewsDir: string; cache: boo
 }
 
 /** What every page template may use. */
-export function pageLocals(network: { name: string; territory: string }, assets: PageAssets) {
+export function pageLocals(network: { name: string; territory: string; demo?: boolean }, assets: PageAssets) {
   return (req: Request, res: Response, next: NextFunction) => {
     res.locals.network = network;
     res.locals.assets = assets;

@@ -182,6 +182,14 @@ describe('portal pages', () => {
       await request(app).get('/join').expect(200);
     });
 
+    it('in demo mode, links the demo mailbox from the footer, where the mail sent can be read', async () => {
+      const $ = cheerio.load((await request(app).get('/').expect(200)).text);
+      expect($('footer a[href="/demo/mailbox"]').text()).to.equal(
+        'Casella di prova: le e-mail inviate in modalità dimostrativa',
+      );
+      await request(app).get('/demo/mailbox').expect(200);
+    });
+
     it('offers the login entry to an anonymous visitor and no logout form', async () => {
       const $ = cheerio.load((await request(app).get('/').expect(200)).text);
       expect($('header a[href="/login"]')).to.have.length(1);

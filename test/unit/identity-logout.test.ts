@@ -63,6 +63,8 @@ describe('logout onward to the identity provider', () => {
     // The header is a logged-out visitor's: no name, no logout form.
     expect($('form[action="/logout"]')).to.have.length(0);
     expect($('a[href="/login"]')).to.have.length.greaterThan(0);
+    // Outside demo mode there is no demo mailbox to link.
+    expect($('a[href="/demo/mailbox"]')).to.have.length(0);
     // Nothing loosened: forms still post to the gateway only.
     expect(res.headers['content-security-policy']).to.contain("form-action 'self';");
     expect(res.headers['cache-control']).to.equal('no-store');
