@@ -47,10 +47,11 @@ export async function createI18n(translations: Translations): Promise<I18n> {
 }
 
 /**
- * Texts with options that hold no one's data, only the configuration's and the catalog's: the layout's
- * (views/layout: the network's territory, a language's code, on every page) and an information sheet's
- * (a body's name, a date, a desk's hours and a service's maintenance). The same options give the same
- * text to every visitor.
+ * Texts with options that hold no one's data, only the configuration's, the catalog's and fixed tables':
+ * the layout's (views/layout: the network's territory, a language's code, on every page), an information
+ * sheet's (a body's name, a date, a desk's hours and a service's maintenance), and the personal area's
+ * descriptions of a session or an identity (a level, a browser and a system named from the tables of
+ * src/identity/user-agent.ts, a provider's name). The same options give the same text to every visitor.
  */
 const SHARED_KEYS: ReadonlySet<string> = new Set([
   'site.networkOf',
@@ -65,6 +66,11 @@ const SHARED_KEYS: ReadonlySet<string> = new Set([
   'catalog.openState.opens.tomorrow',
   'catalog.openState.opens.weekday',
   'catalog.openState.opens.date',
+  'me.levelValue',
+  'me.levelOfProvider',
+  'me.deviceOn',
+  'me.sessionVia',
+  'me.endSessionLabel',
 ]);
 
 /**
@@ -73,7 +79,8 @@ const SHARED_KEYS: ReadonlySet<string> = new Set([
  * copies its options and walks key parsing, fallbacks, interpolation and nesting on every call (most of
  * a page's rendering time: a page makes about a hundred such calls). So are the texts with options
  * that hold no one's data (SHARED_KEYS), by key and options: the layout makes three such calls on every
- * page and an information sheet three more, each costing as much as a hundred remembered texts. Other
+ * page, an information sheet three more and the personal area a few for each session, each costing as
+ * much as a hundred remembered texts. Other
  * calls with options (plurals, placeholders that may hold a person's data or a visitor's input) always
  * go to i18next. Bounded, since a key can be built from request input; cleared when full.
  */

@@ -159,7 +159,7 @@ describe('language negotiation', () => {
 });
 
 describe('translating', () => {
-  it('gives each shared text with options (layout, information sheet) for its own options, however often asked', async () => {
+  it('gives each shared text with options (layout, information sheet, personal area) for its own options, however often asked', async () => {
     const t = (await createI18n(translations)).t('it');
     for (let i = 0; i < 3; i++) {
       expect(t('site.networkOf', { territory: 'Prato' })).to.equal('Rete degli enti pubblici di Prato');
@@ -176,6 +176,9 @@ describe('translating', () => {
       expect(t('catalog.openState.opens.weekday', { weekday: 'martedì', time: '9:00' })).to.equal(
         'apre martedì alle 9:00',
       );
+      expect(t('me.levelValue', { level: 1 })).to.equal('Livello 1 (SPID o equivalente)');
+      expect(t('me.levelValue', { level: 2 })).to.equal('Livello 2 (SPID o equivalente)');
+      expect(t('me.deviceOn', { browser: 'Firefox', os: 'Linux' })).to.equal('Firefox su Linux');
       expect(t('me.email.active', { address: `a${i}@example.org` })).to.include(`a${i}@example.org`);
     }
   });
