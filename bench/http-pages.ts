@@ -164,11 +164,12 @@ async function startBaseline(config: Readonly<Config>, sizes: { home: number; me
 const FIXED_PAGE_PATHS = { anonymous: '/__bench/fixed-page', loggedIn: '/__bench/fixed-page-logged-in' };
 
 /** The gateway's modules as production runs them: src compiled by tsc into dist/ (`npm run build`). */
-async function productionBuild() {
+async function productionBuild(build: boolean) {
   const require = createRequire(import.meta.url);
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
-    stdio: 'inherit',
-  });
+  if (build)
+    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+      stdio: 'inherit',
+    });
   const load = <T>(module: string) =>
     import(new URL(`../dist/${module}.js`, import.meta.url).href) as Promise<T>;
   return {
@@ -180,9 +181,9 @@ async function productionBuild() {
 }
 
 /** The real gateway (demo configuration, its own key prefix), with a test-only login route. */
-async function startGateway() {
+async function startGateway(build: boolean) {
   const { createApp, buildGateway, createLogger, logDestination, connectRedis, createRedisConnection } =
-    await productionBuild();
+    await productionBuild(build);
   const config = testConfig({
     log: { level: 'info' },
     rateLimit: {
@@ -252,7 +253,7 @@ async function load(url: string, headers: Record<string, string>, seconds: numbe
   return result;
 }
 
-interface Scenario {
+export interface Scenario {
   name: string;
   /** The gateway's path, and the baseline's when it has none of its own. */
   path: string;
@@ -263,12 +264,13 @@ interface Scenario {
   bytes: number;
 }
 
-/** Measures both pages of both apps in interleaved rounds; prints one JSON line per page and returns the figures. */
-export async function runHttpPagesBench(options: HttpPagesBenchOptions = {}): Promise<HttpPageFigures[]> {
-  const rounds = options.rounds ?? DEFAULT_ROUNDS;
-  const seconds = options.seconds ?? DEFAULT_SECONDS;
-  const print = options.print === undefined ? (line: string) => console.log(line) : options.print;
-  const gateway = await startGateway();
+/**
+ * The gateway and the baseline, started and logged in, and the pages measured on both (each checked to
+ * answer 200 with the same number of bytes from both apps). `close` stops both. `build: false` runs
+ * dist/ as it is, without compiling src/ first.
+ */
+export async function startHttpPages(options: { build?: boolean } = {}) {
+  const gateway = await startGateway(options.build ?? true);
   let baseline: Awaited<ReturnType<typeof startBaseline>> | undefined;
   try {
     const accept = { Accept: 'text/html,application/xhtml+xml', 'Accept-Language': 'it-IT,it;q=0.9' };
@@ -339,7 +341,29 @@ export async function runHttpPagesBench(options: HttpPagesBenchOptions = {}): Pr
         );
     }
 
-    const servers = { gateway: gateway.url, baseline: baseline.url };
+    const started = baseline;
+    return {
+      servers: { gateway: gateway.url, baseline: baseline.url },
+      scenarios,
+      async close() {
+        await started.close();
+        await gateway.close();
+      },
+    };
+  } catch (error) {
+    await baseline?.close();
+    await gateway.close();
+    throw error;
+  }
+}
+
+/** Measures both pages of both apps in interleaved rounds; prints one JSON line per page and returns the figures. */
+export async function runHttpPagesBench(options: HttpPagesBenchOptions = {}): Promise<HttpPageFigures[]> {
+  const rounds = options.rounds ?? DEFAULT_ROUNDS;
+  const seconds = options.seconds ?? DEFAULT_SECONDS;
+  const print = options.print === undefined ? (line: string) => console.log(line) : options.print;
+  const { servers, scenarios, close } = await startHttpPages();
+  try {
     const measured = new Map<string, { gateway: LoadResult[]; baseline: LoadResult[] }>(
       scenarios.map((s) => [s.name, { gateway: [], baseline: [] }]),
     );
@@ -380,8 +404,7 @@ export async function runHttpPagesBench(options: HttpPagesBenchOptions = {}): Pr
       return figures;
     });
   } finally {
-    await baseline?.close();
-    await gateway.close();
+    await close();
   }
 }
 

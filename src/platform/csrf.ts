@@ -102,11 +102,16 @@ export function createCsrf(options: { secrets: readonly string[]; secureCookie: 
     return value !== undefined && options.secrets.some((secret) => sameToken(received, sign(secret, value)));
   }
 
+  /** The visitor's token, unmasked: the session's, or the signed anonymous one. */
+  function plainToken(req: Request, res: Response): string {
+    if (!hasStoredSession(req)) return anonymousToken(req, res);
+    req.session.csrfToken ??= randomBytes(32).toString('base64url');
+    return req.session.csrfToken;
+  }
+
   /** The token for a form of this response, masked afresh each time. */
   function token(req: Request, res: Response): string {
-    if (!hasStoredSession(req)) return masked(anonymousToken(req, res));
-    req.session.csrfToken ??= randomBytes(32).toString('base64url');
-    return masked(req.session.csrfToken);
+    return masked(plainToken(req, res));
   }
 
   return {
@@ -118,7 +123,15 @@ export function createCsrf(options: { secrets: readonly string[]; secureCookie: 
      * load the session themselves.
      */
     locals(req: Request, res: Response, next: NextFunction) {
-      res.locals.csrfToken = () => token(req, res);
+      // One mask per response, whatever the number of forms on the page: what hides the token from
+      // BREACH is that its bytes differ from one response to the next (each mask costs a call to the
+      // system's random source). Masked again should the token itself change during the request (a login).
+      let last: { plain: string; masked: string } | undefined;
+      res.locals.csrfToken = () => {
+        const plain = plainToken(req, res);
+        if (last?.plain !== plain) last = { plain, masked: masked(plain) };
+        return last.masked;
+      };
       next();
     },
 

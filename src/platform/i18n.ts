@@ -47,25 +47,59 @@ export async function createI18n(translations: Translations): Promise<I18n> {
 }
 
 /**
+ * Texts with options that hold no one's data, only the configuration's, the catalog's and fixed tables':
+ * the layout's (views/layout: the network's territory, a language's code, on every page), an information
+ * sheet's (a body's name, a date, a desk's hours and a service's maintenance), and the personal area's
+ * descriptions of a session or an identity (a level, a browser and a system named from the tables of
+ * src/identity/user-agent.ts, a provider's name). The same options give the same text to every visitor.
+ */
+const SHARED_KEYS: ReadonlySet<string> = new Set([
+  'site.networkOf',
+  'site.switchTo',
+  'catalog.sheet.sharedDataIntro',
+  'catalog.sheet.updatedAt',
+  'catalog.openState.closesAt',
+  'catalog.openState.closedHoliday',
+  'catalog.openState.maintenanceNow',
+  'catalog.openState.maintenanceWindow',
+  'catalog.openState.opens.today',
+  'catalog.openState.opens.tomorrow',
+  'catalog.openState.opens.weekday',
+  'catalog.openState.opens.date',
+  'me.levelValue',
+  'me.levelOfProvider',
+  'me.deviceOn',
+  'me.sessionVia',
+  'me.endSessionLabel',
+]);
+
+/**
  * An instance's t that asks i18next once for what a key alone gives, and remembers the answer: the
  * resources are fixed at start, so t(key) without options always gives the same text, and i18next's t
  * copies its options and walks key parsing, fallbacks, interpolation and nesting on every call (most of
- * a page's rendering time: a page makes about a hundred such calls). Calls with options (plurals,
- * placeholders, { lng }) always go to i18next. Bounded, since a key can be built from request input;
- * cleared when full.
+ * a page's rendering time: a page makes about a hundred such calls). So are the texts with options
+ * that hold no one's data (SHARED_KEYS), by key and options: the layout makes three such calls on every
+ * page, an information sheet three more and the personal area a few for each session, each costing as
+ * much as a hundred remembered texts. Other
+ * calls with options (plurals, placeholders that may hold a person's data or a visitor's input) always
+ * go to i18next. Bounded, since a key can be built from request input; cleared when full.
  */
 function remembered(t: TFunction): TFunction {
   const texts = new Map<string, string>();
   const translate = t as unknown as (key: unknown, options?: unknown, more?: unknown) => string;
   // Parameters, not a rest array: i18next's forms are t(key), t(key, options), t(key, default, options).
   const lookup = (key: unknown, options?: unknown, more?: unknown) => {
-    if (typeof key !== 'string' || options !== undefined || more !== undefined)
-      return translate(key, options, more);
-    let text = texts.get(key);
+    if (typeof key !== 'string' || more !== undefined) return translate(key, options, more);
+    let textKey = key;
+    if (options !== undefined) {
+      if (!SHARED_KEYS.has(key)) return translate(key, options);
+      textKey = `${key}\n${JSON.stringify(options)}`;
+    }
+    let text = texts.get(textKey);
     if (text === undefined) {
-      text = translate(key);
+      text = translate(key, options);
       if (texts.size >= REMEMBERED_MAX) texts.clear();
-      texts.set(key, text);
+      texts.set(textKey, text);
     }
     return text;
   };

@@ -127,4 +127,17 @@ describe('compressed answers', () => {
     await endOthers(tokens[0]!.slice(0, 43)).expect(403);
     await endOthers(`${tokens[0]!}A`).expect(403);
   });
+
+  it('draws one mask per page, however many forms it shows', async () => {
+    const agent = request.agent(gateway.app);
+    await agent.get('/__test/login').expect(200);
+    const pages = [(await agent.get('/me')).text, (await agent.get('/me')).text];
+    const [first, second] = pages.map((page) =>
+      [...page.matchAll(/name="_csrf" value="([^"]+)"/g)].map((m) => m[1]),
+    );
+    expect(first!.length).to.be.above(1);
+    expect(new Set(first).size).to.equal(1);
+    expect(new Set(second).size).to.equal(1);
+    expect(first![0]).to.not.equal(second![0]);
+  });
 });

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import express from 'express';
 import { ACCESS_MODES } from '../../src/catalog/presenters.ts';
 import { ERROR_PAGES, SPECIFIC_MESSAGES } from '../../src/platform/error-handler.ts';
-import { chooseLanguage, LANGUAGES, readTranslations } from '../../src/platform/i18n.ts';
+import { chooseLanguage, createI18n, LANGUAGES, readTranslations } from '../../src/platform/i18n.ts';
 
 type Tree = Record<string, unknown>;
 const translations = readTranslations();
@@ -155,5 +155,31 @@ describe('language negotiation', () => {
     expect(chooseLanguage(requestWith({ 'accept-language': `${'x'.repeat(300)}, en` }))).to.equal('en');
     expect(chooseLanguage(requestWith({}))).to.equal('it');
     expect(chooseLanguage(requestWith({ 'accept-language': 'en', cookie: 'varco.lang=it' }))).to.equal('it');
+  });
+});
+
+describe('translating', () => {
+  it('gives each shared text with options (layout, information sheet, personal area) for its own options, however often asked', async () => {
+    const t = (await createI18n(translations)).t('it');
+    for (let i = 0; i < 3; i++) {
+      expect(t('site.networkOf', { territory: 'Prato' })).to.equal('Rete degli enti pubblici di Prato');
+      expect(t('site.networkOf', { territory: 'Lucca' })).to.equal('Rete degli enti pubblici di Lucca');
+      expect(t('site.switchTo', { lng: 'en' })).to.equal('Read in English');
+      expect(t('site.switchTo', { lng: 'it' })).to.equal('Leggi in italiano');
+      expect(t('site.switchTo')).to.equal('Leggi in italiano');
+      expect(t('catalog.sheet.updatedAt', { date: `${i + 1} maggio` })).to.equal(
+        `Ultimo aggiornamento: ${i + 1} maggio`,
+      );
+      expect(t('catalog.openState.opens.weekday', { weekday: 'lunedì', time: '9:00' })).to.equal(
+        'apre lunedì alle 9:00',
+      );
+      expect(t('catalog.openState.opens.weekday', { weekday: 'martedì', time: '9:00' })).to.equal(
+        'apre martedì alle 9:00',
+      );
+      expect(t('me.levelValue', { level: 1 })).to.equal('Livello 1 (SPID o equivalente)');
+      expect(t('me.levelValue', { level: 2 })).to.equal('Livello 2 (SPID o equivalente)');
+      expect(t('me.deviceOn', { browser: 'Firefox', os: 'Linux' })).to.equal('Firefox su Linux');
+      expect(t('me.email.active', { address: `a${i}@example.org` })).to.include(`a${i}@example.org`);
+    }
   });
 });
