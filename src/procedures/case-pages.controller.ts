@@ -33,6 +33,13 @@ export function createCasePagesController(deps: {
   /** The citizen's case ids, newest first (the case repository's listByCitizen). */
   casesOf: (owner: string, limit: number) => Promise<string[]>;
   bodyName: BodyNameLookup;
+  /**
+   * Where the citizen is asked to rate the procedure once it is filed (the receipt) and once it finished
+   * (the case page): the address of the rating page of that use, recorded on the way.
+   */
+  ratingPrompt?:
+    | ((owner: string, procedureId: string, caseId: string, moment: 'filed' | 'finished') => Promise<string>)
+    | undefined;
 }) {
   const { procedures, drafts, cases } = deps;
 
@@ -66,7 +73,9 @@ export function createCasePagesController(deps: {
       if (citizen.level < procedure.definition.loginLevel)
         return requireLevel(procedure.definition.loginLevel)(req, res, next);
       const { lang, t } = pageLanguage(res);
+      const ratingHref = await deps.ratingPrompt?.(record.owner, record.procedureId, record.id, 'filed');
       renderPage(req, res, 'procedures/receipt', {
+        ratingHref,
         procedure: procedure.definition,
         reference: referenceOf(record.id),
         caseId: record.id,
@@ -100,7 +109,12 @@ export function createCasePagesController(deps: {
         });
         return;
       }
+      const ratingHref =
+        record.status === 'open'
+          ? undefined
+          : await deps.ratingPrompt?.(record.owner, record.procedureId, record.id, 'finished');
       renderPage(req, res, 'procedures/case', {
+        ratingHref,
         procedure: procedure.definition,
         reference: referenceOf(record.id),
         caseId: record.id,

@@ -153,6 +153,13 @@ export function proceduresWeb(
     /** The network admins' guard (identity/network-admins.ts), for the failed deliveries' page. */
     requireAdmin: RequestHandler[];
     limits: { forms: RequestHandler; api: RequestHandler };
+    /** Where the receipt and a finished case ask for a rating (the participation module's). */
+    ratingPrompt?: (
+      owner: string,
+      procedureId: string,
+      caseId: string,
+      moment: 'filed' | 'finished',
+    ) => Promise<string>;
   },
 ): { routers: Router[]; personalAreaSection: PersonalAreaSection; homeLocals: HomeLocals } {
   const { limits } = inputs;
@@ -174,6 +181,7 @@ export function proceduresWeb(
     cases: engine.cases,
     casesOf: (owner, limit) => engine.repository.listByCitizen(owner, limit),
     bodyName,
+    ratingPrompt: inputs.ratingPrompt,
   });
   const reports = createReportController({ cases: engine.cases, procedures: engine.procedures });
   return {
