@@ -53,6 +53,15 @@ export function createCasePagesController(deps: {
 
   // The level a case's pages need at most: which procedure a case belongs to is known only once its
   // owner is logged in.
+  /**
+   * The rating prompt, or none: recording its use is a write, and the receipt must show even when Redis
+   * refuses writes (a full Redis still serves reads), so a failure costs the prompt only.
+   */
+  const ratingHref = (
+    record: { owner: string; procedureId: string; id: string },
+    moment: 'filed' | 'finished',
+  ) => deps.ratingPrompt?.(record.owner, record.procedureId, record.id, moment).catch(() => undefined);
+
   const caseLevel = Math.max(1, ...procedures.list().map((p) => p.definition.loginLevel)) as Level;
 
   return {
@@ -73,9 +82,8 @@ export function createCasePagesController(deps: {
       if (citizen.level < procedure.definition.loginLevel)
         return requireLevel(procedure.definition.loginLevel)(req, res, next);
       const { lang, t } = pageLanguage(res);
-      const ratingHref = await deps.ratingPrompt?.(record.owner, record.procedureId, record.id, 'filed');
       renderPage(req, res, 'procedures/receipt', {
-        ratingHref,
+        ratingHref: await ratingHref(record, 'filed'),
         procedure: procedure.definition,
         reference: referenceOf(record.id),
         caseId: record.id,
@@ -109,12 +117,8 @@ export function createCasePagesController(deps: {
         });
         return;
       }
-      const ratingHref =
-        record.status === 'open'
-          ? undefined
-          : await deps.ratingPrompt?.(record.owner, record.procedureId, record.id, 'finished');
       renderPage(req, res, 'procedures/case', {
-        ratingHref,
+        ratingHref: record.status === 'open' ? undefined : await ratingHref(record, 'finished'),
         procedure: procedure.definition,
         reference: referenceOf(record.id),
         caseId: record.id,
