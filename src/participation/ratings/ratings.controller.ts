@@ -104,18 +104,19 @@ export function createRatingsController(deps: {
   /** Every published service's and procedure's ratings, for the open data. */
   async function openRows(): Promise<OpenRatingRow[]> {
     const services = await catalog.index.allPublished();
-    const rows: OpenRatingRow[] = [];
-    for (const service of services) {
-      for (const kind of ['service', 'sheet'] as const) {
-        const summary = await store.summary({ kind, id: service.id, body: service.bodyId });
-        if (summary.count > 0) rows.push({ kind, subject: service.id, body: service.bodyId, summary });
-      }
-    }
-    for (const id of deps.procedureIds()) {
-      const summary = await store.summary({ kind: 'procedure', id });
-      if (summary.count > 0) rows.push({ kind: 'procedure', subject: id, summary });
-    }
-    return rows;
+    const subjects: Subject[] = [
+      ...services.flatMap((s) =>
+        (['service', 'sheet'] as const).map((kind) => ({ kind, id: s.id, body: s.bodyId })),
+      ),
+      ...deps.procedureIds().map((id) => ({ kind: 'procedure' as const, id })),
+    ];
+    const summaries = await Promise.all(subjects.map((subject) => store.summary(subject)));
+    return subjects.flatMap((subject, i) => {
+      const summary = summaries[i] ?? emptySummary();
+      return summary.count > 0
+        ? [{ kind: subject.kind, subject: subject.id, body: subject.body, summary }]
+        : [];
+    });
   }
 
   return {
