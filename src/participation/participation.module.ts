@@ -68,13 +68,14 @@ export function participationWeb(
     threshold: settings.threshold,
     publicUrl: config.http.publicUrl,
   });
-  // Sheets are rated anonymously: throttled per client address, and per address and sheet.
+  // Sheets are rated anonymously: throttled per client address and sheet, then per client address over
+  // all sheets (a post refused for its sheet does not use up the client's allowance).
   const sheetLimits = [
     inputs.formLimit,
-    createRateLimit(redis, 'sheet-rating', settings.sheetPerClient),
     createRateLimit(redis, 'sheet-rating-page', settings.sheetPerPage, {
       partition: (req) => String(req.params.serviceId ?? ''),
     }),
+    createRateLimit(redis, 'sheet-rating', settings.sheetPerClient),
   ];
   const routers: Router[] = [
     ratingsRoutes(controller, { formLimit: inputs.formLimit, sheetLimits, admin: inputs.requireAdmin }),
@@ -86,10 +87,18 @@ export function participationWeb(
     sheetLocals: controller.sheetLocals,
     /**
      * Where a procedure's receipt (`filed`) or finished case (`finished`) asks for a rating: the use is
-     * recorded (once per case and moment) and its rating page returned.
+     * recorded (once per case and moment) and its rating page returned; nothing once the days to rate
+     * that moment are over (an old receipt opened again does not open a new use).
      */
-    async ratingPrompt(owner: string, procedureId: string, caseId: string, moment: 'filed' | 'finished') {
-      return `/me/ratings/${await ratings.procedureUsed(owner, procedureId, caseId, moment)}`;
+    async ratingPrompt(use: {
+      owner: string;
+      procedureId: string;
+      caseId: string;
+      moment: 'filed' | 'finished';
+      at: string;
+    }): Promise<string | undefined> {
+      if (Date.now() - Date.parse(use.at) > settings.openDays * 24 * 3600 * 1000) return undefined;
+      return `/me/ratings/${await ratings.procedureUsed(use.owner, use.procedureId, use.caseId, use.moment)}`;
     },
   };
 }

@@ -19,6 +19,15 @@ import {
 
 type CaseRequest = Request<{ caseId: string }>;
 
+/** The rating page of a case's use (`at`: when it was filed or finished); none once that use is closed. */
+export type RatingPrompt = (use: {
+  owner: string;
+  procedureId: string;
+  caseId: string;
+  moment: 'filed' | 'finished';
+  at: string;
+}) => Promise<string | undefined>;
+
 const CASES_IN_PERSONAL_AREA = 50;
 
 /**
@@ -37,9 +46,7 @@ export function createCasePagesController(deps: {
    * Where the citizen is asked to rate the procedure once it is filed (the receipt) and once it finished
    * (the case page): the address of the rating page of that use, recorded on the way.
    */
-  ratingPrompt?:
-    | ((owner: string, procedureId: string, caseId: string, moment: 'filed' | 'finished') => Promise<string>)
-    | undefined;
+  ratingPrompt?: RatingPrompt | undefined;
 }) {
   const { procedures, drafts, cases } = deps;
 
@@ -58,9 +65,18 @@ export function createCasePagesController(deps: {
    * refuses writes (a full Redis still serves reads), so a failure costs the prompt only.
    */
   const ratingHref = (
-    record: { owner: string; procedureId: string; id: string },
+    record: { owner: string; procedureId: string; id: string; createdAt: string; updatedAt: string },
     moment: 'filed' | 'finished',
-  ) => deps.ratingPrompt?.(record.owner, record.procedureId, record.id, moment).catch(() => undefined);
+  ) =>
+    deps
+      .ratingPrompt?.({
+        owner: record.owner,
+        procedureId: record.procedureId,
+        caseId: record.id,
+        moment,
+        at: moment === 'filed' ? record.createdAt : record.updatedAt,
+      })
+      .catch(() => undefined);
 
   const caseLevel = Math.max(1, ...procedures.list().map((p) => p.definition.loginLevel)) as Level;
 

@@ -22,7 +22,7 @@ import { createDeliveryQueues } from './delivery-queue.ts';
 import { createDeliverySigner } from './delivery-signer.ts';
 import { createDeliveryProcessor } from './delivery.processor.ts';
 import { createDraftRepository } from './draft.repository.ts';
-import { createCasePagesController } from './case-pages.controller.ts';
+import { createCasePagesController, type RatingPrompt } from './case-pages.controller.ts';
 import { createJourneyController } from './journey.controller.ts';
 import { journeyRoutes } from './journey.routes.ts';
 import type { BodyNameLookup } from './page-context.ts';
@@ -154,12 +154,7 @@ export function proceduresWeb(
     requireAdmin: RequestHandler[];
     limits: { forms: RequestHandler; api: RequestHandler };
     /** Where the receipt and a finished case ask for a rating (the participation module's). */
-    ratingPrompt?: (
-      owner: string,
-      procedureId: string,
-      caseId: string,
-      moment: 'filed' | 'finished',
-    ) => Promise<string>;
+    ratingPrompt?: RatingPrompt;
   },
 ): { routers: Router[]; personalAreaSection: PersonalAreaSection; homeLocals: HomeLocals } {
   const { limits } = inputs;

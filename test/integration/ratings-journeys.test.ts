@@ -122,6 +122,17 @@ describe('ratings: the uses that can be rated', () => {
       });
       expect(summary.count).to.equal(1);
       expect(summary.average).to.equal(5);
+
+      // A receipt opened again once its days to rate are over asks nothing.
+      const caseKey = `${gateway.config.redis.prefix}proc:case:{${caseId}}`;
+      expect(await gateway.redis.client.hExists(caseKey, 'createdAt')).to.equal(1);
+      await gateway.redis.client.hSet(
+        caseKey,
+        'createdAt',
+        new Date(Date.now() - 8 * 86_400_000).toISOString(),
+      );
+      const old = cheerio.load((await agent.get(filed.headers.location!).expect(200)).text);
+      expect(old('.varco-rating-prompt')).to.have.length(0);
     });
   });
 });

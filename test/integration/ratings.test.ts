@@ -316,4 +316,40 @@ describe('ratings of services', () => {
       expect(csv.text).to.not.contain('onerror');
     });
   });
+
+  describe('anonymous sheet ratings are throttled', () => {
+    let limited: TestGateway;
+    before(async () => {
+      limited = await createTestGateway({
+        participation: { ratings: { sheetPerClient: { windowSeconds: 3600, max: 3 } } },
+      });
+    });
+    after(() => limited.close());
+
+    async function rateSheet(service: string) {
+      const step2 = await request(limited.app).get(`/services/${service}/clarity?stars=5`).expect(200);
+      return request(limited.app)
+        .post(`/services/${service}/clarity`)
+        .set('Cookie', cookiesOf(step2))
+        .type('form')
+        .send({ _csrf: csrfTokenFrom(step2.text), stars: '5' });
+    }
+
+    it('twice a day per sheet, and a few an hour over all sheets, per client address: then 429', async () => {
+      expect((await rateSheet('prato-cambio-residenza')).status).to.equal(303);
+      expect((await rateSheet('prato-cambio-residenza')).status).to.equal(303);
+      const third = await rateSheet('prato-cambio-residenza');
+      expect(third.status).to.equal(429);
+      expect(Number(third.headers['retry-after'])).to.be.greaterThan(3600);
+      // Another sheet is still open to this client, until the limit over all sheets.
+      expect((await rateSheet('prato-certificato-nascita')).status).to.equal(303);
+      expect((await rateSheet('prato-suap')).status).to.equal(429);
+      const summary = await limited.deps.participation.ratings.store.summary({
+        kind: 'sheet',
+        id: 'prato-cambio-residenza',
+        body: 'c_g999',
+      });
+      expect(summary.count).to.equal(2);
+    });
+  });
 });
