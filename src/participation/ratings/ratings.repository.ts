@@ -13,14 +13,16 @@ import {
 /** A summary of ratings: how many, their average, the stars' distribution, the reasons, month by month. */
 export interface RatingSummary {
   count: number;
+  /** The stars added up (what averages of several summaries are computed from). */
+  sum: number;
   /** One decimal; 0 when there are none. */
   average: number;
   /** How many gave 1, 2, 3, 4 and 5 stars. */
   distribution: number[];
   /** "good:clear", "bad:technicalProblems"… → how many chose it. */
   reasons: Record<string, number>;
-  /** Oldest first: "2026-12" → count and average. */
-  months: { month: string; count: number; average: number }[];
+  /** Oldest first: "2026-12" → count, sum and average. */
+  months: { month: string; count: number; sum: number; average: number }[];
 }
 
 const storedRating = z.object({
@@ -57,37 +59,33 @@ export function summaryOf(fields: Record<string, string>): RatingSummary {
   }
   return {
     count,
+    sum,
     average: count > 0 ? round1(sum / count) : 0,
     distribution: STARS.map((s) => Number(fields[`s${s}`] ?? 0)),
     reasons,
     months: [...months.entries()]
       .filter(([, m]) => m.count > 0)
       .sort(([a], [b]) => a.localeCompare(b))
-      .map(([month, m]) => ({ month, count: m.count, average: round1(m.sum / m.count) })),
+      .map(([month, m]) => ({ month, count: m.count, sum: m.sum, average: round1(m.sum / m.count) })),
   };
 }
 
 /** Adds two summaries (a network's from its bodies'). */
 export function addSummaries(a: RatingSummary, b: RatingSummary): RatingSummary {
   const count = a.count + b.count;
-  const sum = a.average * a.count + b.average * b.count;
+  const sum = a.sum + b.sum;
   const reasons = { ...a.reasons };
   for (const [k, v] of Object.entries(b.reasons)) reasons[k] = (reasons[k] ?? 0) + v;
   const months = new Map(a.months.map((m) => [m.month, { ...m }]));
   for (const m of b.months) {
-    const mine = months.get(m.month);
-    if (!mine) months.set(m.month, { ...m });
-    else {
-      const n = mine.count + m.count;
-      months.set(m.month, {
-        month: m.month,
-        count: n,
-        average: round1((mine.average * mine.count + m.average * m.count) / n),
-      });
-    }
+    const mine = months.get(m.month) ?? { month: m.month, count: 0, sum: 0, average: 0 };
+    const n = mine.count + m.count;
+    const total = mine.sum + m.sum;
+    months.set(m.month, { month: m.month, count: n, sum: total, average: round1(total / n) });
   }
   return {
     count,
+    sum,
     average: count > 0 ? round1(sum / count) : 0,
     distribution: a.distribution.map((d, i) => d + (b.distribution[i] ?? 0)),
     reasons,
