@@ -10,6 +10,7 @@ import { createLoginSessions } from './identity/login-session.ts';
 import { requireNetworkAdmin } from './identity/network-admins.ts';
 import { buildOidc } from './identity/oidc/oidc.module.ts';
 import { buildMail } from './mail/mail.module.ts';
+import { buildParticipation, participationWeb } from './participation/participation.module.ts';
 import { buildSpid } from './identity/spid/spid.module.ts';
 import { createCsrf } from './platform/csrf.ts';
 import type { ReadinessCheck } from './platform/health.ts';
@@ -84,6 +85,8 @@ export async function buildGateway(
     formLimit: rateLimits.forms,
     ...(demo ? { sent: demo.sentMail } : {}),
   });
+  const participation = buildParticipation(config, redis, { citizen });
+  await demo?.seedRatings(participation.ratings, catalog.index);
   const requireAdmin = requireNetworkAdmin(config.registry.admins);
   const registry = buildRegistry(config, redis, {
     catalog,
@@ -107,10 +110,22 @@ export async function buildGateway(
     session,
     limits: { provider: providerRateLimits(redis, config.rateLimit), ...formsAndApi },
     authenticateBody: registry.authenticateBody,
+    serviceEntered: [participation.serviceEntered],
   });
   const procedures = await buildProcedures(config, logger, redis, catalog, citizen, outbound, {
-    caseMoved: [mail.caseMoved],
+    caseMoved: [mail.caseMoved, participation.caseMoved],
     deadLettered: [mail.deadLettered],
+  });
+  const participationPages = participationWeb(participation, {
+    config,
+    redis,
+    catalog,
+    procedures: {
+      title: (id, lang) => procedures.procedures.get(id)?.definition.title[lang],
+      ids: () => procedures.procedures.list().map((p) => p.definition.id),
+    },
+    requireAdmin,
+    formLimit: rateLimits.forms,
   });
   const proceduresPages = proceduresWeb(procedures, {
     config,
@@ -118,6 +133,7 @@ export async function buildGateway(
     authenticateBody: registry.authenticateBody,
     requireAdmin,
     limits: formsAndApi,
+    ratingPrompt: participationPages.ratingPrompt,
   });
   const installedDemo = await demo?.install({ spid, sso, procedures, credentials: registry.credentials });
 
@@ -139,6 +155,7 @@ export async function buildGateway(
         sso.personalAreaSection,
         proceduresPages.personalAreaSection,
         mail.personalAreaSection,
+        participationPages.personalAreaSection,
       ],
     }),
     rateLimits.forms,
@@ -159,12 +176,19 @@ export async function buildGateway(
    * the identity router renders it). No two routers answer the same path otherwise.
    */
   const pages: Router[] = [
-    catalogPages(catalog, { config, formLimit: rateLimits.forms, homeLocals: [proceduresPages.homeLocals] }),
+    catalogPages(catalog, {
+      config,
+      formLimit: rateLimits.forms,
+      homeLocals: [proceduresPages.homeLocals],
+      sheetLocals: participationPages.sheetLocals,
+      deepLinkFollowed: [participation.deepLinkFollowed],
+    }),
     ...spid.routers,
     identityPages,
     ...sso.routers.pages,
     ...proceduresPages.routers,
     ...registry.routers,
+    ...participationPages.routers,
     ...mail.routers,
     ...oidc.routers,
     ...(installedDemo?.routers.pages ?? []),
@@ -185,6 +209,7 @@ export async function buildGateway(
     sso,
     procedures,
     mail,
+    participation,
     /** Demo mode's systems, when on. */
     demo: installedDemo,
     web: {

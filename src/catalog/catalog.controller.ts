@@ -82,12 +82,28 @@ type StepUp = (level: Level) => (req: Request, res: Response, next: NextFunction
  */
 export type HomeLocals = (lang: Language) => Record<string, unknown>;
 
+/**
+ * What another module adds to an information sheet (its ratings): locals, and a version of them that
+ * the copy kept for anonymous visitors is keyed on.
+ */
+export type SheetLocals = (
+  service: Pick<Service, 'id' | 'bodyId'>,
+) => Promise<{ version: string; locals: Record<string, unknown> }>;
+
+/** Who is told when a logged-in citizen follows a deep link (the ratings record a use). */
+export type DeepLinkListener = (
+  fiscalCode: string,
+  service: Pick<Service, 'id' | 'bodyId'>,
+) => Promise<unknown>;
+
 export function createCatalogController(deps: {
   catalog: Catalog;
   publicUrl: string;
   demo: boolean;
   requireLevel: StepUp;
   homeLocals?: readonly HomeLocals[];
+  sheetLocals?: SheetLocals | undefined;
+  deepLinkFollowed?: readonly DeepLinkListener[];
   /** The network's territory: its municipality comes first among services of the same title. */
   territory?: string;
 }) {
@@ -249,7 +265,10 @@ export function createCatalogController(deps: {
       if (!found) return serviceNotFound(req, res);
       const { service, body, version } = found;
       const lang = langOf(res);
-      const favourite = await isFavourite;
+      const [favourite, extra] = await Promise.all([
+        isFavourite,
+        deps.sheetLocals?.(service) ?? { version: '', locals: {} },
+      ]);
       // Open or closed, and maintenance, are of this moment: the kept copy is of the catalog version and
       // of what they say now, so it changes when the desk opens or closes.
       const availability = serviceAvailability(service, body, new Date(), lang);
@@ -264,6 +283,7 @@ export function createCatalogController(deps: {
           jsonLd: jsonForScript(governmentServiceJsonLd(service, body, deps.publicUrl, lang)),
           favourite,
           query: {},
+          ...extra.locals,
         };
       };
       // The sheet at its own address is the same for every anonymous visitor: kept per catalog version,
@@ -271,7 +291,7 @@ export function createCatalogController(deps: {
       if (!citizen && req.originalUrl === `/services/${service.id}`)
         return pages.send(req, res, {
           key: `sheet:${service.id}`,
-          version: `${version}:${JSON.stringify(availability)}`,
+          version: `${version}:${JSON.stringify(availability)}:${extra.version}`,
           view: 'catalog/service',
           locals,
         });
@@ -320,7 +340,10 @@ export function createCatalogController(deps: {
       // A single-sign-on service is entered through its login start, so the citizen arrives identified.
       const target = serviceEntryUrl(service, linkAttributes(citizen, langOf(res)), deps.publicUrl);
       await usage.countUse(service.id);
-      if (citizen) await citizenServices.recordUse(citizen.fiscalCode, service.id, Date.now());
+      if (citizen) {
+        await citizenServices.recordUse(citizen.fiscalCode, service.id, Date.now());
+        for (const listener of deps.deepLinkFollowed ?? []) await listener(citizen.fiscalCode, service);
+      }
       res.redirect(303, target.href);
     },
 

@@ -1,6 +1,11 @@
 import type { RequestHandler, Router } from 'express';
 import { requireLevel } from '../identity/step-up.ts';
-import { createCatalogController, type HomeLocals } from './catalog.controller.ts';
+import {
+  createCatalogController,
+  type DeepLinkListener,
+  type HomeLocals,
+  type SheetLocals,
+} from './catalog.controller.ts';
 import { catalogRoutes } from './catalog.routes.ts';
 import type { Config } from '../config/schema.ts';
 import type { CitizenKeys } from '../citizen/redis-keys.ts';
@@ -84,7 +89,13 @@ export type Catalog = ReturnType<typeof buildCatalog>;
  */
 export function catalogPages(
   catalog: Catalog,
-  inputs: { config: Readonly<Config>; formLimit: RequestHandler; homeLocals?: readonly HomeLocals[] },
+  inputs: {
+    config: Readonly<Config>;
+    formLimit: RequestHandler;
+    homeLocals?: readonly HomeLocals[];
+    sheetLocals?: SheetLocals;
+    deepLinkFollowed?: readonly DeepLinkListener[];
+  },
 ): Router {
   const controller = createCatalogController({
     catalog,
@@ -92,6 +103,8 @@ export function catalogPages(
     demo: inputs.config.demo,
     requireLevel,
     homeLocals: inputs.homeLocals ?? [],
+    sheetLocals: inputs.sheetLocals,
+    deepLinkFollowed: inputs.deepLinkFollowed ?? [],
     territory: inputs.config.network.territory,
   });
   return catalogRoutes(controller, inputs.formLimit);

@@ -68,7 +68,7 @@ const CSV_COLUMNS = [
 ] as const;
 
 /** One CSV cell (RFC 4180); a leading = + - @ is neutralised so spreadsheets never run it as a formula. */
-function cell(value: string): string {
+export function csvCell(value: string): string {
   const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
   return `"${safe.replace(/"/g, '""')}"`;
 }
@@ -92,7 +92,7 @@ export function catalogCsv(services: Service[], bodies: Map<string, Body>, publi
       new URL(`/services/${s.id}`, publicUrl).href,
       s.updatedAt,
     ]
-      .map(cell)
+      .map(csvCell)
       .join(','),
   );
   return [CSV_COLUMNS.join(','), ...rows].join('\r\n') + '\r\n';

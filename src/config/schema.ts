@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { citizenConfigSchema } from '../citizen/citizen.config.ts';
 import { mailConfigSchema } from '../mail/mail.config.ts';
+import { participationConfigSchema } from '../participation/participation.config.ts';
 import { proceduresConfigSchema } from '../procedures/procedures.config.ts';
 
 const port = z.number().int().min(0).max(65535);
@@ -235,6 +236,8 @@ export const configSchema = z.strictObject({
     .prefault({}),
   /** Outgoing mail (src/mail): the SMTP relay, sender and reply-to, the queue. */
   mail: mailConfigSchema,
+  /** Citizens' participation (src/participation): ratings of services and information sheets. */
+  participation: participationConfigSchema,
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -4,6 +4,7 @@ import type { Config } from '../config/schema.ts';
 import type { BuiltInProvider } from '../identity/oidc/oidc.module.ts';
 import { loadDescriptors } from '../identity/oidc/provider-descriptor.ts';
 import type { SpidModule } from '../identity/spid/spid.module.ts';
+import type { Ratings } from '../participation/ratings/ratings.service.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { RedisConnection } from '../platform/redis.ts';
 import type { Procedures } from '../procedures/procedures.module.ts';
@@ -12,6 +13,7 @@ import type { Sso } from '../sso/sso.module.ts';
 import { demoBodySystemsRoutes } from './body-systems/body-systems.routes.ts';
 import { createDemoReporter } from './body-systems/demo-reporter.ts';
 import { readSeedCatalog, seedCatalog } from './catalog-seed.ts';
+import { seedDemoRatings } from './ratings-seed.ts';
 import { createDemoMailbox } from './mailbox/mailbox.ts';
 import { demoCie } from './oidc-op/demo-cie.ts';
 import { createDemoOpController } from './oidc-op/demo-op.controller.ts';
@@ -51,6 +53,15 @@ export async function startDemo(config: Readonly<Config>, logger: Logger, redis:
         publicUrl: config.http.publicUrl,
       });
       log.info(seeded, 'demo catalog seeded');
+    },
+
+    /** A few ratings of one demo service and its sheet, so its sheet shows an average (once). */
+    async seedRatings(
+      ratings: Ratings,
+      index: { published: (id: string) => Promise<{ id: string; bodyId: string } | undefined> },
+    ) {
+      const seeded = await seedDemoRatings(ratings, (id) => index.published(id));
+      if (seeded > 0) log.info({ seeded }, 'demo ratings seeded');
     },
 
     /** Installs the demo systems on the built modules; returns their routers and how to stop them. */

@@ -19,6 +19,15 @@ import {
 
 type CaseRequest = Request<{ caseId: string }>;
 
+/** The rating page of a case's use (`at`: when it was filed or finished); none once that use is closed. */
+export type RatingPrompt = (use: {
+  owner: string;
+  procedureId: string;
+  caseId: string;
+  moment: 'filed' | 'finished';
+  at: string;
+}) => Promise<string | undefined>;
+
 const CASES_IN_PERSONAL_AREA = 50;
 
 /**
@@ -33,6 +42,11 @@ export function createCasePagesController(deps: {
   /** The citizen's case ids, newest first (the case repository's listByCitizen). */
   casesOf: (owner: string, limit: number) => Promise<string[]>;
   bodyName: BodyNameLookup;
+  /**
+   * Where the citizen is asked to rate the procedure once it is filed (the receipt) and once it finished
+   * (the case page): the address of the rating page of that use, recorded on the way.
+   */
+  ratingPrompt?: RatingPrompt | undefined;
 }) {
   const { procedures, drafts, cases } = deps;
 
@@ -46,6 +60,24 @@ export function createCasePagesController(deps: {
 
   // The level a case's pages need at most: which procedure a case belongs to is known only once its
   // owner is logged in.
+  /**
+   * The rating prompt, or none: recording its use is a write, and the receipt must show even when Redis
+   * refuses writes (a full Redis still serves reads), so a failure costs the prompt only.
+   */
+  const ratingHref = (
+    record: { owner: string; procedureId: string; id: string; createdAt: string; updatedAt: string },
+    moment: 'filed' | 'finished',
+  ) =>
+    deps
+      .ratingPrompt?.({
+        owner: record.owner,
+        procedureId: record.procedureId,
+        caseId: record.id,
+        moment,
+        at: moment === 'filed' ? record.createdAt : record.updatedAt,
+      })
+      .catch(() => undefined);
+
   const caseLevel = Math.max(1, ...procedures.list().map((p) => p.definition.loginLevel)) as Level;
 
   return {
@@ -67,6 +99,7 @@ export function createCasePagesController(deps: {
         return requireLevel(procedure.definition.loginLevel)(req, res, next);
       const { lang, t } = pageLanguage(res);
       renderPage(req, res, 'procedures/receipt', {
+        ratingHref: await ratingHref(record, 'filed'),
         procedure: procedure.definition,
         reference: referenceOf(record.id),
         caseId: record.id,
@@ -101,6 +134,7 @@ export function createCasePagesController(deps: {
         return;
       }
       renderPage(req, res, 'procedures/case', {
+        ratingHref: record.status === 'open' ? undefined : await ratingHref(record, 'finished'),
         procedure: procedure.definition,
         reference: referenceOf(record.id),
         caseId: record.id,

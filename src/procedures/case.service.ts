@@ -53,6 +53,7 @@ export class OutputsInvalidError extends AppError {
 /** A step of a case moved as its body reported: what listeners (the citizen's mail) are told. */
 export interface CaseMoved {
   caseId: string;
+  procedureId: string;
   reference: string;
   /** The citizen's reference (never the fiscal code). */
   owner: string;
@@ -445,6 +446,7 @@ export function createCaseService(deps: {
         if (status !== 'open') await repository.closeOpen(caseId);
         const event: CaseMoved = {
           caseId,
+          procedureId: record.procedureId,
           reference: referenceOf(caseId),
           owner: record.owner,
           step: { id: stepId, body: step.body, title: step.title },

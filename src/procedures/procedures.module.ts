@@ -22,7 +22,7 @@ import { createDeliveryQueues } from './delivery-queue.ts';
 import { createDeliverySigner } from './delivery-signer.ts';
 import { createDeliveryProcessor } from './delivery.processor.ts';
 import { createDraftRepository } from './draft.repository.ts';
-import { createCasePagesController } from './case-pages.controller.ts';
+import { createCasePagesController, type RatingPrompt } from './case-pages.controller.ts';
 import { createJourneyController } from './journey.controller.ts';
 import { journeyRoutes } from './journey.routes.ts';
 import type { BodyNameLookup } from './page-context.ts';
@@ -153,6 +153,8 @@ export function proceduresWeb(
     /** The network admins' guard (identity/network-admins.ts), for the failed deliveries' page. */
     requireAdmin: RequestHandler[];
     limits: { forms: RequestHandler; api: RequestHandler };
+    /** Where the receipt and a finished case ask for a rating (the participation module's). */
+    ratingPrompt?: RatingPrompt;
   },
 ): { routers: Router[]; personalAreaSection: PersonalAreaSection; homeLocals: HomeLocals } {
   const { limits } = inputs;
@@ -174,6 +176,7 @@ export function proceduresWeb(
     cases: engine.cases,
     casesOf: (owner, limit) => engine.repository.listByCitizen(owner, limit),
     bodyName,
+    ratingPrompt: inputs.ratingPrompt,
   });
   const reports = createReportController({ cases: engine.cases, procedures: engine.procedures });
   return {

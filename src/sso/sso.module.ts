@@ -50,6 +50,10 @@ export function buildSso(
     session: RequestHandler | RequestHandler[];
     limits: { provider: ProviderLimits; forms: RequestHandler; api: RequestHandler };
     authenticateBody: RequestHandler;
+    /** Who is told when a logged-in citizen enters a body's service (the ratings record a use). */
+    serviceEntered?: ReadonlyArray<
+      (fiscalCode: string, service: { id: string; bodyId: string }) => Promise<unknown>
+    >;
   },
 ) {
   const { catalog, citizen } = inputs;
@@ -93,6 +97,15 @@ export function buildSso(
         opSession: session.jti,
       })
       .catch((error: unknown) => log.error({ err: error }, 'cannot record the service entered'));
+    const fiscalCode = (ctx.req as unknown as Request).session?.citizen?.fiscalCode;
+    const listeners = inputs.serviceEntered ?? [];
+    if (!fiscalCode || listeners.length === 0) return;
+    catalog.repository
+      .getService(client.clientId)
+      .then(async (service) => {
+        if (service) for (const listener of listeners) await listener(fiscalCode, service);
+      })
+      .catch((error: unknown) => log.error({ err: error }, 'cannot tell who listens of the service entered'));
   });
   provider.on('server_error', (_ctx: unknown, error: Error) => log.error({ err: error }, 'provider failure'));
 

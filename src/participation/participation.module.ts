@@ -1,0 +1,104 @@
+import type { RequestHandler, Router } from 'express';
+import type { Catalog } from '../catalog/catalog.module.ts';
+import type { CitizenModule } from '../citizen/citizen.module.ts';
+import type { Config } from '../config/schema.ts';
+import type { Language } from '../platform/i18n.ts';
+import { createRateLimit } from '../platform/rate-limit.ts';
+import type { RedisConnection } from '../platform/redis.ts';
+import { createRatingsController } from './ratings/ratings.controller.ts';
+import { createRatingStore } from './ratings/ratings.repository.ts';
+import { ratingsRoutes } from './ratings/ratings.routes.ts';
+import { createRatings, type Ratings } from './ratings/ratings.service.ts';
+import { createUses } from './ratings/uses.repository.ts';
+
+/**
+ * Citizens' participation: ratings of the services they used and of information sheets. Built before
+ * the modules that report uses (the catalog's deep links, single sign-on, procedures), which are given
+ * its listeners by the composition root; its pages are built once those modules are (participationWeb).
+ */
+export function buildParticipation(
+  config: Readonly<Config>,
+  redis: RedisConnection,
+  inputs: { citizen: Pick<CitizenModule, 'ref'> },
+) {
+  const settings = config.participation.ratings;
+  const ratings = createRatings({
+    uses: createUses(redis, { openDays: settings.openDays }),
+    store: createRatingStore(redis),
+    ref: inputs.citizen.ref,
+  });
+  return {
+    ratings,
+    /** A deep link followed (/go) by a logged-in citizen. */
+    deepLinkFollowed: (fiscalCode: string, service: { id: string; bodyId: string }) =>
+      ratings.serviceUsed(fiscalCode, service, 'deepLink'),
+    /** A citizen entered a body's service through single sign-on (the client id is the service id). */
+    serviceEntered: (fiscalCode: string, service: { id: string; bodyId: string }) =>
+      ratings.serviceUsed(fiscalCode, service, 'sso'),
+    /** The procedures' listener: a finished case can be rated. */
+    caseMoved: (event: Parameters<Ratings['caseMoved']>[0]) => ratings.caseMoved(event),
+  };
+}
+
+export type Participation = ReturnType<typeof buildParticipation>;
+
+/** The participation pages, and what they add to the sheets, the receipts and the personal area. */
+export function participationWeb(
+  participation: Participation,
+  inputs: {
+    config: Readonly<Config>;
+    redis: RedisConnection;
+    catalog: Pick<Catalog, 'index' | 'repository'>;
+    procedures: {
+      title: (procedureId: string, lang: Language) => string | undefined;
+      ids: () => readonly string[];
+    };
+    requireAdmin: RequestHandler[];
+    formLimit: RequestHandler;
+  },
+) {
+  const { config, redis } = inputs;
+  const settings = config.participation.ratings;
+  const { ratings } = participation;
+  const controller = createRatingsController({
+    ratings,
+    catalog: inputs.catalog,
+    procedureTitles: inputs.procedures.title,
+    procedureIds: inputs.procedures.ids,
+    threshold: settings.threshold,
+    publicUrl: config.http.publicUrl,
+  });
+  // Sheets are rated anonymously: throttled per client address and sheet, then per client address over
+  // all sheets (a post refused for its sheet does not use up the client's allowance).
+  const sheetLimits = [
+    inputs.formLimit,
+    createRateLimit(redis, 'sheet-rating-page', settings.sheetPerPage, {
+      partition: (req) => String(req.params.serviceId ?? ''),
+    }),
+    createRateLimit(redis, 'sheet-rating', settings.sheetPerClient),
+  ];
+  const routers: Router[] = [
+    ratingsRoutes(controller, { formLimit: inputs.formLimit, sheetLimits, admin: inputs.requireAdmin }),
+  ];
+  return {
+    routers,
+    personalAreaSection: controller.personalArea,
+    /** What an information sheet shows of its ratings, and the version of it for the sheet's cache. */
+    sheetLocals: controller.sheetLocals,
+    /**
+     * Where a procedure's receipt (`filed`) or finished case (`finished`) asks for a rating: the use is
+     * recorded (once per case and moment) and its rating page returned; nothing once the days to rate
+     * that moment are over (an old receipt opened again does not open a new use).
+     */
+    async ratingPrompt(use: {
+      owner: string;
+      procedureId: string;
+      caseId: string;
+      moment: 'filed' | 'finished';
+      at: string;
+    }): Promise<string | undefined> {
+      if (Date.now() - Date.parse(use.at) > settings.openDays * 24 * 3600 * 1000) return undefined;
+      return `/me/ratings/${await ratings.procedureUsed(use.owner, use.procedureId, use.caseId, use.moment)}`;
+    },
+  };
+}
