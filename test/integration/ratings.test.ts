@@ -307,12 +307,16 @@ describe('ratings of services', () => {
       const rows = json.body.ratings as { kind: string; subject: string; count: number; average: number }[];
       const demo = rows.find((r) => r.kind === 'service' && r.subject === DEMO_RATED_SERVICE);
       expect(demo?.count).to.be.greaterThanOrEqual(12);
+      // The service rated once above is not published: fewer than 10 ratings say too much of each one.
+      expect(rows.map((r) => r.subject)).to.not.include(SERVICE);
+      expect(rows.every((r) => r.count >= 10)).to.equal(true);
       expect(JSON.stringify(json.body)).to.not.match(/onerror|telefono|comment/);
       const csv = await request(gateway.app).get('/ratings.csv').expect(200);
       expect(csv.headers['content-type']).to.match(/^text\/csv/);
       const lines = csv.text.trim().split('\r\n');
       expect(lines[0]).to.match(/^kind,subject,body_ipa_code,page_url,count,average,stars_1/);
       expect(lines.some((l) => l.startsWith(`"service","${DEMO_RATED_SERVICE}"`))).to.equal(true);
+      expect(csv.text).to.not.contain(`"${SERVICE}"`);
       expect(csv.text).to.not.contain('onerror');
     });
   });

@@ -113,7 +113,8 @@ export function createRatingsController(deps: {
     const summaries = await Promise.all(subjects.map((subject) => store.summary(subject)));
     return subjects.flatMap((subject, i) => {
       const summary = summaries[i] ?? emptySummary();
-      return summary.count > 0
+      // As on the sheets: nothing about a subject rated by fewer than `threshold` people.
+      return summary.count >= threshold
         ? [{ kind: subject.kind, subject: subject.id, body: subject.body, summary }]
         : [];
     });
