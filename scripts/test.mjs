@@ -1,13 +1,24 @@
 // Runs the test suite, or one part of it: `node scripts/test.mjs [unit|integration|browser] [mocha options]`
-// (`npm test`, `npm run test:unit`, …; docs/development.md). The files run in parallel mocha workers, one
-// per core and at least two (the unit part alone: in one process); then, one file at a time, the files
-// whose tests kill, freeze or fill a Redis or a gateway process, or wait out a session's timeout, against
-// the real clock: under the load of the parallel workers their timing would be the machine's, not the code's.
+// (`npm test`, `npm run test:unit`, …; docs/development.md). The files run in parallel mocha workers, two
+// per core (the unit part alone: in one process); then, one file at a time, the files whose tests kill,
+// freeze or fill a Redis or a gateway process, or wait out a session's timeout, against the real clock:
+// under the load of the parallel workers their timing would be the machine's, not the code's.
 import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 
 // Longest first: the workers take the files in this order, and the many short unit files fill the end.
 const PARTS = { browser: 'test/browser', integration: 'test/integration', unit: 'test/unit' };
+
+// The longest files of all, started before the rest: a long file taken last keeps the run waiting on it
+// while the other workers are done.
+const LONGEST = [
+  'test/integration/spid-conformance.test.ts',
+  'test/browser/catalog-layout.test.ts',
+  'test/browser/procedure-journey.test.ts',
+  'test/browser/accessibility.test.ts',
+  'test/browser/catalog-pages.test.ts',
+];
 
 const ONE_AT_A_TIME = [
   'test/integration/redis-sentinel.test.ts',
@@ -34,19 +45,31 @@ function mocha(args) {
   return run.status ?? 1;
 }
 
+// Most of a test's time is spent waiting (on a browser, a child process, Redis, a timer): with one worker
+// per core, a run on two quiet cores kept them 40 % busy. TEST_JOBS sets another number.
+const jobs = Number(process.env.TEST_JOBS) || 2 * Math.max(1, availableParallelism());
+
 // The unit files alone are short ones: two workers take longer than one process (52 s against 31 s).
 const workers =
   part === 'unit'
     ? []
     : [
-        ...['--parallel', '--jobs', String(Math.max(2, availableParallelism()))],
+        ...['--parallel', '--jobs', String(jobs)],
         // Keys a gateway generates on first start (var/) are made once, before the workers start together.
         ...['--require', 'test/setup/generated-keys.ts'],
       ];
+const files = folders
+  .flatMap((folder) =>
+    readdirSync(folder, { recursive: true })
+      .filter((name) => name.endsWith('.test.ts'))
+      .sort()
+      .map((name) => `${folder}/${name}`),
+  )
+  .filter((file) => !serial.includes(file));
 const together = mocha([
   ...workers,
-  ...folders.map((folder) => `${folder}/**/*.test.ts`),
-  ...serial.flatMap((file) => ['--ignore', file]),
+  ...LONGEST.filter((file) => files.includes(file)),
+  ...files.filter((file) => !LONGEST.includes(file)),
 ]);
 const oneByOne = serial.length > 0 ? mocha(serial) : 0;
 process.exit(together || oneByOne);
