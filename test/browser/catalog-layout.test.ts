@@ -79,7 +79,9 @@ describe('catalog and registry pages in a browser (layout, forms)', function () 
     { name: 'new service form', path: '/editor/bodies/c_g999/services/new', login: EDITOR, status: 200 },
     { name: 'admin area', path: '/admin', login: ADMIN, status: 200 },
   ];
-  it(`fits a phone's screen (${phone.width}px): ${phonePages.map((p) => p.name).join(', ')}`, async () => {
+  it(`fits a phone's screen (${phone.width}px): ${phonePages.map((p) => p.name).join(', ')}`, async function () {
+    // Eight pages, as each forms test below; and the file's first test, the pages' first rendering.
+    this.timeout(180_000);
     const problems: string[] = [];
     for (const visit of phonePages) {
       const { context, page, status } = await open(visit, { viewport: phone, locale: 'it-IT' });
