@@ -1,8 +1,8 @@
 // Runs the test suite, or one part of it: `node scripts/test.mjs [unit|integration|browser] [mocha options]`
-// (`npm test`, `npm run test:unit`, …; docs/development.md). The files run in parallel mocha workers, two
-// per core (the unit part alone: in one process); then, one file at a time, the files whose tests kill,
-// freeze or fill a Redis or a gateway process, or wait out a session's timeout, against the real clock:
-// under the load of the parallel workers their timing would be the machine's, not the code's.
+// (`npm test`, `npm run test:unit`, …; docs/development.md). The files run in parallel mocha workers, one
+// per core and at least two (the unit part alone: in one process); then, one file at a time, the files
+// whose tests kill, freeze or fill a Redis or a gateway process, or wait out a session's timeout, against
+// the real clock: under the load of the parallel workers their timing would be the machine's, not the code's.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -45,9 +45,10 @@ function mocha(args) {
   return run.status ?? 1;
 }
 
-// Most of a test's time is spent waiting (on a browser, a child process, Redis, a timer): with one worker
-// per core, a run on two quiet cores kept them 40 % busy. TEST_JOBS sets another number.
-const jobs = Number(process.env.TEST_JOBS) || 2 * Math.max(1, availableParallelism());
+// TEST_JOBS sets another number of workers. Tests mostly wait (a quiet run kept two cores 40 % busy), but
+// on a two-core machine shared with other work four workers (load 30-39) had 36 tests run out of their
+// timeouts, two workers (load 20-25) 9: more workers than cores only where the machine is otherwise idle.
+const jobs = Number(process.env.TEST_JOBS) || Math.max(2, availableParallelism());
 
 // The unit files alone are short ones: two workers take longer than one process (52 s against 31 s).
 const workers =
