@@ -1,0 +1,79 @@
+import type { BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
+import { launchBrowserOrSkip } from './browser.ts';
+import { createTestGateway, listen, type TestGateway } from './gateway.ts';
+
+/**
+ * The catalog's and the registry's pages in a real browser, as test/browser/catalog-pages.test.ts and
+ * catalog-layout.test.ts visit them: a gateway whose network admin is ADMIN and whose body c_g999 has
+ * EDITOR as editor, and headless Chromium.
+ */
+export const ADMIN = 'BNCGVN75L41H501C';
+export const EDITOR = 'RSSMRA80A01H501U';
+
+export interface Visit {
+  name: string;
+  path: string;
+  login?: string;
+  status: number;
+  /** A refused form: these fields are filled in, then the form is sent (and answers status). */
+  refuse?: Record<string, string>;
+}
+
+export interface CatalogBrowser {
+  /** Opens a page as its visitor (logged in, a form refused), in a new context of the browser. */
+  open(
+    visit: Visit,
+    options: BrowserContextOptions,
+  ): Promise<{ context: BrowserContext; page: Page; csp: string[]; status: number | undefined }>;
+  /** Closes the browser, then the gateway. */
+  close(): Promise<void>;
+}
+
+/** For a `before` hook: skipped with a notice where Chromium is missing (see launchBrowserOrSkip). */
+export async function startCatalogBrowser(context: Mocha.Context): Promise<CatalogBrowser> {
+  const browser = await launchBrowserOrSkip(context);
+  let gateway: TestGateway | undefined;
+  let server: Awaited<ReturnType<typeof listen>>;
+  try {
+    gateway = await createTestGateway({ registry: { admins: [ADMIN] } });
+    await gateway.deps.catalog.writer.setEditors({ kind: 'system', id: 'test' }, 'c_g999', [EDITOR]);
+    server = await listen(gateway.app);
+  } catch (error) {
+    await browser.close();
+    await gateway?.close();
+    throw error;
+  }
+
+  async function open(visit: Visit, options: BrowserContextOptions) {
+    const context = await browser.newContext(options);
+    const page = await context.newPage();
+    const csp: string[] = [];
+    await page.exposeFunction('__reportCspViolation', (text: string) => csp.push(text));
+    await page.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (event) => {
+        const report = (window as unknown as { __reportCspViolation(text: string): void })
+          .__reportCspViolation;
+        report(`${event.effectiveDirective} blocked ${event.blockedURI || 'inline'}`);
+      });
+    });
+    if (visit.login) await page.goto(`${server.url}/__test/login?fiscalCode=${visit.login}&level=2`);
+    let response = await page.goto(`${server.url}${visit.path}`, { waitUntil: 'load' });
+    if (visit.refuse) {
+      for (const [selector, value] of Object.entries(visit.refuse)) await page.fill(selector, value);
+      [response] = await Promise.all([
+        page.waitForNavigation({ waitUntil: 'load' }),
+        page.locator('main form button[type="submit"].btn-primary').first().click(),
+      ]);
+    }
+    return { context, page, csp, status: response?.status() };
+  }
+
+  return {
+    open,
+    async close() {
+      await browser.close();
+      await server.close();
+      await gateway!.close();
+    },
+  };
+}
