@@ -18,6 +18,7 @@ const LONGEST = [
   'test/browser/procedure-journey.test.ts',
   'test/browser/accessibility.test.ts',
   'test/browser/catalog-pages.test.ts',
+  'test/browser/kit-stylesheet.test.ts',
 ];
 
 const ONE_AT_A_TIME = [
