@@ -7,8 +7,10 @@ import { validatePage, italianToday } from '../../src/procedures/form.ts';
 import { DELIVERY_KEYS_PATH, DELIVERY_TYPE } from '../../src/procedures/delivery-signer.ts';
 import type { SingleClient } from '../../src/platform/redis.ts';
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createLogger } from '../../src/platform/logger.ts';
-import { createDemoReporter } from '../../src/demo/body-systems/demo-reporter.ts';
+import { createDemoReporter, type OwedReport } from '../../src/demo/body-systems/demo-reporter.ts';
 import { createCredentials } from '../../src/registry/credentials.repository.ts';
 import { createCaseService, referenceOf } from '../../src/procedures/case.service.ts';
 import { buildProcedures } from '../../src/procedures/procedures.module.ts';
@@ -287,6 +289,48 @@ describe('composite procedures: the newborn bundle through the engine and the de
       expect(res.status).to.equal(404); // nothing there looked at the token (that would be a 401)
     } finally {
       await plain.close();
+    }
+  });
+
+  it("keeps a demo body's owed report in Redis while it is sent, until the gateway has taken it", async () => {
+    const gateway = await startDeliveringGateway({});
+    const { redis } = gateway;
+    const owedKey = `${redis.prefix}demo:bodies:reports`;
+    // The "gateway" this reporter reports to: refuses the first try (503), takes the second; each time
+    // noting whether the report was still owed in Redis while it was being sent.
+    const stillOwed: number[] = [];
+    const server = http.createServer((req, res) => {
+      req.resume();
+      redis.client.zCard(owedKey).then(
+        (owed) => {
+          stillOwed.push(owed);
+          res.writeHead(stillOwed.length === 1 ? 503 : 200).end();
+        },
+        () => res.writeHead(500).end(),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const reporter = createDemoReporter({
+      redis,
+      credentials: createCredentials(redis),
+      publicUrl: url,
+      logger: createLogger('silent'),
+    });
+    try {
+      await gateway.deps.demo!.reporter!.close(); // only this reporter sends
+      const report = {
+        step: 'newborn.assegno-unico',
+        status: 'completed',
+      } as unknown as OwedReport['report'];
+      await reporter.owe({ body: 'c_g999', reportUrl: `${url}/api/v1/reports`, report }, 0);
+      await eventually(async () => ((await redis.client.zCard(owedKey)) === 0 ? true : undefined), 20_000);
+      // Before: taken out of Redis first, so a crash or Redis failing while it was sent lost it.
+      expect(stillOwed).to.deep.equal([1, 1]);
+    } finally {
+      await reporter.close();
+      server.close();
+      await gateway.stop();
     }
   });
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Logger } from '../../platform/logger.ts';
 import type { RedisConnection } from '../../platform/redis.ts';
 import type { StepReportInput } from '../../procedures/report.schema.ts';
@@ -12,13 +13,18 @@ export interface OwedReport {
 
 const POLL_MS = 500;
 const RETRY_MS = 5000;
+/** Longer than a report's request may take (its timeout, 10 s). */
+const LEASE_MS = 15_000;
 
 /**
  * The part of the demo body systems that reports later, through the gateway's API, as a body's back
  * office would: owed reports wait in Redis (sorted set `demo:bodies:reports`, by due time) so they
- * survive a restart, any instance sends the due ones (taken with ZREM, so once), authenticated with a
- * credential this process issues for the body (revoked when it closes). A report the gateway cannot
- * take now is tried again later.
+ * survive a restart, any instance sends the due ones, authenticated with a credential this process
+ * issues for the body (revoked when it closes). A report stays in the set until the gateway has taken
+ * it: an instance leases it (`demo:bodies:reports:lease:<hash>`, SET NX with an expiry, so one instance
+ * sends it at a time), sends it, then removes it. A crash or a Redis failing between sending and
+ * removing sends it again once the lease expires, which the gateway takes as a duplicate and ignores
+ * (src/procedures/case.service.ts, report); a report the gateway cannot take now is tried again later.
  */
 export function createDemoReporter(deps: {
   redis: RedisConnection;
@@ -55,9 +61,13 @@ export function createDemoReporter(deps: {
   async function sendDue(): Promise<void> {
     const due = await client.zRangeByScore(key, 0, Date.now(), { LIMIT: { offset: 0, count: 20 } });
     for (const member of due) {
-      if ((await client.zRem(key, member)) !== 1) continue; // another instance took it
+      const lease = `${key}:lease:${createHash('sha256').update(member).digest('hex')}`;
+      if ((await client.set(lease, '1', { NX: true, PX: LEASE_MS })) !== 'OK') continue; // another instance has it
       const outcome = await send(JSON.parse(member) as OwedReport);
-      if (outcome === 'later') await client.zAdd(key, { score: Date.now() + RETRY_MS, value: member });
+      if (outcome === 'later')
+        await client.zAdd(key, { score: Date.now() + RETRY_MS, value: member }, { condition: 'XX' });
+      else await client.zRem(key, member);
+      await client.del(lease);
     }
   }
 
