@@ -29,15 +29,7 @@ import {
   opensOn,
   romeInstant,
 } from './desk-calendar.ts';
-import { describeOpeningHours } from './opening-hours.ts';
-import {
-  accessMode,
-  governmentServiceJsonLd,
-  jsonForScript,
-  serviceAvailability,
-  serviceDesk,
-  serviceSummary,
-} from './presenters.ts';
+import { createSheetParts, serviceAvailability, serviceDesk, serviceSummary } from './presenters.ts';
 import type { CatalogReads } from './search-index.ts';
 import { parseInput } from './validation.ts';
 
@@ -111,6 +103,7 @@ export function createCatalogController(deps: {
   const langOf = (res: Response) => res.locals.lang as Language;
   const citizenOf = (req: Request): CitizenIdentity | undefined => req.session.citizen;
   const pages = createPageCache({ maxKeys: 1000 });
+  const sheetParts = createSheetParts(deps.publicUrl);
 
   /**
    * The bodies listed first among services of one title. The gateway knows no citizen's residence (no
@@ -271,16 +264,21 @@ export function createCatalogController(deps: {
       ]);
       // Open or closed, and maintenance, are of this moment: the kept copy is of the catalog version and
       // of what they say now, so it changes when the desk opens or closes.
-      const availability = serviceAvailability(service, body, new Date(), lang);
+      const { availability, access, openingHours, jsonLd } = sheetParts(
+        service,
+        body,
+        version,
+        lang,
+        new Date(),
+      );
       const locals = () => {
-        const desk = serviceDesk(service, body);
         return {
           service,
           body,
           availability,
-          access: accessMode(service, deps.publicUrl),
-          desk: { ...desk, openingHours: desk.openingHours.map((h) => describeOpeningHours(h, lang)) },
-          jsonLd: jsonForScript(governmentServiceJsonLd(service, body, deps.publicUrl, lang)),
+          access,
+          desk: { ...serviceDesk(service, body), openingHours },
+          jsonLd,
           favourite,
           query: {},
           ...extra.locals,

@@ -8,8 +8,8 @@ import {
   upcomingMaintenance,
 } from './desk-calendar.ts';
 import { linkOrigin } from './link-policy.ts';
-import { lifeEventUri, type Body, type Service } from './model.ts';
-import { openingHoursSpecification } from './opening-hours.ts';
+import { lifeEventUri, type Body, type MaintenanceWindow, type Service } from './model.ts';
+import { describeOpeningHours, openingHoursSpecification } from './opening-hours.ts';
 
 /** A service as search results show it (HTML and JSON): what a citizen needs to choose. */
 export function serviceSummary(service: Service, body: Body | undefined, lang: Language, instant?: Date) {
@@ -210,4 +210,54 @@ export function accessMode(
   if (link.origin === new URL(publicUrl).origin && link.pathname.startsWith('/procedures/'))
     return 'procedure';
   return 'template' in service.deepLink ? 'deepLink' : 'link';
+}
+
+/**
+ * What an information sheet shows of the catalog alone (its desk's hours in words, how it is reached,
+ * its JSON-LD) and whether it is open, worked out once per catalog version (which names the service and
+ * its body), language and minute rather than for every citizen who opens it: desk hours and holidays
+ * change on the minute, and a sheet whose maintenance starts or ends within the minute is worked out at
+ * each request. Nothing of a visitor is in it. Bounded; cleared when full.
+ */
+export function createSheetParts(publicUrl: string, maxEntries = 2000) {
+  interface Kept {
+    access: AccessMode;
+    openingHours: string[];
+    jsonLd: string;
+    minute: number;
+    availability?: ServiceAvailability;
+  }
+  const kept = new Map<string, Kept>();
+  return (service: Service, body: Body | undefined, version: number, lang: Language, instant: Date) => {
+    const key = `${version}\n${service.id}\n${lang}`;
+    let parts = kept.get(key);
+    if (!parts) {
+      if (kept.size >= maxEntries) kept.clear();
+      parts = {
+        access: accessMode(service, publicUrl),
+        openingHours: serviceDesk(service, body).openingHours.map((h) => describeOpeningHours(h, lang)),
+        jsonLd: jsonForScript(governmentServiceJsonLd(service, body, publicUrl, lang)),
+        minute: Number.NaN,
+      };
+      kept.set(key, parts);
+    }
+    const minute = Math.floor(instant.getTime() / 60_000);
+    let availability = parts.minute === minute ? parts.availability : undefined;
+    if (!availability) {
+      availability = serviceAvailability(service, body, instant, lang);
+      if (!maintenanceChangesWithin(service.availability.maintenance, minute)) {
+        parts.minute = minute;
+        parts.availability = availability;
+      }
+    }
+    return { access: parts.access, openingHours: parts.openingHours, jsonLd: parts.jsonLd, availability };
+  };
+}
+
+/** Whether a maintenance window starts or ends after the first instant of a minute and within it. */
+function maintenanceChangesWithin(windows: readonly MaintenanceWindow[], minute: number): boolean {
+  const start = minute * 60_000;
+  return windows.some((w) =>
+    [Date.parse(w.from), Date.parse(w.to)].some((at) => at > start && at < start + 60_000),
+  );
 }

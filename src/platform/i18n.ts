@@ -49,7 +49,8 @@ export async function createI18n(translations: Translations): Promise<I18n> {
 /**
  * Texts with options that hold no one's data, only the configuration's, the catalog's and fixed tables':
  * the layout's (views/layout: the network's territory, a language's code, on every page), an information
- * sheet's (a body's name, a date, a desk's hours and a service's maintenance), and the personal area's
+ * sheet's (a body's name, a date, a desk's hours and a service's maintenance, the ratings' threshold and
+ * the stars of a distribution), and the personal area's
  * descriptions of a session or an identity (a level, a browser and a system named from the tables of
  * src/identity/user-agent.ts, a provider's name). The same options give the same text to every visitor.
  */
@@ -71,6 +72,9 @@ const SHARED_KEYS: ReadonlySet<string> = new Set([
   'me.deviceOn',
   'me.sessionVia',
   'me.endSessionLabel',
+  'participation.sheet.notEnough',
+  'participation.star',
+  'participation.stars',
 ]);
 
 /**
