@@ -26,6 +26,7 @@ import { bullConnection } from './procedures/delivery-queue.ts';
 import { buildProcedures, proceduresWeb } from './procedures/procedures.module.ts';
 import { buildRegistry } from './registry/registry.module.ts';
 import { providerRateLimits } from './sso/provider-limits.ts';
+import { buildStats } from './stats/stats.module.ts';
 import { buildSso } from './sso/sso.module.ts';
 
 /**
@@ -71,6 +72,8 @@ export async function buildGateway(
       ? await (await import('./demo/demo.module.ts')).startDemo(config, logger, redis)
       : undefined;
 
+  // First: every other module is given its listeners.
+  const stats = buildStats(config, logger, redis);
   const citizen = buildCitizen(config, redis);
   const catalog = buildCatalog(config, redis, i18n, citizen.keys);
   await demo?.seedCatalog(catalog.writer);
@@ -98,6 +101,7 @@ export async function buildGateway(
   const loginSessions = createLoginSessions(citizen.sessions, {
     touchIntervalMs: 60_000,
     citizens: citizen.records,
+    loginOutcome: [stats.listeners.login],
   });
   const identityInputs = { loginSessions, loginLimits: rateLimits.login };
   const spid = await buildSpid(config, logger, redis, { sessionIndex: citizen.sessions, ...identityInputs });
@@ -110,11 +114,12 @@ export async function buildGateway(
     session,
     limits: { provider: providerRateLimits(redis, config.rateLimit), ...formsAndApi },
     authenticateBody: registry.authenticateBody,
-    serviceEntered: [participation.serviceEntered],
+    serviceEntered: [participation.serviceEntered, stats.listeners.serviceEntered],
+    consentChanged: stats.listeners.consentChanged,
   });
   const procedures = await buildProcedures(config, logger, redis, catalog, citizen, outbound, {
-    caseMoved: [mail.caseMoved, participation.caseMoved],
-    deadLettered: [mail.deadLettered],
+    caseMoved: [mail.caseMoved, participation.caseMoved, stats.listeners.caseMoved],
+    deadLettered: [mail.deadLettered, stats.listeners.deadLettered],
   });
   const participationPages = participationWeb(participation, {
     config,
@@ -134,6 +139,7 @@ export async function buildGateway(
     requireAdmin,
     limits: formsAndApi,
     ratingPrompt: participationPages.ratingPrompt,
+    journeyMoved: stats.listeners.journeyMoved,
   });
   const installedDemo = await demo?.install({ spid, sso, procedures, credentials: registry.credentials });
 
@@ -182,6 +188,7 @@ export async function buildGateway(
       homeLocals: [proceduresPages.homeLocals],
       sheetLocals: participationPages.sheetLocals,
       deepLinkFollowed: [participation.deepLinkFollowed],
+      record: stats.record,
     }),
     ...spid.routers,
     identityPages,
@@ -210,6 +217,7 @@ export async function buildGateway(
     procedures,
     mail,
     participation,
+    stats,
     /** Demo mode's systems, when on. */
     demo: installedDemo,
     web: {
@@ -235,6 +243,7 @@ export async function buildGateway(
       await mail.close();
       await installedDemo?.close();
       await outbound.close();
+      await stats.close();
     },
   };
 }

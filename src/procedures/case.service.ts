@@ -61,6 +61,10 @@ export interface CaseMoved {
   status: StepStatus;
   reason?: string;
   caseStatus: 'open' | 'completed' | 'closed';
+  /** When the case was filed (ISO 8601): with the move's time, how long the case took. */
+  openedAt: string;
+  /** When the move was applied (ISO 8601). */
+  at: string;
 }
 export type CaseMovedListener = (event: CaseMoved) => Promise<void>;
 
@@ -453,6 +457,8 @@ export function createCaseService(deps: {
           status: report.status,
           ...(moved.reason ? { reason: moved.reason } : {}),
           caseStatus: status,
+          openedAt: record.createdAt,
+          at,
         };
         for (const listener of deps.moved ?? [])
           await listener(event).catch((error: unknown) => deps.onListenerError?.(error));

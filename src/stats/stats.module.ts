@@ -1,0 +1,64 @@
+import type { Config } from '../config/schema.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { RedisConnection } from '../platform/redis.ts';
+import type { RecordEvent } from './events.ts';
+import { createStatsReader } from './stats.reader.ts';
+import { createStatsRecorder } from './stats.recorder.ts';
+
+/**
+ * Usage statistics without personal data: the one recorder every module reports to (given to them by
+ * the composition root as a listener), its storage in Redis and its reader. Built first, so every
+ * other module can be given `record`; started at once, closed last (what it holds is written then).
+ */
+export function buildStats(config: Readonly<Config>, logger: Logger, redis: RedisConnection) {
+  const recorder = createStatsRecorder(redis, config.stats, {
+    logger,
+    visitorKey: config.session.secrets[0] ?? '',
+  });
+  recorder.start();
+  const record: RecordEvent = (event) => recorder.record(event);
+  return {
+    record,
+    /** What the other modules are given to report to (each maps its own event, keeping no citizen). */
+    listeners: statsListeners(record),
+    /** Writes what this instance counted so far (tests, and close). */
+    flush: () => recorder.flush(),
+    reader: createStatsReader(redis),
+    close: () => recorder.close(),
+  };
+}
+
+export type Stats = ReturnType<typeof buildStats>;
+
+/** The listeners the composition root hands to the modules, each turning their event into counts. */
+function statsListeners(record: RecordEvent) {
+  return {
+    login: (outcome: { provider: string; level: number | undefined; outcome: 'success' | 'failure' }) =>
+      record({ kind: 'login', ...outcome }),
+    serviceEntered: async (_fiscalCode: string, service: { id: string; bodyId: string }) =>
+      record({ kind: 'sso', service: service.id, body: service.bodyId }),
+    consentChanged: (change: 'given' | 'revoked', service: { serviceId: string; bodyId: string }) =>
+      record({ kind: 'consent', service: service.serviceId, body: service.bodyId, change }),
+    journeyMoved: (
+      event: { procedure: string; stage: 'started' | 'confirmed' } | { procedure: string; page: string },
+    ) => record('page' in event ? { kind: 'procedure-page', ...event } : { kind: 'procedure', ...event }),
+    async caseMoved(event: {
+      procedureId: string;
+      step: { id: string; body: string };
+      status: string;
+      caseStatus: 'open' | 'completed' | 'closed';
+      openedAt: string;
+      at: string;
+    }) {
+      const procedure = event.procedureId;
+      record({ kind: 'step', procedure, body: event.step.body, step: event.step.id, status: event.status });
+      if (event.caseStatus !== 'open') {
+        const seconds = Math.max(0, (Date.parse(event.at) - Date.parse(event.openedAt)) / 1000);
+        record({ kind: 'procedure-end', procedure, outcome: event.caseStatus, seconds });
+      }
+    },
+    async deadLettered(letter: { bodyIpa: string; endpointId: string }) {
+      record({ kind: 'delivery', body: letter.bodyIpa, endpoint: letter.endpointId, outcome: 'dead-letter' });
+    },
+  };
+}
