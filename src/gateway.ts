@@ -73,7 +73,10 @@ export async function buildGateway(
       : undefined;
 
   // First: every other module is given its listeners.
-  const stats = buildStats(config, logger, redis);
+  const stats = buildStats(config, logger, redis, {
+    // Asked at each scrape, once the procedures are built.
+    deliveries: () => procedures.queues.countsPerEndpoint(),
+  });
   const citizen = buildCitizen(config, redis);
   const catalog = buildCatalog(config, redis, i18n, citizen.keys);
   await demo?.seedCatalog(catalog.writer);
@@ -101,7 +104,17 @@ export async function buildGateway(
   const loginSessions = createLoginSessions(citizen.sessions, {
     touchIntervalMs: 60_000,
     citizens: citizen.records,
-    loginOutcome: [stats.listeners.login],
+    // A failed answer names its provider from the URL: only configured providers are counted by name.
+    loginOutcome: [
+      (outcome) =>
+        stats.listeners.login({
+          ...outcome,
+          provider:
+            outcome.provider === 'spid' || oidc.providerName(outcome.provider, 'it')
+              ? outcome.provider
+              : 'other',
+        }),
+    ],
   });
   const identityInputs = { loginSessions, loginLimits: rateLimits.login };
   const spid = await buildSpid(config, logger, redis, { sessionIndex: citizen.sessions, ...identityInputs });
@@ -230,6 +243,7 @@ export async function buildGateway(
         stylesheetDir: stylesheet.dir,
       },
       readiness,
+      metrics: { observe: stats.metrics.observe, routes: stats.metricsRouter },
       session,
       csrf: createCsrf({ secrets: config.session.secrets, secureCookie }),
       secureCookie,

@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { RedisConnection } from '../platform/redis.ts';
 import type { RecordEvent } from './events.ts';
+import { createMetrics, metricsRoutes, type DeliveryCounts, type Metrics } from './metrics.ts';
 import { createStatsReader } from './stats.reader.ts';
 import { createStatsRecorder } from './stats.recorder.ts';
 
@@ -10,17 +11,27 @@ import { createStatsRecorder } from './stats.recorder.ts';
  * the composition root as a listener), its storage in Redis and its reader. Built first, so every
  * other module can be given `record`; started at once, closed last (what it holds is written then).
  */
-export function buildStats(config: Readonly<Config>, logger: Logger, redis: RedisConnection) {
+export function buildStats(
+  config: Readonly<Config>,
+  logger: Logger,
+  redis: RedisConnection,
+  inputs: { deliveries?: DeliveryCounts } = {},
+) {
+  const metrics = createMetrics({ redis, ...inputs });
   const recorder = createStatsRecorder(redis, config.stats, {
     logger,
     visitorKey: config.session.secrets[0] ?? '',
+    onWriteError: metrics.statsBatchLost,
   });
   recorder.start();
   const record: RecordEvent = (event) => recorder.record(event);
   return {
     record,
     /** What the other modules are given to report to (each maps its own event, keeping no citizen). */
-    listeners: statsListeners(record),
+    listeners: statsListeners(record, metrics),
+    metrics,
+    /** GET /metrics for operators (needs no session and no Redis: mounted beside the probes). */
+    metricsRouter: metricsRoutes(metrics, config.stats.metricsToken),
     /** Writes what this instance counted so far (tests, and close). */
     flush: () => recorder.flush(),
     reader: createStatsReader(redis),
@@ -31,10 +42,12 @@ export function buildStats(config: Readonly<Config>, logger: Logger, redis: Redi
 export type Stats = ReturnType<typeof buildStats>;
 
 /** The listeners the composition root hands to the modules, each turning their event into counts. */
-function statsListeners(record: RecordEvent) {
+function statsListeners(record: RecordEvent, metrics: Metrics) {
   return {
-    login: (outcome: { provider: string; level: number | undefined; outcome: 'success' | 'failure' }) =>
-      record({ kind: 'login', ...outcome }),
+    login: (outcome: { provider: string; level: number | undefined; outcome: 'success' | 'failure' }) => {
+      record({ kind: 'login', ...outcome });
+      metrics.loginOutcome(outcome);
+    },
     serviceEntered: async (_fiscalCode: string, service: { id: string; bodyId: string }) =>
       record({ kind: 'sso', service: service.id, body: service.bodyId }),
     consentChanged: (change: 'given' | 'revoked', service: { serviceId: string; bodyId: string }) =>
