@@ -26,7 +26,9 @@ import { bullConnection } from './procedures/delivery-queue.ts';
 import { buildProcedures, proceduresWeb } from './procedures/procedures.module.ts';
 import { buildRegistry } from './registry/registry.module.ts';
 import { providerRateLimits } from './sso/provider-limits.ts';
-import { buildStats } from './stats/stats.module.ts';
+import { createRatingStore } from './participation/ratings/ratings.repository.ts';
+import { editableBody } from './registry/editor/editor-access.ts';
+import { buildStats, statsWeb } from './stats/stats.module.ts';
 import { buildSso } from './sso/sso.module.ts';
 
 /**
@@ -154,6 +156,22 @@ export async function buildGateway(
     ratingPrompt: participationPages.ratingPrompt,
     journeyMoved: stats.listeners.journeyMoved,
   });
+  const ratingStore = createRatingStore(redis);
+  const statsPages = statsWeb(stats, {
+    config,
+    names: {
+      bodies: async (lang) =>
+        new Map((await catalog.index.approvedBodies()).map((b) => [b.ipaCode, b.name[lang]])),
+      services: async (lang) =>
+        new Map((await catalog.index.allPublished()).map((s) => [s.id, s.title[lang]])),
+      procedure: (id, lang) => procedures.procedures.get(id)?.definition.title[lang],
+    },
+    // The same aggregates the ratings' open data publishes (src/participation/ratings/open-data.ts).
+    satisfaction: (ipaCode) => ratingStore.total(ipaCode, 'service'),
+    deliveries: () => procedures.queues.countsPerEndpoint(),
+    editableBody: (req, ipaCode) => editableBody(catalog.repository, req, ipaCode),
+    requireAdmin,
+  });
   const installedDemo = await demo?.install({ spid, sso, procedures, credentials: registry.credentials });
 
   const identityPages = identityRoutes(
@@ -209,6 +227,7 @@ export async function buildGateway(
     ...proceduresPages.routers,
     ...registry.routers,
     ...participationPages.routers,
+    ...statsPages.routers,
     ...mail.routers,
     ...oidc.routers,
     ...(installedDemo?.routers.pages ?? []),

@@ -1,7 +1,16 @@
+import type { Request, RequestHandler, Router } from 'express';
 import type { Config } from '../config/schema.ts';
+import type { Language } from '../platform/i18n.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { RedisConnection } from '../platform/redis.ts';
 import type { RecordEvent } from './events.ts';
+import {
+  createStatsController,
+  type BodySatisfaction,
+  type EndpointHealth,
+  type StatsNames,
+} from './stats.controller.ts';
+import { statsRoutes } from './stats.routes.ts';
 import { createMetrics, metricsRoutes, type DeliveryCounts, type Metrics } from './metrics.ts';
 import { createStatsReader } from './stats.reader.ts';
 import { createStatsRecorder } from './stats.recorder.ts';
@@ -40,6 +49,33 @@ export function buildStats(
 }
 
 export type Stats = ReturnType<typeof buildStats>;
+
+/** The statistics' pages, built once the catalog, the ratings and the procedures they name are. */
+export function statsWeb(
+  stats: Stats,
+  inputs: {
+    config: Readonly<Config>;
+    names: StatsNames;
+    satisfaction: BodySatisfaction;
+    deliveries: EndpointHealth;
+    editableBody: (
+      req: Request,
+      ipaCode: string,
+    ) => Promise<{ ipaCode: string; name: Record<Language, string> }>;
+    requireAdmin: RequestHandler[];
+  },
+): { routers: Router[] } {
+  const controller = createStatsController({
+    reader: stats.reader,
+    names: inputs.names,
+    satisfaction: inputs.satisfaction,
+    deliveries: inputs.deliveries,
+    editableBody: inputs.editableBody,
+    threshold: inputs.config.stats.threshold,
+    keptMonths: inputs.config.stats.monthlyRetentionMonths,
+  });
+  return { routers: [statsRoutes(controller, { admin: inputs.requireAdmin })] };
+}
 
 /** The listeners the composition root hands to the modules, each turning their event into counts. */
 function statsListeners(record: RecordEvent, metrics: Metrics) {
