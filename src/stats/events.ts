@@ -66,6 +66,14 @@ export function counterField(event: StatsEvent): string {
   return [event.kind, ...parts].map(clean).join('|');
 }
 
+/** Kinds counted per hour by kind alone: per service or page they would multiply a day's hours by the catalog. */
+const HOURLY_BY_KIND = new Set<StatsEvent['kind']>(['sheet', 'deeplink', 'sso', 'consent', 'procedure-page', 'step']);
+
+/** The field an event adds to in its hour's counters: the whole field, or its kind alone. */
+export function hourlyField(event: StatsEvent, field: string): string {
+  return HOURLY_BY_KIND.has(event.kind) ? event.kind : field;
+}
+
 /**
  * A search term as counted: lower case, accents and punctuation dropped, spaces collapsed, at most 60
  * characters; undefined when it could be personal data (an e-mail address, a long number, a fiscal

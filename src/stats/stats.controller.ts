@@ -4,7 +4,7 @@ import type { Language } from '../platform/i18n.ts';
 import { renderPage } from '../platform/views.ts';
 import { barsOf, type Chart } from './stats.charts.ts';
 import { DATASET_IDS, datasetCsv, datasetJson, datasetRows, isDataset } from './stats.open-data.ts';
-import { latestMonths, parseMonth, parseRange } from './stats.range.ts';
+import { alignToKeptDays, latestMonths, parseMonth, parseRange } from './stats.range.ts';
 import type { DayRange, StatsReader } from './stats.reader.ts';
 import { buildReport, medianBucket, type UsageReport } from './stats.report.ts';
 
@@ -36,6 +36,7 @@ export function createStatsController(deps: {
   deliveries: EndpointHealth;
   threshold: number;
   keptMonths: number;
+  keptDays: number;
   /** Throws (403) unless the logged-in person edits the body named in the URL; returns its code. */
   editableBody: (
     req: Request,
@@ -45,6 +46,9 @@ export function createStatsController(deps: {
   const { threshold } = deps;
   const langOf = (res: Response) => res.locals.lang as Language;
   const tOf = (res: Response) => res.locals.t as T;
+
+  const rangeOf = (req: Request) =>
+    alignToKeptDays(parseRange(req.query as Record<string, unknown>), deps.keptDays);
 
   async function loadReport(range: DayRange) {
     return buildReport(await deps.reader.counts(range));
@@ -216,7 +220,7 @@ export function createStatsController(deps: {
   return {
     /** GET /statistiche?from&to — the network's use, for everyone. */
     async publicPage(req: Request, res: Response) {
-      const range = parseRange(req.query as Record<string, unknown>);
+      const range = rangeOf(req);
       const lang = langOf(res);
       const t = tOf(res);
       const report = await loadReport(range);
@@ -249,7 +253,7 @@ export function createStatsController(deps: {
 
     /** GET /admin/statistiche — everything, plus searches that found nothing and delivery health. */
     async adminPage(req: Request, res: Response) {
-      const range = parseRange(req.query as Record<string, unknown>);
+      const range = rangeOf(req);
       const lang = langOf(res);
       const t = tOf(res);
       const report = await loadReport(range);
@@ -284,7 +288,7 @@ export function createStatsController(deps: {
     /** GET /editor/bodies/:ipaCode/statistiche — the body's services, procedure steps and deliveries. */
     async editorPage(req: Request<{ ipaCode: string }>, res: Response) {
       const body = await deps.editableBody(req, req.params.ipaCode);
-      const range = parseRange(req.query as Record<string, unknown>);
+      const range = rangeOf(req);
       const lang = langOf(res);
       const t = tOf(res);
       const report = await loadReport(range);

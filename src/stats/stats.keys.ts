@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
  * each month's `{m:<month>}`, so a day's (or a month's) writes and reads go to one Cluster slot while
  * different days spread over the cluster:
  *   stats:{d:YYYY-MM-DD}:c            hash, counter field → count that day (UTC)
- *   stats:{d:YYYY-MM-DD}:h            hash, "HH|" + counter field → count that hour (the last week)
+ *   stats:{d:YYYY-MM-DD}:h            hash, "HH|" + counter field → count that hour (the last week); for
+ *                                     uses of services, pages and steps the field is the kind alone
  *   stats:{m:YYYY-MM}:c               hash, counter field → count that month (the rollup)
  *   stats:{m:YYYY-MM}:zr              hash, normalised search term that found nothing → searches
  *   stats:{m:YYYY-MM}:zr:<term hash>  HyperLogLog of the (keyed, daily-rotated) visitors who searched it

@@ -73,6 +73,7 @@ export function statsWeb(
     editableBody: inputs.editableBody,
     threshold: inputs.config.stats.threshold,
     keptMonths: inputs.config.stats.monthlyRetentionMonths,
+    keptDays: inputs.config.stats.dailyRetentionDays,
   });
   return { routers: [statsRoutes(controller, { admin: inputs.requireAdmin })] };
 }

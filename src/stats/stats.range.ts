@@ -57,3 +57,15 @@ export function latestMonths(count: number, now = new Date()): string[] {
     new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - i, 1)).toISOString().slice(0, 7),
   );
 }
+
+/**
+ * A range whose ends lie before the days still kept (`dailyRetentionDays`) widened to whole months, which
+ * the monthly rollups still hold: the page then shows the period actually counted.
+ */
+export function alignToKeptDays(range: DayRange, dailyRetentionDays: number, now = new Date()): DayRange {
+  const oldestDay = isoDay(now.getTime() - (dailyRetentionDays - 1) * DAY_MS);
+  const from = range.from < oldestDay ? `${range.from.slice(0, 7)}-01` : range.from;
+  if (range.to >= oldestDay) return { from, to: range.to };
+  const [year, month] = range.to.split('-').map(Number) as [number, number];
+  return { from, to: isoDay(Date.UTC(year, month, 1) - DAY_MS) };
+}

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { createLogThrottle, errorKey } from '../platform/log-throttle.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { RedisConnection } from '../platform/redis.ts';
-import { counterField, normaliseTerm, type StatsEvent } from './events.ts';
+import { counterField, hourlyField, normaliseTerm, type StatsEvent } from './events.ts';
 import type { StatsConfig } from './stats.config.ts';
 import { dayOf, monthOf, statsKeys } from './stats.keys.ts';
 
@@ -63,7 +63,7 @@ export function createStatsRecorder(
     const month = monthOf(at);
     const field = counterField(event);
     add(keys.day(day), field);
-    add(keys.hours(day), `${at.toISOString().slice(11, 13)}|${field}`);
+    add(keys.hours(day), `${at.toISOString().slice(11, 13)}|${hourlyField(event, field)}`);
     add(keys.month(month), field);
     expiries.set(keys.day(day), settings.dailyRetentionDays * DAY_SECONDS);
     expiries.set(keys.hours(day), settings.hourlyRetentionDays * DAY_SECONDS);
