@@ -41,17 +41,76 @@ export function rangeKeys(prefix: string, range: DayRange): string[] {
   return out;
 }
 
-/** Reads the counters of a range, summed; and the terms searched that found nothing. */
-export function createStatsReader(redis: RedisConnection) {
+/** How long the sums of past days and months are reused (a late batch of a day just ended shows after it). */
+const SEALED_TTL_MS = 60_000;
+const SEALED_ENTRIES = 32;
+
+type TermCount = { term: string; searches: number; visitors: number };
+
+const addInto = (total: Map<string, number>, fields: Iterable<[string, string | number]>) => {
+  for (const [field, value] of fields) total.set(field, (total.get(field) ?? 0) + Number(value));
+};
+
+/**
+ * Reads the counters of a range, summed; and the terms searched that found nothing. What no longer
+ * changes (days before today, months before this one) is summed once and reused for a minute, so a
+ * year's page does not read and add up twelve months at every view; today and this month are always
+ * read afresh, so what was just counted shows at once.
+ */
+export function createStatsReader(redis: RedisConnection, now: () => Date = () => new Date()) {
   const keys = statsKeys(redis.prefix);
   const { client } = redis;
+  const sealedSums = new Map<string, { at: number; value: Promise<Map<string, number>> }>();
+  const sealedTerms = new Map<string, { at: number; value: Promise<TermCount[]> }>();
+
+  const sumOf = async (list: string[]) => {
+    const total = new Map<string, number>();
+    for (const hash of await Promise.all(list.map((key) => client.hGetAll(key))))
+      addInto(total, Object.entries(hash));
+    return total;
+  };
+
+  /** A value made once per minute per key; a failed one is forgotten at once. */
+  function remembered<T>(
+    cache: Map<string, { at: number; value: Promise<T> }>,
+    key: string,
+    make: () => Promise<T>,
+  ) {
+    const at = Date.now();
+    const found = cache.get(key);
+    if (found && at - found.at < SEALED_TTL_MS) return found.value;
+    if (cache.size >= SEALED_ENTRIES) cache.clear();
+    const value = make();
+    value.catch(() => cache.delete(key));
+    cache.set(key, { at, value });
+    return value;
+  }
+
+  async function zeroResultTermsOf(month: string): Promise<TermCount[]> {
+    const found = await client.hGetAll(keys.zeroResults(month));
+    const entries = Object.entries(found);
+    const visitors = await Promise.all(
+      entries.map(([term]) => client.pfCount(keys.termVisitors(month, term))),
+    );
+    return entries
+      .map(([term, searches], i) => ({ term, searches: Number(searches), visitors: visitors[i] ?? 0 }))
+      .sort((a, b) => b.searches - a.searches || a.term.localeCompare(b.term));
+  }
+
   return {
     async counts(range: DayRange): Promise<Map<string, number>> {
-      const hashes = await Promise.all(rangeKeys(redis.prefix, range).map((key) => client.hGetAll(key)));
-      const total = new Map<string, number>();
-      for (const hash of hashes)
-        for (const [field, value] of Object.entries(hash))
-          total.set(field, (total.get(field) ?? 0) + Number(value));
+      const at = now().toISOString();
+      const live = new Set([keys.day(at.slice(0, 10)), keys.month(at.slice(0, 7))]);
+      const all = rangeKeys(redis.prefix, range);
+      const past = all.filter((key) => !live.has(key));
+      const [old, fresh] = await Promise.all([
+        past.length > 0
+          ? remembered(sealedSums, past.join(' '), () => sumOf(past))
+          : new Map<string, number>(),
+        sumOf(all.filter((key) => live.has(key))),
+      ]);
+      const total = new Map(old);
+      addInto(total, fresh);
       return total;
     },
 
@@ -62,15 +121,9 @@ export function createStatsReader(redis: RedisConnection) {
     },
 
     /** A month's terms that found nothing: searches and distinct visitors (estimated, HyperLogLog). */
-    async zeroResultTerms(month: string): Promise<{ term: string; searches: number; visitors: number }[]> {
-      const terms = await client.hGetAll(keys.zeroResults(month));
-      const entries = Object.entries(terms);
-      const visitors = await Promise.all(
-        entries.map(([term]) => client.pfCount(keys.termVisitors(month, term))),
-      );
-      return entries
-        .map(([term, searches], i) => ({ term, searches: Number(searches), visitors: visitors[i] ?? 0 }))
-        .sort((a, b) => b.searches - a.searches || a.term.localeCompare(b.term));
+    async zeroResultTerms(month: string): Promise<TermCount[]> {
+      if (month === now().toISOString().slice(0, 7)) return zeroResultTermsOf(month);
+      return remembered(sealedTerms, month, () => zeroResultTermsOf(month));
     },
   };
 }
