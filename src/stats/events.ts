@@ -67,7 +67,14 @@ export function counterField(event: StatsEvent): string {
 }
 
 /** Kinds counted per hour by kind alone: per service or page they would multiply a day's hours by the catalog. */
-const HOURLY_BY_KIND = new Set<StatsEvent['kind']>(['sheet', 'deeplink', 'sso', 'consent', 'procedure-page', 'step']);
+const HOURLY_BY_KIND = new Set<StatsEvent['kind']>([
+  'sheet',
+  'deeplink',
+  'sso',
+  'consent',
+  'procedure-page',
+  'step',
+]);
 
 /** The field an event adds to in its hour's counters: the whole field, or its kind alone. */
 export function hourlyField(event: StatsEvent, field: string): string {
