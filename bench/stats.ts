@@ -2,8 +2,8 @@
  * Usage statistics: what recording costs a request, how fast the dashboards render over a year of data,
  * and how much Redis memory a year takes.
  * - recording: the recorder's `record` per event (in-process, µs), and one batch written to Redis per
- *   interval; with `--pages`, also the information sheet's requests/s (autocannon, 10 connections) to
- *   put the per-request cost in proportion (run it only on an idle machine).
+ *   interval; with `--pages`, the information sheet's requests/s with recording on and off (autocannon,
+ *   10 connections, alternating rounds; target: at most 5 % fewer), to be run on an idle machine only.
  * - dashboards: /statistiche and /admin/statistiche over the last 365 days, rendered by the real app
  *   over HTTP, p50/p99 (target p99 < 200 ms).
  * - memory: MEMORY USAGE of every stats key after a generated year (the last 92 days, 8 days of hours,
@@ -48,7 +48,35 @@ async function recordingCost(gw: TestGateway) {
   return { recordMicros: +(recordNs / 1000).toFixed(3), batchOf500ServicesFlushMs: +flushMs.toFixed(1) };
 }
 
-async function sheetThroughput(url: string) {
+/**
+ * The information sheet's requests/s (its view is counted), with recording on and off, alternating
+ * rounds so a change in the machine's load touches both.
+ */
+async function recordingOverhead(rounds = 3) {
+  const rates = { on: [] as number[], off: [] as number[] };
+  for (let round = 0; round < rounds; round++)
+    for (const recording of [true, false]) {
+      const gw = await createTestGateway({ stats: { recording } });
+      const server = await listen(gw.app);
+      try {
+        await sheetThroughput(server.url, 1);
+        rates[recording ? 'on' : 'off'].push(await sheetThroughput(server.url, 3));
+      } finally {
+        await server.close();
+        await gw.close();
+      }
+    }
+  const median = (list: number[]) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)] ?? 0;
+  const on = median(rates.on);
+  const off = median(rates.off);
+  return {
+    sheetRequestsPerSecondOn: on,
+    sheetRequestsPerSecondOff: off,
+    overheadPercent: +((1 - on / off) * 100).toFixed(1),
+  };
+}
+
+async function sheetThroughput(url: string, seconds: number) {
   const autocannon = createRequire(import.meta.url)('autocannon') as (
     options: Record<string, unknown>,
   ) => Promise<{ requests: { average: number } }>;
@@ -119,13 +147,17 @@ export async function runStatsBench(options: { sizes?: string[]; pages?: boolean
         memory: await memoryOfStats(gw),
         recording: await recordingCost(gw),
       };
-      if (options.pages) figures.sheetRequestsPerSecond = await sheetThroughput(server.url);
       console.log(JSON.stringify(figures));
       results.push(figures);
     } finally {
       await server.close();
       await gw.close();
     }
+  }
+  if (options.pages) {
+    const overhead = { bench: 'stats', pages: await recordingOverhead() };
+    console.log(JSON.stringify(overhead));
+    results.push(overhead);
   }
   return results;
 }

@@ -33,7 +33,7 @@ export function buildStats(
     onWriteError: metrics.statsBatchLost,
   });
   recorder.start();
-  const record: RecordEvent = (event) => recorder.record(event);
+  const record: RecordEvent = config.stats.recording ? (event) => recorder.record(event) : () => undefined;
   return {
     record,
     /** What the other modules are given to report to (each maps its own event, keeping no citizen). */

@@ -92,6 +92,18 @@ describe('usage statistics: recording', () => {
     });
   });
 
+  it('counts nothing with recording off', async () => {
+    const gw = await createTestGateway({ stats: { recording: false } });
+    try {
+      await request(gw.app).get(`/services/${SERVICE}`).expect(200);
+      await request(gw.app).get('/services?q=zzqxv').expect(200);
+      await gw.deps.stats.flush();
+      expect((await statsDump(gw)).keys).to.deep.equal([]);
+    } finally {
+      await gw.close();
+    }
+  });
+
   describe('two gateway instances on one Redis', () => {
     let a: TestGateway;
     let b: TestGateway;
