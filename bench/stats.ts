@@ -83,7 +83,7 @@ async function sheetThroughput(url: string, seconds: number) {
   const result = await autocannon({
     url: `${url}/services/museo-tessuto-biglietti`,
     connections: 10,
-    duration: 3,
+    duration: seconds,
   });
   return result.requests.average;
 }
