@@ -65,6 +65,8 @@ export interface CaseMoved {
   openedAt: string;
   /** When the move was applied (ISO 8601). */
   at: string;
+  /** When the step entered the state it left (ISO 8601): with `at`, how long the body took. */
+  since: string;
 }
 export type CaseMovedListener = (event: CaseMoved) => Promise<void>;
 
@@ -459,6 +461,7 @@ export function createCaseService(deps: {
           caseStatus: status,
           openedAt: record.createdAt,
           at,
+          since: current.at,
         };
         for (const listener of deps.moved ?? [])
           await listener(event).catch((error: unknown) => deps.onListenerError?.(error));

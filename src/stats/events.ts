@@ -16,6 +16,7 @@ export type StatsEvent =
   | { kind: 'procedure-page'; procedure: string; page: string }
   | { kind: 'procedure-end'; procedure: string; outcome: 'completed' | 'closed'; seconds: number }
   | { kind: 'step'; procedure: string; body: string; step: string; status: string }
+  | { kind: 'step-time'; procedure: string; body: string; step: string; seconds: number }
   | { kind: 'delivery'; body: string; endpoint: string; outcome: 'dead-letter' };
 
 export type RecordEvent = (event: StatsEvent) => void;
@@ -59,6 +60,8 @@ export function counterField(event: StatsEvent): string {
         return [event.procedure, event.outcome, durationBucket(event.seconds)];
       case 'step':
         return [event.procedure, event.body, event.step, event.status];
+      case 'step-time':
+        return [event.procedure, event.body, event.step, durationBucket(event.seconds)];
       case 'delivery':
         return [event.body, event.endpoint, event.outcome];
     }
@@ -74,6 +77,7 @@ const HOURLY_BY_KIND = new Set<StatsEvent['kind']>([
   'consent',
   'procedure-page',
   'step',
+  'step-time',
 ]);
 
 /** The field an event adds to in its hour's counters: the whole field, or its kind alone. */

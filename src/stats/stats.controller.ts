@@ -6,7 +6,7 @@ import { barsOf, type Chart } from './stats.charts.ts';
 import { DATASET_IDS, datasetCsv, datasetJson, datasetRows, isDataset } from './stats.open-data.ts';
 import { alignToKeptDays, latestMonths, parseMonth, parseRange } from './stats.range.ts';
 import type { DayRange, StatsReader } from './stats.reader.ts';
-import { buildReport, medianBucket, type UsageReport } from './stats.report.ts';
+import { buildReport, medianBucket, stepRows, type UsageReport } from './stats.report.ts';
 
 type T = (key: string, options?: Record<string, unknown>) => string;
 
@@ -301,7 +301,7 @@ export function createStatsController(deps: {
         body,
         range,
         charts,
-        steps: report.steps.filter((s) => s.body === body.ipaCode),
+        steps: stepRows(report, body.ipaCode, threshold),
         endpoints: (await endpointHealth(report)).filter((e) => e.body === body.ipaCode),
         threshold,
       });

@@ -99,13 +99,21 @@ function statsListeners(record: RecordEvent, metrics: Metrics) {
       caseStatus: 'open' | 'completed' | 'closed';
       openedAt: string;
       at: string;
+      since: string;
     }) {
       const procedure = event.procedureId;
-      record({ kind: 'step', procedure, body: event.step.body, step: event.step.id, status: event.status });
-      if (event.caseStatus !== 'open') {
-        const seconds = Math.max(0, (Date.parse(event.at) - Date.parse(event.openedAt)) / 1000);
-        record({ kind: 'procedure-end', procedure, outcome: event.caseStatus, seconds });
-      }
+      const step = { procedure, body: event.step.body, step: event.step.id };
+      const seconds = (from: string) => Math.max(0, (Date.parse(event.at) - Date.parse(from)) / 1000);
+      record({ kind: 'step', ...step, status: event.status });
+      // How long the body took to complete the step, from the state it left (delivered, usually).
+      if (event.status === 'completed') record({ kind: 'step-time', ...step, seconds: seconds(event.since) });
+      if (event.caseStatus !== 'open')
+        record({
+          kind: 'procedure-end',
+          procedure,
+          outcome: event.caseStatus,
+          seconds: seconds(event.openedAt),
+        });
     },
     async deadLettered(letter: { bodyIpa: string; endpointId: string }) {
       record({ kind: 'delivery', body: letter.bodyIpa, endpoint: letter.endpointId, outcome: 'dead-letter' });

@@ -47,6 +47,8 @@ export interface UsageReport {
   pages: { procedure: string; page: string; count: number }[];
   consents: { body: string; service: string; given: number; revoked: number }[];
   steps: { procedure: string; body: string; step: string; status: string; count: number }[];
+  /** Steps completed per time-to-complete bucket (events.ts, DURATION_BUCKETS). */
+  stepTimes: { procedure: string; body: string; step: string; bucket: number; count: number }[];
   deadLetters: { body: string; endpoint: string; count: number }[];
 }
 
@@ -72,6 +74,7 @@ export function buildReport(counts: ReadonlyMap<string, number>): UsageReport {
     pages: [],
     consents: [],
     steps: [],
+    stepTimes: [],
     deadLetters: [],
   };
   const procedure = (id: string) =>
@@ -134,6 +137,10 @@ export function buildReport(counts: ReadonlyMap<string, number>): UsageReport {
       case 'step':
         report.steps.push({ procedure: a, body: b, step: c, status: d, count: n });
         break;
+      case 'step-time':
+        if (Number.isInteger(Number(d)))
+          report.stepTimes.push({ procedure: a, body: b, step: c, bucket: Number(d), count: n });
+        break;
       case 'delivery':
         if (c === 'dead-letter') report.deadLetters.push({ body: a, endpoint: b, count: n });
         break;
@@ -167,4 +174,38 @@ export function medianBucket(durations: readonly number[], threshold: number): n
     if (seen * 2 >= total) return i;
   }
   return undefined;
+}
+
+/** A body's procedure steps: how many reached each state, and the median time to complete (a bucket). */
+export function stepRows(report: UsageReport, body: string, threshold: number) {
+  const rows = new Map<
+    string,
+    { procedure: string; step: string; statuses: Record<string, number>; durations: number[] }
+  >();
+  const row = (procedure: string, step: string) =>
+    entry(rows, `${procedure}|${step}`, () => ({
+      procedure,
+      step,
+      statuses: {} as Record<string, number>,
+      durations: Array<number>(DURATION_BUCKETS.length + 1).fill(0),
+    }));
+  for (const s of report.steps)
+    if (s.body === body) {
+      const r = row(s.procedure, s.step);
+      r.statuses[s.status] = (r.statuses[s.status] ?? 0) + s.count;
+    }
+  for (const s of report.stepTimes)
+    if (s.body === body) {
+      const r = row(s.procedure, s.step);
+      const seen = r.durations[s.bucket];
+      if (seen !== undefined) r.durations[s.bucket] = seen + s.count;
+    }
+  return [...rows.values()].map((r) => ({
+    procedure: r.procedure,
+    step: r.step,
+    delivered: r.statuses.delivered ?? 0,
+    completed: r.statuses.completed ?? 0,
+    rejected: r.statuses.rejected ?? 0,
+    median: medianBucket(r.durations, threshold),
+  }));
 }

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import * as cheerio from 'cheerio';
 import type { SingleClient } from '../../src/platform/redis.ts';
 import type { Procedure } from '../../src/procedures/definitions.ts';
 import { browse, fileAndDeliver, logIn } from '../helpers/journeys.ts';
@@ -31,6 +32,22 @@ describe("usage statistics: a citizen's whole journey", () => {
     const steps = [...counts].filter(([field]) => field.startsWith('step|newborn|'));
     expect(steps.length).to.be.greaterThan(0);
     expect(counts.get('login|spid|2|success')).to.equal(1);
+    const completedSteps = steps.filter(([field]) => field.endsWith('|completed'));
+    const timed = [...counts].filter(([field]) => field.startsWith('step-time|newborn|'));
+    expect(timed.reduce((sum, [, n]) => sum + n, 0)).to.equal(
+      completedSteps.reduce((sum, [, n]) => sum + n, 0),
+    );
+
+    // The Comune's editors see its steps: each count below 10, so "< 10".
+    await gw.deps.catalog.writer.setEditors({ kind: 'system', id: 'test' }, 'c_g999', [fiscalCode]);
+    const page = cheerio.load((await agent.get('/editor/bodies/c_g999/statistiche').expect(200)).text);
+    const stepCells = page('#steps')
+      .closest('section')
+      .find('tbody td')
+      .map((_i, el) => page(el).text())
+      .get();
+    expect(stepCells.length).to.be.greaterThan(0);
+    for (const cell of stepCells) expect(cell).to.match(/^(< 10|—|.*(ora|ore|giorni).*)$/);
 
     // Nothing in any stats key or value names the citizen, the child, the session or an address.
     const client = gw.redis.client as SingleClient;
