@@ -17,7 +17,9 @@ export type StatsEvent =
   | { kind: 'procedure-end'; procedure: string; outcome: 'completed' | 'closed'; seconds: number }
   | { kind: 'step'; procedure: string; body: string; step: string; status: string }
   | { kind: 'step-time'; procedure: string; body: string; step: string; seconds: number }
-  | { kind: 'delivery'; body: string; endpoint: string; outcome: 'dead-letter' };
+  | { kind: 'delivery'; body: string; endpoint: string; outcome: 'dead-letter' }
+  | { kind: 'urp'; body: string; stage: 'received' | 'overdue' }
+  | { kind: 'urp'; body: string; stage: 'answered'; seconds: number };
 
 export type RecordEvent = (event: StatsEvent) => void;
 
@@ -64,6 +66,10 @@ export function counterField(event: StatsEvent): string {
         return [event.procedure, event.body, event.step, durationBucket(event.seconds)];
       case 'delivery':
         return [event.body, event.endpoint, event.outcome];
+      case 'urp':
+        return event.stage === 'answered'
+          ? [event.body, event.stage, durationBucket(event.seconds)]
+          : [event.body, event.stage];
     }
   })();
   return [event.kind, ...parts].map(clean).join('|');

@@ -172,6 +172,39 @@ export function createStatsController(deps: {
         }),
       },
     });
+    // The URP desk's requests, once it reports any (its listener is stats.listeners.urpMoved).
+    const urp = report.urp.filter((u) => !body || u.body === body);
+    if (urp.length > 0) {
+      const received = urp.reduce((sum, u) => sum + u.received, 0);
+      charts.push({
+        id: 'urp',
+        title: t('stats.charts.urp.title'),
+        summary:
+          received >= threshold
+            ? t('stats.charts.urp.summary', { count: format(received) })
+            : t('stats.charts.none', { threshold }),
+        bars: barsOf(
+          urp.map((u) => ({ label: bodyName(u.body), value: u.received })),
+          threshold,
+          format,
+        ),
+        table: {
+          headers: ['body', 'received', 'answered', 'overdue', 'firstAnswer'].map((h) =>
+            t(`stats.columns.${h}`),
+          ),
+          rows: urp.map((u) => {
+            const median = medianBucket(u.durations, threshold);
+            return [
+              bodyName(u.body),
+              shown(u.received),
+              shown(u.answered),
+              shown(u.overdue),
+              median === undefined ? '—' : t(`stats.durations.${median}`),
+            ];
+          }),
+        },
+      });
+    }
     return charts;
   }
 

@@ -115,6 +115,15 @@ function statsListeners(record: RecordEvent, metrics: Metrics) {
           seconds: seconds(event.openedAt),
         });
     },
+    /**
+     * The URP desk's listener (src/participation): a request received or overdue for its competent body,
+     * or answered, with the time from its arrival to the first answer. Only the body and the times.
+     */
+    urpMoved: (
+      event:
+        | { body: string; stage: 'received' | 'overdue' }
+        | { body: string; stage: 'answered'; seconds: number },
+    ) => record({ kind: 'urp', ...event }),
     async deadLettered(letter: { bodyIpa: string; endpointId: string }) {
       record({ kind: 'delivery', body: letter.bodyIpa, endpoint: letter.endpointId, outcome: 'dead-letter' });
     },

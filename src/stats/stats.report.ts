@@ -50,6 +50,8 @@ export interface UsageReport {
   /** Steps completed per time-to-complete bucket (events.ts, DURATION_BUCKETS). */
   stepTimes: { procedure: string; body: string; step: string; bucket: number; count: number }[];
   deadLetters: { body: string; endpoint: string; count: number }[];
+  /** Requests to the public-relations office (URP) per competent body. */
+  urp: { body: string; received: number; overdue: number; answered: number; durations: number[] }[];
 }
 
 const entry = <T>(map: Map<string, T>, key: string, make: () => T): T => {
@@ -76,7 +78,9 @@ export function buildReport(counts: ReadonlyMap<string, number>): UsageReport {
     steps: [],
     stepTimes: [],
     deadLetters: [],
+    urp: [],
   };
+  const urp = new Map<string, UsageReport['urp'][number]>();
   const procedure = (id: string) =>
     entry(procedures, id, () => ({
       procedure: id,
@@ -137,6 +141,22 @@ export function buildReport(counts: ReadonlyMap<string, number>): UsageReport {
       case 'step':
         report.steps.push({ procedure: a, body: b, step: c, status: d, count: n });
         break;
+      case 'urp': {
+        const row = entry(urp, a, () => ({
+          body: a,
+          received: 0,
+          overdue: 0,
+          answered: 0,
+          durations: Array<number>(DURATION_BUCKETS.length + 1).fill(0),
+        }));
+        if (b === 'received' || b === 'overdue') row[b] += n;
+        if (b === 'answered') {
+          row.answered += n;
+          const seen = row.durations[Number(c)];
+          if (seen !== undefined) row.durations[Number(c)] = seen + n;
+        }
+        break;
+      }
       case 'step-time':
         if (Number.isInteger(Number(d)))
           report.stepTimes.push({ procedure: a, body: b, step: c, bucket: Number(d), count: n });
@@ -158,6 +178,7 @@ export function buildReport(counts: ReadonlyMap<string, number>): UsageReport {
   report.pages.sort((x, y) => x.procedure.localeCompare(y.procedure) || y.count - x.count);
   report.steps.sort((x, y) => x.procedure.localeCompare(y.procedure) || y.count - x.count);
   report.deadLetters.sort((x, y) => y.count - x.count);
+  report.urp = [...urp.values()].sort((x, y) => y.received - x.received);
   return report;
 }
 

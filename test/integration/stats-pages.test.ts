@@ -45,6 +45,23 @@ describe('usage statistics: pages and open data', () => {
     expect(cheerio.load(home.text)('a[href="/statistiche#open-data"]').length).to.equal(1);
   });
 
+  it("shows the URP desk's requests once it reports them: received, answered, overdue, time to first answer", async () => {
+    const { urpMoved } = gw.deps.stats.listeners;
+    for (let i = 0; i < 12; i++) urpMoved({ body: 'c_g999', stage: 'received' });
+    for (let i = 0; i < 10; i++) urpMoved({ body: 'c_g999', stage: 'answered', seconds: 2 * 3600 });
+    for (let i = 0; i < 2; i++) urpMoved({ body: 'c_g999', stage: 'overdue' });
+    await gw.deps.stats.flush();
+    const $ = cheerio.load((await request(gw.app).get('/statistiche').expect(200)).text);
+    const row = $('#chart-urp').closest('section').find('tbody tr').first();
+    expect(row.find('th').text()).to.equal('Comune di Prato');
+    expect(
+      row
+        .find('td')
+        .map((_i, el) => $(el).text())
+        .get(),
+    ).to.deep.equal(['12', '10', '< 10', 'da 1 a 6 ore']);
+  });
+
   it('answers in English at the same URL with the language switch', async () => {
     const agent = request.agent(gw.app);
     await agent.get('/lang/en?next=/statistiche').expect(303);
