@@ -208,6 +208,48 @@ export function createStatsController(deps: {
     return charts;
   }
 
+  /** The last seven days' activity by hour of the day (UTC): services used, logins, searches. */
+  async function hoursChart(lang: Language, t: T): Promise<Chart> {
+    const days = Array.from({ length: 7 }, (_, i) =>
+      new Date(Date.now() - i * 86_400_000).toISOString().slice(0, 10),
+    );
+    const byHour = Array.from({ length: 24 }, () => ({ uses: 0, logins: 0, searches: 0 }));
+    for (const hours of await Promise.all(days.map((day) => deps.reader.hours(day))))
+      for (const [field, n] of hours) {
+        const [hour, kind = '', , , outcome] = field.split('|');
+        const slot = byHour[Number(hour)];
+        if (!slot) continue;
+        if (kind === 'sheet' || kind === 'deeplink' || kind === 'sso') slot.uses += n;
+        else if (kind === 'login' && outcome === 'success') slot.logins += n;
+        else if (kind === 'search') slot.searches += n;
+      }
+    const format = (n: number) => n.toLocaleString(lang);
+    const shown = (n: number) => (n < threshold ? `< ${threshold}` : format(n));
+    const label = (h: number) => `${String(h).padStart(2, '0')}:00–${String(h).padStart(2, '0')}:59`;
+    const busiest = byHour.reduce((best, slot, h) => (slot.uses > (byHour[best]?.uses ?? 0) ? h : best), 0);
+    const total = byHour.reduce((sum, slot) => sum + slot.uses, 0);
+    return {
+      id: 'hours',
+      title: t('stats.charts.hours.title'),
+      summary:
+        total >= threshold
+          ? t('stats.charts.hours.summary', {
+              hour: label(busiest),
+              count: format(byHour[busiest]?.uses ?? 0),
+            })
+          : t('stats.charts.none', { threshold }),
+      bars: barsOf(
+        byHour.map((slot, h) => ({ label: label(h), value: slot.uses })),
+        threshold,
+        format,
+      ),
+      table: {
+        headers: ['hour', 'uses', 'logins', 'searches'].map((h) => t(`stats.columns.${h}`)),
+        rows: byHour.map((slot, h) => [label(h), shown(slot.uses), shown(slot.logins), shown(slot.searches)]),
+      },
+    };
+  }
+
   /** Average stars of each body's services over the range's months, for bodies rated by enough people. */
   async function satisfactionChart(range: DayRange, lang: Language, t: T, only?: string): Promise<Chart> {
     const bodyNames = await deps.names.bodies(lang);
@@ -290,7 +332,11 @@ export function createStatsController(deps: {
       const lang = langOf(res);
       const t = tOf(res);
       const report = await loadReport(range);
-      const charts = [...(await commonCharts(report, lang, t)), await satisfactionChart(range, lang, t)];
+      const charts = [
+        await hoursChart(lang, t),
+        ...(await commonCharts(report, lang, t)),
+        await satisfactionChart(range, lang, t),
+      ];
       const termsByMonth = await Promise.all(monthsOf(range).map((m) => deps.reader.zeroResultTerms(m)));
       const terms = new Map<string, { searches: number; visitors: number }>();
       for (const list of termsByMonth)

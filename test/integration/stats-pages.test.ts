@@ -158,6 +158,7 @@ describe("usage statistics: the admins' and editors' pages", () => {
       .expect(200);
 
   it('shows the admins the terms that found nothing once 10 different visitors searched them', async () => {
+    const startHour = new Date().getUTCHours();
     for (let i = 1; i <= 10; i++) await search('Qwxzy Plorf', `192.0.2.${i}`);
     // Nine visitors (one searching three times): not shown.
     for (let i = 1; i <= 9; i++) await search('Vrumble Snax', `198.51.100.${i}`);
@@ -175,6 +176,11 @@ describe("usage statistics: the admins' and editors' pages", () => {
     expect($('.varco-zero-results tbody td').first().text()).to.equal('10');
     expect(res.text).not.to.include('vrumble');
     expect(res.text).not.to.include('192.0.2.');
+    // The last week by hour: 24 rows; this hour's searches (unless the hour turned during the test).
+    const hourRows = $('#chart-hours').closest('section').find('tbody tr');
+    expect(hourRows.length).to.equal(24);
+    const hour = new Date().getUTCHours();
+    if (hour === startHour) expect($(hourRows[hour]).find('td').last().text()).to.equal('21');
     // Delivery health per endpoint.
     expect($('.varco-endpoint-health tbody tr').length).to.be.greaterThan(0);
     await admin.get('/admin/statistiche?from=2026-02-30').expect(400);
