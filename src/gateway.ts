@@ -78,6 +78,7 @@ export async function buildGateway(
   const stats = buildStats(config, logger, redis, {
     // Asked at each scrape, once the procedures are built.
     deliveries: () => procedures.queues.countsPerEndpoint(),
+    mail: () => mail.queue.counts(),
   });
   const citizen = buildCitizen(config, redis);
   const catalog = buildCatalog(config, redis, i18n, citizen.keys);

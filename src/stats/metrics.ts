@@ -24,7 +24,12 @@ const within = <T>(ms: number, work: Promise<T>) =>
  * and status with their latency, Redis errors and round trip, the delivery queues per endpoint, login
  * outcomes, the statistics' lost batches, and the process's own metrics.
  */
-export function createMetrics(deps: { redis: RedisConnection; deliveries?: DeliveryCounts }) {
+export function createMetrics(deps: {
+  redis: RedisConnection;
+  deliveries?: DeliveryCounts;
+  /** The mail queue's jobs by state. */
+  mail?: () => Promise<Record<string, number>>;
+}) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
@@ -72,6 +77,19 @@ export function createMetrics(deps: { redis: RedisConnection; deliveries?: Deliv
         for (const { bodyIpa, endpointId, counts } of found)
           for (const [state, n] of Object.entries(counts))
             this.set({ body: bodyIpa, endpoint: endpointId, state }, n);
+      },
+    });
+  const mail = deps.mail;
+  if (mail)
+    new Gauge({
+      name: 'varco_mail_jobs',
+      help: 'Mail jobs by state: wait, active, delayed (waiting to retry), failed (given up), completed',
+      labelNames: ['state'] as const,
+      registers,
+      async collect() {
+        this.reset();
+        const counts = await within(SCRAPE_REDIS_MS, mail()).catch(() => ({}));
+        for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
       },
     });
   const logins = new Counter({

@@ -24,7 +24,7 @@ export function buildStats(
   config: Readonly<Config>,
   logger: Logger,
   redis: RedisConnection,
-  inputs: { deliveries?: DeliveryCounts } = {},
+  inputs: { deliveries?: DeliveryCounts; mail?: () => Promise<Record<string, number>> } = {},
 ) {
   const metrics = createMetrics({ redis, ...inputs });
   const recorder = createStatsRecorder(redis, config.stats, {

@@ -45,6 +45,7 @@ describe('GET /metrics', () => {
       expect(text).to.match(/varco_logins_total\{provider="spid",level="2",outcome="success"\} 1/);
       expect(text).to.match(/varco_delivery_jobs\{body="[^"]+",endpoint="[^"]+",state="failed"\} 0/);
       expect(text).to.match(/varco_redis_up 1/);
+      expect(text).to.match(/varco_mail_jobs\{state="wait"\} \d+/);
       expect(text).to.include('varco_redis_errors_total 0');
       expect(text).to.include('process_cpu_user_seconds_total');
       expect(text).to.include('nodejs_eventloop_lag_seconds');
