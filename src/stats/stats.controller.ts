@@ -28,6 +28,7 @@ export type EndpointHealth = () => Promise<
 >;
 
 const TOP = 10;
+const REPORT_TTL_MS = 5000;
 
 export function createStatsController(deps: {
   reader: StatsReader;
@@ -50,8 +51,18 @@ export function createStatsController(deps: {
   const rangeOf = (req: Request) =>
     alignToKeptDays(parseRange(req.query as Record<string, unknown>), deps.keptDays);
 
-  async function loadReport(range: DayRange) {
-    return buildReport(await deps.reader.counts(range));
+  // A range's report is built once per few seconds, however many people look at it: the figures of a
+  // busy dashboard are then at most REPORT_TTL_MS old (this instance's own flushes make them fresh).
+  const reports = new Map<string, { at: number; report: Promise<UsageReport> }>();
+  function loadReport(range: DayRange): Promise<UsageReport> {
+    const key = `${range.from}|${range.to}|${deps.reader.generation()}`;
+    const found = reports.get(key);
+    if (found && Date.now() - found.at < REPORT_TTL_MS) return found.report;
+    if (reports.size >= 32) reports.clear();
+    const report = deps.reader.counts(range).then(buildReport);
+    report.catch(() => reports.delete(key));
+    reports.set(key, { at: Date.now(), report });
+    return report;
   }
 
   /** The charts every audience sees (the editors' filtered to their body). */

@@ -33,6 +33,7 @@ export function buildStats(
     onWriteError: metrics.statsBatchLost,
   });
   recorder.start();
+  const reader = createStatsReader(redis);
   const record: RecordEvent = config.stats.recording ? (event) => recorder.record(event) : () => undefined;
   return {
     record,
@@ -42,8 +43,11 @@ export function buildStats(
     /** GET /metrics for operators (needs no session and no Redis: mounted beside the probes). */
     metricsRouter: metricsRoutes(metrics, config.stats.metricsToken),
     /** Writes what this instance counted so far (tests, and close). */
-    flush: () => recorder.flush(),
-    reader: createStatsReader(redis),
+    flush: async () => {
+      await recorder.flush();
+      reader.invalidate();
+    },
+    reader,
     close: () => recorder.close(),
   };
 }

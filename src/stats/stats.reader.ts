@@ -97,7 +97,14 @@ export function createStatsReader(redis: RedisConnection, now: () => Date = () =
       .sort((a, b) => b.searches - a.searches || a.term.localeCompare(b.term));
   }
 
+  let generation = 0;
   return {
+    /** Changes whenever this instance has just written its counts (what was read before is stale). */
+    generation: () => generation,
+    invalidate() {
+      generation += 1;
+    },
+
     async counts(range: DayRange): Promise<Map<string, number>> {
       const at = now().toISOString();
       const live = new Set([keys.day(at.slice(0, 10)), keys.month(at.slice(0, 7))]);
