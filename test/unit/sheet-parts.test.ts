@@ -1,10 +1,22 @@
 import { expect } from 'chai';
 import { createSheetParts, serviceAvailability, serviceDesk } from '../../src/catalog/presenters.ts';
 import { readSeedCatalog } from '../../src/demo/catalog-seed.ts';
-import type { Service } from '../../src/catalog/model.ts';
+import type { Body, Service } from '../../src/catalog/model.ts';
 
 const GATEWAY = 'https://varco.example.it';
-const { services, bodies } = readSeedCatalog('config/catalog');
+const seed = readSeedCatalog('config/catalog');
+const UPDATED = '2026-11-01T00:00:00Z';
+const services: Service[] = seed.services.map(({ body, ...service }) => ({
+  ...service,
+  bodyId: body,
+  status: 'published',
+  updatedAt: UPDATED,
+}));
+const bodies: Body[] = seed.bodies.map((body) => ({
+  ...body,
+  status: 'approved',
+  updatedAt: UPDATED,
+}));
 const bodyOf = (service: Service) => bodies.find((b) => b.ipaCode === service.bodyId);
 
 /** Instants from `from`, every `stepMs`, `count` of them. */
