@@ -125,7 +125,16 @@ export function createDeliveryQueues(
   logger: Logger,
 ) {
   let connection: Redis | Cluster | undefined;
-  const connect = () => (connection ??= bullConnection(redisConfig, { forQueues: true }));
+  const connect = () => {
+    if (!connection) {
+      connection = bullConnection(redisConfig, { forQueues: true });
+      // The queues report the connection's failures once they exist; before, they are logged here.
+      connection.on('error', (error: Error) =>
+        throttle.log('warn', errorKey('queue', error), { err: error }, 'delivery queue error'),
+      );
+    }
+    return connection;
+  };
   const names = [...new Set(endpoints.map((e) => queueName(e.bodyIpa, e.endpointId)))];
   const queues = new Map<string, Queue>();
   const supervised = new Map<string, Supervised>();
@@ -134,15 +143,47 @@ export function createDeliveryQueues(
   let supervisor: NodeJS.Timeout | undefined;
   let startWorker: ((name: string) => Supervised) | undefined;
 
-  const queue = (name: string) => {
+  /**
+   * The connection, once it serves: a queue is made only then (BullMQ prepares a queue's connection
+   * once, when the queue is made, and a queue made while Redis was away failed every operation
+   * afterwards with "Connection is closed.", even once Redis was back). Waits for it at most the command
+   * timeout, so that filing a case while Redis is away fails fast (a 503) instead of hanging.
+   */
+  async function connected(): Promise<Redis | Cluster> {
+    const client = connect();
+    if (client.status === 'ready') return client;
+    if (client.status === 'wait') client.connect().catch(() => undefined);
+    await new Promise<void>((resolve, reject) => {
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        client.off('ready', onReady);
+        reject(new ServiceUnavailableError('redis_unavailable'));
+      }, redisConfig.commandTimeoutMs);
+      client.once('ready', onReady);
+    });
+    return client;
+  }
+
+  const queue = async (name: string) => {
     let found = queues.get(name);
     if (!found) {
       const location = queueLocation(redisConfig, name);
-      found = new Queue(location.name, { connection: connect(), prefix: location.prefix });
+      found = new Queue(location.name, { connection: await connected(), prefix: location.prefix });
       found.on('error', (error) =>
         throttle.log('warn', errorKey('queue', error), { err: error }, 'delivery queue error'),
       );
-      queues.set(name, found);
+      // Made once per queue name; should its preparation still fail (the connection lost in between), it is
+      // dropped and the next operation makes it again.
+      const made = found;
+      queues.set(name, made);
+      made.client.catch(() => {
+        if (queues.get(name) !== made) return;
+        queues.delete(name);
+        made.close().catch(() => undefined);
+      });
     }
     return found;
   };
@@ -174,7 +215,7 @@ export function createDeliveryQueues(
   async function check(entry: Supervised) {
     if (entry.restarting || closing) return;
     if (!entry.worker.isRunning()) return restart(entry, 'not running');
-    const waiting = await queue(entry.name).getWaitingCount();
+    const waiting = await (await queue(entry.name)).getWaitingCount();
     const idle = entry.busy < settings.concurrency && entry.lastActiveAt < entry.lastCheckAt;
     entry.lastCheckAt = Date.now();
     if (waiting > 0 && idle) {
@@ -188,8 +229,8 @@ export function createDeliveryQueues(
 
     async enqueue(jobs: readonly DeliveryJob[]): Promise<void> {
       for (const job of jobs) {
-        await guarded(() =>
-          queue(queueName(job.bodyIpa, job.endpointId)).add('deliver', job, {
+        await guarded(async () =>
+          (await queue(queueName(job.bodyIpa, job.endpointId))).add('deliver', job, {
             jobId: idempotencyKey(job.caseId, job.stepId),
             attempts: settings.attempts,
             backoff: { type: 'exponential', delay: settings.backoffMs },
@@ -288,7 +329,7 @@ export function createDeliveryQueues(
     async deadLetters(limit = 100): Promise<DeadLetter[]> {
       const out: DeadLetter[] = [];
       for (const name of names) {
-        for (const job of await guarded(() => queue(name).getFailed(0, limit - 1))) {
+        for (const job of await guarded(async () => (await queue(name)).getFailed(0, limit - 1))) {
           if (!job?.id) continue;
           out.push({
             queue: name,
@@ -306,8 +347,8 @@ export function createDeliveryQueues(
     /** Puts a dead-lettered delivery back in its queue for a fresh round of attempts and takeovers. */
     async retry(name: string, id: string): Promise<boolean> {
       if (!names.includes(name)) return false;
-      const found = queue(name);
       return guarded(async () => {
+        const found = await queue(name);
         const job = await found.getJob(id);
         if (!job || !(await job.isFailed())) return false;
         // BullMQ keeps the count of takeovers ("stc") across retries and has no option to reset it: without
@@ -322,8 +363,8 @@ export function createDeliveryQueues(
     async counts(): Promise<Record<string, number>> {
       const total: Record<string, number> = {};
       for (const name of names) {
-        const counts = await guarded(() =>
-          queue(name).getJobCounts('wait', 'active', 'delayed', 'failed', 'completed'),
+        const counts = await guarded(async () =>
+          (await queue(name)).getJobCounts('wait', 'active', 'delayed', 'failed', 'completed'),
         );
         for (const [state, n] of Object.entries(counts)) total[state] = (total[state] ?? 0) + n;
       }
