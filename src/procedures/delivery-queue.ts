@@ -100,7 +100,8 @@ interface Supervised {
   connection: Redis | Cluster;
   /** Deliveries in progress (between BullMQ's 'active' and 'completed'/'failed'). */
   busy: number;
-  lastActiveAt: number;
+  /** When a delivery last started or ended. */
+  lastProgressAt: number;
   lastCheckAt: number;
   /** Jobs waited while this worker had room and fetched none, at the previous check. */
   suspect: boolean;
@@ -115,8 +116,9 @@ interface Supervised {
  *
  * Workers are supervised: BullMQ relies on ioredis to reconnect, and a worker can stay silent after a
  * master is lost (its maintainers' advice: notice it, close it and create a new one). Every
- * `supervisionMs` each worker is checked: one no longer running, or one that had room while jobs waited
- * at two checks in a row without fetching any, is closed and created again on a new connection.
+ * `supervisionMs` each worker is checked: one no longer running, or one that had room (or seemed full but
+ * neither started nor ended a delivery for longer than one may take) while jobs waited at two checks in a
+ * row without fetching any, is closed and created again on a new connection.
  */
 export function createDeliveryQueues(
   redisConfig: RedisConfig,
@@ -216,7 +218,11 @@ export function createDeliveryQueues(
     if (entry.restarting || closing) return;
     if (!entry.worker.isRunning()) return restart(entry, 'not running');
     const waiting = await (await queue(entry.name)).getWaitingCount();
-    const idle = entry.busy < settings.concurrency && entry.lastActiveAt < entry.lastCheckAt;
+    // A worker that seems full but has neither started nor ended a delivery for longer than one may take
+    // is not full: it is stuck (or its count missed the end of a delivery whose connection was lost).
+    const full =
+      entry.busy >= settings.concurrency && Date.now() - entry.lastProgressAt <= settings.timeoutMs;
+    const idle = !full && entry.lastProgressAt < entry.lastCheckAt;
     entry.lastCheckAt = Date.now();
     if (waiting > 0 && idle) {
       if (entry.suspect) return restart(entry, 'jobs waiting, none fetched');
@@ -269,20 +275,22 @@ export function createDeliveryQueues(
           worker,
           connection: workerConnection,
           busy: 0,
-          lastActiveAt: 0,
+          lastProgressAt: 0,
           lastCheckAt: Date.now(),
           suspect: false,
           restarting: false,
         };
         worker.on('active', () => {
           entry.busy += 1;
-          entry.lastActiveAt = Date.now();
+          entry.lastProgressAt = Date.now();
         });
         worker.on('completed', () => {
           entry.busy = Math.max(0, entry.busy - 1);
+          entry.lastProgressAt = Date.now();
         });
         worker.on('failed', (job, error) => {
           entry.busy = Math.max(0, entry.busy - 1);
+          entry.lastProgressAt = Date.now();
           if (!job) return;
           const final = job.attemptsMade >= (job.opts.attempts ?? 1) || error.name === 'UnrecoverableError';
           logger.warn(

@@ -58,4 +58,35 @@ describe('delivery queues first used while Redis is away', function () {
       await queues.close(1000);
     }
   });
+
+  it('makes again a worker that seems full but neither starts nor ends a delivery', async () => {
+    const config = testConfig({
+      redis: { url: server.url, commandTimeoutMs: 500 },
+      procedures: { delivery: { concurrency: 1, timeoutMs: 300, supervisionMs: 200, lockMs: 1000 } },
+    });
+    const lines: string[] = [];
+    const logger = createLogger('warn', { write: (line: string) => void lines.push(line) });
+    const queues = createDeliveryQueues(config.redis, config.procedures.delivery, [ENDPOINT], logger);
+    const delivered: string[] = [];
+    let first = true;
+    queues.startWorkers(
+      async (job) => {
+        // The first delivery never ends (as one whose end the worker never heard of, its connection lost).
+        if (first) {
+          first = false;
+          return new Promise<string>(() => undefined);
+        }
+        delivered.push(job.caseId);
+        return 'delivered';
+      },
+      async () => undefined,
+    );
+    try {
+      await queues.enqueue([job('CASE0000000000C1'), job('CASE0000000000C2')]);
+      await eventually(async () => (delivered.includes('CASE0000000000C2') ? true : undefined), 20_000);
+      expect(lines.some((line) => line.includes('delivery worker restarted'))).to.equal(true);
+    } finally {
+      await queues.close(500);
+    }
+  });
 });
