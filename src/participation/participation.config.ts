@@ -15,6 +15,11 @@ export const participationConfigSchema = z
       .strictObject({
         /** Days after a use during which its service can be rated and the rating changed; then closed. */
         openDays: z.number().int().min(1).max(60).default(7),
+        /**
+         * Days each rating (its stars, reasons and screened comment) is kept for the body's editors to read
+         * after the day it was given; the counters it moved (averages, distributions, months) stay.
+         */
+        keepDays: z.number().int().min(90).max(3650).default(730),
         /** Ratings a subject needs before its average and distribution are shown on its sheet. */
         threshold: z.number().int().min(1).max(1000).default(10),
         /** Anonymous ratings of information sheets per client address, over all sheets. */

@@ -24,7 +24,7 @@ export function buildParticipation(
   const settings = config.participation.ratings;
   const ratings = createRatings({
     uses: createUses(redis, { openDays: settings.openDays }),
-    store: createRatingStore(redis),
+    store: createRatingStore(redis, { keepDays: settings.keepDays }),
     ref: inputs.citizen.ref,
   });
   return {
