@@ -85,7 +85,11 @@ export async function buildGateway(
     formLimit: rateLimits.forms,
     ...(demo ? { sent: demo.sentMail } : {}),
   });
-  const participation = buildParticipation(config, redis, { citizen });
+  const participation = buildParticipation(config, redis, {
+    citizen,
+    bodyExists: async (ipa) => (await catalog.repository.getBody(ipa))?.status === 'approved',
+    urpNotices: mail.urpNotices,
+  });
   await demo?.seedRatings(participation.ratings, catalog.index);
   const requireAdmin = requireNetworkAdmin(config.registry.admins);
   const registry = buildRegistry(config, redis, {

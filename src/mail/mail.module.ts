@@ -181,6 +181,34 @@ export function buildMail(
         ),
     },
 
+    /**
+     * What the URP desk tells an anonymous requester: the link that confirms their address (and files
+     * the request), then the reference number and the link to follow it. Sent once per token.
+     */
+    urpNotices: {
+      confirmRequest: (c: { address: string; lang: Language; token: string; id: string }) =>
+        send(
+          `urp-confirm.${c.id}`,
+          c.address,
+          c.lang,
+          'urpConfirm',
+          {},
+          {
+            path: '/urp/confirm',
+            query: { token: c.token },
+          },
+        ),
+      requestFiled: (c: { address: string; lang: Language; token: string; reference: string }) =>
+        send(
+          `urp-filed.${c.reference}`,
+          c.address,
+          c.lang,
+          'urpFiled',
+          { reference: c.reference },
+          { path: '/urp/follow', query: { token: c.token } },
+        ),
+    },
+
     /** A delivery that failed its last attempt: the admins are told, once per dead letter. */
     async deadLettered(letter: {
       caseId: string;

@@ -10,6 +10,9 @@ import { createRatingStore } from './ratings/ratings.repository.ts';
 import { ratingsRoutes } from './ratings/ratings.routes.ts';
 import { createRatings, type Ratings } from './ratings/ratings.service.ts';
 import { createUses } from './ratings/uses.repository.ts';
+import { createPeople } from './urp/people.repository.ts';
+import { createUrpStore } from './urp/urp.repository.ts';
+import { createUrpDesk, type UrpNotices } from './urp/urp.service.ts';
 
 /**
  * Citizens' participation: ratings of the services they used and of information sheets. Built before
@@ -19,7 +22,13 @@ import { createUses } from './ratings/uses.repository.ts';
 export function buildParticipation(
   config: Readonly<Config>,
   redis: RedisConnection,
-  inputs: { citizen: Pick<CitizenModule, 'ref'> },
+  inputs: {
+    citizen: Pick<CitizenModule, 'ref' | 'keys' | 'cipher'>;
+    /** Whether a body of the network can be sent requests (approved). */
+    bodyExists: (ipaCode: string) => Promise<boolean>;
+    /** What the desk tells anonymous requesters by mail. */
+    urpNotices: UrpNotices;
+  },
 ) {
   const settings = config.participation.ratings;
   const ratings = createRatings({
@@ -27,8 +36,19 @@ export function buildParticipation(
     store: createRatingStore(redis),
     ref: inputs.citizen.ref,
   });
+  const urpSettings = config.participation.urp;
+  const urp = createUrpDesk({
+    store: createUrpStore(redis, inputs.citizen.cipher),
+    people: createPeople(redis, inputs.citizen.keys, urpSettings.confirmHours * 3600),
+    cipher: inputs.citizen.cipher,
+    ref: inputs.citizen.ref,
+    settings: urpSettings,
+    bodyExists: inputs.bodyExists,
+    notices: inputs.urpNotices,
+  });
   return {
     ratings,
+    urp,
     /** A deep link followed (/go) by a logged-in citizen. */
     deepLinkFollowed: (fiscalCode: string, service: { id: string; bodyId: string }) =>
       ratings.serviceUsed(fiscalCode, service, 'deepLink'),

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import type { CitizenKeys } from '../../citizen/redis-keys.ts';
+import { tokenId } from '../../platform/one-time-token.ts';
+import type { RedisConnection } from '../../platform/redis.ts';
+import { createSingleUseStore } from '../../platform/single-use-store.ts';
+
+const FISCAL_CODE = /^[A-Z0-9]{16}$/;
+
+/** An anonymous request waiting for its address to be confirmed: the whole form, encrypted. */
+const pendingSchema = z.object({ sealed: z.string(), lang: z.enum(['it', 'en']) });
+
+/**
+ * Who deals with the desk, and how requesters find their requests again:
+ *   urp:operators                     set of fiscal codes: the network's URP operators (named by admins)
+ *   urp:{b:<ipa>}:answerers           set of fiscal codes: a body's answerers (named by its editors)
+ *   citizen:{<ref>}:urp-requests      sorted set: a logged-in citizen's requests, reference → filed at
+ *   urp:access:<SHA-256 of token>     reference: an anonymous requester's link to their request
+ *   urp:pending:<SHA-256 of token>    JSON: a request waiting for its address (single use, expiring)
+ * Tokens are stored by their hash only, so a copy of Redis opens nothing.
+ */
+export function createPeople(redis: RedisConnection, keys: CitizenKeys, confirmSeconds: number) {
+  const { client } = redis;
+  const base = `${redis.prefix}urp:`;
+  const operatorsKey = `${base}operators`;
+  const answerersKey = (ipa: string) => `${base}{b:${ipa}}:answerers`;
+  const accessKey = (token: string) => `${base}access:${tokenId(token)}`;
+  const pending = createSingleUseStore(redis, 'urp:pending:', pendingSchema, confirmSeconds);
+
+  return {
+    pending,
+    operators: {
+      list: async () => (await client.sMembers(operatorsKey)).sort(),
+      has: async (fiscalCode: string) => (await client.sIsMember(operatorsKey, fiscalCode)) === 1,
+      async add(fiscalCode: string) {
+        if (!FISCAL_CODE.test(fiscalCode)) throw new Error('not a fiscal code');
+        await client.sAdd(operatorsKey, fiscalCode);
+      },
+      remove: async (fiscalCode: string) => void (await client.sRem(operatorsKey, fiscalCode)),
+    },
+    answerers: {
+      list: async (ipa: string) => (await client.sMembers(answerersKey(ipa))).sort(),
+      has: async (ipa: string, fiscalCode: string) =>
+        (await client.sIsMember(answerersKey(ipa), fiscalCode)) === 1,
+      async add(ipa: string, fiscalCode: string) {
+        if (!FISCAL_CODE.test(fiscalCode)) throw new Error('not a fiscal code');
+        await client.sAdd(answerersKey(ipa), fiscalCode);
+      },
+      remove: async (ipa: string, fiscalCode: string) =>
+        void (await client.sRem(answerersKey(ipa), fiscalCode)),
+    },
+    citizenRequests: {
+      async add(fiscalCode: string, ref: string, at: number) {
+        await client.zAdd(keys.key(fiscalCode, 'urp-requests'), { score: at, value: ref });
+      },
+      list: (fiscalCode: string) =>
+        client.zRange(keys.key(fiscalCode, 'urp-requests'), 0, 199, { REV: true }),
+    },
+    access: {
+      async grant(token: string, ref: string) {
+        await client.set(accessKey(token), ref);
+      },
+      async find(token: string): Promise<string | undefined> {
+        return (await client.get(accessKey(token))) ?? undefined;
+      },
+    },
+  };
+}
+
+export type People = ReturnType<typeof createPeople>;
