@@ -1,4 +1,4 @@
-import type { RequestHandler, Router } from 'express';
+import type { Request, RequestHandler, Response, Router } from 'express';
 import type { Catalog } from '../catalog/catalog.module.ts';
 import type { CitizenModule } from '../citizen/citizen.module.ts';
 import type { Config } from '../config/schema.ts';
@@ -10,7 +10,9 @@ import { createRatingStore } from './ratings/ratings.repository.ts';
 import { ratingsRoutes } from './ratings/ratings.routes.ts';
 import { createRatings, type Ratings } from './ratings/ratings.service.ts';
 import { createUses } from './ratings/uses.repository.ts';
+import { createUrpCitizenController } from './urp/citizen.controller.ts';
 import { createPeople } from './urp/people.repository.ts';
+import { urpCitizenRoutes } from './urp/urp.routes.ts';
 import { createUrpStore } from './urp/urp.repository.ts';
 import { createUrpDesk, type UrpNotices } from './urp/urp.service.ts';
 
@@ -97,12 +99,20 @@ export function participationWeb(
     }),
     createRateLimit(redis, 'sheet-rating', settings.sheetPerClient),
   ];
+  // Requests and messages to the URP desk, per client address (logged in or not, people or apps).
+  const urpPostLimit = createRateLimit(redis, 'urp-posts', config.participation.urp.postsPerClient);
+  const urpCitizen = createUrpCitizenController({ desk: participation.urp, catalog: inputs.catalog });
   const routers: Router[] = [
     ratingsRoutes(controller, { formLimit: inputs.formLimit, sheetLimits, admin: inputs.requireAdmin }),
+    urpCitizenRoutes(urpCitizen, { formLimit: inputs.formLimit, postLimit: urpPostLimit }),
   ];
   return {
     routers,
-    personalAreaSection: controller.personalArea,
+    /** The personal area's sections: the services to rate, the requests to the URP desk. */
+    async personalAreaSection(req: Request, res: Response) {
+      await controller.personalArea(req, res);
+      await urpCitizen.personalArea(req, res);
+    },
     /** What an information sheet shows of its ratings, and the version of it for the sheet's cache. */
     sheetLocals: controller.sheetLocals,
     /**

@@ -80,7 +80,8 @@ export const requestFields = z.object({
 export type RequestFields = z.infer<typeof requestFields>;
 
 /** The citizen's form (an anonymous visitor adds the address the link goes to). */
-export const newRequestForm = requestFields.extend({
+export const newRequestForm = z.strictObject({
+  ...requestFields.shape,
   _csrf: z.string(),
   email: optional(z.string().trim().toLowerCase().pipe(z.email().max(254))),
 });

@@ -6,7 +6,6 @@ import {
   dueDate,
   isOpen,
   placeProblem,
-  requestFields,
   UNKNOWN_BODY,
   type Area,
   type RequestFields,
@@ -38,6 +37,13 @@ export interface Actor {
 }
 
 const PENDING_CONTEXT = 'urp-pending';
+
+/** What waits for an anonymous requester's confirmation. */
+interface Sealed {
+  fields: RequestFields;
+  email: string;
+  channel: UrpRequest['channel'];
+}
 
 export const requestNotFound = () => new NotFoundError('request_not_found');
 const closedError = () => new AppError(409, 'request_closed');
@@ -108,16 +114,10 @@ export function createUrpDesk(deps: {
     return request;
   }
 
-  function unseal(
-    sealed: string,
-  ): { fields: RequestFields; email: string; channel: UrpRequest['channel'] } | undefined {
+  /** A sealed form: written by askConfirmation from validated fields, authenticated by the cipher. */
+  function unseal(sealed: string): Sealed | undefined {
     try {
-      const parsed = JSON.parse(deps.cipher.decrypt(sealed, PENDING_CONTEXT)) as Record<string, unknown>;
-      const fields = requestFields.safeParse(parsed.fields);
-      const channel = parsed.channel === 'open311' ? 'open311' : 'web';
-      return fields.success && typeof parsed.email === 'string'
-        ? { fields: fields.data, email: parsed.email, channel }
-        : undefined;
+      return JSON.parse(deps.cipher.decrypt(sealed, PENDING_CONTEXT)) as Sealed;
     } catch {
       return undefined;
     }
@@ -158,7 +158,10 @@ export function createUrpDesk(deps: {
     ): Promise<void> {
       const token = newOneTimeToken();
       const id = tokenId(token);
-      const sealed = deps.cipher.encrypt(JSON.stringify({ fields, email, channel }), PENDING_CONTEXT);
+      const sealed = deps.cipher.encrypt(
+        JSON.stringify({ fields, email, channel } satisfies Sealed),
+        PENDING_CONTEXT,
+      );
       await people.pending.save(id, { sealed, lang });
       await deps.notices.confirmRequest({ address: email, lang, token, id: id.slice(0, 32) });
     },
