@@ -12,7 +12,8 @@ import { createRatings, type Ratings } from './ratings/ratings.service.ts';
 import { createUses } from './ratings/uses.repository.ts';
 import { createUrpCitizenController } from './urp/citizen.controller.ts';
 import { createPeople } from './urp/people.repository.ts';
-import { urpCitizenRoutes } from './urp/urp.routes.ts';
+import { createUrpStaffController } from './urp/staff.controller.ts';
+import { urpCitizenRoutes, urpStaffRoutes } from './urp/urp.routes.ts';
 import { createUrpStore } from './urp/urp.repository.ts';
 import { createUrpDesk, type UrpNotices } from './urp/urp.service.ts';
 
@@ -105,6 +106,10 @@ export function participationWeb(
   const routers: Router[] = [
     ratingsRoutes(controller, { formLimit: inputs.formLimit, sheetLimits, admin: inputs.requireAdmin }),
     urpCitizenRoutes(urpCitizen, { formLimit: inputs.formLimit, postLimit: urpPostLimit }),
+    urpStaffRoutes(createUrpStaffController({ desk: participation.urp, catalog: inputs.catalog }), {
+      formLimit: inputs.formLimit,
+      admin: inputs.requireAdmin,
+    }),
   ];
   return {
     routers,

@@ -152,10 +152,20 @@ export function createUrpCitizenController(deps: { desk: UrpDesk; catalog: Pick<
       });
     },
 
-    /** The personal area's section: how many requests the citizen has. */
+    /** The personal area's section: how many requests the citizen has; the queues they work, if staff. */
     async personalArea(req: Request, res: Response) {
-      const refs = await desk.people.citizenRequests.list(citizenOf(req).fiscalCode);
-      res.locals.urpRequests = { count: refs.length };
+      const { fiscalCode } = citizenOf(req);
+      const [refs, operator, all] = await Promise.all([
+        desk.people.citizenRequests.list(fiscalCode),
+        desk.people.operators.has(fiscalCode),
+        bodies(langOf(res)),
+      ]);
+      const answering = await Promise.all(all.map((b) => desk.people.answerers.has(b.ipaCode, fiscalCode)));
+      res.locals.urpRequests = {
+        count: refs.length,
+        operator,
+        bodies: all.filter((_, i) => answering[i]),
+      };
     },
 
     /** The personal area's list of the citizen's requests. */

@@ -1,6 +1,7 @@
 import { Router, type RequestHandler } from 'express';
 import { requireCitizen } from '../../identity/identity.controller.ts';
 import type { UrpCitizenController } from './citizen.controller.ts';
+import type { UrpStaffController } from './staff.controller.ts';
 
 /** The citizen's side of the URP desk: the form, the confirmation link, their requests and the follow link. */
 export function urpCitizenRoutes(
@@ -32,5 +33,35 @@ export function urpCitizenRoutes(
     controller.checkReference,
     controller.myRating,
   );
+  return router;
+}
+
+/** The staff's side: operators' and answerers' queues and requests; who the operators and answerers are. */
+export function urpStaffRoutes(
+  controller: UrpStaffController,
+  guards: { formLimit: RequestHandler; admin: RequestHandler[] },
+): Router {
+  const router = Router();
+  const staff = [requireCitizen];
+  const posting = [guards.formLimit, requireCitizen];
+  for (const base of ['/urp', '/urp/bodies/:ipaCode']) {
+    router.get(`${base}/queue`, ...staff, controller.queue);
+    router.get(`${base}/requests/:ref`, ...staff, controller.showRequest);
+    router.post(`${base}/requests/:ref/answer`, ...posting, controller.answer);
+    router.post(`${base}/requests/:ref/note`, ...posting, controller.note);
+    router.post(`${base}/requests/:ref/close`, ...posting, controller.close);
+  }
+  router.post('/urp/requests/:ref/route', ...posting, controller.route);
+  router.get('/admin/urp', ...guards.admin, controller.operators);
+  for (const change of ['add', 'remove'] as const) {
+    router.post(
+      `/admin/urp/${change}`,
+      guards.formLimit,
+      ...guards.admin,
+      controller.changeOperators(change),
+    );
+    router.post(`/editor/bodies/:ipaCode/urp/${change}`, ...posting, controller.changeAnswerers(change));
+  }
+  router.get('/editor/bodies/:ipaCode/urp', requireCitizen, controller.answerers);
   return router;
 }

@@ -1,0 +1,204 @@
+import { expect } from 'chai';
+import * as cheerio from 'cheerio';
+import type { UrpDesk } from '../../src/participation/urp/urp.service.ts';
+import { createTestGateway, csrfTokenFrom, type TestGateway } from '../helpers/gateway.ts';
+import { logIn, type Agent } from '../helpers/journeys.ts';
+
+const ADMIN = 'NRELNE66D44G999Z';
+const EDITOR = 'BNCGNN70C03G999Y';
+const OPERATOR = 'VRDLGU75B02D612X';
+const ANSWERER = 'GLLPLA80A41G999K';
+const CITIZEN = 'RSSMRA80A01H501U';
+const COMUNE = 'c_g999';
+const PROVINCIA = 'p_po';
+const SYSTEM = { kind: 'system' as const, id: 'urp-test' };
+
+async function postForm(agent: Agent, page: string, action: string, fields: Record<string, string>) {
+  const html = (await agent.get(page).expect(200)).text;
+  return agent
+    .post(action)
+    .type('form')
+    .send({ _csrf: csrfTokenFrom(html), ...fields });
+}
+
+const refsOf = (html: string) =>
+  cheerio
+    .load(html)('.varco-urp-queue tbody th a')
+    .map((_, a) => cheerio.load(a).text())
+    .get();
+
+describe('URP desk: operators, answerers and their queues', function () {
+  this.timeout(30_000);
+  let gateway: TestGateway;
+  let desk: UrpDesk;
+  let admin: Agent;
+  let editor: Agent;
+  let operator: Agent;
+  let answerer: Agent;
+  let citizen: Agent;
+  let unknownRef: string;
+  let provinciaRef: string;
+
+  before(async () => {
+    gateway = await createTestGateway({
+      registry: { admins: [ADMIN] },
+      rateLimit: { forms: { windowSeconds: 60, max: 10_000 } },
+    });
+    desk = gateway.deps.participation.urp;
+    await gateway.deps.catalog.writer.setEditors(SYSTEM, COMUNE, [EDITOR]);
+    admin = await logIn(gateway.app, ADMIN);
+    editor = await logIn(gateway.app, EDITOR);
+    operator = await logIn(gateway.app, OPERATOR);
+    answerer = await logIn(gateway.app, ANSWERER);
+    citizen = await logIn(gateway.app, CITIZEN);
+    unknownRef = (
+      await desk.fileForCitizen(
+        CITIZEN,
+        { kind: 'information', topic: 'taxes', body: 'unknown', text: 'Come pago la TARI?' },
+        'it',
+      )
+    ).ref;
+    provinciaRef = (
+      await desk.fileForCitizen(
+        CITIZEN,
+        { kind: 'complaint', topic: 'roads', body: PROVINCIA, text: 'Strada provinciale dissestata.' },
+        'it',
+      )
+    ).ref;
+  });
+  after(() => gateway.close());
+
+  it('admins name URP operators by fiscal code; nobody else can', async () => {
+    await postForm(citizen, '/urp/new', '/admin/urp/add', { fiscalCode: CITIZEN }).then((r) =>
+      expect(r.status).to.equal(403),
+    );
+    const bad = await postForm(admin, '/admin/urp', '/admin/urp/add', { fiscalCode: 'not-a-code' });
+    expect(bad.headers.location).to.equal('/admin/urp?invalid=1');
+    await postForm(admin, '/admin/urp', '/admin/urp/add', { fiscalCode: OPERATOR.toLowerCase() }).then((r) =>
+      expect(r.status).to.equal(303),
+    );
+    const page = cheerio.load((await admin.get('/admin/urp').expect(200)).text);
+    expect(page('.varco-urp-people li span.font-monospace').text()).to.equal(OPERATOR);
+    expect(await desk.people.operators.list()).to.deep.equal([OPERATOR]);
+    await citizen.get('/admin/urp').expect(403);
+  });
+
+  it("a body's editors name its answerers; an editor of another body cannot", async () => {
+    await editor.get(`/editor/bodies/${PROVINCIA}/urp`).expect(403);
+    await postForm(editor, `/editor/bodies/${COMUNE}/urp`, `/editor/bodies/${PROVINCIA}/urp/add`, {
+      fiscalCode: ANSWERER,
+    }).then((r) => expect(r.status).to.equal(403));
+    await postForm(editor, `/editor/bodies/${COMUNE}/urp`, `/editor/bodies/${COMUNE}/urp/add`, {
+      fiscalCode: ANSWERER,
+    }).then((r) => expect(r.status).to.equal(303));
+    expect(await desk.people.answerers.list(COMUNE)).to.deep.equal([ANSWERER]);
+    expect(await desk.people.answerers.list(PROVINCIA)).to.deep.equal([]);
+    const me = cheerio.load((await answerer.get('/me').expect(200)).text);
+    expect(me(`.varco-urp-staff-links a[href="/urp/bodies/${COMUNE}/queue"]`)).to.have.length(1);
+  });
+
+  it('operators see every request, filter the queue, and bad filters are a 400', async () => {
+    const all = (await operator.get('/urp/queue').expect(200)).text;
+    expect(refsOf(all)).to.include.members([unknownRef, provinciaRef]);
+    expect(refsOf((await operator.get('/urp/queue?status=received').expect(200)).text)).to.deep.equal([
+      unknownRef,
+    ]);
+    expect(refsOf((await operator.get(`/urp/queue?body=${PROVINCIA}`).expect(200)).text)).to.deep.equal([
+      provinciaRef,
+    ]);
+    expect(
+      refsOf((await operator.get('/urp/queue?kind=complaint&topic=roads').expect(200)).text),
+    ).to.deep.equal([provinciaRef]);
+    expect(refsOf((await operator.get('/urp/queue?due=overdue').expect(200)).text)).to.deep.equal([]);
+    for (const bad of [
+      'status=lost',
+      'kind=petition',
+      'topic=x',
+      'due=yesterday',
+      'body=../x',
+      'page=0',
+      'extra=1',
+    ])
+      await operator.get(`/urp/queue?${bad}`).expect(400);
+    await citizen.get('/urp/queue').expect(403);
+    await answerer.get('/urp/queue').expect(403);
+  });
+
+  it('operators route, re-route (history kept), note and answer; the citizen never sees the notes', async () => {
+    const page = `/urp/requests/${unknownRef}`;
+    await postForm(operator, page, `${page}/route`, { body: 'c_nowhere' }).then((r) =>
+      expect(r.status).to.equal(422),
+    );
+    await operator.post(`${page}/route`).type('form').send({ body: COMUNE }).expect(403); // no form token
+    await postForm(operator, page, `${page}/route`, { body: PROVINCIA }).then((r) =>
+      expect(r.status).to.equal(303),
+    );
+    await postForm(operator, page, `${page}/route`, { body: COMUNE }).then((r) =>
+      expect(r.status).to.equal(303),
+    );
+    await postForm(operator, page, `${page}/note`, { text: 'Riservato: sentire il tributi.' }).then((r) =>
+      expect(r.status).to.equal(303),
+    );
+    await postForm(operator, page, `${page}/note`, { text: '' }).then((r) => expect(r.status).to.equal(422));
+    const shown = cheerio.load((await operator.get(page).expect(200)).text);
+    expect(shown('.varco-urp-history li')).to.have.length(2);
+    expect(shown('.varco-urp-notes').text()).to.contain('Riservato');
+    expect(shown('.varco-urp-status').text()).to.equal("Inoltrata all'ente");
+    const mine = (await citizen.get(`/me/requests/${unknownRef}`).expect(200)).text;
+    expect(mine).to.not.contain('Riservato');
+  });
+
+  it("answerers see only their body's requests: another body's is a 404, another body's queue a 403", async () => {
+    const queue = (await answerer.get(`/urp/bodies/${COMUNE}/queue`).expect(200)).text;
+    expect(refsOf(queue)).to.deep.equal([unknownRef]);
+    await answerer.get(`/urp/bodies/${COMUNE}/requests/${provinciaRef}`).expect(404);
+    await answerer.get(`/urp/bodies/${PROVINCIA}/queue`).expect(403);
+    await answerer.get(`/urp/bodies/${PROVINCIA}/requests/${provinciaRef}`).expect(403);
+    await answerer.get(`/urp/requests/${provinciaRef}`).expect(403);
+    await citizen.get(`/urp/bodies/${COMUNE}/queue`).expect(403);
+    const page = `/urp/bodies/${COMUNE}/requests/${unknownRef}`;
+    const html = (await answerer.get(page).expect(200)).text;
+    expect(cheerio.load(html)(`form[action$="/route"]`)).to.have.length(0);
+    await postForm(answerer, page, `/urp/bodies/${COMUNE}/requests/${provinciaRef}/answer`, {
+      text: 'no',
+    }).then((r) => expect(r.status).to.equal(404));
+    await postForm(answerer, page, `/urp/requests/${unknownRef}/route`, { body: COMUNE }).then((r) =>
+      expect(r.status).to.equal(403),
+    );
+    await postForm(answerer, page, `${page}/answer`, {
+      text: '<b>La TARI</b> si paga con il modello F24.',
+    }).then((r) => expect(r.status).to.equal(303));
+    await postForm(answerer, page, `${page}/close`, {}).then((r) => expect(r.status).to.equal(303));
+    await postForm(answerer, page, `${page}/answer`, { text: 'ancora' }).then((r) =>
+      expect(r.status).to.equal(409),
+    );
+    const seen = cheerio.load((await citizen.get(`/me/requests/${unknownRef}`).expect(200)).text);
+    expect(seen('.varco-urp-from-body .varco-urp-text').text()).to.equal(
+      '<b>La TARI</b> si paga con il modello F24.',
+    );
+    expect(seen('.varco-urp-status').text()).to.equal('Chiusa');
+  });
+
+  it('flags overdue requests in the queues', async () => {
+    const now = Date.now();
+    const ref = await desk.store.nextReference(now);
+    await desk.store.create({
+      ref,
+      kind: 'report',
+      topic: 'waste',
+      chosenBody: COMUNE,
+      assigned: COMUNE,
+      status: 'assigned',
+      filedAt: now - 40 * 86_400_000,
+      dueAt: now - 10 * 86_400_000,
+      deadlineDays: 30,
+      lang: 'it',
+      channel: 'web',
+      text: 'Rifiuti abbandonati da settimane.',
+      rated: false,
+    });
+    const html = (await answerer.get(`/urp/bodies/${COMUNE}/queue?due=overdue`).expect(200)).text;
+    expect(refsOf(html)).to.deep.equal([ref]);
+    expect(cheerio.load(html)('.varco-overdue').text()).to.contain('10');
+  });
+});
