@@ -12,8 +12,9 @@ import { createRatings, type Ratings } from './ratings/ratings.service.ts';
 import { createUses } from './ratings/uses.repository.ts';
 import { createUrpCitizenController } from './urp/citizen.controller.ts';
 import { createPeople } from './urp/people.repository.ts';
+import { createOpen311Controller } from './urp/open311.controller.ts';
 import { createUrpStaffController } from './urp/staff.controller.ts';
-import { urpCitizenRoutes, urpStaffRoutes } from './urp/urp.routes.ts';
+import { open311Routes, urpCitizenRoutes, urpStaffRoutes } from './urp/urp.routes.ts';
 import { createUrpStore } from './urp/urp.repository.ts';
 import { createUrpDesk, type UrpNotices } from './urp/urp.service.ts';
 
@@ -110,6 +111,15 @@ export function participationWeb(
       formLimit: inputs.formLimit,
       admin: inputs.requireAdmin,
     }),
+    open311Routes(
+      createOpen311Controller({
+        desk: participation.urp,
+        catalog: inputs.catalog,
+        publicUrl: config.http.publicUrl,
+        area: config.participation.urp.area,
+      }),
+      { postLimit: urpPostLimit },
+    ),
   ];
   return {
     routers,

@@ -8,6 +8,7 @@ const FISCAL_CODE = /^[A-Z0-9]{16}$/;
 
 /** An anonymous request waiting for its address to be confirmed: the whole form, encrypted. */
 const pendingSchema = z.object({ sealed: z.string(), lang: z.enum(['it', 'en']) });
+const appSchema = z.object({ name: z.string(), issuedAt: z.string() });
 
 /**
  * Who deals with the desk, and how requesters find their requests again:
@@ -16,6 +17,8 @@ const pendingSchema = z.object({ sealed: z.string(), lang: z.enum(['it', 'en']) 
  *   citizen:{<ref>}:urp-requests      sorted set: a logged-in citizen's requests, reference → filed at
  *   urp:access:<SHA-256 of token>     reference: an anonymous requester's link to their request
  *   urp:pending:<SHA-256 of token>    JSON: a request waiting for its address (single use, expiring)
+ *   urp:apps                          hash: SHA-256 of an app's API key → JSON name, issuedAt (Open311)
+ *   urp:app-filed:<id>                reference: what a request an app sent became once confirmed (Open311 token)
  * Tokens are stored by their hash only, so a copy of Redis opens nothing.
  */
 export function createPeople(redis: RedisConnection, keys: CitizenKeys, confirmSeconds: number) {
@@ -24,6 +27,8 @@ export function createPeople(redis: RedisConnection, keys: CitizenKeys, confirmS
   const operatorsKey = `${base}operators`;
   const answerersKey = (ipa: string) => `${base}{b:${ipa}}:answerers`;
   const accessKey = (token: string) => `${base}access:${tokenId(token)}`;
+  const appsKey = `${base}apps`;
+  const appFiledKey = (id: string) => `${base}app-filed:${id}`;
   const pending = createSingleUseStore(redis, 'urp:pending:', pendingSchema, confirmSeconds);
 
   return {
@@ -54,6 +59,36 @@ export function createPeople(redis: RedisConnection, keys: CitizenKeys, confirmS
       },
       list: (fiscalCode: string) =>
         client.zRange(keys.key(fiscalCode, 'urp-requests'), 0, 199, { REV: true }),
+    },
+    apps: {
+      /** Issues an API key to an app: returned once, stored by its hash only. */
+      async issue(name: string, key: string) {
+        await client.hSet(
+          appsKey,
+          tokenId(key),
+          JSON.stringify({ name, issuedAt: new Date().toISOString() }),
+        );
+      },
+      async list(): Promise<{ id: string; name: string; issuedAt: string }[]> {
+        const all = await client.hGetAll(appsKey);
+        return Object.entries(all).flatMap(([id, raw]) => {
+          const parsed = appSchema.safeParse(JSON.parse(raw));
+          return parsed.success ? [{ id, ...parsed.data }] : [];
+        });
+      },
+      async nameOf(key: string): Promise<string | undefined> {
+        const raw = await client.hGet(appsKey, tokenId(key));
+        const parsed = raw ? appSchema.safeParse(JSON.parse(raw)) : undefined;
+        return parsed?.success ? parsed.data.name : undefined;
+      },
+      revoke: async (id: string) => void (await client.hDel(appsKey, id)),
+      /** An app's request, once confirmed, under the token the app was given (kept 30 days). */
+      async filed(id: string, ref: string) {
+        await client.set(appFiledKey(id), ref, { expiration: { type: 'EX', value: 30 * 86_400 } });
+      },
+      async filedAs(id: string): Promise<string | undefined> {
+        return (await client.get(appFiledKey(id))) ?? undefined;
+      },
     },
     access: {
       async grant(token: string, ref: string) {

@@ -4,6 +4,7 @@ import type { Catalog } from '../../catalog/catalog.module.ts';
 import { parseInput } from '../../catalog/validation.ts';
 import { AppError, ForbiddenError } from '../../platform/errors.ts';
 import { isLanguage, type Language } from '../../platform/i18n.ts';
+import { newOneTimeToken } from '../../platform/one-time-token.ts';
 import { renderPage } from '../../platform/views.ts';
 import { editableBody } from '../../registry/editor/editor-access.ts';
 import { daysLeft, messageText, REFERENCE, TEXT_MAX, URP_KINDS, URP_STATUSES, URP_TOPICS } from './model.ts';
@@ -39,6 +40,12 @@ const personForm = z.strictObject({
     .regex(/^[A-Z0-9]{16}$/),
 });
 
+const appForm = z.strictObject({
+  _csrf: z.string(),
+  name: messageText(2, 80).refine((v) => !v.includes('\n')),
+});
+const revokeForm = z.strictObject({ _csrf: z.string(), id: z.string().regex(/^[0-9a-f]{64}$/) });
+
 const empty = <T extends string>(v: T | '' | undefined): T | undefined => (v === '' ? undefined : v);
 
 type StaffRequest = Request<{ ref?: string; ipaCode?: string }>;
@@ -69,6 +76,18 @@ export function createUrpStaffController(deps: {
     const actor = await desk.actor(fiscalCodeOf(req), body);
     if (!actor) throw new ForbiddenError('not_urp_staff');
     return actor;
+  }
+
+  async function operatorsPage(req: Request, res: Response, issuedKey?: string) {
+    res.set('Cache-Control', 'no-store');
+    renderPage(req, res, 'participation/urp-people', {
+      heading: 'operators',
+      action: '/admin/urp',
+      people: await desk.people.operators.list(),
+      apps: await desk.people.apps.list(),
+      issuedKey,
+      invalid: req.query.invalid === '1',
+    });
   }
 
   const base = (actor: Actor) => (actor.role === 'urp' ? '/urp' : `/urp/bodies/${actor.body}`);
@@ -192,15 +211,25 @@ export function createUrpStaffController(deps: {
       return 'route';
     }),
 
-    /** The admins' page of the URP operators. */
-    async operators(req: Request, res: Response) {
-      res.set('Cache-Control', 'no-store');
-      renderPage(req, res, 'participation/urp-people', {
-        heading: 'operators',
-        action: '/admin/urp/operators',
-        people: await desk.people.operators.list(),
-        invalid: req.query.invalid === '1',
-      });
+    /** The admins' page of the URP operators and of the apps' Open311 keys. */
+    operators: (req: Request, res: Response) => operatorsPage(req, res),
+
+    /** Issues an Open311 API key to an app: shown once on the page that answers, stored by its hash. */
+    async issueAppKey(req: Request, res: Response) {
+      const parsed = appForm.safeParse(req.body);
+      if (!parsed.success) return res.redirect(303, '/admin/urp?invalid=1');
+      const key = newOneTimeToken();
+      await desk.people.apps.issue(parsed.data.name, key);
+      req.log?.info('urp app key issued');
+      await operatorsPage(req, res, key);
+    },
+
+    async revokeAppKey(req: Request, res: Response) {
+      const parsed = revokeForm.safeParse(req.body);
+      if (!parsed.success) return res.redirect(303, '/admin/urp?invalid=1');
+      await desk.people.apps.revoke(parsed.data.id);
+      req.log?.info('urp app key revoked');
+      res.redirect(303, '/admin/urp');
     },
 
     /** Names (add) or removes an operator, by fiscal code. */

@@ -89,6 +89,7 @@ type SecretField = 'email' | 'text' | 'address';
  * The queues are indexes of one scope each — the network's (`all`) and each body's (`b:<ipa>`) — under
  * the scope's tag, so a filtered page intersects sets of one slot; every set is scored by the due date:
  *   urp:{q:<scope>}:all · :open · :status:<s> · :kind:<k> · :topic:<t>
+ * and the reports (the public kind, GeoReport v2) by filing time: urp:{q:open311}:reports.
  * Requests are written first and indexed after (another slot): an index is a copy that can be rebuilt.
  */
 export function createUrpStore(redis: RedisConnection, cipher: DataCipher) {
@@ -100,6 +101,8 @@ export function createUrpStore(redis: RedisConnection, cipher: DataCipher) {
   const historyKey = (ref: string) => `${base}{r:${ref}}:history`;
   const scopeKey = (scope: string, what: string) => `${base}{q:${scope}}:${what}`;
   const context = (ref: string, field: string) => `urp:${ref}:${field}`;
+  /** Reports (segnalazioni) by filing time: what the public Open311 list reads. */
+  const reportsKey = `${base}{q:open311}:reports`;
 
   /** The index sets a request belongs to in one scope. */
   const setsOf = (scope: string, row: Pick<QueueRow, 'status' | 'kind' | 'topic'>) => [
@@ -223,6 +226,7 @@ export function createUrpStore(redis: RedisConnection, cipher: DataCipher) {
       };
       await client.hSet(requestKey(ref), fields);
       await index(rowOf(request));
+      if (request.kind === 'report') await client.zAdd(reportsKey, { score: request.filedAt, value: ref });
     },
 
     /** Changes the status (and the body it is routed to), moving it between the index sets. */
@@ -276,6 +280,14 @@ export function createUrpStore(redis: RedisConnection, cipher: DataCipher) {
     async markRated(ref: string): Promise<boolean> {
       return (await client.hSetNX(requestKey(ref), 'rated', '1')) === 1;
     },
+
+    /** Reports filed between two times (ms), newest first, at most `limit`. */
+    reports: (from: number, to: number, limit: number) =>
+      client.zRange(reportsKey, String(to), String(from), {
+        BY: 'SCORE',
+        REV: true,
+        LIMIT: { offset: 0, count: limit },
+      }),
 
     /**
      * Counts a rating of an answer under the body that answered (or the network's URP), without the

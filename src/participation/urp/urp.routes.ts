@@ -1,6 +1,7 @@
 import { Router, type RequestHandler } from 'express';
 import { requireCitizen } from '../../identity/identity.controller.ts';
 import type { UrpCitizenController } from './citizen.controller.ts';
+import { OPEN311_BASE, type Open311Controller } from './open311.controller.ts';
 import type { UrpStaffController } from './staff.controller.ts';
 
 /** The citizen's side of the URP desk: the form, the confirmation link, their requests and the follow link. */
@@ -53,6 +54,8 @@ export function urpStaffRoutes(
   }
   router.post('/urp/requests/:ref/route', ...posting, controller.route);
   router.get('/admin/urp', ...guards.admin, controller.operators);
+  router.post('/admin/urp/apps', guards.formLimit, ...guards.admin, controller.issueAppKey);
+  router.post('/admin/urp/apps/revoke', guards.formLimit, ...guards.admin, controller.revokeAppKey);
   for (const change of ['add', 'remove'] as const) {
     router.post(
       `/admin/urp/${change}`,
@@ -63,5 +66,21 @@ export function urpStaffRoutes(
     router.post(`/editor/bodies/:ipaCode/urp/${change}`, ...posting, controller.changeAnswerers(change));
   }
   router.get('/editor/bodies/:ipaCode/urp', requireCitizen, controller.answerers);
+  return router;
+}
+
+/** Open311 GeoReport v2, JSON. */
+export function open311Routes(controller: Open311Controller, guards: { postLimit: RequestHandler }): Router {
+  const router = Router();
+  const base = OPEN311_BASE;
+  router.get(`${base}/discovery.json`, controller.discovery);
+  router.get(`${base}/services.json`, controller.services);
+  router.get(`${base}/services/:code.json`, controller.serviceDefinition);
+  router.post(`${base}/requests.json`, guards.postLimit, controller.post);
+  router.get(`${base}/requests.json`, controller.list);
+  router.get(`${base}/requests/:id.json`, controller.one);
+  router.get(`${base}/tokens/:token.json`, controller.token);
+  router.all(`${base}/*rest`, controller.notFound);
+  router.use(base, controller.errors);
   return router;
 }

@@ -38,6 +38,12 @@ export interface Actor {
 
 const PENDING_CONTEXT = 'urp-pending';
 
+/**
+ * What an app is told of a request waiting for confirmation (the Open311 token): derived from the
+ * confirmation token's hash by hashing again, so it neither confirms nor leads to the confirmation.
+ */
+const appToken = (id: string) => tokenId(`open311:${id}`).slice(0, 32);
+
 /** What waits for an anonymous requester's confirmation. */
 interface Sealed {
   fields: RequestFields;
@@ -155,7 +161,7 @@ export function createUrpDesk(deps: {
       email: string,
       lang: 'it' | 'en',
       channel: UrpRequest['channel'] = 'web',
-    ): Promise<void> {
+    ): Promise<string> {
       const token = newOneTimeToken();
       const id = tokenId(token);
       const sealed = deps.cipher.encrypt(
@@ -164,6 +170,7 @@ export function createUrpDesk(deps: {
       );
       await people.pending.save(id, { sealed, lang });
       await deps.notices.confirmRequest({ address: email, lang, token, id: id.slice(0, 32) });
+      return appToken(id);
     },
 
     /** Whether a confirmation link can still be used (the page before the button). */
@@ -179,6 +186,7 @@ export function createUrpDesk(deps: {
       const request = await file(unsealed.fields, { email: unsealed.email }, pending.lang, unsealed.channel);
       const access = newOneTimeToken();
       await people.access.grant(access, request.ref);
+      if (unsealed.channel === 'open311') await people.apps.filed(appToken(tokenId(token)), request.ref);
       await deps.notices.requestFiled({
         address: unsealed.email,
         lang: pending.lang,
