@@ -91,6 +91,7 @@ export async function buildGateway(
     urpNotices: mail.urpNotices,
   });
   await demo?.seedRatings(participation.ratings, catalog.index);
+  await demo?.seedUrp(participation.urp);
   const requireAdmin = requireNetworkAdmin(config.registry.admins);
   const registry = buildRegistry(config, redis, {
     catalog,

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { SingleClient } from '../../src/platform/redis.ts';
+import { DEMO_URP_ANSWERER, DEMO_URP_BODY, DEMO_URP_OPERATOR, seedDemoUrp } from '../../src/demo/urp-seed.ts';
 import { daysLeft } from '../../src/participation/urp/model.ts';
 import type { UrpDesk } from '../../src/participation/urp/urp.service.ts';
 import { createTestGateway, type TestGateway } from '../helpers/gateway.ts';
@@ -155,5 +156,15 @@ describe('URP desk: requests in Redis', () => {
     expect(overdue.total).to.be.greaterThan(0);
     const sorted = all.rows.map((r) => r.dueAt);
     expect(sorted).to.deep.equal([...sorted].sort((x, y) => x - y));
+  });
+
+  it('demo mode names an operator and an answerer and seeds three requests, once', async () => {
+    expect(await desk.people.operators.has(DEMO_URP_OPERATOR)).to.equal(true);
+    expect(await desk.people.answerers.has(DEMO_URP_BODY, DEMO_URP_ANSWERER)).to.equal(true);
+    const statuses = (await desk.store.queue('all', {}, { offset: 0, count: 1000 })).rows.map(
+      (r) => r.status,
+    );
+    expect(statuses).to.include.members(['received', 'answered', 'closed']);
+    expect(await seedDemoUrp(desk)).to.equal(0);
   });
 });
