@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { DataCipher } from '../../citizen/data-cipher.ts';
 import type { RedisConnection } from '../../platform/redis.ts';
@@ -309,7 +310,9 @@ export function createUrpStore(redis: RedisConnection, cipher: DataCipher) {
 
     /**
      * One page of a scope's queue, by due date (soonest first), and how many match. One filter reads
-     * one sorted set by score; several intersect the scope's sets (one slot, one command).
+     * its sorted set by score; several are intersected by Redis into a short-lived set of the same
+     * slot, counted and paged there, in one MULTI, so only the page travels (at 100,000 requests the
+     * intersection is a few milliseconds of Redis, the page fifty members).
      */
     async queue(
       scope: string,
@@ -317,38 +320,37 @@ export function createUrpStore(redis: RedisConnection, cipher: DataCipher) {
       page: { offset: number; count: number },
       now = Date.now(),
     ): Promise<{ total: number; rows: QueueRow[] }> {
-      const keys = [
-        filter.status
-          ? scopeKey(scope, `status:${filter.status}`)
-          : filter.due
-            ? scopeKey(scope, 'open')
-            : scopeKey(scope, 'all'),
+      if (filter.due && filter.status && !isOpen(filter.status)) return { total: 0, rows: [] };
+      const main = filter.status ? `status:${filter.status}` : filter.due ? 'open' : undefined;
+      const named = [
+        ...(main ? [scopeKey(scope, main)] : []),
         ...(filter.kind ? [scopeKey(scope, `kind:${filter.kind}`)] : []),
         ...(filter.topic ? [scopeKey(scope, `topic:${filter.topic}`)] : []),
       ];
-      if (filter.due && filter.status && !isOpen(filter.status)) return { total: 0, rows: [] };
+      const keys = named.length > 0 ? named : [scopeKey(scope, 'all')];
       const [min, max] =
         filter.due === 'overdue'
           ? ['-inf', `(${now}`]
           : filter.due === 'week'
             ? [String(now), String(now + WEEK_MS)]
             : ['-inf', '+inf'];
+      const limit = { BY: 'SCORE', LIMIT: { offset: page.offset, count: page.count } } as const;
       let refs: string[];
       let total: number;
       if (keys.length === 1) {
         const key = keys[0] as string;
-        [total, refs] = await Promise.all([
-          client.zCount(key, min, max),
-          client.zRange(key, min, max, { BY: 'SCORE', LIMIT: { offset: page.offset, count: page.count } }),
-        ]);
+        [total, refs] = await Promise.all([client.zCount(key, min, max), client.zRange(key, min, max, limit)]);
       } else {
-        const low = min === '-inf' ? -Infinity : Number(min);
-        const high = max === '+inf' ? Infinity : Number(max.replace('(', ''));
-        const matching = (
-          await client.zInterWithScores(keys as [string, ...string[]], { AGGREGATE: 'MIN' })
-        ).filter((m) => m.score >= low && (max.startsWith('(') ? m.score < high : m.score <= high));
-        total = matching.length;
-        refs = matching.slice(page.offset, page.offset + page.count).map((m) => m.value);
+        const temp = scopeKey(scope, `tmp:${randomBytes(8).toString('hex')}`);
+        const [, counted, paged] = (await client
+          .multi()
+          .zInterStore(temp, keys as [string, ...string[]], { AGGREGATE: 'MIN' })
+          .zCount(temp, min, max)
+          .zRange(temp, min, max, limit)
+          .del(temp)
+          .exec()) as unknown as [number, number, string[], number];
+        total = counted;
+        refs = paged;
       }
       const fields = ['kind', 'topic', 'status', 'assigned', 'filedAt', 'dueAt'] as const;
       const values = await Promise.all(refs.map((ref) => client.hmGet(requestKey(ref), [...fields])));
