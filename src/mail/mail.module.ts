@@ -207,6 +207,35 @@ export function buildMail(
           { reference: c.reference },
           { path: '/urp/follow', query: { token: c.token } },
         ),
+      /**
+       * A request was answered: its requester is told — a logged-in citizen when they confirmed an
+       * address at /me (linked to the request), an anonymous requester at theirs (their personal link is
+       * in the message that filed it: the gateway keeps only its hash). Once per answer.
+       */
+      async requestAnswered(c: {
+        reference: string;
+        answer: number;
+        owner?: string | undefined;
+        email?: string | undefined;
+        lang: Language;
+      }) {
+        const recipient = c.owner ? await inputs.emails.byRef(c.owner) : undefined;
+        const address = recipient?.address ?? c.email;
+        if (!address) return;
+        const lang = recipient?.lang ?? c.lang;
+        const t = inputs.i18n.t(lang);
+        await send(
+          `urp-answered.${c.reference}.${c.answer}`,
+          address,
+          lang,
+          'urpAnswered',
+          {
+            reference: c.reference,
+            where: t(c.owner ? 'mail.urpAnswered.whereMe' : 'mail.urpAnswered.whereLink'),
+          },
+          c.owner ? { path: `/me/requests/${c.reference}` } : undefined,
+        );
+      },
     },
 
     /** A delivery that failed its last attempt: the admins are told, once per dead letter. */

@@ -18,6 +18,7 @@ export const MAIL_KINDS = {
   caseFinished: { detail: false },
   urpConfirm: { detail: true },
   urpFiled: { detail: true },
+  urpAnswered: { detail: true },
 } as const;
 export type MailKind = keyof typeof MAIL_KINDS;
 

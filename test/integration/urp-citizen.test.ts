@@ -248,6 +248,19 @@ describe('URP desk: the citizen writes and follows', function () {
         .expect(404);
     });
 
+    it('tells the anonymous requester by mail when their request is answered, without the text', async () => {
+      const visitor = request.agent(gateway.app);
+      const page = cheerio.load((await visitor.get(follow).expect(200)).text);
+      const reference = /URP-\d{4}-\d+/.exec(page('h1').text())![0];
+      const stored = (await desk.store.get(reference))!;
+      await desk.answer(stored, (await desk.actor(OPERATOR))!, 'Risposta riservata al richiedente.');
+      const mail = await smtp.next(
+        (m) => m.envelopeTo.includes(ADDRESS) && m.parsed.subject === `Risposta alla richiesta ${reference}`,
+      );
+      expect(mail.parsed.text).to.not.contain('Risposta riservata');
+      expect(mail.parsed.text).to.contain('link personale');
+    });
+
     it('refuses an expired confirmation link (410) and files nothing', async () => {
       const visitor = request.agent(gateway.app);
       await post(visitor, { ...valid(), email: 'late@example.it' }).then((r) =>

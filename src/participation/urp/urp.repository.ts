@@ -339,7 +339,10 @@ export function createUrpStore(redis: RedisConnection, cipher: DataCipher) {
       let total: number;
       if (keys.length === 1) {
         const key = keys[0] as string;
-        [total, refs] = await Promise.all([client.zCount(key, min, max), client.zRange(key, min, max, limit)]);
+        [total, refs] = await Promise.all([
+          client.zCount(key, min, max),
+          client.zRange(key, min, max, limit),
+        ]);
       } else {
         const temp = scopeKey(scope, `tmp:${randomBytes(8).toString('hex')}`);
         const [, counted, paged] = (await client

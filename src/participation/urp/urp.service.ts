@@ -26,6 +26,14 @@ export interface UrpSettings {
 export interface UrpNotices {
   confirmRequest(c: { address: string; lang: 'it' | 'en'; token: string; id: string }): Promise<void>;
   requestFiled(c: { address: string; lang: 'it' | 'en'; token: string; reference: string }): Promise<void>;
+  /** An answer was given (the `answer`-th message of staff): the requester is told, if reachable. */
+  requestAnswered(c: {
+    reference: string;
+    answer: number;
+    owner?: string | undefined;
+    email?: string | undefined;
+    lang: 'it' | 'en';
+  }): Promise<void>;
 }
 
 /** A staff member acting on a request: a URP operator, or an answerer of the body it is routed to. */
@@ -248,7 +256,19 @@ export function createUrpDesk(deps: {
       return request;
     },
 
-    answer: (request: UrpRequest, actor: Actor, text: string) => act(request, actor, 'answer', text),
+    /** Answers the requester (the thread), and tells them by mail. */
+    async answer(request: UrpRequest, actor: Actor, text: string): Promise<UrpRequest> {
+      const answered = await act(request, actor, 'answer', text);
+      const answers = (await store.history(request.ref)).filter((h) => h.action === 'answer').length;
+      await deps.notices.requestAnswered({
+        reference: request.ref,
+        answer: answers,
+        owner: request.owner,
+        email: request.email,
+        lang: request.lang,
+      });
+      return answered;
+    },
     close: (request: UrpRequest, actor: Actor) => act(request, actor, 'close'),
 
     async note(request: UrpRequest, actor: Actor, text: string): Promise<void> {
