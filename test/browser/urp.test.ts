@@ -44,6 +44,8 @@ describe('URP desk pages in a browser', function () {
     const operator = (await desk.actor(DEMO_URP_OPERATOR))!;
     await desk.note(filed, operator, 'Nota interna');
     await desk.route(filed, operator, 'c_g999');
+    await desk.people.templates.save(undefined, 'Presa in carico', 'Abbiamo inoltrato la richiesta.');
+    await desk.people.templates.save('c_g999', 'Intervento', 'I tecnici interverranno entro una settimana.');
   });
   after(async () => {
     await browser?.close();
@@ -59,6 +61,11 @@ describe('URP desk pages in a browser', function () {
     { name: "the operators' queue", path: () => '/urp/queue', login: DEMO_URP_OPERATOR },
     { name: 'a request for an operator', path: () => `/urp/requests/${ref}`, login: DEMO_URP_OPERATOR },
     { name: "a body's queue", path: () => '/urp/bodies/c_g999/queue', login: DEMO_URP_ANSWERER },
+    {
+      name: "a body's answer templates",
+      path: () => '/urp/bodies/c_g999/templates',
+      login: DEMO_URP_ANSWERER,
+    },
     { name: "the admins' operators and apps", path: () => '/admin/urp', login: ADMIN },
     { name: "the editors' answerers", path: () => '/editor/bodies/c_g999/urp', login: EDITOR },
   ];

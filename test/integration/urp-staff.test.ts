@@ -184,6 +184,48 @@ describe('URP desk: operators, answerers and their queues', function () {
     expect(seen('.varco-urp-status').text()).to.equal('Chiusa');
   });
 
+  it('keeps answer templates per body and fills an answer from one', async () => {
+    const templates = `/urp/bodies/${COMUNE}/templates`;
+    const text = 'Gentile utente, la TARI si paga con il modello F24 inviato a casa.';
+    await postForm(answerer, templates, `${templates}/save`, { name: 'TARI', text }).then((r) =>
+      expect(r.status).to.equal(303),
+    );
+    for (const bad of [
+      { name: 'x', text },
+      { name: 'TARI\nBcc', text },
+      { name: 'Vuoto', text: '' },
+    ])
+      await postForm(answerer, templates, `${templates}/save`, bad).then((r) =>
+        expect(r.status).to.equal(422),
+      );
+    const page = cheerio.load((await answerer.get(templates).expect(200)).text);
+    expect(page('.varco-urp-templates h2').text()).to.equal('TARI');
+    // The URP's own templates are others; a body's are its answerers' only.
+    const network = cheerio.load((await operator.get('/urp/templates').expect(200)).text);
+    expect(network('.varco-urp-templates')).to.have.length(0);
+    await operator.get(templates).expect(403);
+    await answerer.get('/urp/bodies/p_po/templates').expect(403);
+    const ref = (
+      await desk.fileForCitizen(
+        CITIZEN,
+        { kind: 'information', topic: 'taxes', body: COMUNE, text: 'Come pago la TARI?' },
+        'it',
+      )
+    ).ref;
+    const filled = cheerio.load(
+      (await answerer.get(`/urp/bodies/${COMUNE}/requests/${ref}?template=TARI`).expect(200)).text,
+    );
+    expect(filled('#urp-answer').text()).to.equal(text);
+    const unknown = cheerio.load(
+      (await answerer.get(`/urp/bodies/${COMUNE}/requests/${ref}?template=nope`).expect(200)).text,
+    );
+    expect(unknown('#urp-answer').text()).to.equal('');
+    await postForm(answerer, templates, `${templates}/remove`, { name: 'TARI' }).then((r) =>
+      expect(r.status).to.equal(303),
+    );
+    expect(await desk.people.templates.list(COMUNE)).to.deep.equal([]);
+  });
+
   it('flags overdue requests in the queues', async () => {
     const now = Date.now();
     const ref = await desk.store.nextReference(now);

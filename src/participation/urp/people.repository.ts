@@ -6,6 +6,9 @@ import { createSingleUseStore } from '../../platform/single-use-store.ts';
 
 const FISCAL_CODE = /^[A-Z0-9]{16}$/;
 
+/** Answer templates one body (or the URP) keeps. */
+export const TEMPLATES_MAX = 30;
+
 /** An anonymous request waiting for its address to be confirmed: the whole form, encrypted. */
 const pendingSchema = z.object({ sealed: z.string(), lang: z.enum(['it', 'en']) });
 const appSchema = z.object({ name: z.string(), issuedAt: z.string() });
@@ -17,6 +20,7 @@ const appSchema = z.object({ name: z.string(), issuedAt: z.string() });
  *   citizen:{<ref>}:urp-requests      sorted set: a logged-in citizen's requests, reference → filed at
  *   urp:access:<SHA-256 of token>     reference: an anonymous requester's link to their request
  *   urp:pending:<SHA-256 of token>    JSON: a request waiting for its address (single use, expiring)
+ *   urp:{b:<ipa>}:templates          hash: a body's answer templates, name → text (urp:{network}:templates: the URP's)
  *   urp:apps                          hash: SHA-256 of an app's API key → JSON name, issuedAt (Open311)
  *   urp:app-filed:<id>                reference: what a request an app sent became once confirmed (Open311 token)
  * Tokens are stored by their hash only, so a copy of Redis opens nothing.
@@ -28,6 +32,8 @@ export function createPeople(redis: RedisConnection, keys: CitizenKeys, confirmS
   const answerersKey = (ipa: string) => `${base}{b:${ipa}}:answerers`;
   const accessKey = (token: string) => `${base}access:${tokenId(token)}`;
   const appsKey = `${base}apps`;
+  const templatesKey = (owner: string | undefined) =>
+    `${base}${owner ? `{b:${owner}}` : '{network}'}:templates`;
   const appFiledKey = (id: string) => `${base}app-filed:${id}`;
   const pending = createSingleUseStore(redis, 'urp:pending:', pendingSchema, confirmSeconds);
 
@@ -59,6 +65,27 @@ export function createPeople(redis: RedisConnection, keys: CitizenKeys, confirmS
       },
       list: (fiscalCode: string) =>
         client.zRange(keys.key(fiscalCode, 'urp-requests'), 0, 199, { REV: true }),
+    },
+    /** Named answer texts of a body (or, without one, of the URP), at most TEMPLATES_MAX. */
+    templates: {
+      async list(owner: string | undefined): Promise<{ name: string; text: string }[]> {
+        const all = await client.hGetAll(templatesKey(owner));
+        return Object.entries(all)
+          .map(([name, text]) => ({ name, text }))
+          .sort((a, b) => a.name.localeCompare(b.name));
+      },
+      get: async (owner: string | undefined, name: string) =>
+        (await client.hGet(templatesKey(owner), name)) ?? undefined,
+      /** Saves a template; false when the owner already has TEMPLATES_MAX others. */
+      async save(owner: string | undefined, name: string, text: string): Promise<boolean> {
+        const key = templatesKey(owner);
+        const exists = (await client.hExists(key, name)) === 1;
+        if (!exists && (await client.hLen(key)) >= TEMPLATES_MAX) return false;
+        await client.hSet(key, name, text);
+        return true;
+      },
+      remove: async (owner: string | undefined, name: string) =>
+        void (await client.hDel(templatesKey(owner), name)),
     },
     apps: {
       /** Issues an API key to an app: returned once, stored by its hash only. */

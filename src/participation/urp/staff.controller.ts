@@ -46,6 +46,15 @@ const appForm = z.strictObject({
 });
 const revokeForm = z.strictObject({ _csrf: z.string(), id: z.string().regex(/^[0-9a-f]{64}$/) });
 
+const templateName = messageText(2, 60).refine((v) => !v.includes('\n'), 'one line');
+const templateForm = z.strictObject({
+  _csrf: z.string(),
+  name: templateName,
+  text: messageText(1, TEXT_MAX),
+});
+const templateRemoval = z.strictObject({ _csrf: z.string(), name: templateName });
+const templateQuery = z.object({ template: z.string().max(200).optional() });
+
 const empty = <T extends string>(v: T | '' | undefined): T | undefined => (v === '' ? undefined : v);
 
 type StaffRequest = Request<{ ref?: string; ipaCode?: string }>;
@@ -103,11 +112,14 @@ export function createUrpStaffController(deps: {
     const { actor, request } = await requestOf(req);
     const bodies = await bodyNames(langOf(res));
     const names = new Map(bodies.map((b) => [b.ipaCode, b.name]));
-    const [thread, notes, history] = await Promise.all([
+    const [thread, notes, history, templates] = await Promise.all([
       desk.store.thread(request.ref),
       desk.store.notes(request.ref),
       desk.store.history(request.ref),
+      desk.people.templates.list(actor.body),
     ]);
+    const chosen = templateQuery.safeParse(req.query);
+    const template = chosen.success ? templates.find((t) => t.name === chosen.data.template) : undefined;
     res.status(status).set('Cache-Control', 'no-store');
     renderPage(req, res, 'participation/urp-staff-request', {
       actor,
@@ -121,6 +133,22 @@ export function createUrpStaffController(deps: {
       bodyName: (code: string | undefined) => (code ? (names.get(code) ?? code) : undefined),
       saved: typeof req.query.saved === 'string' ? req.query.saved : undefined,
       invalid: status === 422,
+      templates,
+      template,
+    });
+  }
+
+  async function templatesPage(req: StaffRequest, res: Response, status = 200) {
+    const actor = await actorOf(req);
+    const names = new Map((await bodyNames(langOf(res))).map((b) => [b.ipaCode, b.name]));
+    res.status(status).set('Cache-Control', 'no-store');
+    renderPage(req, res, 'participation/urp-templates', {
+      actor,
+      base: base(actor),
+      owner: actor.body ? (names.get(actor.body) ?? actor.body) : undefined,
+      templates: await desk.people.templates.list(actor.body),
+      invalid: status === 422,
+      full: status === 409,
     });
   }
 
@@ -210,6 +238,26 @@ export function createUrpStaffController(deps: {
       await desk.route(request, actor, parsed.data.body);
       return 'route';
     }),
+
+    /** The answer templates of the URP (operators) or of a body (its answerers). */
+    templates: (req: StaffRequest, res: Response) => templatesPage(req, res),
+
+    async saveTemplate(req: StaffRequest, res: Response) {
+      const actor = await actorOf(req);
+      const parsed = templateForm.safeParse(req.body);
+      if (!parsed.success) return templatesPage(req, res, 422);
+      if (!(await desk.people.templates.save(actor.body, parsed.data.name, parsed.data.text)))
+        return templatesPage(req, res, 409);
+      res.redirect(303, `${base(actor)}/templates`);
+    },
+
+    async removeTemplate(req: StaffRequest, res: Response) {
+      const actor = await actorOf(req);
+      const parsed = templateRemoval.safeParse(req.body);
+      if (!parsed.success) return templatesPage(req, res, 422);
+      await desk.people.templates.remove(actor.body, parsed.data.name);
+      res.redirect(303, `${base(actor)}/templates`);
+    },
 
     /** The admins' page of the URP operators and of the apps' Open311 keys. */
     operators: (req: Request, res: Response) => operatorsPage(req, res),

@@ -51,6 +51,9 @@ export function urpStaffRoutes(
     router.post(`${base}/requests/:ref/answer`, ...posting, controller.answer);
     router.post(`${base}/requests/:ref/note`, ...posting, controller.note);
     router.post(`${base}/requests/:ref/close`, ...posting, controller.close);
+    router.get(`${base}/templates`, ...staff, controller.templates);
+    router.post(`${base}/templates/save`, ...posting, controller.saveTemplate);
+    router.post(`${base}/templates/remove`, ...posting, controller.removeTemplate);
   }
   router.post('/urp/requests/:ref/route', ...posting, controller.route);
   router.get('/admin/urp', ...guards.admin, controller.operators);
