@@ -42,7 +42,9 @@ export function buildParticipation(
   });
   const urpSettings = config.participation.urp;
   const urp = createUrpDesk({
-    store: createUrpStore(redis, inputs.citizen.cipher),
+    store: createUrpStore(redis, inputs.citizen.cipher, {
+      retainDataSeconds: urpSettings.retainDataDays * 86_400,
+    }),
     people: createPeople(redis, inputs.citizen.keys, urpSettings.confirmHours * 3600),
     cipher: inputs.citizen.cipher,
     ref: inputs.citizen.ref,

@@ -137,6 +137,24 @@ describe('URP desk: requests in Redis', () => {
     expect(await desk.store.ratings(PROVINCIA)).to.deep.include({ n: '1', sum: '4', s4: '1' });
   });
 
+  it("keeps a closed request's personal data only for the retention time, then shows it as purged", async () => {
+    const operator = (await desk.actor(OPERATOR))!;
+    const filed = await desk.fileForCitizen(CITIZEN, fields({ address: 'Via Roma 12' }), 'it');
+    const client = gateway.redis.client as SingleClient;
+    const keyOf = (what: string) => `${gateway.config.redis.prefix}urp:{r:${filed.ref}}:${what}`;
+    expect(await client.ttl(keyOf('data'))).to.equal(-1);
+    await desk.close(filed, operator);
+    for (const what of ['data', 'thread'])
+      expect(await client.ttl(keyOf(what))).to.be.within(365 * 86_400 - 5, 365 * 86_400);
+    expect(await client.ttl(keyOf('request'))).to.equal(-1);
+    await client.del([keyOf('data'), keyOf('thread')]); // as the expiry will
+    const purged = (await desk.store.get(filed.ref))!;
+    expect(purged.purged).to.equal(true);
+    expect(purged.text).to.equal('');
+    expect(purged.address).to.equal(undefined);
+    expect(await desk.store.thread(filed.ref)).to.deep.equal([]);
+  });
+
   it('filters queues by status, kind, topic and due date', async () => {
     const all = await desk.store.queue('all', {}, { offset: 0, count: 100 });
     expect(all.total).to.equal(all.rows.length);

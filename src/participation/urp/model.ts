@@ -134,6 +134,8 @@ export interface UrpRequest {
   lon?: number | undefined;
   closedAt?: number | undefined;
   rated: boolean;
+  /** Closed long enough ago that its personal data (text, thread, notes, address, e-mail) is gone. */
+  purged?: boolean;
 }
 
 export interface ThreadMessage {

@@ -53,7 +53,7 @@ const storedRequest = z.object({
   channel: z.enum(['web', 'open311']),
   owner: z.string().optional(),
   email: z.string().optional(),
-  text: z.string(),
+  text: z.string().optional(),
   address: z.string().optional(),
   lat: z.coerce.number().optional(),
   lon: z.coerce.number().optional(),
@@ -82,8 +82,9 @@ type SecretField = 'email' | 'text' | 'address';
  * The URP desk's requests in Redis. One request's keys share its hash tag, so filing it or adding to its
  * thread is one MULTI on one Cluster slot:
  *   urp:{r:<ref>}:request   hash: kind, topic, chosenBody, assigned, status, filedAt, dueAt, deadlineDays,
- *                           lang, channel, owner (citizen reference) | email (encrypted), text (encrypted),
- *                           address (encrypted), lat, lon, closedAt, rated
+ *                           lang, channel, owner (citizen reference), lat, lon, closedAt, rated
+ *   urp:{r:<ref>}:data      hash: email, text, address (each encrypted): expires after closing, with the
+ *                           thread and the notes (retainDataSeconds)
  *   urp:{r:<ref>}:thread    list of JSON messages (text encrypted): what the requester sees
  *   urp:{r:<ref>}:notes     list of JSON internal notes (text encrypted): staff only
  *   urp:{r:<ref>}:history   list of JSON entries: route (from, to) | answer | close, by (staff fiscal code), at
@@ -93,10 +94,15 @@ type SecretField = 'email' | 'text' | 'address';
  * and the reports (the public kind, GeoReport v2) by filing time: urp:{q:open311}:reports.
  * Requests are written first and indexed after (another slot): an index is a copy that can be rebuilt.
  */
-export function createUrpStore(redis: RedisConnection, cipher: DataCipher) {
+export function createUrpStore(
+  redis: RedisConnection,
+  cipher: DataCipher,
+  options: { retainDataSeconds: number },
+) {
   const { client } = redis;
   const base = `${redis.prefix}urp:`;
   const requestKey = (ref: string) => `${base}{r:${ref}}:request`;
+  const dataKey = (ref: string) => `${base}{r:${ref}}:data`;
   const threadKey = (ref: string) => `${base}{r:${ref}}:thread`;
   const notesKey = (ref: string) => `${base}{r:${ref}}:notes`;
   const historyKey = (ref: string) => `${base}{r:${ref}}:history`;
@@ -146,7 +152,11 @@ export function createUrpStore(redis: RedisConnection, cipher: DataCipher) {
 
   async function get(ref: string): Promise<UrpRequest | undefined> {
     if (!REFERENCE.test(ref)) return undefined;
-    const parsed = storedRequest.safeParse(await client.hGetAll(requestKey(ref)));
+    const [plain, personal] = await Promise.all([
+      client.hGetAll(requestKey(ref)),
+      client.hGetAll(dataKey(ref)),
+    ]);
+    const parsed = storedRequest.safeParse({ ...plain, ...personal });
     if (!parsed.success) return undefined;
     const s = parsed.data;
     return {
@@ -169,6 +179,7 @@ export function createUrpStore(redis: RedisConnection, cipher: DataCipher) {
       lon: s.lon,
       closedAt: s.closedAt,
       rated: s.rated === '1',
+      purged: s.status === 'closed' && s.text === undefined,
     };
   }
 
@@ -221,11 +232,9 @@ export function createUrpStore(redis: RedisConnection, cipher: DataCipher) {
         ...(request.lat !== undefined && request.lon !== undefined
           ? { lat: String(request.lat), lon: String(request.lon) }
           : {}),
-        ...secret('email'),
-        ...secret('text'),
-        ...secret('address'),
       };
-      await client.hSet(requestKey(ref), fields);
+      const personal = { ...secret('email'), ...secret('text'), ...secret('address') };
+      await client.multi().hSet(requestKey(ref), fields).hSet(dataKey(ref), personal).exec();
       await index(rowOf(request));
       if (request.kind === 'report') await client.zAdd(reportsKey, { score: request.filedAt, value: ref });
     },
@@ -241,6 +250,10 @@ export function createUrpStore(redis: RedisConnection, cipher: DataCipher) {
         ...(next.assigned ? { assigned: next.assigned } : {}),
         ...(next.status === 'closed' ? { closedAt: String(change.at) } : {}),
       });
+      // Closed: its personal data (text, address, e-mail, thread, notes) is kept only so long.
+      if (next.status === 'closed')
+        for (const key of [dataKey(request.ref), threadKey(request.ref), notesKey(request.ref)])
+          multi.expire(key, options.retainDataSeconds);
       await multi.exec();
       await unindex(rowOf(request));
       await index(rowOf(next));
