@@ -69,6 +69,8 @@ describe('URP desk: the citizen writes and follows', function () {
     });
 
     it('files a request and acknowledges it with its reference number and deadline', async () => {
+      const home = cheerio.load((await request(gateway.app).get('/').expect(200)).text);
+      expect(home('footer a[href="/urp/new"]').text()).to.equal("Scrivi all'URP");
       const form = cheerio.load((await agent.get('/urp/new').expect(200)).text);
       expect(form('input[name="email"]')).to.have.length(0);
       expect(form('select[name="body"] option[value="unknown"]')).to.have.length(1);
