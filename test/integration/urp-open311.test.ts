@@ -90,6 +90,13 @@ describe('URP desk: Open311 GeoReport v2', function () {
   });
 
   it('describes itself: discovery, services (kinds × topics) and a service definition', async () => {
+    const openApi = await request(gateway.app).get(`${BASE}/openapi.json`).expect(200);
+    expect(openApi.body.openapi).to.equal('3.1.0');
+    expect(Object.keys(openApi.body.paths)).to.include.members([
+      '/services.json',
+      '/requests.json',
+      '/tokens/{token}.json',
+    ]);
     const discovery = await request(gateway.app).get(`${BASE}/discovery.json`).expect(200);
     expect(discovery.body.endpoints[0].specification).to.equal('http://wiki.open311.org/GeoReport_v2');
     const services = await request(gateway.app).get(`${BASE}/services.json`).expect(200);

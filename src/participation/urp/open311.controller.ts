@@ -17,6 +17,7 @@ import {
   type UrpRequest,
   type UrpTopic,
 } from './model.ts';
+import { open311OpenApi } from './open311-openapi.ts';
 import type { UrpDesk } from './urp.service.ts';
 
 /** Where the GeoReport v2 endpoints live (under /api/: JSON bodies, no form tokens). */
@@ -133,6 +134,10 @@ export function createOpen311Controller(deps: {
   }
 
   return {
+    openApi(_req: Request, res: Response) {
+      res.json(open311OpenApi(deps.publicUrl));
+    },
+
     discovery(_req: Request, res: Response) {
       res.json({
         changeset: '2026-12-01T00:00:00Z',

@@ -77,6 +77,7 @@ export function open311Routes(controller: Open311Controller, guards: { postLimit
   const router = Router();
   const base = OPEN311_BASE;
   router.get(`${base}/discovery.json`, controller.discovery);
+  router.get(`${base}/openapi.json`, controller.openApi);
   router.get(`${base}/services.json`, controller.services);
   router.get(`${base}/services/:code.json`, controller.serviceDefinition);
   router.post(`${base}/requests.json`, guards.postLimit, controller.post);
