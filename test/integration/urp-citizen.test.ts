@@ -285,3 +285,27 @@ describe('URP desk: the citizen writes and follows', function () {
     });
   });
 });
+
+describe('URP desk: posts are limited per client address', () => {
+  let gateway: TestGateway;
+  before(async () => {
+    gateway = await createTestGateway({
+      participation: { urp: { postsPerClient: { windowSeconds: 60, max: 2 } } },
+    });
+  });
+  after(() => gateway.close());
+
+  it('refuses the third request within the window with 429, and files nothing for it', async () => {
+    const agent = await logIn(gateway.app, CITIZEN);
+    const html = (await agent.get('/urp/new').expect(200)).text;
+    const send = () =>
+      agent
+        .post('/urp/new')
+        .type('form')
+        .send({ _csrf: csrfTokenFrom(html), ...valid() });
+    expect((await send()).status).to.equal(303);
+    expect((await send()).status).to.equal(303);
+    expect((await send()).status).to.equal(429);
+    expect(await gateway.deps.participation.urp.citizenRequests(CITIZEN)).to.have.length(2);
+  });
+});

@@ -184,6 +184,18 @@ describe('URP desk: operators, answerers and their queues', function () {
     expect(seen('.varco-urp-status').text()).to.equal('Chiusa');
   });
 
+  it("shows a queue's satisfaction with its answers, counted without the requester", async () => {
+    const closed = await desk.fileForCitizen(
+      CITIZEN,
+      { kind: 'suggestion', topic: 'culture', body: COMUNE, text: 'Aprite la biblioteca la domenica.' },
+      'it',
+    );
+    const actor = (await desk.actor(ANSWERER, COMUNE))!;
+    await desk.rate(await desk.close(closed, actor), 4);
+    const page = cheerio.load((await answerer.get(`/urp/bodies/${COMUNE}/queue`).expect(200)).text);
+    expect(page('.varco-urp-satisfaction').text()).to.contain('4 su 5 (1 valutazione)');
+  });
+
   it('keeps answer templates per body and fills an answer from one', async () => {
     const templates = `/urp/bodies/${COMUNE}/templates`;
     const text = 'Gentile utente, la TARI si paga con il modello F24 inviato a casa.';

@@ -7,6 +7,7 @@ import { isLanguage, type Language } from '../../platform/i18n.ts';
 import { newOneTimeToken } from '../../platform/one-time-token.ts';
 import { renderPage } from '../../platform/views.ts';
 import { editableBody } from '../../registry/editor/editor-access.ts';
+import { summaryOf } from '../ratings/ratings.repository.ts';
 import { daysLeft, messageText, REFERENCE, TEXT_MAX, URP_KINDS, URP_STATUSES, URP_TOPICS } from './model.ts';
 import { requestNotFound, type Actor, type UrpDesk } from './urp.service.ts';
 
@@ -181,6 +182,8 @@ export function createUrpStaffController(deps: {
       });
       const bodies = await bodyNames(langOf(res));
       const names = new Map(bodies.map((b) => [b.ipaCode, b.name]));
+      // Counted in the ratings' own format (src/participation/ratings/ratings.repository.ts).
+      const satisfaction = summaryOf(await desk.store.ratings(actor.body));
       const params = new URLSearchParams(
         Object.entries({ ...filter, body: actor.role === 'urp' ? chosenBody : undefined }).flatMap(
           ([k, v]) => (v ? [[k, v]] : []),
@@ -195,6 +198,7 @@ export function createUrpStaffController(deps: {
         query: { ...filter, body: chosenBody ?? '' },
         bodies,
         bodyTitle: actor.body ? names.get(actor.body) : undefined,
+        satisfaction,
         total,
         rows: rows.map((r) => ({
           ...r,
