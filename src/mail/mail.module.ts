@@ -236,6 +236,35 @@ export function buildMail(
           c.owner ? { path: `/me/requests/${c.reference}` } : undefined,
         );
       },
+      /**
+       * A reminder of the deadlines to a URP operator or a body's answerer, when they confirmed an
+       * address at /me; one per person, queue and day (the id names them by reference, never by
+       * fiscal code).
+       */
+      async remind(r: {
+        fiscalCode: string;
+        body?: string | undefined;
+        overdue: number;
+        dueSoon: number;
+        day: string;
+      }) {
+        const recipient = await inputs.emails.of(r.fiscalCode);
+        if (!recipient) return;
+        const t = inputs.i18n.t(recipient.lang);
+        const queue = r.body
+          ? ((await inputs.bodyName(r.body, recipient.lang)) ?? r.body)
+          : t('mail.urpReminder.urpQueue');
+        await send(
+          `urp-reminder.${r.body ?? 'urp'}.${inputs.emails.refOf(r.fiscalCode).slice(0, 16)}.${r.day}`,
+          recipient.address,
+          recipient.lang,
+          'urpReminder',
+          { queue, overdue: String(r.overdue), dueSoon: String(r.dueSoon) },
+          r.body
+            ? { path: `/urp/bodies/${r.body}/queue`, query: { due: 'overdue' } }
+            : { path: '/urp/queue', query: { status: 'received' } },
+        );
+      },
     },
 
     /** A delivery that failed its last attempt: the admins are told, once per dead letter. */

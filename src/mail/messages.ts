@@ -19,6 +19,7 @@ export const MAIL_KINDS = {
   urpConfirm: { detail: true },
   urpFiled: { detail: true },
   urpAnswered: { detail: true },
+  urpReminder: { detail: true },
 } as const;
 export type MailKind = keyof typeof MAIL_KINDS;
 

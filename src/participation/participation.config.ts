@@ -49,6 +49,8 @@ export const participationConfigSchema = z
         area: area.default({ minLat: 35.4, maxLat: 47.1, minLon: 6.6, maxLon: 18.6 }),
         /** Hours an anonymous requester has to confirm their address. */
         confirmHours: z.number().int().min(1).max(72).default(24),
+        /** Days before a due date that the staff who must answer are reminded (and of the overdue). */
+        remindDaysBefore: z.number().int().min(1).max(30).default(3),
         /** Days a closed request keeps its personal data (text, thread, notes, address, e-mail). */
         retainDataDays: z.number().int().min(1).max(3650).default(365),
         /** Requests and messages posted per client address (citizens, anonymous requesters, apps). */

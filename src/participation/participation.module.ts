@@ -12,6 +12,7 @@ import { createRatings, type Ratings } from './ratings/ratings.service.ts';
 import { createUses } from './ratings/uses.repository.ts';
 import { createUrpCitizenController } from './urp/citizen.controller.ts';
 import { createPeople } from './urp/people.repository.ts';
+import { createReminders } from './urp/reminders.ts';
 import { createOpen311Controller } from './urp/open311.controller.ts';
 import { createUrpStaffController } from './urp/staff.controller.ts';
 import { open311Routes, urpCitizenRoutes, urpStaffRoutes } from './urp/urp.routes.ts';
@@ -30,6 +31,8 @@ export function buildParticipation(
     citizen: Pick<CitizenModule, 'ref' | 'keys' | 'cipher'>;
     /** Whether a body of the network can be sent requests (approved). */
     bodyExists: (ipaCode: string) => Promise<boolean>;
+    /** The IPA codes of the network's approved bodies. */
+    bodies: () => Promise<string[]>;
     /** What the desk tells anonymous requesters by mail. */
     urpNotices: UrpNotices;
   },
@@ -41,11 +44,13 @@ export function buildParticipation(
     ref: inputs.citizen.ref,
   });
   const urpSettings = config.participation.urp;
+  const urpStore = createUrpStore(redis, inputs.citizen.cipher, {
+    retainDataSeconds: urpSettings.retainDataDays * 86_400,
+  });
+  const people = createPeople(redis, inputs.citizen.keys, urpSettings.confirmHours * 3600);
   const urp = createUrpDesk({
-    store: createUrpStore(redis, inputs.citizen.cipher, {
-      retainDataSeconds: urpSettings.retainDataDays * 86_400,
-    }),
-    people: createPeople(redis, inputs.citizen.keys, urpSettings.confirmHours * 3600),
+    store: urpStore,
+    people,
     cipher: inputs.citizen.cipher,
     ref: inputs.citizen.ref,
     settings: urpSettings,
@@ -55,6 +60,14 @@ export function buildParticipation(
   return {
     ratings,
     urp,
+    /** Hourly reminders of the URP's deadlines to those who must answer (started by the composition root). */
+    urpReminders: createReminders({
+      store: urpStore,
+      people,
+      bodies: inputs.bodies,
+      daysBefore: urpSettings.remindDaysBefore,
+      send: inputs.urpNotices.remind,
+    }),
     /** A deep link followed (/go) by a logged-in citizen. */
     deepLinkFollowed: (fiscalCode: string, service: { id: string; bodyId: string }) =>
       ratings.serviceUsed(fiscalCode, service, 'deepLink'),

@@ -263,6 +263,21 @@ describe('URP desk: the citizen writes and follows', function () {
       expect(mail.parsed.text).to.contain('link personale');
     });
 
+    it('reminds operators who gave an address of the requests waiting past their deadline, once a day', async () => {
+      const emails = gateway.deps.citizen.emails;
+      await emails.save(emails.refOf(OPERATOR), 'operatore@example.it', 'it');
+      const later = Date.now() + 40 * 86_400_000;
+      const reminders = gateway.deps.participation.urpReminders;
+      expect(await reminders.remind(later)).to.be.greaterThan(0);
+      const mail = await smtp.next((m) => m.envelopeTo.includes('operatore@example.it'));
+      expect(mail.parsed.subject).to.match(/^URP, dell'URP \(da assegnare\): \d+ richieste scadute/);
+      expect(linkIn(mail, `${gateway.config.http.publicUrl}/urp/queue?`)).to.contain('status=received');
+      expect(mail.raw).to.not.contain(OPERATOR);
+      await reminders.remind(later); // the same day again: the same message id, not sent twice
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(smtp.received.filter((m) => m.envelopeTo.includes('operatore@example.it'))).to.have.length(1);
+    });
+
     it('refuses an expired confirmation link (410) and files nothing', async () => {
       const visitor = request.agent(gateway.app);
       await post(visitor, { ...valid(), email: 'late@example.it' }).then((r) =>

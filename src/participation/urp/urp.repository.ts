@@ -295,6 +295,16 @@ export function createUrpStore(
       return (await client.hSetNX(requestKey(ref), 'rated', '1')) === 1;
     },
 
+    /** How many requests of a scope's set are overdue at `now`, and due from `now` to `soon`. */
+    async dueCounts(scope: string, set: string, now: number, soon: number) {
+      const key = scopeKey(scope, set);
+      const [overdue, dueSoon] = await Promise.all([
+        client.zCount(key, '-inf', `(${now}`),
+        client.zCount(key, String(now), String(soon)),
+      ]);
+      return { overdue, dueSoon };
+    },
+
     /** Reports filed between two times (ms), newest first, at most `limit`. */
     reports: (from: number, to: number, limit: number) =>
       client.zRange(reportsKey, String(to), String(from), {

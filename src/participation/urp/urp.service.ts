@@ -13,6 +13,7 @@ import {
   type UrpRequest,
 } from './model.ts';
 import type { People } from './people.repository.ts';
+import type { Reminder } from './reminders.ts';
 import type { UrpStore } from './urp.repository.ts';
 
 /** The desk's settings (participation.urp). */
@@ -34,6 +35,8 @@ export interface UrpNotices {
     email?: string | undefined;
     lang: 'it' | 'en';
   }): Promise<void>;
+  /** A reminder of the deadlines to a staff member (reminders.ts). */
+  remind(reminder: Reminder): Promise<void>;
 }
 
 /** A staff member acting on a request: a URP operator, or an answerer of the body it is routed to. */
