@@ -20,7 +20,9 @@ import { createUrpStore } from './urp/urp.repository.ts';
 import { createUrpDesk, type UrpNotices } from './urp/urp.service.ts';
 
 /**
- * Citizens' participation: ratings of the services they used and of information sheets. Built before
+ * Citizens' participation: ratings of the services they used and of information sheets, and the URP
+ * desk (requests to the network's public-relations office, routed to the bodies, and its reminders of
+ * the legal deadlines). Built before
  * the modules that report uses (the catalog's deep links, single sign-on, procedures), which are given
  * its listeners by the composition root; its pages are built once those modules are (participationWeb).
  */
@@ -33,7 +35,7 @@ export function buildParticipation(
     bodyExists: (ipaCode: string) => Promise<boolean>;
     /** The IPA codes of the network's approved bodies. */
     bodies: () => Promise<string[]>;
-    /** What the desk tells anonymous requesters by mail. */
+    /** What the desk tells requesters and staff by mail (the mail module). */
     urpNotices: UrpNotices;
   },
 ) {
