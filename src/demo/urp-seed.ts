@@ -6,7 +6,7 @@ export const DEMO_URP_OPERATOR = 'VRDGPP70T10G999S';
 export const DEMO_URP_ANSWERER = 'BNCLRA85M41G999K';
 export const DEMO_URP_BODY = 'c_g999';
 /** Who wrote the demo requests: Mario Rossi of the demo SPID IdP. */
-const DEMO_REQUESTER = 'RSSMRA80A01G999F';
+export const DEMO_URP_REQUESTER = 'RSSMRA80A01G999F';
 
 /**
  * Names the demo URP operator and the Comune di Prato's demo answerer, and files a few requests of
@@ -16,12 +16,12 @@ const DEMO_REQUESTER = 'RSSMRA80A01G999F';
 export async function seedDemoUrp(desk: UrpDesk): Promise<number> {
   await desk.people.operators.add(DEMO_URP_OPERATOR);
   await desk.people.answerers.add(DEMO_URP_BODY, DEMO_URP_ANSWERER);
-  if ((await desk.people.citizenRequests.list(DEMO_REQUESTER)).length > 0) return 0;
+  if ((await desk.people.citizenRequests.list(DEMO_URP_REQUESTER)).length > 0) return 0;
   const operator = { role: 'urp' as const, fiscalCode: DEMO_URP_OPERATOR };
   const answerer = { role: 'body' as const, fiscalCode: DEMO_URP_ANSWERER, body: DEMO_URP_BODY };
 
   await desk.fileForCitizen(
-    DEMO_REQUESTER,
+    DEMO_URP_REQUESTER,
     {
       kind: 'report',
       topic: 'roads',
@@ -34,7 +34,7 @@ export async function seedDemoUrp(desk: UrpDesk): Promise<number> {
     'it',
   );
   const complaint = await desk.fileForCitizen(
-    DEMO_REQUESTER,
+    DEMO_URP_REQUESTER,
     {
       kind: 'complaint',
       topic: 'waste',
@@ -51,7 +51,7 @@ export async function seedDemoUrp(desk: UrpDesk): Promise<number> {
     'Abbiamo segnalato i due mancati ritiri al gestore, che ha recuperato il servizio. Ci scusiamo per il disagio.',
   );
   const question = await desk.fileForCitizen(
-    DEMO_REQUESTER,
+    DEMO_URP_REQUESTER,
     {
       kind: 'information',
       topic: 'registry',
