@@ -10,7 +10,8 @@ export const DEMO_URP_REQUESTER = 'RSSMRA80A01G999F';
 
 /**
  * Names the demo URP operator and the Comune di Prato's demo answerer, and files a few requests of
- * Mario Rossi's — one waiting for the URP, one passed on to the Comune and answered, one closed — once
+ * Mario Rossi's — one waiting for the URP, one passed on to the Comune and answered, one closed, a
+ * suggestion to the library published with its answer — once
  * (a requester who already has requests is left alone), so the desk can be tried with `npm start`.
  */
 export async function seedDemoUrp(desk: UrpDesk): Promise<number> {
@@ -66,5 +67,20 @@ export async function seedDemoUrp(desk: UrpDesk): Promise<number> {
     "Sì: la carta d'identità elettronica si rinnova su appuntamento, anche quando è scaduta. Trova le date libere nella scheda del servizio.",
   );
   await desk.close(answered, operator);
-  return 3;
+  const suggestion = await desk.fileForCitizen(
+    DEMO_URP_REQUESTER,
+    {
+      kind: 'suggestion',
+      topic: 'culture',
+      body: 'demo_lazzerini',
+      text: 'Sarebbe utile tenere aperta la biblioteca anche la domenica pomeriggio, almeno in inverno.',
+      publish: 'yes',
+    },
+    'it',
+  );
+  await desk.publish(suggestion, operator, {
+    text: 'Aprire la biblioteca anche la domenica pomeriggio, almeno nei mesi invernali.',
+    answer: "La biblioteca proverà l'apertura domenicale dalle 15 alle 19 da gennaio a marzo.",
+  });
+  return 4;
 }

@@ -19,6 +19,7 @@ describe('URP desk pages in a browser', function () {
   let server: Awaited<ReturnType<typeof listen>>;
   let browser: Browser;
   let ref: string;
+  let suggestionRef: string;
 
   before(async function () {
     browser = await launchBrowserOrSkip(this);
@@ -41,6 +42,22 @@ describe('URP desk pages in a browser', function () {
       'it',
     );
     ref = filed.ref;
+    const suggestion = await desk.fileForCitizen(
+      CITIZEN,
+      {
+        kind: 'suggestion',
+        topic: 'culture',
+        body: 'c_g999',
+        text: 'Biblioteca aperta la domenica.',
+        publish: 'yes',
+      },
+      'it',
+    );
+    suggestionRef = suggestion.ref;
+    await desk.publish(suggestion, (await desk.actor(DEMO_URP_OPERATOR))!, {
+      text: 'Aprire la biblioteca la domenica.',
+      answer: 'Dal prossimo mese, in via sperimentale.',
+    });
     const operator = (await desk.actor(DEMO_URP_OPERATOR))!;
     await desk.note(filed, operator, 'Nota interna');
     await desk.route(filed, operator, 'c_g999');
@@ -55,11 +72,17 @@ describe('URP desk pages in a browser', function () {
 
   const pages: { name: string; path: () => string; login?: string }[] = [
     { name: 'the form, anonymous', path: () => '/urp/new' },
+    { name: 'the published suggestions', path: () => '/urp/suggestions' },
     { name: 'the form, logged in', path: () => '/urp/new', login: CITIZEN },
     { name: "a citizen's requests", path: () => '/me/requests', login: CITIZEN },
     { name: "a citizen's request", path: () => `/me/requests/${ref}`, login: CITIZEN },
     { name: "the operators' queue", path: () => '/urp/queue', login: DEMO_URP_OPERATOR },
     { name: 'a request for an operator', path: () => `/urp/requests/${ref}`, login: DEMO_URP_OPERATOR },
+    {
+      name: 'a suggestion to publish',
+      path: () => `/urp/requests/${suggestionRef}`,
+      login: DEMO_URP_OPERATOR,
+    },
     { name: "a body's queue", path: () => '/urp/bodies/c_g999/queue', login: DEMO_URP_ANSWERER },
     {
       name: "a body's answer templates",

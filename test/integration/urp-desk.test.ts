@@ -176,13 +176,14 @@ describe('URP desk: requests in Redis', () => {
     expect(sorted).to.deep.equal([...sorted].sort((x, y) => x - y));
   });
 
-  it('demo mode names an operator and an answerer and seeds three requests, once', async () => {
+  it('demo mode names an operator and an answerer and seeds four requests (one suggestion published), once', async () => {
     expect(await desk.people.operators.has(DEMO_URP_OPERATOR)).to.equal(true);
     expect(await desk.people.answerers.has(DEMO_URP_BODY, DEMO_URP_ANSWERER)).to.equal(true);
     const statuses = (await desk.store.queue('all', {}, { offset: 0, count: 1000 })).rows.map(
       (r) => r.status,
     );
     expect(statuses).to.include.members(['received', 'answered', 'closed']);
+    expect((await desk.store.published({ offset: 0, count: 10 })).total).to.equal(1);
     expect(await seedDemoUrp(desk)).to.equal(0);
   });
 });

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import * as cheerio from 'cheerio';
+import request from 'supertest';
 import type { UrpDesk } from '../../src/participation/urp/urp.service.ts';
 import { createTestGateway, csrfTokenFrom, type TestGateway } from '../helpers/gateway.ts';
 import { logIn, type Agent } from '../helpers/journeys.ts';
@@ -236,6 +237,59 @@ describe('URP desk: operators, answerers and their queues', function () {
       expect(r.status).to.equal(303),
     );
     expect(await desk.people.templates.list(COMUNE)).to.deep.equal([]);
+  });
+
+  it('publishes a suggestion whose author agreed, as the URP wrote it, and withdraws it', async () => {
+    const form = (await citizen.get('/urp/new?kind=suggestion').expect(200)).text;
+    expect(cheerio.load(form)('#urp-kind-suggestion').attr('checked')).to.not.equal(undefined);
+    const filed = await citizen
+      .post('/urp/new')
+      .type('form')
+      .send({
+        _csrf: csrfTokenFrom(form),
+        kind: 'suggestion',
+        topic: 'culture',
+        body: COMUNE,
+        text: 'Biblioteca aperta la domenica. Scrivetemi: mario@example.it',
+        publish: 'yes',
+      })
+      .expect(303);
+    const ref = /URP-\d{4}-\d+/.exec(filed.headers.location!)![0];
+    const page = `/urp/requests/${ref}`;
+    const shown = cheerio.load((await operator.get(page).expect(200)).text);
+    expect(shown('#urp-public-text').text()).to.equal('Biblioteca aperta la domenica. Scrivetemi: [e-mail]');
+    // Only operators publish; only suggestions whose authors agreed; never an empty text.
+    await postForm(answerer, `/urp/bodies/${COMUNE}/requests/${ref}`, `${page}/publish`, {
+      text: 'Testo pubblico.',
+    }).then((r) => expect(r.status).to.equal(403));
+    await postForm(operator, page, `${page}/publish`, { text: '' }).then((r) =>
+      expect(r.status).to.equal(422),
+    );
+    const withoutConsent = await desk.fileForCitizen(
+      CITIZEN,
+      { kind: 'suggestion', topic: 'culture', body: COMUNE, text: 'Una proposta riservata.' },
+      'it',
+    );
+    await postForm(operator, page, `/urp/requests/${withoutConsent.ref}/publish`, {
+      text: 'Una proposta.',
+    }).then((r) => expect(r.status).to.equal(409));
+    await postForm(operator, page, `/urp/requests/${provinciaRef}/publish`, { text: 'Un reclamo.' }).then(
+      (r) => expect(r.status).to.equal(409),
+    );
+    await postForm(operator, page, `${page}/publish`, {
+      text: 'Aprire la <b>biblioteca</b> la domenica.',
+      answer: 'Dal prossimo mese, in via sperimentale.',
+    }).then((r) => expect(r.status).to.equal(303));
+    const list = await request(gateway.app).get('/urp/suggestions').expect(200);
+    const $ = cheerio.load(list.text);
+    expect($('.varco-urp-public-text').first().text()).to.equal('Aprire la <b>biblioteca</b> la domenica.');
+    expect($('.varco-urp-public-answer').first().text()).to.equal('Dal prossimo mese, in via sperimentale.');
+    expect(list.text).to.not.contain('mario@example.it').and.not.contain(ref).and.not.contain(CITIZEN);
+    await request(gateway.app).get('/urp/suggestions?page=0').expect(400);
+    await postForm(operator, page, `${page}/unpublish`, {}).then((r) => expect(r.status).to.equal(303));
+    expect(list.text).to.contain('Aprire la &lt;b&gt;biblioteca&lt;/b&gt; la domenica.');
+    const after = (await request(gateway.app).get('/urp/suggestions').expect(200)).text;
+    expect(after).to.not.contain('Aprire la &lt;b&gt;biblioteca&lt;/b&gt; la domenica.');
   });
 
   it('flags overdue requests in the queues', async () => {

@@ -25,6 +25,7 @@ const citizenOf = (req: Request) => {
 };
 const tokenQuery = z.object({ token: z.string().max(100) });
 const tokenField = z.object({ token: z.string().max(100) });
+const pageQuery = z.strictObject({ page: z.coerce.number().int().min(1).max(10_000).optional() });
 const confirmForm = z.strictObject({ _csrf: z.string(), token: z.string().max(100) });
 
 /** The form as sent, shown back as text (the page escapes it), with the fields that were wrong. */
@@ -40,6 +41,7 @@ function formBack(body: unknown, errors: string[]) {
     lat: text('lat', 20),
     lon: text('lon', 20),
     email: text('email', 300),
+    publish: raw.publish === 'yes',
     errors,
   };
 }
@@ -115,8 +117,8 @@ export function createUrpCitizenController(deps: { desk: UrpDesk; catalog: Pick<
         res.status(422);
         return showForm(req, res, formBack(req.body, errors));
       }
-      const { kind, topic, body, text, address, lat, lon, email } = parsed.data;
-      const fields = { kind, topic, body, text, address, lat, lon };
+      const { kind, topic, body, text, address, lat, lon, publish, email } = parsed.data;
+      const fields = { kind, topic, body, text, address, lat, lon, publish };
       if (citizen) {
         const request = await desk.fileForCitizen(citizen.fiscalCode, fields, langOf(res));
         return res.redirect(303, `/me/requests/${request.ref}?filed=1`);
@@ -149,6 +151,21 @@ export function createUrpCitizenController(deps: { desk: UrpDesk; catalog: Pick<
         reference: filed.request.ref,
         follow: `/urp/follow?token=${filed.access}`,
         dueAt: filed.request.dueAt,
+      });
+    },
+
+    /** The suggestions the URP published, newest first, with the bodies' answers: for everyone. */
+    async suggestions(req: Request, res: Response) {
+      const { page = 1 } = parseInput(pageQuery, req.query, 400);
+      const names = new Map((await bodies(langOf(res))).map((b) => [b.ipaCode, b.name]));
+      const { total, rows } = await desk.store.published({ offset: (page - 1) * 20, count: 20 });
+      renderPage(req, res, 'participation/urp-suggestions', {
+        rows: rows.map((r) => ({
+          ...r,
+          bodyName: r.assigned ? (names.get(r.assigned) ?? r.assigned) : undefined,
+        })),
+        previous: page > 1 ? `/urp/suggestions?page=${page - 1}` : undefined,
+        next: page * 20 < total ? `/urp/suggestions?page=${page + 1}` : undefined,
       });
     },
 

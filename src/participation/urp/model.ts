@@ -76,6 +76,8 @@ export const requestFields = z.object({
   address: optional(messageText(3, ADDRESS_MAX).refine((v) => !v.includes('\n'), 'one line')),
   lat: optional(coordinate),
   lon: optional(coordinate),
+  /** A suggestion's author agrees that the URP may publish it, without personal data. */
+  publish: optional(z.literal('yes')),
 });
 export type RequestFields = z.infer<typeof requestFields>;
 
@@ -87,6 +89,11 @@ export const newRequestForm = z.strictObject({
 });
 
 export const messageForm = z.strictObject({ _csrf: z.string(), text: messageText(1, TEXT_MAX) });
+export const publishForm = z.strictObject({
+  _csrf: z.string(),
+  text: messageText(TEXT_MIN, TEXT_MAX),
+  answer: optional(messageText(1, TEXT_MAX)),
+});
 export const ratingForm = z.strictObject({
   _csrf: z.string(),
   stars: z.enum(['1', '2', '3', '4', '5']).transform(Number),
@@ -134,8 +141,21 @@ export interface UrpRequest {
   lon?: number | undefined;
   closedAt?: number | undefined;
   rated: boolean;
+  /** A suggestion whose author agreed to its publication. */
+  publishable?: boolean;
   /** Closed long enough ago that its personal data (text, thread, notes, address, e-mail) is gone. */
   purged?: boolean;
+}
+
+/** A suggestion as the URP published it: texts an operator wrote from it, with no personal data. */
+export interface PublishedSuggestion {
+  ref: string;
+  topic: UrpTopic;
+  assigned?: string | undefined;
+  filedAt: number;
+  at: number;
+  text: string;
+  answer?: string | undefined;
 }
 
 export interface ThreadMessage {

@@ -8,7 +8,17 @@ import { newOneTimeToken } from '../../platform/one-time-token.ts';
 import { renderPage } from '../../platform/views.ts';
 import { editableBody } from '../../registry/editor/editor-access.ts';
 import { summaryOf } from '../ratings/ratings.repository.ts';
-import { daysLeft, messageText, REFERENCE, TEXT_MAX, URP_KINDS, URP_STATUSES, URP_TOPICS } from './model.ts';
+import { screenComment } from '../ratings/screen.ts';
+import {
+  daysLeft,
+  messageText,
+  publishForm,
+  REFERENCE,
+  TEXT_MAX,
+  URP_KINDS,
+  URP_STATUSES,
+  URP_TOPICS,
+} from './model.ts';
 import { requestNotFound, type Actor, type UrpDesk } from './urp.service.ts';
 
 const PAGE_SIZE = 50;
@@ -113,11 +123,12 @@ export function createUrpStaffController(deps: {
     const { actor, request } = await requestOf(req);
     const bodies = await bodyNames(langOf(res));
     const names = new Map(bodies.map((b) => [b.ipaCode, b.name]));
-    const [thread, notes, history, templates] = await Promise.all([
+    const [thread, notes, history, templates, published] = await Promise.all([
       desk.store.thread(request.ref),
       desk.store.notes(request.ref),
       desk.store.history(request.ref),
       desk.people.templates.list(actor.body),
+      desk.store.publicOf(request.ref),
     ]);
     const chosen = templateQuery.safeParse(req.query);
     const template = chosen.success ? templates.find((t) => t.name === chosen.data.template) : undefined;
@@ -136,6 +147,15 @@ export function createUrpStaffController(deps: {
       invalid: status === 422,
       templates,
       template,
+      // A suggestion its author agreed to publish: what was published, else its text screened.
+      publication:
+        actor.role === 'urp' && request.kind === 'suggestion' && request.publishable
+          ? {
+              published,
+              draft: published?.text ?? screenComment(request.text),
+              answer: published?.answer ?? '',
+            }
+          : undefined,
     });
   }
 
@@ -233,6 +253,19 @@ export function createUrpStaffController(deps: {
       parseInput(csrfOnly, body, 400);
       await desk.close(request, actor);
       return 'close';
+    }),
+
+    publish: action(async ({ actor, request }, body) => {
+      const parsed = publishForm.safeParse(body);
+      if (!parsed.success) return undefined;
+      await desk.publish(request, actor, { text: parsed.data.text, answer: parsed.data.answer });
+      return 'publish';
+    }),
+
+    unpublish: action(async ({ actor, request }, body) => {
+      parseInput(csrfOnly, body, 400);
+      await desk.unpublish(request, actor);
+      return 'unpublish';
     }),
 
     route: action(async ({ actor, request }, body) => {

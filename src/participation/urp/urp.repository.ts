@@ -12,6 +12,7 @@ import {
   URP_TOPICS,
   type InternalNote,
   type HistoryEntry,
+  type PublishedSuggestion,
   type ThreadMessage,
   type UrpRequest,
   type UrpStatus,
@@ -59,7 +60,9 @@ const storedRequest = z.object({
   lon: z.coerce.number().optional(),
   closedAt: z.coerce.number().optional(),
   rated: z.string().optional(),
+  publishable: z.string().optional(),
 });
+const storedPublic = z.object({ text: z.string(), answer: z.string().optional(), at: z.coerce.number() });
 
 const storedMessage = z.object({
   at: z.number(),
@@ -87,11 +90,13 @@ type SecretField = 'email' | 'text' | 'address';
  *                           thread and the notes (retainDataSeconds)
  *   urp:{r:<ref>}:thread    list of JSON messages (text encrypted): what the requester sees
  *   urp:{r:<ref>}:notes     list of JSON internal notes (text encrypted): staff only
+ *   urp:{r:<ref>}:public    hash: text, answer, at: a suggestion as the URP published it (no personal data)
  *   urp:{r:<ref>}:history   list of JSON entries: route (from, to) | answer | close, by (staff fiscal code), at
  * The queues are indexes of one scope each — the network's (`all`) and each body's (`b:<ipa>`) — under
  * the scope's tag, so a filtered page intersects sets of one slot; every set is scored by the due date:
  *   urp:{q:<scope>}:all · :open · :status:<s> · :kind:<k> · :topic:<t>
- * and the reports (the public kind, GeoReport v2) by filing time: urp:{q:open311}:reports.
+ * and the reports (the public kind, GeoReport v2) by filing time: urp:{q:open311}:reports; the
+ * published suggestions by publication time: urp:{q:public}:suggestions.
  * Requests are written first and indexed after (another slot): an index is a copy that can be rebuilt.
  */
 export function createUrpStore(
@@ -108,6 +113,9 @@ export function createUrpStore(
   const historyKey = (ref: string) => `${base}{r:${ref}}:history`;
   const scopeKey = (scope: string, what: string) => `${base}{q:${scope}}:${what}`;
   const context = (ref: string, field: string) => `urp:${ref}:${field}`;
+  const publicKey = (ref: string) => `${base}{r:${ref}}:public`;
+  /** Published suggestions by publication time: the public page's list. */
+  const suggestionsKey = `${base}{q:public}:suggestions`;
   /** Reports (segnalazioni) by filing time: what the public Open311 list reads. */
   const reportsKey = `${base}{q:open311}:reports`;
 
@@ -179,6 +187,7 @@ export function createUrpStore(
       lon: s.lon,
       closedAt: s.closedAt,
       rated: s.rated === '1',
+      publishable: s.publishable === '1',
       purged: s.status === 'closed' && s.text === undefined,
     };
   }
@@ -229,6 +238,7 @@ export function createUrpStore(
         channel: request.channel,
         ...(request.assigned ? { assigned: request.assigned } : {}),
         ...(request.owner ? { owner: request.owner } : {}),
+        ...(request.publishable ? { publishable: '1' } : {}),
         ...(request.lat !== undefined && request.lon !== undefined
           ? { lat: String(request.lat), lon: String(request.lon) }
           : {}),
@@ -293,6 +303,62 @@ export function createUrpStore(
     /** Marks a closed request as rated (the stars are counted elsewhere, without the requester). */
     async markRated(ref: string): Promise<boolean> {
       return (await client.hSetNX(requestKey(ref), 'rated', '1')) === 1;
+    },
+
+    /** Publishes a suggestion (or replaces what was published of it). */
+    async publish(ref: string, published: { text: string; answer?: string | undefined; at: number }) {
+      await client
+        .multi()
+        .del(publicKey(ref))
+        .hSet(publicKey(ref), {
+          text: published.text,
+          at: String(published.at),
+          ...(published.answer ? { answer: published.answer } : {}),
+        })
+        .exec();
+      await client.zAdd(suggestionsKey, { score: published.at, value: ref });
+    },
+
+    async unpublish(ref: string): Promise<void> {
+      await client.del(publicKey(ref));
+      await client.zRem(suggestionsKey, ref);
+    },
+
+    async publicOf(
+      ref: string,
+    ): Promise<{ text: string; answer?: string | undefined; at: number } | undefined> {
+      const parsed = storedPublic.safeParse(await client.hGetAll(publicKey(ref)));
+      return parsed.success ? parsed.data : undefined;
+    },
+
+    /** A page of the published suggestions, newest first, and how many there are. */
+    async published(page: {
+      offset: number;
+      count: number;
+    }): Promise<{ total: number; rows: PublishedSuggestion[] }> {
+      const [total, refs] = await Promise.all([
+        client.zCard(suggestionsKey),
+        client.zRange(suggestionsKey, page.offset, page.offset + page.count - 1, { REV: true }),
+      ]);
+      const rows = await Promise.all(
+        refs.map(async (ref): Promise<PublishedSuggestion | undefined> => {
+          const [shown, plain] = await Promise.all([
+            client.hGetAll(publicKey(ref)),
+            client.hmGet(requestKey(ref), ['topic', 'assigned', 'filedAt']),
+          ]);
+          const parsed = storedPublic.safeParse(shown);
+          const topic = z.enum(URP_TOPICS).safeParse(plain[0]);
+          if (!parsed.success || !topic.success) return undefined;
+          return {
+            ref,
+            topic: topic.data,
+            assigned: plain[1] || undefined,
+            filedAt: Number(plain[2]),
+            ...parsed.data,
+          };
+        }),
+      );
+      return { total, rows: rows.filter((r): r is PublishedSuggestion => r !== undefined) };
     },
 
     /** How many requests of a scope's set are overdue at `now`, and due from `now` to `soon`. */

@@ -12,6 +12,7 @@ export function urpCitizenRoutes(
   const router = Router();
   const posting = [guards.formLimit, guards.postLimit];
   router.get('/urp/new', controller.newForm);
+  router.get('/urp/suggestions', controller.suggestions);
   router.post('/urp/new', ...posting, controller.file);
   router.get('/urp/confirm', guards.formLimit, controller.showConfirm);
   router.post('/urp/confirm', ...posting, controller.confirm);
@@ -56,6 +57,8 @@ export function urpStaffRoutes(
     router.post(`${base}/templates/remove`, ...posting, controller.removeTemplate);
   }
   router.post('/urp/requests/:ref/route', ...posting, controller.route);
+  router.post('/urp/requests/:ref/publish', ...posting, controller.publish);
+  router.post('/urp/requests/:ref/unpublish', ...posting, controller.unpublish);
   router.get('/admin/urp', ...guards.admin, controller.operators);
   router.post('/admin/urp/apps', guards.formLimit, ...guards.admin, controller.issueAppKey);
   router.post('/admin/urp/apps/revoke', guards.formLimit, ...guards.admin, controller.revokeAppKey);

@@ -125,6 +125,7 @@ export function createUrpDesk(deps: {
       lat: fields.lat,
       lon: fields.lon,
       rated: false,
+      publishable: fields.kind === 'suggestion' && fields.publish === 'yes',
     };
     await store.create(request);
     await store.addMessage(request.ref, { at: filedAt, author: 'citizen', text: fields.text });
@@ -276,6 +277,25 @@ export function createUrpDesk(deps: {
 
     async note(request: UrpRequest, actor: Actor, text: string): Promise<void> {
       await store.addNote(request.ref, { at: now(), author: actor.role, body: actor.body, text });
+    },
+
+    /**
+     * An operator publishes a suggestion whose author agreed, as texts they wrote from it (the page
+     * offers the screened text to start from) and, optionally, the bodies' public answer.
+     */
+    async publish(
+      request: UrpRequest,
+      actor: Actor,
+      published: { text: string; answer?: string | undefined },
+    ) {
+      if (actor.role !== 'urp') throw new AppError(403, 'not_an_operator');
+      if (request.kind !== 'suggestion' || !request.publishable) throw new AppError(409, 'not_publishable');
+      await store.publish(request.ref, { ...published, at: now() });
+    },
+
+    async unpublish(request: UrpRequest, actor: Actor): Promise<void> {
+      if (actor.role !== 'urp') throw new AppError(403, 'not_an_operator');
+      await store.unpublish(request.ref);
     },
 
     /** An operator routes (or re-routes) a request to a body; the history keeps every routing. */
