@@ -263,6 +263,34 @@ describe('URP desk: the citizen writes and follows', function () {
       expect(mail.parsed.text).to.contain('link personale');
     });
 
+    it('lets the anonymous requester rate the answer once the request is closed, through their link', async () => {
+      const visitor = request.agent(gateway.app);
+      const html = (await visitor.get(follow).expect(200)).text;
+      const reference = /URP-\d{4}-\d+/.exec(cheerio.load(html)('h1').text())![0];
+      const token = new URL(follow, 'http://x').searchParams.get('token')!;
+      const _csrf = csrfTokenFrom(html);
+      await visitor.post('/urp/follow/rating').type('form').send({ _csrf, token, stars: '3' }).expect(409);
+      await desk.close((await desk.store.get(reference))!, (await desk.actor(OPERATOR))!);
+      const closed = cheerio.load((await visitor.get(follow).expect(200)).text);
+      expect(closed('input[name="stars"]')).to.have.length(5);
+      await visitor.post('/urp/follow/rating').type('form').send({ _csrf, token, stars: '6' }).expect(422);
+      await visitor
+        .post('/urp/follow/rating')
+        .type('form')
+        .send({ _csrf, token: 'A'.repeat(43), stars: '3' })
+        .expect(404);
+      await visitor.post('/urp/follow/rating').type('form').send({ _csrf, token, stars: '3' }).expect(303);
+      await visitor.post('/urp/follow/rating').type('form').send({ _csrf, token, stars: '3' }).expect(409);
+      await visitor
+        .post('/urp/follow/messages')
+        .type('form')
+        .send({ _csrf, token, text: 'ancora' })
+        .expect(409);
+      expect(cheerio.load((await visitor.get(follow).expect(200)).text)('.varco-urp-rated')).to.have.length(
+        1,
+      );
+    });
+
     it('reminds operators who gave an address of the requests waiting past their deadline, once a day', async () => {
       const emails = gateway.deps.citizen.emails;
       await emails.save(emails.refOf(OPERATOR), 'operatore@example.it', 'it');
