@@ -14,6 +14,7 @@ import { runProceduresBench } from './procedures.ts';
 import { runRedisFailoverBench } from './redis-failover.ts';
 import { runSpidLoginBench } from './spid-login.ts';
 import { runSsoBench } from './sso.ts';
+import { runUrpQueueBench } from './urp-queue.ts';
 
 interface Bench {
   name: string;
@@ -56,6 +57,11 @@ const BENCHES: Bench[] = [
     name: 'failover',
     what: 'logged-in load while a Sentinel master and a Cluster master are killed: 503s, other failures (0), longest wait, recovery against the promotion time',
     run: () => runRedisFailoverBench({ seconds: 10, connections: 8 }),
+  },
+  {
+    name: 'urp',
+    what: 'URP queue pages at 100,000 requests: the store query p50/p99 per filter, then the pages for an operator and an answerer (target p99 < 100 ms)',
+    run: () => runUrpQueueBench({ requests: 100_000, pageSeconds: 3 }),
   },
   {
     name: 'journey',

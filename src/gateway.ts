@@ -85,8 +85,15 @@ export async function buildGateway(
     formLimit: rateLimits.forms,
     ...(demo ? { sent: demo.sentMail } : {}),
   });
-  const participation = buildParticipation(config, redis, { citizen });
+  const participation = buildParticipation(config, redis, {
+    citizen,
+    bodyExists: async (ipa) => (await catalog.repository.getBody(ipa))?.status === 'approved',
+    bodies: async () => (await catalog.index.approvedBodies()).map((b) => b.ipaCode),
+    urpNotices: mail.urpNotices,
+  });
   await demo?.seedRatings(participation.ratings, catalog.index);
+  await demo?.seedUrp(participation.urp);
+  participation.urpReminders.start(logger.child({ module: 'participation' }));
   const requireAdmin = requireNetworkAdmin(config.registry.admins);
   const registry = buildRegistry(config, redis, {
     catalog,
@@ -231,6 +238,7 @@ export async function buildGateway(
     /** Stops the workers and the demo systems (in-flight work finishes), then outbound connections. */
     async close() {
       catalog.close();
+      participation.urpReminders.stop();
       await procedures.close();
       await mail.close();
       await installedDemo?.close();
