@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { DEMO_URP_ANSWERER, DEMO_URP_OPERATOR } from '../../src/demo/urp-seed.ts';
-import { axeViolations, cspViolations, launchBrowserOrSkip, overlapProblems } from '../helpers/browser.ts';
+import { itChecksPages, launchBrowserOrSkip, type CheckedPage } from '../helpers/browser.ts';
 import { createTestGateway, listen, type TestGateway } from '../helpers/gateway.ts';
 
 const CITIZEN = 'RSSMRA80A01H501U';
@@ -70,7 +70,7 @@ describe('URP desk pages in a browser', function () {
     await gateway?.close();
   });
 
-  const pages: { name: string; path: () => string; login?: string }[] = [
+  const pages: CheckedPage[] = [
     { name: 'the form, anonymous', path: () => '/urp/new' },
     { name: 'the published suggestions', path: () => '/urp/suggestions' },
     { name: 'the form, logged in', path: () => '/urp/new', login: CITIZEN },
@@ -93,37 +93,7 @@ describe('URP desk pages in a browser', function () {
     { name: "the editors' answerers", path: () => '/editor/bodies/c_g999/urp', login: EDITOR },
   ];
 
-  async function open(page: Page, path: string, login?: string) {
-    if (login) await page.goto(`${server.url}/__test/login?fiscalCode=${login}`);
-    const response = await page.goto(`${server.url}${path}`, { waitUntil: 'load' });
-    expect(response?.status()).to.equal(200);
-  }
-
-  for (const language of ['it', 'en'] as const) {
-    for (const width of language === 'it' ? [1280, 375] : [1280]) {
-      for (const { name, path, login } of pages) {
-        it(`${name} (${language}, ${width}px): accessible, readable and usable by touch`, async () => {
-          const context = await browser.newContext({
-            viewport: { width, height: 812 },
-            locale: language === 'it' ? 'it-IT' : 'en-GB',
-          });
-          try {
-            const page = await context.newPage();
-            const csp = cspViolations(page);
-            await open(page, path(), login);
-            expect(await page.getAttribute('html', 'lang')).to.equal(language);
-            expect(await axeViolations(page)).to.deep.equal([]);
-            expect(await overlapProblems(page)).to.deep.equal([]);
-            const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
-            expect(overflow).to.be.at.most(width);
-            expect(csp).to.deep.equal([]);
-          } finally {
-            await context.close();
-          }
-        });
-      }
-    }
-  }
+  itChecksPages(pages, () => ({ browser, url: server.url }));
 
   it('a citizen writes and an operator answers, with JavaScript turned off', async () => {
     const citizen = await browser.newContext({ javaScriptEnabled: false, locale: 'it-IT' });
