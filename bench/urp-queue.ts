@@ -8,7 +8,6 @@
  * or import `runUrpQueueBench` (bench/run.ts does).
  * Target: queue page p99 under 100 ms at 100,000 requests.
  */
-import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { DEMO_URP_ANSWERER, DEMO_URP_OPERATOR } from '../src/demo/urp-seed.ts';
@@ -21,6 +20,7 @@ import {
 } from '../src/participation/urp/model.ts';
 import type { QueueFilter } from '../src/participation/urp/urp.repository.ts';
 import { createTestGateway, listen, type TestGateway } from '../test/helpers/gateway.ts';
+import { autocannon } from './autocannon.ts';
 
 const DEFAULT_REQUESTS = 100_000;
 const DEFAULT_PAGE_SECONDS = 3;
@@ -82,22 +82,6 @@ async function seed(gateway: TestGateway, count: number) {
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
-
-/** The part of autocannon's programmatic API used here (the package ships no types). */
-interface LoadResult {
-  requests: { average: number };
-  latency: { p99: number; p50: number };
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-}
-const autocannon = createRequire(import.meta.url)('autocannon') as (options: {
-  url: string;
-  connections: number;
-  duration: number;
-  headers?: Record<string, string>;
-  workers?: number;
-}) => Promise<LoadResult>;
 
 async function sessionCookie(url: string): Promise<string> {
   const res = await fetch(url, { redirect: 'manual' });
