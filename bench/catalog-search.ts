@@ -8,13 +8,13 @@
  * or import `runCatalogSearchBench` (bench/run.ts does).
  * Target: p99 search under 20 ms at 100,000 services.
  */
-import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { createCatalogRepository } from '../src/catalog/catalog.repository.ts';
 import type { Service } from '../src/catalog/model.ts';
 import { readSeedCatalog } from '../src/demo/catalog-seed.ts';
 import { createTestGateway, listen, type TestGateway } from '../test/helpers/gateway.ts';
+import { autocannon, type LoadResult } from './autocannon.ts';
 
 const DEFAULT_SIZES = [1000, 10_000, 100_000];
 const DEFAULT_PAGE_SECONDS = 3;
@@ -108,22 +108,6 @@ const percentile = (sorted: number[], p: number) =>
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
 const mib = (bytes: number) => round(bytes / 1024 / 1024, 1);
 const gc = (globalThis as { gc?: () => void }).gc;
-
-/** The part of autocannon's programmatic API used here (the package ships no types). */
-interface LoadResult {
-  requests: { average: number };
-  latency: { p99: number };
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-}
-const autocannon = createRequire(import.meta.url)('autocannon') as (options: {
-  url: string;
-  connections: number;
-  duration: number;
-  headers?: Record<string, string>;
-  workers?: number;
-}) => Promise<LoadResult>;
 
 /**
  * Requests per second one page answers with CONCURRENCY connections for `pageSeconds`. The load

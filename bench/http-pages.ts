@@ -34,30 +34,12 @@ import type * as Gateway from '../src/gateway.ts';
 import type * as Logger from '../src/platform/logger.ts';
 import type * as Redis from '../src/platform/redis.ts';
 import { deleteKeys, listen, testCitizen, testConfig, testLoginRoutes } from '../test/helpers/gateway.ts';
+import { autocannon, type LoadResult } from './autocannon.ts';
 
 const CONNECTIONS = 50;
 const DEFAULT_ROUNDS = 5;
 const DEFAULT_SECONDS = 4;
 export const TARGET_RATIO = 0.5;
-
-/** The part of autocannon's programmatic API used here (the package ships no types). */
-interface LoadResult {
-  requests: { average: number };
-  latency: { p99: number };
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-}
-type LoadOptions = {
-  url: string;
-  connections: number;
-  duration: number;
-  headers?: Record<string, string>;
-  workers?: number;
-};
-const autocannon = createRequire(import.meta.url)('autocannon') as (
-  options: LoadOptions,
-) => Promise<LoadResult>;
 
 export interface HttpPagesBenchOptions {
   /** Interleaved rounds (default 5); each measures every page of both apps once. */

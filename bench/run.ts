@@ -15,6 +15,7 @@ import { runRedisFailoverBench } from './redis-failover.ts';
 import { runSpidLoginBench } from './spid-login.ts';
 import { runSsoBench } from './sso.ts';
 import { runStatsBench } from './stats.ts';
+import { runUrpQueueBench } from './urp-queue.ts';
 
 interface Bench {
   name: string;
@@ -62,6 +63,11 @@ const BENCHES: Bench[] = [
     name: 'stats',
     what: 'usage statistics: recording cost per event, /statistiche and /admin/statistiche over a year (p99 target < 200 ms), Redis memory of a year at demo size and at 10,000 services',
     run: () => runStatsBench({ sizes: ['demo', 'large'], rounds: 30 }),
+  },
+  {
+    name: 'urp',
+    what: 'URP queue pages at 100,000 requests: the store query p50/p99 per filter, then the pages for an operator and an answerer (target p99 < 100 ms)',
+    run: () => runUrpQueueBench({ requests: 100_000, pageSeconds: 3 }),
   },
   {
     name: 'journey',

@@ -28,6 +28,7 @@ const ONE_AT_A_TIME = [
   'test/integration/redis-outage.test.ts',
   'test/integration/confirmation-outcome.test.ts',
   'test/integration/procedures-durability.test.ts',
+  'test/integration/delivery-queue-recovery.test.ts',
   'test/integration/graceful-shutdown.test.ts',
   'test/integration/mail.test.ts',
   'test/integration/session-lifetime.test.ts',

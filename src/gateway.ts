@@ -26,7 +26,6 @@ import { bullConnection } from './procedures/delivery-queue.ts';
 import { buildProcedures, proceduresWeb } from './procedures/procedures.module.ts';
 import { buildRegistry } from './registry/registry.module.ts';
 import { providerRateLimits } from './sso/provider-limits.ts';
-import { createRatingStore } from './participation/ratings/ratings.repository.ts';
 import { editableBody } from './registry/editor/editor-access.ts';
 import { buildStats, statsWeb } from './stats/stats.module.ts';
 import { buildSso } from './sso/sso.module.ts';
@@ -94,8 +93,15 @@ export async function buildGateway(
     formLimit: rateLimits.forms,
     ...(demo ? { sent: demo.sentMail } : {}),
   });
-  const participation = buildParticipation(config, redis, { citizen });
+  const participation = buildParticipation(config, redis, {
+    citizen,
+    bodyExists: async (ipa) => (await catalog.repository.getBody(ipa))?.status === 'approved',
+    bodies: async () => (await catalog.index.approvedBodies()).map((b) => b.ipaCode),
+    urpNotices: mail.urpNotices,
+  });
   await demo?.seedRatings(participation.ratings, catalog.index);
+  await demo?.seedUrp(participation.urp);
+  participation.urpReminders.start(logger.child({ module: 'participation' }));
   const requireAdmin = requireNetworkAdmin(config.registry.admins);
   const registry = buildRegistry(config, redis, {
     catalog,
@@ -157,7 +163,6 @@ export async function buildGateway(
     ratingPrompt: participationPages.ratingPrompt,
     journeyMoved: stats.listeners.journeyMoved,
   });
-  const ratingStore = createRatingStore(redis);
   const statsPages = statsWeb(stats, {
     config,
     names: {
@@ -168,7 +173,7 @@ export async function buildGateway(
       procedure: (id, lang) => procedures.procedures.get(id)?.definition.title[lang],
     },
     // The same aggregates the ratings' open data publishes (src/participation/ratings/open-data.ts).
-    satisfaction: (ipaCode) => ratingStore.total(ipaCode, 'service'),
+    satisfaction: (ipaCode) => participation.ratings.store.total(ipaCode, 'service'),
     deliveries: () => procedures.queues.countsPerEndpoint(),
     editableBody: (req, ipaCode) => editableBody(catalog.repository, req, ipaCode),
     requireAdmin,
@@ -273,6 +278,7 @@ export async function buildGateway(
     /** Stops the workers and the demo systems (in-flight work finishes), then outbound connections. */
     async close() {
       catalog.close();
+      participation.urpReminders.stop();
       await procedures.close();
       await mail.close();
       await installedDemo?.close();

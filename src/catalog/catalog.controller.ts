@@ -30,7 +30,13 @@ import {
   opensOn,
   romeInstant,
 } from './desk-calendar.ts';
-import { createSheetParts, serviceAvailability, serviceDesk, serviceSummary } from './presenters.ts';
+import {
+  createAvailabilityNow,
+  createSheetParts,
+  serviceAvailability,
+  serviceDesk,
+  serviceSummary,
+} from './presenters.ts';
 import type { CatalogReads } from './search-index.ts';
 import { parseInput } from './validation.ts';
 
@@ -106,7 +112,8 @@ export function createCatalogController(deps: {
   const langOf = (res: Response) => res.locals.lang as Language;
   const citizenOf = (req: Request): CitizenIdentity | undefined => req.session.citizen;
   const pages = createPageCache({ maxKeys: 1000 });
-  const sheetParts = createSheetParts(deps.publicUrl);
+  const availabilityNow = createAvailabilityNow();
+  const sheetParts = createSheetParts(deps.publicUrl, availabilityNow);
 
   /**
    * The bodies listed first among services of one title. The gateway knows no citizen's residence (no
@@ -124,7 +131,10 @@ export function createCatalogController(deps: {
   /** Services as summaries, with their bodies from the same reads of the catalog, and whether they are open. */
   function summaries(catalog: CatalogReads, services: Service[], lang: Language, instant = new Date()) {
     const bodies = new Map(catalog.approvedBodies().map((b) => [b.ipaCode, b]));
-    return services.map((s) => serviceSummary(s, bodies.get(s.bodyId), lang, instant));
+    return services.map((s) => {
+      const body = bodies.get(s.bodyId);
+      return serviceSummary(s, body, lang, availabilityNow(s, body, catalog.version, lang, instant));
+    });
   }
 
   /**

@@ -12,7 +12,12 @@ import { lifeEventUri, type Body, type MaintenanceWindow, type Service } from '.
 import { describeOpeningHours, openingHoursSpecification } from './opening-hours.ts';
 
 /** A service as search results show it (HTML and JSON): what a citizen needs to choose. */
-export function serviceSummary(service: Service, body: Body | undefined, lang: Language, instant?: Date) {
+export function serviceSummary(
+  service: Service,
+  body: Body | undefined,
+  lang: Language,
+  availability?: ServiceAvailability,
+) {
   return {
     id: service.id,
     title: service.title[lang],
@@ -23,7 +28,7 @@ export function serviceSummary(service: Service, body: Body | undefined, lang: L
     requiredLevel: service.requiredLevel,
     infoSheet: `/services/${service.id}`,
     link: `/go/${service.id}`,
-    ...(instant && { availability: serviceAvailability(service, body, instant, lang) }),
+    ...(availability && { availability }),
   };
 }
 
@@ -213,19 +218,39 @@ export function accessMode(
 }
 
 /**
- * What an information sheet shows of the catalog alone (its desk's hours in words, how it is reached,
- * its JSON-LD) and whether it is open, worked out once per catalog version (which names the service and
- * its body), language and minute rather than for every citizen who opens it: desk hours and holidays
- * change on the minute, and a sheet whose maintenance starts or ends within the minute is worked out at
- * each request. Nothing of a visitor is in it. Bounded; cleared when full.
+ * Whether a service can be used now (serviceAvailability), worked out once per catalog version (which
+ * names the service and its body), language and minute rather than for every page that shows it: desk
+ * hours and holidays change on the minute, and a service whose maintenance starts or ends within the
+ * minute is worked out at each request. Nothing of a visitor is in it. Bounded; cleared when full.
  */
-export function createSheetParts(publicUrl: string, maxEntries = 2000) {
+export function createAvailabilityNow(maxEntries = 5000) {
+  const kept = new Map<string, { minute: number; availability: ServiceAvailability }>();
+  return (service: Service, body: Body | undefined, version: number, lang: Language, instant: Date) => {
+    const minute = Math.floor(instant.getTime() / 60_000);
+    const key = `${version}\n${service.id}\n${lang}`;
+    const found = kept.get(key);
+    if (found?.minute === minute) return found.availability;
+    const availability = serviceAvailability(service, body, instant, lang);
+    if (!maintenanceChangesWithin(service.availability.maintenance, minute)) {
+      if (!found && kept.size >= maxEntries) kept.clear();
+      kept.set(key, { minute, availability });
+    }
+    return availability;
+  };
+}
+export type AvailabilityNow = ReturnType<typeof createAvailabilityNow>;
+
+/**
+ * What an information sheet shows of the catalog alone (its desk's hours in words, how it is reached,
+ * its JSON-LD), worked out once per catalog version and language rather than for every citizen who
+ * opens it, and whether it is open now (availabilityNow). Nothing of a visitor is in it. Bounded;
+ * cleared when full.
+ */
+export function createSheetParts(publicUrl: string, availabilityNow: AvailabilityNow, maxEntries = 2000) {
   interface Kept {
     access: AccessMode;
     openingHours: string[];
     jsonLd: string;
-    minute: number;
-    availability?: ServiceAvailability;
   }
   const kept = new Map<string, Kept>();
   return (service: Service, body: Body | undefined, version: number, lang: Language, instant: Date) => {
@@ -237,20 +262,10 @@ export function createSheetParts(publicUrl: string, maxEntries = 2000) {
         access: accessMode(service, publicUrl),
         openingHours: serviceDesk(service, body).openingHours.map((h) => describeOpeningHours(h, lang)),
         jsonLd: jsonForScript(governmentServiceJsonLd(service, body, publicUrl, lang)),
-        minute: Number.NaN,
       };
       kept.set(key, parts);
     }
-    const minute = Math.floor(instant.getTime() / 60_000);
-    let availability = parts.minute === minute ? parts.availability : undefined;
-    if (!availability) {
-      availability = serviceAvailability(service, body, instant, lang);
-      if (!maintenanceChangesWithin(service.availability.maintenance, minute)) {
-        parts.minute = minute;
-        parts.availability = availability;
-      }
-    }
-    return { access: parts.access, openingHours: parts.openingHours, jsonLd: parts.jsonLd, availability };
+    return { ...parts, availability: availabilityNow(service, body, version, lang, instant) };
   };
 }
 

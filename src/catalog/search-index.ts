@@ -266,7 +266,7 @@ export function createSearchIndex(repository: CatalogRepository, labels: Vocabul
      */
     async current(): Promise<CatalogReads> {
       await refresh();
-      return { search, publishedAmong, approvedBodies, facets };
+      return { version, search, publishedAmong, approvedBodies, facets };
     },
 
     async search(query: SearchQuery): Promise<{ total: number; hits: SearchHit[] }> {
@@ -336,6 +336,8 @@ export interface CatalogReads {
   publishedAmong(ids: readonly string[]): Service[];
   approvedBodies(): Body[];
   facets(): { topics: Set<Topic>; lifeEvents: Set<LifeEvent>; version: number };
+  /** The catalog version these reads are of. */
+  version: number;
 }
 
 export type SearchIndex = ReturnType<typeof createSearchIndex>;

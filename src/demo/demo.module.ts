@@ -5,6 +5,7 @@ import type { BuiltInProvider } from '../identity/oidc/oidc.module.ts';
 import { loadDescriptors } from '../identity/oidc/provider-descriptor.ts';
 import type { SpidModule } from '../identity/spid/spid.module.ts';
 import type { Ratings } from '../participation/ratings/ratings.service.ts';
+import type { UrpDesk } from '../participation/urp/urp.service.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { RedisConnection } from '../platform/redis.ts';
 import type { Procedures } from '../procedures/procedures.module.ts';
@@ -14,6 +15,7 @@ import { demoBodySystemsRoutes } from './body-systems/body-systems.routes.ts';
 import { createDemoReporter } from './body-systems/demo-reporter.ts';
 import { readSeedCatalog, seedCatalog } from './catalog-seed.ts';
 import { seedDemoRatings } from './ratings-seed.ts';
+import { seedDemoUrp } from './urp-seed.ts';
 import { createDemoMailbox } from './mailbox/mailbox.ts';
 import { demoCie } from './oidc-op/demo-cie.ts';
 import { createDemoOpController } from './oidc-op/demo-op.controller.ts';
@@ -62,6 +64,12 @@ export async function startDemo(config: Readonly<Config>, logger: Logger, redis:
     ) {
       const seeded = await seedDemoRatings(ratings, (id) => index.published(id));
       if (seeded > 0) log.info({ seeded }, 'demo ratings seeded');
+    },
+
+    /** A demo URP operator, a demo answerer of the Comune di Prato and a few requests (once). */
+    async seedUrp(desk: UrpDesk) {
+      const seeded = await seedDemoUrp(desk);
+      if (seeded > 0) log.info({ seeded }, 'demo URP requests seeded');
     },
 
     /** Installs the demo systems on the built modules; returns their routers and how to stop them. */

@@ -181,6 +181,92 @@ export function buildMail(
         ),
     },
 
+    /**
+     * What the URP desk tells an anonymous requester: the link that confirms their address (and files
+     * the request), then the reference number and the link to follow it. Sent once per token.
+     */
+    urpNotices: {
+      confirmRequest: (c: { address: string; lang: Language; token: string; id: string }) =>
+        send(
+          `urp-confirm.${c.id}`,
+          c.address,
+          c.lang,
+          'urpConfirm',
+          {},
+          {
+            path: '/urp/confirm',
+            query: { token: c.token },
+          },
+        ),
+      requestFiled: (c: { address: string; lang: Language; token: string; reference: string }) =>
+        send(
+          `urp-filed.${c.reference}`,
+          c.address,
+          c.lang,
+          'urpFiled',
+          { reference: c.reference },
+          { path: '/urp/follow', query: { token: c.token } },
+        ),
+      /**
+       * A request was answered: its requester is told — a logged-in citizen when they confirmed an
+       * address at /me (linked to the request), an anonymous requester at theirs (their personal link is
+       * in the message that filed it: the gateway keeps only its hash). Once per answer.
+       */
+      async requestAnswered(c: {
+        reference: string;
+        answer: number;
+        owner?: string | undefined;
+        email?: string | undefined;
+        lang: Language;
+      }) {
+        const recipient = c.owner ? await inputs.emails.byRef(c.owner) : undefined;
+        const address = recipient?.address ?? c.email;
+        if (!address) return;
+        const lang = recipient?.lang ?? c.lang;
+        const t = inputs.i18n.t(lang);
+        await send(
+          `urp-answered.${c.reference}.${c.answer}`,
+          address,
+          lang,
+          'urpAnswered',
+          {
+            reference: c.reference,
+            where: t(c.owner ? 'mail.urpAnswered.whereMe' : 'mail.urpAnswered.whereLink'),
+          },
+          c.owner ? { path: `/me/requests/${c.reference}` } : undefined,
+        );
+      },
+      /**
+       * A reminder of the deadlines to a URP operator or a body's answerer, when they confirmed an
+       * address at /me; one per person, queue and day (the id names them by reference, never by
+       * fiscal code).
+       */
+      async remind(r: {
+        fiscalCode: string;
+        body?: string | undefined;
+        overdue: number;
+        dueSoon: number;
+        day: string;
+      }) {
+        const recipient = await inputs.emails.of(r.fiscalCode);
+        if (!recipient) return;
+        const t = inputs.i18n.t(recipient.lang);
+        const queue = r.body
+          ? ((await inputs.bodyName(r.body, recipient.lang)) ?? r.body)
+          : t('mail.urpReminder.urpQueue');
+        await send(
+          `urp-reminder.${r.body ?? 'urp'}.${inputs.emails.refOf(r.fiscalCode).slice(0, 16)}.${r.day}`,
+          recipient.address,
+          recipient.lang,
+          'urpReminder',
+          { queue, overdue: String(r.overdue), dueSoon: String(r.dueSoon) },
+          r.body
+            ? { path: `/urp/bodies/${r.body}/queue`, query: { due: 'overdue' } }
+            : { path: '/urp/queue', query: { status: 'received' } },
+        );
+      },
+    },
+
     /** A delivery that failed its last attempt: the admins are told, once per dead letter. */
     async deadLettered(letter: {
       caseId: string;

@@ -16,6 +16,10 @@ export const MAIL_KINDS = {
   stepCompleted: { detail: false },
   stepRejected: { detail: true },
   caseFinished: { detail: false },
+  urpConfirm: { detail: true },
+  urpFiled: { detail: true },
+  urpAnswered: { detail: true },
+  urpReminder: { detail: true },
 } as const;
 export type MailKind = keyof typeof MAIL_KINDS;
 

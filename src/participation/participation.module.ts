@@ -1,4 +1,4 @@
-import type { RequestHandler, Router } from 'express';
+import type { Request, RequestHandler, Response, Router } from 'express';
 import type { Catalog } from '../catalog/catalog.module.ts';
 import type { CitizenModule } from '../citizen/citizen.module.ts';
 import type { Config } from '../config/schema.ts';
@@ -10,25 +10,66 @@ import { createRatingStore } from './ratings/ratings.repository.ts';
 import { ratingsRoutes } from './ratings/ratings.routes.ts';
 import { createRatings, type Ratings } from './ratings/ratings.service.ts';
 import { createUses } from './ratings/uses.repository.ts';
+import { createUrpCitizenController } from './urp/citizen.controller.ts';
+import { createPeople } from './urp/people.repository.ts';
+import { createReminders } from './urp/reminders.ts';
+import { createOpen311Controller } from './urp/open311.controller.ts';
+import { createUrpStaffController } from './urp/staff.controller.ts';
+import { open311Routes, urpCitizenRoutes, urpStaffRoutes } from './urp/urp.routes.ts';
+import { createUrpStore } from './urp/urp.repository.ts';
+import { createUrpDesk, type UrpNotices } from './urp/urp.service.ts';
 
 /**
- * Citizens' participation: ratings of the services they used and of information sheets. Built before
+ * Citizens' participation: ratings of the services they used and of information sheets, and the URP
+ * desk (requests to the network's public-relations office, routed to the bodies, and its reminders of
+ * the legal deadlines). Built before
  * the modules that report uses (the catalog's deep links, single sign-on, procedures), which are given
  * its listeners by the composition root; its pages are built once those modules are (participationWeb).
  */
 export function buildParticipation(
   config: Readonly<Config>,
   redis: RedisConnection,
-  inputs: { citizen: Pick<CitizenModule, 'ref'> },
+  inputs: {
+    citizen: Pick<CitizenModule, 'ref' | 'keys' | 'cipher'>;
+    /** Whether a body of the network can be sent requests (approved). */
+    bodyExists: (ipaCode: string) => Promise<boolean>;
+    /** The IPA codes of the network's approved bodies. */
+    bodies: () => Promise<string[]>;
+    /** What the desk tells requesters and staff by mail (the mail module). */
+    urpNotices: UrpNotices;
+  },
 ) {
   const settings = config.participation.ratings;
   const ratings = createRatings({
     uses: createUses(redis, { openDays: settings.openDays }),
-    store: createRatingStore(redis),
+    store: createRatingStore(redis, { keepDays: settings.keepDays }),
     ref: inputs.citizen.ref,
+  });
+  const urpSettings = config.participation.urp;
+  const urpStore = createUrpStore(redis, inputs.citizen.cipher, {
+    retainDataSeconds: urpSettings.retainDataDays * 86_400,
+  });
+  const people = createPeople(redis, inputs.citizen.keys, urpSettings.confirmHours * 3600);
+  const urp = createUrpDesk({
+    store: urpStore,
+    people,
+    cipher: inputs.citizen.cipher,
+    ref: inputs.citizen.ref,
+    settings: urpSettings,
+    bodyExists: inputs.bodyExists,
+    notices: inputs.urpNotices,
   });
   return {
     ratings,
+    urp,
+    /** Hourly reminders of the URP's deadlines to those who must answer (started by the composition root). */
+    urpReminders: createReminders({
+      store: urpStore,
+      people,
+      bodies: inputs.bodies,
+      daysBefore: urpSettings.remindDaysBefore,
+      send: inputs.urpNotices.remind,
+    }),
     /** A deep link followed (/go) by a logged-in citizen. */
     deepLinkFollowed: (fiscalCode: string, service: { id: string; bodyId: string }) =>
       ratings.serviceUsed(fiscalCode, service, 'deepLink'),
@@ -77,12 +118,33 @@ export function participationWeb(
     }),
     createRateLimit(redis, 'sheet-rating', settings.sheetPerClient),
   ];
+  // Requests and messages to the URP desk, per client address (logged in or not, people or apps).
+  const urpPostLimit = createRateLimit(redis, 'urp-posts', config.participation.urp.postsPerClient);
+  const urpCitizen = createUrpCitizenController({ desk: participation.urp, catalog: inputs.catalog });
   const routers: Router[] = [
     ratingsRoutes(controller, { formLimit: inputs.formLimit, sheetLimits, admin: inputs.requireAdmin }),
+    urpCitizenRoutes(urpCitizen, { formLimit: inputs.formLimit, postLimit: urpPostLimit }),
+    urpStaffRoutes(createUrpStaffController({ desk: participation.urp, catalog: inputs.catalog }), {
+      formLimit: inputs.formLimit,
+      admin: inputs.requireAdmin,
+    }),
+    open311Routes(
+      createOpen311Controller({
+        desk: participation.urp,
+        catalog: inputs.catalog,
+        publicUrl: config.http.publicUrl,
+        area: config.participation.urp.area,
+      }),
+      { postLimit: urpPostLimit },
+    ),
   ];
   return {
     routers,
-    personalAreaSection: controller.personalArea,
+    /** The personal area's sections: the services to rate, the requests to the URP desk. */
+    async personalAreaSection(req: Request, res: Response) {
+      await controller.personalArea(req, res);
+      await urpCitizen.personalArea(req, res);
+    },
     /** What an information sheet shows of its ratings, and the version of it for the sheet's cache. */
     sheetLocals: controller.sheetLocals,
     /**

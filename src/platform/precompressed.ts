@@ -10,8 +10,8 @@ const gzip = promisify(zlib.gzip);
 
 /** Text files worth compressing; fonts (woff2) and images are compressed already. */
 const TEXT = new Set(['.css', '.js', '.svg', '.json', '.txt']);
-/** Files kept per folder, and their largest size: bounds memory and the work a stranger can ask for. */
-const MAX_FILES = 64;
+/** Files kept, and their largest size: bounds memory and the work a stranger can ask for. */
+const MAX_FILES = 256;
 const MAX_BYTES = 4 * 1024 * 1024;
 
 interface Copies {
@@ -22,7 +22,31 @@ interface Copies {
 }
 
 /**
- * Brotli and gzip copies of a folder's text files, each made once per process, the first time it is
+ * The copies, by file: shared by every app of the process (a file is compressed once, not once per app:
+ * the kit's script alone takes about a second of CPU at the highest quality).
+ */
+const copies = new Map<string, Promise<Copies | undefined>>();
+
+async function make(file: string): Promise<Copies | undefined> {
+  const info = await stat(file).catch(() => undefined);
+  if (!info?.isFile() || info.size > MAX_BYTES) return undefined;
+  const content = await readFile(file);
+  const [br, gz] = await Promise.all([
+    brotli(content, {
+      params: {
+        [zlib.constants.BROTLI_PARAM_QUALITY]: zlib.constants.BROTLI_MAX_QUALITY,
+        [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_TEXT,
+        [zlib.constants.BROTLI_PARAM_SIZE_HINT]: content.length,
+      },
+    }),
+    gzip(content, { level: zlib.constants.Z_BEST_COMPRESSION }),
+  ]);
+  const version = `${info.size.toString(16)}-${info.mtimeMs.toString(16)}`;
+  return { br, gzip: gz, etag: version, lastModified: info.mtime.toUTCString() };
+}
+
+/**
+ * Brotli and gzip copies of a folder's text files, each made once per process (whichever app asks first), the first time it is
  * asked for, at the highest quality, and kept in memory (the UI kit's CSS, script and icons come to
  * about 350 kB). Requests it does not answer (no compression accepted, a Range or a validator the copy
  * does not match, any other file) go on to express.static below it.
@@ -32,25 +56,6 @@ interface Copies {
  */
 export function precompressed(dir: string, cacheControl: string): RequestHandler {
   const root = path.resolve(dir);
-  const copies = new Map<string, Promise<Copies | undefined>>();
-
-  async function make(file: string): Promise<Copies | undefined> {
-    const info = await stat(file).catch(() => undefined);
-    if (!info?.isFile() || info.size > MAX_BYTES) return undefined;
-    const content = await readFile(file);
-    const [br, gz] = await Promise.all([
-      brotli(content, {
-        params: {
-          [zlib.constants.BROTLI_PARAM_QUALITY]: zlib.constants.BROTLI_MAX_QUALITY,
-          [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_TEXT,
-          [zlib.constants.BROTLI_PARAM_SIZE_HINT]: content.length,
-        },
-      }),
-      gzip(content, { level: zlib.constants.Z_BEST_COMPRESSION }),
-    ]);
-    const version = `${info.size.toString(16)}-${info.mtimeMs.toString(16)}`;
-    return { br, gzip: gz, etag: version, lastModified: info.mtime.toUTCString() };
-  }
 
   return (req: Request, res: Response, next: NextFunction) => {
     if ((req.method !== 'GET' && req.method !== 'HEAD') || req.headers.range) return next();

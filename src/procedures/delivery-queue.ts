@@ -100,7 +100,8 @@ interface Supervised {
   connection: Redis | Cluster;
   /** Deliveries in progress (between BullMQ's 'active' and 'completed'/'failed'). */
   busy: number;
-  lastActiveAt: number;
+  /** When a delivery last started or ended. */
+  lastProgressAt: number;
   lastCheckAt: number;
   /** Jobs waited while this worker had room and fetched none, at the previous check. */
   suspect: boolean;
@@ -115,8 +116,9 @@ interface Supervised {
  *
  * Workers are supervised: BullMQ relies on ioredis to reconnect, and a worker can stay silent after a
  * master is lost (its maintainers' advice: notice it, close it and create a new one). Every
- * `supervisionMs` each worker is checked: one no longer running, or one that had room while jobs waited
- * at two checks in a row without fetching any, is closed and created again on a new connection.
+ * `supervisionMs` each worker is checked: one no longer running, or one that had room (or seemed full but
+ * neither started nor ended a delivery for longer than one may take) while jobs waited at two checks in a
+ * row without fetching any, is closed and created again on a new connection.
  */
 export function createDeliveryQueues(
   redisConfig: RedisConfig,
@@ -125,7 +127,16 @@ export function createDeliveryQueues(
   logger: Logger,
 ) {
   let connection: Redis | Cluster | undefined;
-  const connect = () => (connection ??= bullConnection(redisConfig, { forQueues: true }));
+  const connect = () => {
+    if (!connection) {
+      connection = bullConnection(redisConfig, { forQueues: true });
+      // The queues report the connection's failures once they exist; before, they are logged here.
+      connection.on('error', (error: Error) =>
+        throttle.log('warn', errorKey('queue', error), { err: error }, 'delivery queue error'),
+      );
+    }
+    return connection;
+  };
   const names = [...new Set(endpoints.map((e) => queueName(e.bodyIpa, e.endpointId)))];
   const queues = new Map<string, Queue>();
   const supervised = new Map<string, Supervised>();
@@ -134,15 +145,47 @@ export function createDeliveryQueues(
   let supervisor: NodeJS.Timeout | undefined;
   let startWorker: ((name: string) => Supervised) | undefined;
 
-  const queue = (name: string) => {
+  /**
+   * The connection, once it serves: a queue is made only then (BullMQ prepares a queue's connection
+   * once, when the queue is made, and a queue made while Redis was away failed every operation
+   * afterwards with "Connection is closed.", even once Redis was back). Waits for it at most the command
+   * timeout, so that filing a case while Redis is away fails fast (a 503) instead of hanging.
+   */
+  async function connected(): Promise<Redis | Cluster> {
+    const client = connect();
+    if (client.status === 'ready') return client;
+    if (client.status === 'wait') client.connect().catch(() => undefined);
+    await new Promise<void>((resolve, reject) => {
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        client.off('ready', onReady);
+        reject(new ServiceUnavailableError('redis_unavailable'));
+      }, redisConfig.commandTimeoutMs);
+      client.once('ready', onReady);
+    });
+    return client;
+  }
+
+  const queue = async (name: string) => {
     let found = queues.get(name);
     if (!found) {
       const location = queueLocation(redisConfig, name);
-      found = new Queue(location.name, { connection: connect(), prefix: location.prefix });
+      found = new Queue(location.name, { connection: await connected(), prefix: location.prefix });
       found.on('error', (error) =>
         throttle.log('warn', errorKey('queue', error), { err: error }, 'delivery queue error'),
       );
-      queues.set(name, found);
+      // Made once per queue name; should its preparation still fail (the connection lost in between), it is
+      // dropped and the next operation makes it again.
+      const made = found;
+      queues.set(name, made);
+      made.client.catch(() => {
+        if (queues.get(name) !== made) return;
+        queues.delete(name);
+        made.close().catch(() => undefined);
+      });
     }
     return found;
   };
@@ -174,8 +217,12 @@ export function createDeliveryQueues(
   async function check(entry: Supervised) {
     if (entry.restarting || closing) return;
     if (!entry.worker.isRunning()) return restart(entry, 'not running');
-    const waiting = await queue(entry.name).getWaitingCount();
-    const idle = entry.busy < settings.concurrency && entry.lastActiveAt < entry.lastCheckAt;
+    const waiting = await (await queue(entry.name)).getWaitingCount();
+    // A worker that seems full but has neither started nor ended a delivery for longer than one may take
+    // is not full: it is stuck (or its count missed the end of a delivery whose connection was lost).
+    const full =
+      entry.busy >= settings.concurrency && Date.now() - entry.lastProgressAt <= settings.timeoutMs;
+    const idle = !full && entry.lastProgressAt < entry.lastCheckAt;
     entry.lastCheckAt = Date.now();
     if (waiting > 0 && idle) {
       if (entry.suspect) return restart(entry, 'jobs waiting, none fetched');
@@ -188,8 +235,8 @@ export function createDeliveryQueues(
 
     async enqueue(jobs: readonly DeliveryJob[]): Promise<void> {
       for (const job of jobs) {
-        await guarded(() =>
-          queue(queueName(job.bodyIpa, job.endpointId)).add('deliver', job, {
+        await guarded(async () =>
+          (await queue(queueName(job.bodyIpa, job.endpointId))).add('deliver', job, {
             jobId: idempotencyKey(job.caseId, job.stepId),
             attempts: settings.attempts,
             backoff: { type: 'exponential', delay: settings.backoffMs },
@@ -228,20 +275,22 @@ export function createDeliveryQueues(
           worker,
           connection: workerConnection,
           busy: 0,
-          lastActiveAt: 0,
+          lastProgressAt: 0,
           lastCheckAt: Date.now(),
           suspect: false,
           restarting: false,
         };
         worker.on('active', () => {
           entry.busy += 1;
-          entry.lastActiveAt = Date.now();
+          entry.lastProgressAt = Date.now();
         });
         worker.on('completed', () => {
           entry.busy = Math.max(0, entry.busy - 1);
+          entry.lastProgressAt = Date.now();
         });
         worker.on('failed', (job, error) => {
           entry.busy = Math.max(0, entry.busy - 1);
+          entry.lastProgressAt = Date.now();
           if (!job) return;
           const final = job.attemptsMade >= (job.opts.attempts ?? 1) || error.name === 'UnrecoverableError';
           logger.warn(
@@ -288,7 +337,7 @@ export function createDeliveryQueues(
     async deadLetters(limit = 100): Promise<DeadLetter[]> {
       const out: DeadLetter[] = [];
       for (const name of names) {
-        for (const job of await guarded(() => queue(name).getFailed(0, limit - 1))) {
+        for (const job of await guarded(async () => (await queue(name)).getFailed(0, limit - 1))) {
           if (!job?.id) continue;
           out.push({
             queue: name,
@@ -306,8 +355,8 @@ export function createDeliveryQueues(
     /** Puts a dead-lettered delivery back in its queue for a fresh round of attempts and takeovers. */
     async retry(name: string, id: string): Promise<boolean> {
       if (!names.includes(name)) return false;
-      const found = queue(name);
       return guarded(async () => {
+        const found = await queue(name);
         const job = await found.getJob(id);
         if (!job || !(await job.isFailed())) return false;
         // BullMQ keeps the count of takeovers ("stc") across retries and has no option to reset it: without
@@ -322,8 +371,8 @@ export function createDeliveryQueues(
     async counts(): Promise<Record<string, number>> {
       const total: Record<string, number> = {};
       for (const name of names) {
-        const counts = await guarded(() =>
-          queue(name).getJobCounts('wait', 'active', 'delayed', 'failed', 'completed'),
+        const counts = await guarded(async () =>
+          (await queue(name)).getJobCounts('wait', 'active', 'delayed', 'failed', 'completed'),
         );
         for (const [state, n] of Object.entries(counts)) total[state] = (total[state] ?? 0) + n;
       }
@@ -338,8 +387,8 @@ export function createDeliveryQueues(
       return Promise.all(
         unique.map(async ([name, endpoint]) => ({
           ...endpoint,
-          counts: await guarded(() =>
-            queue(name).getJobCounts('wait', 'active', 'delayed', 'failed', 'completed'),
+          counts: await guarded(async () =>
+            (await queue(name)).getJobCounts('wait', 'active', 'delayed', 'failed', 'completed'),
           ),
         })),
       );

@@ -5,6 +5,7 @@ import type { Browser } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { ASSETS } from '../../src/platform/views.ts';
 import { launchBrowserOrSkip } from '../helpers/browser.ts';
+import { ADMIN, EDITOR, visitPage, type Visit as PageVisit } from '../helpers/catalog-browser.ts';
 import { createTestGateway, listen, type TestGateway } from '../helpers/gateway.ts';
 
 /**
@@ -14,21 +15,13 @@ import { createTestGateway, listen, type TestGateway } from '../helpers/gateway.
  * pictures must be the same pixel for pixel — at a desktop's width and a phone's, with a state the kit's
  * script draws too (the SPID list open).
  */
-const ADMIN = 'BNCGVN75L41H501C';
-const EDITOR = 'RSSMRA80A01H501U';
 const CUT = /\/css\/bootstrap-italia\.[0-9a-f]{16}\.min\.css$/;
 const WIDTHS = [1280, 375];
 const WHOLE = readFileSync(path.join(ASSETS.bootstrapItaliaDir, 'css/bootstrap-italia.min.css'));
 
-interface Visit {
-  name: string;
-  path: string;
-  login?: string;
-  status: number;
+interface Visit extends PageVisit {
   /** Clicked before the picture is taken (a state the kit's script draws). */
   click?: string;
-  /** Fields filled in, then the form sent (a refused form). */
-  refuse?: Record<string, string>;
   /** What differs from one request to the next (covered in both pictures). */
   mask?: string;
 }
@@ -107,15 +100,7 @@ describe('the UI kit stylesheet cut to what the pages use', function () {
     await context.route(/[?&]whole$/, (route) => route.fulfill({ body: WHOLE, contentType: 'text/css' }));
     try {
       const page = await context.newPage();
-      if (visit.login) await page.goto(`${server.url}/__test/login?fiscalCode=${visit.login}&level=2`);
-      let response = await page.goto(`${server.url}${visit.path}`, { waitUntil: 'load' });
-      if (visit.refuse) {
-        for (const [selector, value] of Object.entries(visit.refuse)) await page.fill(selector, value);
-        [response] = await Promise.all([
-          page.waitForNavigation({ waitUntil: 'load' }),
-          page.locator('main form button[type="submit"].btn-primary').first().click(),
-        ]);
-      }
+      const response = await visitPage(page, server.url, visit);
       expect(response?.status(), visit.name).to.equal(visit.status);
       expect(await page.getAttribute('link[rel="stylesheet"]', 'href'), visit.name).to.match(CUT);
       await page.waitForFunction(() => 'bootstrap' in window);

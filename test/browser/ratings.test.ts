@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { DEMO_RATED_SERVICE } from '../../src/demo/ratings-seed.ts';
-import { axeViolations, cspViolations, launchBrowserOrSkip, overlapProblems } from '../helpers/browser.ts';
+import { itChecksPages, launchBrowserOrSkip, type CheckedPage } from '../helpers/browser.ts';
 import { createTestGateway, listen, type TestGateway } from '../helpers/gateway.ts';
 
 const EDITOR = 'BNCGNN70C03G999Y';
@@ -39,7 +39,7 @@ describe('rating pages in a browser', function () {
     await gateway?.close();
   });
 
-  const pages: { name: string; path: () => string; login?: string }[] = [
+  const pages: CheckedPage[] = [
     {
       name: 'sheet with its ratings and the clarity question',
       path: () => `/services/${DEMO_RATED_SERVICE}`,
@@ -51,38 +51,7 @@ describe('rating pages in a browser', function () {
     { name: "admins' ratings", path: () => '/admin/ratings', login: ADMIN },
   ];
 
-  async function open(page: Page, path: string, login?: string) {
-    if (login) await page.goto(`${server.url}/__test/login?fiscalCode=${login}`);
-    const response = await page.goto(`${server.url}${path}`, { waitUntil: 'load' });
-    expect(response?.status()).to.equal(200);
-  }
-
-  for (const language of ['it', 'en'] as const) {
-    // Both languages on a desktop; the narrow layout once (its markup is the same in both).
-    for (const width of language === 'it' ? [1280, 375] : [1280]) {
-      for (const { name, path, login } of pages) {
-        it(`${name} (${language}, ${width}px): accessible, readable and usable by touch`, async () => {
-          const context = await browser.newContext({
-            viewport: { width, height: 812 },
-            locale: language === 'it' ? 'it-IT' : 'en-GB',
-          });
-          try {
-            const page = await context.newPage();
-            const csp = cspViolations(page);
-            await open(page, path(), login);
-            expect(await page.getAttribute('html', 'lang')).to.equal(language);
-            expect(await axeViolations(page)).to.deep.equal([]);
-            expect(await overlapProblems(page)).to.deep.equal([]);
-            const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
-            expect(overflow).to.be.at.most(width);
-            expect(csp).to.deep.equal([]);
-          } finally {
-            await context.close();
-          }
-        });
-      }
-    }
-  }
+  itChecksPages(pages, () => ({ browser, url: server.url }));
 
   it('rates a sheet with JavaScript turned off: stars, then a reason and a comment', async () => {
     const context = await browser.newContext({ javaScriptEnabled: false, locale: 'it-IT' });

@@ -1,3 +1,4 @@
+import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import axe from 'axe-core';
@@ -186,4 +187,53 @@ export async function overlapProblems(page: Page): Promise<string[]> {
         .join(' '),
     );
   });
+}
+
+/** A page the page checks open: its name in the test titles, its path (known once the test has set up), its visitor. */
+export interface CheckedPage {
+  name: string;
+  path: () => string;
+  /** A fiscal code to log in with first (the test-only login), for a page of the personal area or staff. */
+  login?: string;
+}
+
+/**
+ * Declares, for each page, in Italian at a desktop's and a phone's width and in English at a desktop's
+ * (the narrow markup is the same in both languages), a test that opens it (200, in its language) and
+ * finds no axe-core WCAG 2.1 A/AA violation, no label or control drawn over another, nothing wider than
+ * the window and no CSP violation. `opened` gives the browser and the gateway's address once the
+ * suite's `before` has started them.
+ */
+export function itChecksPages(
+  pages: readonly CheckedPage[],
+  opened: () => { browser: Browser; url: string },
+) {
+  for (const language of ['it', 'en'] as const) {
+    for (const width of language === 'it' ? [1280, 375] : [1280]) {
+      for (const { name, path, login } of pages) {
+        it(`${name} (${language}, ${width}px): accessible, readable and usable by touch`, async () => {
+          const { browser, url } = opened();
+          const context = await browser.newContext({
+            viewport: { width, height: 812 },
+            locale: language === 'it' ? 'it-IT' : 'en-GB',
+          });
+          try {
+            const page = await context.newPage();
+            const csp = cspViolations(page);
+            if (login) await page.goto(`${url}/__test/login?fiscalCode=${login}`);
+            const response = await page.goto(`${url}${path()}`, { waitUntil: 'load' });
+            expect(response?.status()).to.equal(200);
+            expect(await page.getAttribute('html', 'lang')).to.equal(language);
+            expect(await axeViolations(page)).to.deep.equal([]);
+            expect(await overlapProblems(page)).to.deep.equal([]);
+            const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
+            expect(overflow).to.be.at.most(width);
+            expect(csp).to.deep.equal([]);
+          } finally {
+            await context.close();
+          }
+        });
+      }
+    }
+  }
 }

@@ -19,6 +19,23 @@ export interface Visit {
   refuse?: Record<string, string>;
 }
 
+/**
+ * Goes to a visit's page as its visitor: logged in first (the test-only login) when it names one, and its
+ * form filled in and sent when it is a refused form. The answer to the page, or to the form.
+ */
+export async function visitPage(page: Page, baseUrl: string, visit: Visit) {
+  if (visit.login) await page.goto(`${baseUrl}/__test/login?fiscalCode=${visit.login}&level=2`);
+  let response = await page.goto(`${baseUrl}${visit.path}`, { waitUntil: 'load' });
+  if (visit.refuse) {
+    for (const [selector, value] of Object.entries(visit.refuse)) await page.fill(selector, value);
+    [response] = await Promise.all([
+      page.waitForNavigation({ waitUntil: 'load' }),
+      page.locator('main form button[type="submit"].btn-primary').first().click(),
+    ]);
+  }
+  return response;
+}
+
 export interface CatalogBrowser {
   /** Opens a page as its visitor (logged in, a form refused), in a new context of the browser. */
   open(
@@ -56,15 +73,7 @@ export async function startCatalogBrowser(context: Mocha.Context): Promise<Catal
         report(`${event.effectiveDirective} blocked ${event.blockedURI || 'inline'}`);
       });
     });
-    if (visit.login) await page.goto(`${server.url}/__test/login?fiscalCode=${visit.login}&level=2`);
-    let response = await page.goto(`${server.url}${visit.path}`, { waitUntil: 'load' });
-    if (visit.refuse) {
-      for (const [selector, value] of Object.entries(visit.refuse)) await page.fill(selector, value);
-      [response] = await Promise.all([
-        page.waitForNavigation({ waitUntil: 'load' }),
-        page.locator('main form button[type="submit"].btn-primary').first().click(),
-      ]);
-    }
+    const response = await visitPage(page, server.url, visit);
     return { context, page, csp, status: response?.status() };
   }
 

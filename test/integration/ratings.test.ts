@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import * as cheerio from 'cheerio';
 import request from 'supertest';
 import { DEMO_RATED_SERVICE } from '../../src/demo/ratings-seed.ts';
+import { createRatingStore } from '../../src/participation/ratings/ratings.repository.ts';
 import type { SingleClient } from '../../src/platform/redis.ts';
 import { createTestGateway, csrfTokenFrom, type TestGateway } from '../helpers/gateway.ts';
 import { logIn, type Agent } from '../helpers/journeys.ts';
@@ -353,6 +354,40 @@ describe('ratings of services', () => {
         id: 'prato-cambio-residenza',
         body: 'c_g999',
       });
+      expect(summary.count).to.equal(2);
+    });
+  });
+
+  describe('kept for a while, then gone', () => {
+    const day = (daysAgo: number) => new Date(Date.now() - daysAgo * 86_400_000).toISOString().slice(0, 10);
+    const rating = (id: string, daysAgo: number) => ({
+      id,
+      kind: 'service' as const,
+      subject: 'retention-test',
+      body: 'c_retention',
+      stars: 2 as const,
+      reasons: ['unclear'],
+      comment: 'lenta',
+      day: day(daysAgo),
+    });
+
+    it('keeps each rating its days, then drops it from the list; the counters stay', async () => {
+      const store = createRatingStore(gateway.redis, { keepDays: 90 });
+      const client = gateway.redis.client as SingleClient;
+      const ids = ['retentionOld000000000A', 'retentionNew000000000A'];
+      await store.save(rating(ids[0]!, 91));
+      expect(await store.get('c_retention', ids[0]!)).to.equal(undefined);
+      await store.save(rating(ids[1]!, 0));
+      const kept = await store.get('c_retention', ids[1]!);
+      expect(kept?.comment).to.equal('lenta');
+      const ttl = await client.ttl(`${gateway.config.redis.prefix}ratings:{b:c_retention}:rating:${ids[1]}`);
+      expect(ttl).to.be.within(90 * 86_400, 91 * 86_400);
+      // The expired one left the body's list when the new one came; both are counted.
+      expect((await store.latest('c_retention')).map((r) => r.id)).to.deep.equal([ids[1]]);
+      expect(
+        await client.zRange(`${gateway.config.redis.prefix}ratings:{b:c_retention}:list`, 0, -1),
+      ).to.deep.equal([ids[1]]);
+      const summary = await store.summary({ kind: 'service', id: 'retention-test', body: 'c_retention' });
       expect(summary.count).to.equal(2);
     });
   });

@@ -22,6 +22,10 @@ describe('mail messages', () => {
       body: 'b',
       expires: 'd',
       outcome: 'o',
+      where: 'w',
+      queue: 'q',
+      overdue: '1',
+      dueSoon: '2',
     };
     for (const kind of Object.keys(MAIL_KINDS) as MailKind[]) {
       for (const lang of ['it', 'en'] as const) {

@@ -1,10 +1,27 @@
 import { expect } from 'chai';
-import { createSheetParts, serviceAvailability, serviceDesk } from '../../src/catalog/presenters.ts';
+import {
+  createAvailabilityNow,
+  createSheetParts,
+  serviceAvailability,
+  serviceDesk,
+} from '../../src/catalog/presenters.ts';
 import { readSeedCatalog } from '../../src/demo/catalog-seed.ts';
-import type { Service } from '../../src/catalog/model.ts';
+import type { Body, Service } from '../../src/catalog/model.ts';
 
 const GATEWAY = 'https://varco.example.it';
-const { services, bodies } = readSeedCatalog('config/catalog');
+const seed = readSeedCatalog('config/catalog');
+const UPDATED = '2026-11-01T00:00:00Z';
+const services: Service[] = seed.services.map(({ body, ...service }) => ({
+  ...service,
+  bodyId: body,
+  status: 'published',
+  updatedAt: UPDATED,
+}));
+const bodies: Body[] = seed.bodies.map((body) => ({
+  ...body,
+  status: 'approved',
+  updatedAt: UPDATED,
+}));
 const bodyOf = (service: Service) => bodies.find((b) => b.ipaCode === service.bodyId);
 
 /** Instants from `from`, every `stepMs`, `count` of them. */
@@ -15,7 +32,7 @@ describe("an information sheet's parts worked out once per catalog version and m
   const deskService = services.find((s) => serviceDesk(s, bodyOf(s)).openingHours.length > 0) as Service;
 
   it('says at every instant what working it out afresh says, across a desk opening and closing', () => {
-    const parts = createSheetParts(GATEWAY);
+    const parts = createSheetParts(GATEWAY, createAvailabilityNow());
     // A working day in Rome, every 7 seconds from 07:55 to 09:05 and at the lunch and evening closings.
     const days = [
       ...instants('2026-12-09T06:55:00Z', 7_000, 600),
@@ -31,7 +48,7 @@ describe("an information sheet's parts worked out once per catalog version and m
   });
 
   it('notices a maintenance window that starts or ends within a minute, to the second', () => {
-    const parts = createSheetParts(GATEWAY);
+    const parts = createSheetParts(GATEWAY, createAvailabilityNow());
     const online: Service = {
       ...deskService,
       availability: {
@@ -50,7 +67,7 @@ describe("an information sheet's parts worked out once per catalog version and m
   });
 
   it('works out again what a new catalog version changed, and keeps the languages apart', () => {
-    const parts = createSheetParts(GATEWAY);
+    const parts = createSheetParts(GATEWAY, createAvailabilityNow());
     const at = new Date('2026-12-09T09:00:00Z');
     const before = parts(deskService, bodyOf(deskService), 1, 'it', at);
     const renamed: Service = { ...deskService, title: { it: 'Un altro titolo', en: 'Another title' } };
@@ -60,7 +77,7 @@ describe("an information sheet's parts worked out once per catalog version and m
   });
 
   it('stays bounded however many services and versions it meets', () => {
-    const parts = createSheetParts(GATEWAY, 10);
+    const parts = createSheetParts(GATEWAY, createAvailabilityNow(10), 10);
     const at = new Date('2026-12-09T09:00:00Z');
     for (let version = 0; version < 100; version++)
       parts(deskService, bodyOf(deskService), version, 'it', at);

@@ -119,8 +119,10 @@ function counters(rating: RatingRecord, sign: 1 | -1): Map<string, number> {
  *   ratings:{b:<ipa>}:summary:<kind>:<subject> hash of counters: one service's, one sheet's
  * The network's own procedures are under the tag {network} the same way. Counters: n, sum, s1…s5,
  * r:<good|bad>:<reason>, m:<YYYY-MM>:n and m:<YYYY-MM>:sum; a sheet reads one hash (O(1)).
+ * A rating is kept `keepDays` after its day (it expires, and leaves the list at the body's next rating);
+ * the counters it moved stay.
  */
-export function createRatingStore(redis: RedisConnection) {
+export function createRatingStore(redis: RedisConnection, options: { keepDays: number }) {
   const { client } = redis;
   const tag = (body: string | undefined) => (body ? `{b:${body}}` : '{network}');
   const base = (body: string | undefined) => `${redis.prefix}ratings:${tag(body)}:`;
@@ -148,8 +150,16 @@ export function createRatingStore(redis: RedisConnection) {
           deltas.set(field, (deltas.get(field) ?? 0) + value);
       const subject = subjectKey({ kind: rating.kind, id: rating.subject, body: rating.body });
       const total = totalKey(rating.body, rating.kind);
-      const multi = client.multi().set(ratingKey(rating.body, rating.id), JSON.stringify(rating));
-      if (!previous) multi.zAdd(listKey(rating.body), { score: dayNumber(rating.day), value: rating.id });
+      const day = dayNumber(rating.day);
+      // Kept until the end of its last day; a changed rating keeps its first day.
+      const until = (day + options.keepDays + 1) * 86_400;
+      const multi = client
+        .multi()
+        .set(ratingKey(rating.body, rating.id), JSON.stringify(rating), {
+          expiration: { type: 'EXAT', value: until },
+        })
+        .zRemRangeByScore(listKey(rating.body), '-inf', day - options.keepDays - 1);
+      if (!previous) multi.zAdd(listKey(rating.body), { score: day, value: rating.id });
       for (const [field, value] of deltas) {
         if (value === 0) continue;
         multi.hIncrBy(subject, field, value).hIncrBy(total, field, value);
