@@ -98,6 +98,7 @@ export async function buildGateway(
     bodyExists: async (ipa) => (await catalog.repository.getBody(ipa))?.status === 'approved',
     bodies: async () => (await catalog.index.approvedBodies()).map((b) => b.ipaCode),
     urpNotices: mail.urpNotices,
+    urpMoved: stats.listeners.urpMoved,
   });
   await demo?.seedRatings(participation.ratings, catalog.index);
   await demo?.seedUrp(participation.urp);
