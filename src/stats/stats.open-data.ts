@@ -35,6 +35,18 @@ export const DATASETS = {
       ]),
     counts: [1, 2, 3, 4],
   },
+  urp: {
+    columns: ['body_ipa_code', 'received', 'answered', 'answered_late', 'median_first_answer_bucket'],
+    rows: (r: UsageReport, threshold: number) =>
+      r.urp.map((u) => [
+        u.body,
+        u.received,
+        u.answered,
+        u.overdue,
+        medianBucket(u.durations, threshold) ?? '',
+      ]),
+    counts: [1, 2, 3],
+  },
 } as const;
 
 export type DatasetId = keyof typeof DATASETS;
