@@ -14,6 +14,7 @@ import { runProceduresBench } from './procedures.ts';
 import { runRedisFailoverBench } from './redis-failover.ts';
 import { runSpidLoginBench } from './spid-login.ts';
 import { runSsoBench } from './sso.ts';
+import { runStatsBench } from './stats.ts';
 import { runUrpQueueBench } from './urp-queue.ts';
 
 interface Bench {
@@ -57,6 +58,11 @@ const BENCHES: Bench[] = [
     name: 'failover',
     what: 'logged-in load while a Sentinel master and a Cluster master are killed: 503s, other failures (0), longest wait, recovery against the promotion time',
     run: () => runRedisFailoverBench({ seconds: 10, connections: 8 }),
+  },
+  {
+    name: 'stats',
+    what: 'usage statistics: recording cost per event, /statistiche and /admin/statistiche over a year (p99 target < 200 ms), Redis memory of a year at demo size and at 10,000 services',
+    run: () => runStatsBench({ sizes: ['demo', 'large'], rounds: 30 }),
   },
   {
     name: 'urp',

@@ -40,7 +40,7 @@ export function createApp(gateway: Gateway, extraRoutes: readonly Router[] = [])
   app.set('query parser', 'simple');
   setUpViews(app, { viewsDir: 'views', cache: config.env !== 'development' });
 
-  app.use(requestLogging(gateway.logger));
+  app.use(requestLogging(gateway.logger), web.metrics.observe);
   // Brotli or gzip for every answer the browser takes compressed (compressible types, 1 kB and more);
   // static files come precompressed (static-assets.ts) and pass through untouched. Form tokens are
   // masked per response (csrf.ts), so compressed pages do not reveal them (BREACH).
@@ -55,6 +55,7 @@ export function createApp(gateway: Gateway, extraRoutes: readonly Router[] = [])
   // Needs no Redis: probes, static files and the language switch work while Redis is away.
   app.use(
     healthRoutes(web.readiness),
+    web.metrics.routes,
     staticAssets(
       [
         // The kit's stylesheet cut to what the pages use (kit-stylesheet.ts), beside the kit's own.

@@ -26,6 +26,8 @@ import { bullConnection } from './procedures/delivery-queue.ts';
 import { buildProcedures, proceduresWeb } from './procedures/procedures.module.ts';
 import { buildRegistry } from './registry/registry.module.ts';
 import { providerRateLimits } from './sso/provider-limits.ts';
+import { editableBody } from './registry/editor/editor-access.ts';
+import { buildStats, statsWeb } from './stats/stats.module.ts';
 import { buildSso } from './sso/sso.module.ts';
 
 /**
@@ -71,6 +73,12 @@ export async function buildGateway(
       ? await (await import('./demo/demo.module.ts')).startDemo(config, logger, redis)
       : undefined;
 
+  // First: every other module is given its listeners.
+  const stats = buildStats(config, logger, redis, {
+    // Asked at each scrape, once the procedures are built.
+    deliveries: () => procedures.queues.countsPerEndpoint(),
+    mail: () => mail.queue.counts(),
+  });
   const citizen = buildCitizen(config, redis);
   const catalog = buildCatalog(config, redis, i18n, citizen.keys);
   await demo?.seedCatalog(catalog.writer);
@@ -90,6 +98,7 @@ export async function buildGateway(
     bodyExists: async (ipa) => (await catalog.repository.getBody(ipa))?.status === 'approved',
     bodies: async () => (await catalog.index.approvedBodies()).map((b) => b.ipaCode),
     urpNotices: mail.urpNotices,
+    urpMoved: stats.listeners.urpMoved,
   });
   await demo?.seedRatings(participation.ratings, catalog.index);
   await demo?.seedUrp(participation.urp);
@@ -105,6 +114,17 @@ export async function buildGateway(
   const loginSessions = createLoginSessions(citizen.sessions, {
     touchIntervalMs: 60_000,
     citizens: citizen.records,
+    // A failed answer names its provider from the URL: only configured providers are counted by name.
+    loginOutcome: [
+      (outcome) =>
+        stats.listeners.login({
+          ...outcome,
+          provider:
+            outcome.provider === 'spid' || oidc.providerName(outcome.provider, 'it')
+              ? outcome.provider
+              : 'other',
+        }),
+    ],
   });
   const identityInputs = { loginSessions, loginLimits: rateLimits.login };
   const spid = await buildSpid(config, logger, redis, { sessionIndex: citizen.sessions, ...identityInputs });
@@ -117,11 +137,12 @@ export async function buildGateway(
     session,
     limits: { provider: providerRateLimits(redis, config.rateLimit), ...formsAndApi },
     authenticateBody: registry.authenticateBody,
-    serviceEntered: [participation.serviceEntered],
+    serviceEntered: [participation.serviceEntered, stats.listeners.serviceEntered],
+    consentChanged: stats.listeners.consentChanged,
   });
   const procedures = await buildProcedures(config, logger, redis, catalog, citizen, outbound, {
-    caseMoved: [mail.caseMoved, participation.caseMoved],
-    deadLettered: [mail.deadLettered],
+    caseMoved: [mail.caseMoved, participation.caseMoved, stats.listeners.caseMoved],
+    deadLettered: [mail.deadLettered, stats.listeners.deadLettered],
   });
   const participationPages = participationWeb(participation, {
     config,
@@ -141,6 +162,22 @@ export async function buildGateway(
     requireAdmin,
     limits: formsAndApi,
     ratingPrompt: participationPages.ratingPrompt,
+    journeyMoved: stats.listeners.journeyMoved,
+  });
+  const statsPages = statsWeb(stats, {
+    config,
+    names: {
+      bodies: async (lang) =>
+        new Map((await catalog.index.approvedBodies()).map((b) => [b.ipaCode, b.name[lang]])),
+      services: async (lang) =>
+        new Map((await catalog.index.allPublished()).map((s) => [s.id, s.title[lang]])),
+      procedure: (id, lang) => procedures.procedures.get(id)?.definition.title[lang],
+    },
+    // The same aggregates the ratings' open data publishes (src/participation/ratings/open-data.ts).
+    satisfaction: (ipaCode) => participation.ratings.store.total(ipaCode, 'service'),
+    deliveries: () => procedures.queues.countsPerEndpoint(),
+    editableBody: (req, ipaCode) => editableBody(catalog.repository, req, ipaCode),
+    requireAdmin,
   });
   const installedDemo = await demo?.install({ spid, sso, procedures, credentials: registry.credentials });
 
@@ -189,6 +226,7 @@ export async function buildGateway(
       homeLocals: [proceduresPages.homeLocals],
       sheetLocals: participationPages.sheetLocals,
       deepLinkFollowed: [participation.deepLinkFollowed],
+      record: stats.record,
     }),
     ...spid.routers,
     identityPages,
@@ -196,6 +234,7 @@ export async function buildGateway(
     ...proceduresPages.routers,
     ...registry.routers,
     ...participationPages.routers,
+    ...statsPages.routers,
     ...mail.routers,
     ...oidc.routers,
     ...(installedDemo?.routers.pages ?? []),
@@ -217,6 +256,7 @@ export async function buildGateway(
     procedures,
     mail,
     participation,
+    stats,
     /** Demo mode's systems, when on. */
     demo: installedDemo,
     web: {
@@ -229,6 +269,7 @@ export async function buildGateway(
         stylesheetDir: stylesheet.dir,
       },
       readiness,
+      metrics: { observe: stats.metrics.observe, routes: stats.metricsRouter },
       session,
       csrf: createCsrf({ secrets: config.session.secrets, secureCookie }),
       secureCookie,
@@ -243,6 +284,7 @@ export async function buildGateway(
       await mail.close();
       await installedDemo?.close();
       await outbound.close();
+      await stats.close();
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { RecordEvent } from '../stats/events.ts';
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
 import type { CitizenIdentity, Level } from '../identity/citizen.ts';
@@ -102,10 +103,12 @@ export function createCatalogController(deps: {
   homeLocals?: readonly HomeLocals[];
   sheetLocals?: SheetLocals | undefined;
   deepLinkFollowed?: readonly DeepLinkListener[];
+  /** Told of searches, sheet views and deep links, without who (the usage statistics). */
+  record?: RecordEvent;
   /** The network's territory: its municipality comes first among services of the same title. */
   territory?: string;
 }) {
-  const { index, citizenServices, usage } = deps.catalog;
+  const { index, citizenServices } = deps.catalog;
   const langOf = (res: Response) => res.locals.lang as Language;
   const citizenOf = (req: Request): CitizenIdentity | undefined => req.session.citizen;
   const pages = createPageCache({ maxKeys: 1000 });
@@ -238,6 +241,14 @@ export function createCatalogController(deps: {
         instant,
       );
       const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+      // Only the first page is a search; the terms that found nothing are counted per visitor, who is
+      // kept as a keyed daily hash (src/stats/stats.recorder.ts), never as the address itself.
+      if (query.page === 1)
+        deps.record?.(
+          total === 0
+            ? { kind: 'search', zeroResults: true, term: query.q, visitor: req.ip ?? '' }
+            : { kind: 'search', zeroResults: false },
+        );
       res.vary('Accept');
       if (req.accepts(['html', 'json']) === 'json') {
         res.json({ total, page: query.page, pages, results });
@@ -267,6 +278,7 @@ export function createCatalogController(deps: {
       const found = id.success ? await index.publishedWithBody(id.data) : undefined;
       if (!found) return serviceNotFound(req, res);
       const { service, body, version } = found;
+      deps.record?.({ kind: 'sheet', service: service.id, body: service.bodyId });
       const lang = langOf(res);
       const [favourite, extra] = await Promise.all([
         isFavourite,
@@ -347,7 +359,7 @@ export function createCatalogController(deps: {
       checkServiceLinks(service, body, { demo: deps.demo, gatewayOrigin: new URL(deps.publicUrl).origin });
       // A single-sign-on service is entered through its login start, so the citizen arrives identified.
       const target = serviceEntryUrl(service, linkAttributes(citizen, langOf(res)), deps.publicUrl);
-      await usage.countUse(service.id);
+      deps.record?.({ kind: 'deeplink', service: service.id, body: service.bodyId });
       if (citizen) {
         await citizenServices.recordUse(citizen.fiscalCode, service.id, Date.now());
         for (const listener of deps.deepLinkFollowed ?? []) await listener(citizen.fiscalCode, service);

@@ -12,7 +12,7 @@ import type { CitizenKeys } from '../citizen/redis-keys.ts';
 import type { I18n } from '../platform/i18n.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { RedisConnection } from '../platform/redis.ts';
-import { createUsageCounter } from '../stats/usage-counter.ts';
+import type { RecordEvent } from '../stats/events.ts';
 import { createCatalogRepository } from './catalog.repository.ts';
 import { createCatalogWriter } from './catalog.writer.ts';
 import { createCitizenServices } from './citizen-services.repository.ts';
@@ -38,7 +38,7 @@ export function vocabularyLabels(i18n: I18n): VocabularyLabels {
 /** How often an instance publishes the catalog changes a stopped write left behind. */
 const SWEEP_INTERVAL_MS = 60_000;
 
-/** Builds the catalog: repository, the one writer, the search index, the citizens' favourites, usage. */
+/** Builds the catalog: repository, the one writer, the search index, the citizens' favourites. */
 export function buildCatalog(
   config: Readonly<Config>,
   redis: RedisConnection,
@@ -77,7 +77,6 @@ export function buildCatalog(
     linkPolicy,
     endpoints: createEndpointDirectory(repository, linkPolicy),
     citizenServices: createCitizenServices(redis, citizenKeys),
-    usage: createUsageCounter(redis),
   };
 }
 
@@ -95,6 +94,8 @@ export function catalogPages(
     homeLocals?: readonly HomeLocals[];
     sheetLocals?: SheetLocals;
     deepLinkFollowed?: readonly DeepLinkListener[];
+    /** Told of searches, sheet views and deep links, without who (the usage statistics). */
+    record?: RecordEvent;
   },
 ): Router {
   const controller = createCatalogController({
@@ -105,6 +106,7 @@ export function catalogPages(
     homeLocals: inputs.homeLocals ?? [],
     sheetLocals: inputs.sheetLocals,
     deepLinkFollowed: inputs.deepLinkFollowed ?? [],
+    ...(inputs.record ? { record: inputs.record } : {}),
     territory: inputs.config.network.territory,
   });
   return catalogRoutes(controller, inputs.formLimit);

@@ -61,6 +61,7 @@ export const ENVIRONMENT: Record<string, [string, EnvParser]> = {
   REDIS_EMBEDDED_DIR: ['redis.embedded.dir', asString],
   REDIS_PROBE: ['redis.embedded.probe', asHostPort],
   SESSION_SECRETS: ['session.secrets', asList],
+  METRICS_TOKEN: ['stats.metricsToken', asString],
   LOG_LEVEL: ['log.level', asString],
   SPID_ENTITY_ID: ['spid.entityId', asString],
   SPID_KEY: ['spid.key', asString],

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { citizenConfigSchema } from '../citizen/citizen.config.ts';
 import { mailConfigSchema } from '../mail/mail.config.ts';
 import { participationConfigSchema } from '../participation/participation.config.ts';
+import { statsConfigSchema } from '../stats/stats.config.ts';
 import { proceduresConfigSchema } from '../procedures/procedures.config.ts';
 
 const port = z.number().int().min(0).max(65535);
@@ -238,6 +239,8 @@ export const configSchema = z.strictObject({
   mail: mailConfigSchema,
   /** Citizens' participation (src/participation): ratings of services and information sheets. */
   participation: participationConfigSchema,
+  /** Usage statistics and the operators' metrics (src/stats): retention, threshold, the /metrics token. */
+  stats: statsConfigSchema,
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -7,6 +7,14 @@ import type { StaffIdentity } from './staff.ts';
 const promisify = (operation: (done: (error?: unknown) => void) => void) =>
   new Promise<void>((resolve, reject) => operation((error) => (error ? reject(error) : resolve())));
 
+/** A login's outcome as the statistics see it: no citizen, no session. */
+export interface LoginOutcome {
+  provider: string;
+  level: number | undefined;
+  outcome: 'success' | 'failure';
+}
+export type LoginOutcomeListener = (outcome: LoginOutcome) => void;
+
 /**
  * Where a logged-in session begins and ends. Login always gets a fresh session id (against session
  * fixation) and enters the per-citizen index; logout removes both. Every provider (SPID, CIE, other
@@ -18,8 +26,14 @@ export function createLoginSessions(
   options: {
     touchIntervalMs: number;
     citizens?: CitizenRecords;
+    /** Told of every citizen login's outcome, by provider and level only (the usage statistics). */
+    loginOutcome?: readonly LoginOutcomeListener[];
   },
 ) {
+  const tell = (outcome: LoginOutcome) => {
+    for (const listener of options.loginOutcome ?? []) listener(outcome);
+  };
+
   async function regenerate(req: Request): Promise<string | undefined> {
     const returnTo = req.session.returnTo;
     await promisify((done) => req.session.regenerate(done));
@@ -41,6 +55,12 @@ export function createLoginSessions(
         createdAt: now,
       });
       await options.citizens?.recordLogin(identity);
+      tell({ provider: identity.provider, level: identity.level, outcome: 'success' });
+    },
+
+    /** A provider's answer that did not log anyone in (refused, invalid, expired). */
+    failed(provider: string): void {
+      tell({ provider, level: undefined, outcome: 'failure' });
     },
 
     /** A staff-only provider's login: a fresh session holding the staff identity, no citizen data. */

@@ -17,7 +17,7 @@ import { createOpen311Controller } from './urp/open311.controller.ts';
 import { createUrpStaffController } from './urp/staff.controller.ts';
 import { open311Routes, urpCitizenRoutes, urpStaffRoutes } from './urp/urp.routes.ts';
 import { createUrpStore } from './urp/urp.repository.ts';
-import { createUrpDesk, type UrpNotices } from './urp/urp.service.ts';
+import { createUrpDesk, type UrpListener, type UrpNotices } from './urp/urp.service.ts';
 
 /**
  * Citizens' participation: ratings of the services they used and of information sheets, and the URP
@@ -37,6 +37,8 @@ export function buildParticipation(
     bodies: () => Promise<string[]>;
     /** What the desk tells requesters and staff by mail (the mail module). */
     urpNotices: UrpNotices;
+    /** Told of requests filed and first answered, by body and times only (the usage statistics). */
+    urpMoved?: UrpListener;
   },
 ) {
   const settings = config.participation.ratings;
@@ -58,6 +60,7 @@ export function buildParticipation(
     settings: urpSettings,
     bodyExists: inputs.bodyExists,
     notices: inputs.urpNotices,
+    ...(inputs.urpMoved ? { moved: inputs.urpMoved } : {}),
   });
   return {
     ratings,

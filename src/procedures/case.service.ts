@@ -61,6 +61,12 @@ export interface CaseMoved {
   status: StepStatus;
   reason?: string;
   caseStatus: 'open' | 'completed' | 'closed';
+  /** When the case was filed (ISO 8601): with the move's time, how long the case took. */
+  openedAt: string;
+  /** When the move was applied (ISO 8601). */
+  at: string;
+  /** When the step entered the state it left (ISO 8601): with `at`, how long the body took. */
+  since: string;
 }
 export type CaseMovedListener = (event: CaseMoved) => Promise<void>;
 
@@ -453,6 +459,9 @@ export function createCaseService(deps: {
           status: report.status,
           ...(moved.reason ? { reason: moved.reason } : {}),
           caseStatus: status,
+          openedAt: record.createdAt,
+          at,
+          since: current.at,
         };
         for (const listener of deps.moved ?? [])
           await listener(event).catch((error: unknown) => deps.onListenerError?.(error));

@@ -379,6 +379,21 @@ export function createDeliveryQueues(
       return total;
     },
 
+    /** Counts by state per endpoint (the operators' metrics). */
+    async countsPerEndpoint(): Promise<
+      { bodyIpa: string; endpointId: string; counts: Record<string, number> }[]
+    > {
+      const unique = [...new Map(endpoints.map((e) => [queueName(e.bodyIpa, e.endpointId), e])).entries()];
+      return Promise.all(
+        unique.map(async ([name, endpoint]) => ({
+          ...endpoint,
+          counts: await guarded(async () =>
+            (await queue(name)).getJobCounts('wait', 'active', 'delayed', 'failed', 'completed'),
+          ),
+        })),
+      );
+    },
+
     /**
      * Stops the workers (deliveries in flight get `boundMs` to finish, then are left for another worker
      * to take over) and closes the queues, within about 2 × `boundMs` whatever Redis is doing.

@@ -66,6 +66,11 @@ function recheck(procedure: Procedure, draft: Draft, today: string) {
  * The journey's rules are journey.ts's state machine; the case's are the case service's. What follows
  * the confirmation (receipt, progress, personal area) is case-pages.controller.ts.
  */
+/** A step of the journey, as the usage statistics count it: a procedure and a page, never a citizen. */
+export type JourneyListener = (
+  event: { procedure: string; stage: 'started' | 'confirmed' } | { procedure: string; page: string },
+) => void;
+
 export function createJourneyController(deps: {
   procedures: ProcedureCatalogue;
   drafts: DraftRepository;
@@ -74,6 +79,8 @@ export function createJourneyController(deps: {
   bodyName: BodyNameLookup;
   /** How long a draft is kept after its last save. */
   draftSeconds: number;
+  /** Told where citizens are in a procedure, without who they are (the usage statistics). */
+  journeyMoved?: JourneyListener;
   now?: () => Date;
 }) {
   const { procedures, drafts, confirmations, cases } = deps;
@@ -261,6 +268,7 @@ export function createJourneyController(deps: {
         return renderForm(req, res, procedure, page, postedTexts(page, form), blocking);
       }
       const own = new Set(page.fields.map((f) => f.id));
+      const fresh = draft.completed.length === 0 && Object.keys(draft.values).length === 0;
       await drafts.save(owner, definition.id, {
         ...draft,
         values: {
@@ -269,6 +277,9 @@ export function createJourneyController(deps: {
         },
         completed: [...draft.completed.filter((id) => id !== page.id), ...(errors.length ? [] : [page.id])],
       });
+      if (fresh) deps.journeyMoved?.({ procedure: definition.id, stage: 'started' });
+      if (errors.length === 0 && action === 'next')
+        deps.journeyMoved?.({ procedure: definition.id, page: page.id });
       const transition = journeyTable(definition).get(state);
       const target =
         action === 'save'
@@ -368,6 +379,7 @@ export function createJourneyController(deps: {
         return confirmationFailed(procedure, owner, token, caseId, error, receipt);
       }
       await afterFiling(owner, token, record.id, definition.id);
+      deps.journeyMoved?.({ procedure: definition.id, stage: 'confirmed' });
       receipt(record.id);
     },
   };

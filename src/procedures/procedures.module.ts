@@ -23,7 +23,7 @@ import { createDeliverySigner } from './delivery-signer.ts';
 import { createDeliveryProcessor } from './delivery.processor.ts';
 import { createDraftRepository } from './draft.repository.ts';
 import { createCasePagesController, type RatingPrompt } from './case-pages.controller.ts';
-import { createJourneyController } from './journey.controller.ts';
+import { createJourneyController, type JourneyListener } from './journey.controller.ts';
 import { journeyRoutes } from './journey.routes.ts';
 import type { BodyNameLookup } from './page-context.ts';
 import { loadSigningKey } from './keys.ts';
@@ -155,6 +155,8 @@ export function proceduresWeb(
     limits: { forms: RequestHandler; api: RequestHandler };
     /** Where the receipt and a finished case ask for a rating (the participation module's). */
     ratingPrompt?: RatingPrompt;
+    /** Told where citizens are in a procedure, without who they are (the usage statistics). */
+    journeyMoved?: JourneyListener;
   },
 ): { routers: Router[]; personalAreaSection: PersonalAreaSection; homeLocals: HomeLocals } {
   const { limits } = inputs;
@@ -169,6 +171,7 @@ export function proceduresWeb(
     cases: engine.cases,
     bodyName,
     draftSeconds: inputs.config.procedures.draftSeconds,
+    ...(inputs.journeyMoved ? { journeyMoved: inputs.journeyMoved } : {}),
   });
   const casePages = createCasePagesController({
     procedures: engine.procedures,

@@ -14,12 +14,22 @@ export interface Consent {
 
 const MAX_GRANTS = 20;
 
+export type ConsentListener = (
+  change: 'given' | 'revoked',
+  service: { serviceId: string; bodyId: string },
+) => void;
+
 /**
  * Consents per citizen and service: `citizen:{<ref>}:consents` (the citizen's reference,
  * platform/citizen-keys.ts, never the fiscal code), a hash service id → Consent (JSON).
  * They last until the citizen revokes them in the personal area.
  */
-export function createConsents(redis: RedisConnection, keys: CitizenKeys) {
+export function createConsents(
+  redis: RedisConnection,
+  keys: CitizenKeys,
+  /** Told of consents given and revoked, by service only (the usage statistics). */
+  changed?: ConsentListener,
+) {
   const { client } = redis;
   const key = (fiscalCode: string) => keys.key(fiscalCode, 'consents');
 
@@ -47,6 +57,7 @@ export function createConsents(redis: RedisConnection, keys: CitizenKeys) {
       const grantIds = [...(before?.grantIds ?? []), ...(grantId ? [grantId] : [])].slice(-MAX_GRANTS);
       const record: Consent = { ...consent, at: Date.now(), grantIds };
       await client.hSet(key(fiscalCode), consent.serviceId, JSON.stringify(record));
+      if (!before) changed?.('given', consent);
     },
 
     async addGrant(fiscalCode: string, serviceId: string, grantId: string): Promise<void> {
@@ -59,7 +70,10 @@ export function createConsents(redis: RedisConnection, keys: CitizenKeys) {
     /** Forgets the consent; returns it (with its grants to destroy), or undefined when there was none. */
     async revoke(fiscalCode: string, serviceId: string): Promise<Consent | undefined> {
       const before = await get(fiscalCode, serviceId);
-      if (before) await client.hDel(key(fiscalCode), serviceId);
+      if (before) {
+        await client.hDel(key(fiscalCode), serviceId);
+        changed?.('revoked', before);
+      }
       return before;
     },
   };

@@ -12,7 +12,7 @@ import { createBackChannelLogout } from './back-channel-logout.ts';
 import { createClientSecretController } from './client-secret.controller.ts';
 import { createClientSecrets } from './client-secrets.repository.ts';
 import { createCatalogClientAdapter } from './clients.ts';
-import { createConsents } from './consents.repository.ts';
+import { createConsents, type ConsentListener } from './consents.repository.ts';
 import { createInteractionController } from './interaction.controller.ts';
 import { createPersonalAreaController } from './personal-area.controller.ts';
 import { createProvider } from './provider.ts';
@@ -54,12 +54,14 @@ export function buildSso(
     serviceEntered?: ReadonlyArray<
       (fiscalCode: string, service: { id: string; bodyId: string }) => Promise<unknown>
     >;
+    /** Told of consents given and revoked, by service only (the usage statistics). */
+    consentChanged?: ConsentListener;
   },
 ) {
   const { catalog, citizen } = inputs;
   const sessionTtlSeconds = config.session.absoluteLifetimeSeconds;
   const secrets = createClientSecrets(redis);
-  const consents = createConsents(redis, citizen.keys);
+  const consents = createConsents(redis, citizen.keys, inputs.consentChanged);
   const history = createAccessHistory(redis, citizen.keys, { length: config.sso.historyLength });
   const accounts = createAccounts(redis, citizen.keys, citizen.cipher, { ttlSeconds: sessionTtlSeconds });
   const ssoSessions = createSsoSessions(redis, { ttlSeconds: sessionTtlSeconds });

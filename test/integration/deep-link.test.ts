@@ -30,14 +30,17 @@ describe('deep links GET /go/:serviceId', () => {
       .get('/go/museo-tessuto-biglietti?next=https://evil.example')
       .expect(303);
     expect(res.headers.location).to.equal('https://www.museodeltessuto.it/biglietti');
-    expect(await gw.deps.catalog.usage.totalUses('museo-tessuto-biglietti')).to.equal(1);
-    // Also counted per day (UTC) for the statistics, kept for a limited time, with no personal data.
-    const day = `${gw.config.redis.prefix}stats:deeplinks:${new Date().toISOString().slice(0, 10)}`;
-    expect(await gw.redis.client.hGetAll(day)).to.deep.equal({ 'museo-tessuto-biglietti': '1' });
-    expect(await gw.redis.client.ttl(day)).to.be.greaterThan(0);
+    // Counted per day (UTC) for the statistics (src/stats), with no personal data.
+    const day = new Date().toISOString().slice(0, 10);
+    const deepLinks = async () => {
+      await gw.deps.stats.flush();
+      const counts = await gw.deps.stats.reader.counts({ from: day, to: day });
+      return [...counts].filter(([field]) => field.startsWith('deeplink|'));
+    };
+    expect(await deepLinks()).to.deep.equal([['deeplink|demo_museo_tessuto|museo-tessuto-biglietti', 1]]);
     // A refused follow (unknown service) counts nothing.
     await request(gw.app).get('/go/non-esiste').expect(404);
-    expect(Object.keys(await gw.redis.client.hGetAll(day))).to.deep.equal(['museo-tessuto-biglietti']);
+    expect(await deepLinks()).to.deep.equal([['deeplink|demo_museo_tessuto|museo-tessuto-biglietti', 1]]);
   });
 
   it('sends an anonymous citizen to log in first, remembering the way back', async () => {

@@ -45,11 +45,12 @@ export function createOidcController(deps: { rp: OidcRelyingParty; loginSessions
 
     /** GET /oidc/callback/:provider — a top-level navigation, so the (SameSite=Lax) session cookie comes along. */
     async callback(req: Request<{ provider: string }>, res: Response) {
-      const { login, returnTo } = await rp.finishLogin({
-        provider: req.params.provider,
-        query: rawQuery(req),
-        sessionId: req.sessionID,
-      });
+      const { login, returnTo } = await rp
+        .finishLogin({ provider: req.params.provider, query: rawQuery(req), sessionId: req.sessionID })
+        .catch((error: unknown) => {
+          loginSessions.failed(req.params.provider);
+          throw error;
+        });
       if (login.kind === 'citizen') {
         await loginSessions.establish(req, login.identity);
         req.log?.info({ provider: req.params.provider, level: login.identity.level }, 'oidc login');

@@ -40,7 +40,10 @@ export function createSpidController(deps: { spid: Spid; loginSessions: LoginSes
      * (regenerated) after success, and a refused Response leaves the browser's session as it was.
      */
     async acs(req: Request, res: Response) {
-      const login = await spid.validateResponse(req, res);
+      const login = await spid.validateResponse(req, res).catch((error: unknown) => {
+        loginSessions.failed('spid');
+        throw error;
+      });
       if (login.repeated) return finishLogin(req, res, login.returnTo);
       await loginSessions.establish(req, login.identity);
       req.session.spid = login.logout;

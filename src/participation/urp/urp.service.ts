@@ -70,6 +70,12 @@ const closedError = () => new AppError(409, 'request_closed');
  * deadline of each request, the requester's thread and rating, and what operators and answerers do.
  * Services decide; the repositories own the keys.
  */
+/** A request filed, or first answered (late: past its deadline), as the usage statistics count it. */
+export type UrpListener = (
+  event:
+    { body: string; stage: 'received' | 'overdue' } | { body: string; stage: 'answered'; seconds: number },
+) => void;
+
 export function createUrpDesk(deps: {
   store: UrpStore;
   people: People;
@@ -78,6 +84,8 @@ export function createUrpDesk(deps: {
   settings: UrpSettings;
   bodyExists: (ipa: string) => Promise<boolean>;
   notices: UrpNotices;
+  /** Told of requests filed and first answered, by body and times only (the usage statistics). */
+  moved?: UrpListener;
   now?: () => number;
 }) {
   const { store, people, settings } = deps;
@@ -129,6 +137,8 @@ export function createUrpDesk(deps: {
     };
     await store.create(request);
     await store.addMessage(request.ref, { at: filedAt, author: 'citizen', text: fields.text });
+    // Requests the requester left to the URP ("non so") are counted under the desk itself.
+    deps.moved?.({ body: body ?? 'urp', stage: 'received' });
     return request;
   }
 
@@ -264,6 +274,12 @@ export function createUrpDesk(deps: {
     async answer(request: UrpRequest, actor: Actor, text: string): Promise<UrpRequest> {
       const answered = await act(request, actor, 'answer', text);
       const answers = (await store.history(request.ref)).filter((h) => h.action === 'answer').length;
+      if (answers === 1) {
+        const at = now();
+        const body = actor.body ?? request.assigned ?? 'urp';
+        deps.moved?.({ body, stage: 'answered', seconds: Math.max(0, (at - request.filedAt) / 1000) });
+        if (at > request.dueAt) deps.moved?.({ body, stage: 'overdue' });
+      }
       await deps.notices.requestAnswered({
         reference: request.ref,
         answer: answers,
