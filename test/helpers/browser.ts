@@ -195,6 +195,8 @@ export interface CheckedPage {
   path: () => string;
   /** A fiscal code to log in with first (the test-only login), for a page of the personal area or staff. */
   login?: string;
+  /** What else the page must show, checked once it is open. */
+  shows?: (page: Page) => Promise<void>;
 }
 
 /**
@@ -210,7 +212,7 @@ export function itChecksPages(
 ) {
   for (const language of ['it', 'en'] as const) {
     for (const width of language === 'it' ? [1280, 375] : [1280]) {
-      for (const { name, path, login } of pages) {
+      for (const { name, path, login, shows } of pages) {
         it(`${name} (${language}, ${width}px): accessible, readable and usable by touch`, async () => {
           const { browser, url } = opened();
           const context = await browser.newContext({
@@ -224,6 +226,7 @@ export function itChecksPages(
             const response = await page.goto(`${url}${path()}`, { waitUntil: 'load' });
             expect(response?.status()).to.equal(200);
             expect(await page.getAttribute('html', 'lang')).to.equal(language);
+            await shows?.(page);
             expect(await axeViolations(page)).to.deep.equal([]);
             expect(await overlapProblems(page)).to.deep.equal([]);
             const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
