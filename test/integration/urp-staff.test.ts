@@ -100,6 +100,19 @@ describe('URP desk: operators, answerers and their queues', function () {
     expect(await desk.people.answerers.list(PROVINCIA)).to.deep.equal([]);
     const me = cheerio.load((await answerer.get('/me').expect(200)).text);
     expect(me(`.varco-urp-staff-links a[href="/urp/bodies/${COMUNE}/queue"]`)).to.have.length(1);
+    // Removed, they no longer answer for the body, nor does their personal area link its queue; named
+    // again, both come back.
+    await postForm(editor, `/editor/bodies/${COMUNE}/urp`, `/editor/bodies/${COMUNE}/urp/remove`, {
+      fiscalCode: ANSWERER,
+    }).then((r) => expect(r.status).to.equal(303));
+    expect(await desk.people.answerers.bodiesOf(ANSWERER)).to.deep.equal([]);
+    const removed = cheerio.load((await answerer.get('/me').expect(200)).text);
+    expect(removed(`.varco-urp-staff-links a[href="/urp/bodies/${COMUNE}/queue"]`)).to.have.length(0);
+    await answerer.get(`/urp/bodies/${COMUNE}/queue`).expect(403);
+    await postForm(editor, `/editor/bodies/${COMUNE}/urp`, `/editor/bodies/${COMUNE}/urp/add`, {
+      fiscalCode: ANSWERER,
+    }).then((r) => expect(r.status).to.equal(303));
+    expect(await desk.people.answerers.bodiesOf(ANSWERER)).to.deep.equal([COMUNE]);
   });
 
   it('operators see every request, filter the queue, and bad filters are a 400', async () => {

@@ -172,16 +172,16 @@ export function createUrpCitizenController(deps: { desk: UrpDesk; catalog: Pick<
     /** The personal area's section: how many requests the citizen has; the queues they work, if staff. */
     async personalArea(req: Request, res: Response) {
       const { fiscalCode } = citizenOf(req);
-      const [refs, operator, all] = await Promise.all([
+      const [refs, operator, answering] = await Promise.all([
         desk.people.citizenRequests.list(fiscalCode),
         desk.people.operators.has(fiscalCode),
-        bodies(langOf(res)),
+        desk.people.answerers.bodiesOf(fiscalCode),
       ]);
-      const answering = await Promise.all(all.map((b) => desk.people.answerers.has(b.ipaCode, fiscalCode)));
+      const all = answering.length > 0 ? await bodies(langOf(res)) : [];
       res.locals.urpRequests = {
         count: refs.length,
         operator,
-        bodies: all.filter((_, i) => answering[i]),
+        bodies: all.filter((b) => answering.includes(b.ipaCode)),
       };
     },
 

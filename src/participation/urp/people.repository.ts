@@ -17,6 +17,8 @@ const appSchema = z.object({ name: z.string(), issuedAt: z.string() });
  * Who deals with the desk, and how requesters find their requests again:
  *   urp:operators                     set of fiscal codes: the network's URP operators (named by admins)
  *   urp:{b:<ipa>}:answerers           set of fiscal codes: a body's answerers (named by its editors)
+ *   urp:answering:<fiscal code>       set of IPA codes: the bodies a person answers for (the same, read the
+ *                                     other way: the personal area lists them without asking every body)
  *   citizen:{<ref>}:urp-requests      sorted set: a logged-in citizen's requests, reference → filed at
  *   urp:access:<SHA-256 of token>     reference: an anonymous requester's link to their request
  *   urp:pending:<SHA-256 of token>    JSON: a request waiting for its address (single use, expiring)
@@ -30,6 +32,7 @@ export function createPeople(redis: RedisConnection, keys: CitizenKeys, confirmS
   const base = `${redis.prefix}urp:`;
   const operatorsKey = `${base}operators`;
   const answerersKey = (ipa: string) => `${base}{b:${ipa}}:answerers`;
+  const answeringKey = (fiscalCode: string) => `${base}answering:${fiscalCode}`;
   const accessKey = (token: string) => `${base}access:${tokenId(token)}`;
   const appsKey = `${base}apps`;
   const templatesKey = (owner: string | undefined) =>
@@ -52,12 +55,21 @@ export function createPeople(redis: RedisConnection, keys: CitizenKeys, confirmS
       list: async (ipa: string) => (await client.sMembers(answerersKey(ipa))).sort(),
       has: async (ipa: string, fiscalCode: string) =>
         (await client.sIsMember(answerersKey(ipa), fiscalCode)) === 1,
+      // Two keys on two Cluster slots, written one after the other: named first, listed after; unlisted
+      // first, unnamed after. Cut short between the two, a person can answer for a body their personal
+      // area does not link yet, never the other way round; naming or removing again mends it.
       async add(ipa: string, fiscalCode: string) {
         if (!FISCAL_CODE.test(fiscalCode)) throw new Error('not a fiscal code');
         await client.sAdd(answerersKey(ipa), fiscalCode);
+        await client.sAdd(answeringKey(fiscalCode), ipa);
       },
-      remove: async (ipa: string, fiscalCode: string) =>
-        void (await client.sRem(answerersKey(ipa), fiscalCode)),
+      async remove(ipa: string, fiscalCode: string) {
+        await client.sRem(answeringKey(fiscalCode), ipa);
+        await client.sRem(answerersKey(ipa), fiscalCode);
+      },
+      /** The bodies a person answers for (one read, whatever the number of bodies). */
+      bodiesOf: async (fiscalCode: string) =>
+        FISCAL_CODE.test(fiscalCode) ? (await client.sMembers(answeringKey(fiscalCode))).sort() : [],
     },
     citizenRequests: {
       async add(fiscalCode: string, ref: string, at: number) {
