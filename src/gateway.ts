@@ -102,6 +102,7 @@ export async function buildGateway(
   });
   await demo?.seedRatings(participation.ratings, catalog.index);
   await demo?.seedUrp(participation.urp);
+  await demo?.seedStatistics();
   participation.urpReminders.start(logger.child({ module: 'participation' }));
   const requireAdmin = requireNetworkAdmin(config.registry.admins);
   const registry = buildRegistry(config, redis, {

@@ -24,6 +24,7 @@ import { createDemoIdpController } from './spid-idp/demo-idp.controller.ts';
 import { demoIdpRoutes } from './spid-idp/demo-idp.routes.ts';
 import { createDemoIdp } from './spid-idp/demo-idp.service.ts';
 import { demoRelyingPartyRouters } from './sso-rp/demo-rp.routes.ts';
+import { seedDemoStatistics } from './stats-seed.ts';
 
 /**
  * Demo mode, from this one place: the composition root (src/gateway.ts) loads this file only when demo
@@ -64,6 +65,14 @@ export async function startDemo(config: Readonly<Config>, logger: Logger, redis:
     ) {
       const seeded = await seedDemoRatings(ratings, (id) => index.published(id));
       if (seeded > 0) log.info({ seeded }, 'demo ratings seeded');
+    },
+
+    /** A year of the demo network's use for the statistics pages (once; `stats.demoHistory`). */
+    async seedStatistics(seedDir = 'config/catalog') {
+      if (!config.stats.demoHistory) return;
+      const { services } = readSeedCatalog(seedDir);
+      const seeded = await seedDemoStatistics(redis, config.stats, services);
+      if (seeded > 0) log.info({ days: seeded }, 'demo statistics seeded');
     },
 
     /** A demo URP operator, a demo answerer of the Comune di Prato and a few requests (once). */

@@ -8,6 +8,11 @@ export const statsConfigSchema = z
   .strictObject({
     /** Whether usage is counted at all (off: nothing is recorded; the pages show what was). */
     recording: z.boolean().default(true),
+    /**
+     * Demo mode only: a year of the demo network's use, generated once, so the statistics pages have
+     * something to show (src/demo/stats-seed.ts). No effect outside demo mode.
+     */
+    demoHistory: z.boolean().default(true),
     /** Days a day's counters are kept (ranges older than this are read from the monthly rollups). */
     dailyRetentionDays: z.number().int().min(8).max(3660).default(92),
     /** Days the hourly counters are kept (the last week's hours). */

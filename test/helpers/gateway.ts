@@ -31,6 +31,8 @@ export function testConfig(overrides: Tree = {}): Readonly<Config> {
     redis: { url: TEST_REDIS_URL, prefix: `varco-test:${randomBytes(4).toString('hex')}:` },
     session: { secrets: [TEST_ONLY_SESSION_SECRET] },
     log: { level: process.env.TEST_LOG_LEVEL ?? 'silent' },
+    // The statistics tests count from zero; test/integration/stats-demo.test.ts turns the demo's year on.
+    stats: { demoHistory: false },
   };
   return loadConfig({ env: {}, overrides: deepMerge(base, overrides) });
 }
