@@ -4,6 +4,7 @@ import { overlapProblems } from '../helpers/browser.ts';
 import {
   ADMIN,
   EDITOR,
+  FORM_PAGES,
   startCatalogBrowser,
   type CatalogBrowser,
   type Visit,
@@ -95,18 +96,7 @@ describe('catalog and registry pages in a browser (layout, forms)', function () 
     expect(problems).to.deep.equal([]);
   });
   const formPages: Visit[] = [
-    { name: 'membership form', path: '/join', status: 200 },
-    { name: 'refused membership form', path: '/join', refuse: { '#join-email': 'nope' }, status: 422 },
-    { name: 'new service form', path: '/editor/bodies/c_g999/services/new', login: EDITOR, status: 200 },
-    {
-      name: 'refused service form',
-      path: '/editor/bodies/c_g999/services/new',
-      login: EDITOR,
-      refuse: { '#service-id': 'prova-axe', '#service-link': 'javascript:alert(1)' },
-      status: 422,
-    },
-    { name: 'new endpoint form', path: '/editor/bodies/c_g999/endpoints/new', login: EDITOR, status: 200 },
-    { name: "body's profile form", path: '/editor/bodies/c_g999/profile', login: EDITOR, status: 200 },
+    ...FORM_PAGES,
     { name: 'personal area', path: '/me', login: EDITOR, status: 200 },
     { name: 'admin area', path: '/admin', login: ADMIN, status: 200 },
   ];

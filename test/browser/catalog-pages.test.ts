@@ -4,6 +4,7 @@ import { axeViolations } from '../helpers/browser.ts';
 import {
   ADMIN,
   EDITOR,
+  FORM_PAGES,
   startCatalogBrowser,
   type CatalogBrowser,
   type Visit,
@@ -46,19 +47,8 @@ describe('catalog and registry pages in a browser (accessibility, CSP)', functio
     { name: 'search without results', path: '/services?q=xqzwvk', status: 200 },
     { name: 'info sheet', path: '/services/prato-carta-identita-elettronica', status: 200 },
     { name: 'unknown service', path: '/services/non-esiste', status: 404 },
-    { name: 'membership form', path: '/join', status: 200 },
-    { name: 'refused membership form', path: '/join', refuse: { '#join-email': 'nope' }, status: 422 },
+    ...FORM_PAGES,
     { name: "editor's home", path: '/editor', login: EDITOR, status: 200 },
-    { name: 'new service form', path: '/editor/bodies/c_g999/services/new', login: EDITOR, status: 200 },
-    {
-      name: 'refused service form',
-      path: '/editor/bodies/c_g999/services/new',
-      login: EDITOR,
-      refuse: { '#service-id': 'prova-axe', '#service-link': 'javascript:alert(1)' },
-      status: 422,
-    },
-    { name: 'new endpoint form', path: '/editor/bodies/c_g999/endpoints/new', login: EDITOR, status: 200 },
-    { name: "body's profile form", path: '/editor/bodies/c_g999/profile', login: EDITOR, status: 200 },
     {
       name: "refused body's profile form",
       path: '/editor/bodies/c_g999/profile',

@@ -36,6 +36,22 @@ export async function visitPage(page: Page, baseUrl: string, visit: Visit) {
   return response;
 }
 
+/** The membership and editor forms, blank and refused: pages both the catalog's page tests and its layout tests open. */
+export const FORM_PAGES: readonly Visit[] = [
+  { name: 'membership form', path: '/join', status: 200 },
+  { name: 'refused membership form', path: '/join', refuse: { '#join-email': 'nope' }, status: 422 },
+  { name: 'new service form', path: '/editor/bodies/c_g999/services/new', login: EDITOR, status: 200 },
+  {
+    name: 'refused service form',
+    path: '/editor/bodies/c_g999/services/new',
+    login: EDITOR,
+    refuse: { '#service-id': 'prova-axe', '#service-link': 'javascript:alert(1)' },
+    status: 422,
+  },
+  { name: 'new endpoint form', path: '/editor/bodies/c_g999/endpoints/new', login: EDITOR, status: 200 },
+  { name: "body's profile form", path: '/editor/bodies/c_g999/profile', login: EDITOR, status: 200 },
+];
+
 export interface CatalogBrowser {
   /** Opens a page as its visitor (logged in, a form refused), in a new context of the browser. */
   open(
