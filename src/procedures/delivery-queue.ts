@@ -155,25 +155,28 @@ export function createDeliveryQueues(
     const client = connect();
     if (client.status === 'ready') return client;
     if (client.status === 'wait') client.connect().catch(() => undefined);
-    await new Promise<void>((resolve, reject) => {
-      const onReady = () => {
-        clearTimeout(timer);
+    // One listener for every caller waiting meanwhile, each bounded by its own deadline.
+    ready ??= new Promise<void>((resolve) =>
+      client.once('ready', () => {
+        ready = undefined;
         resolve();
-      };
-      const timer = setTimeout(() => {
-        client.off('ready', onReady);
-        reject(new ServiceUnavailableError('redis_unavailable'));
-      }, redisConfig.commandTimeoutMs);
-      client.once('ready', onReady);
-    });
+      }),
+    );
+    if (!(await within(ready, redisConfig.commandTimeoutMs)))
+      throw new ServiceUnavailableError('redis_unavailable');
     return client;
   }
+  let ready: Promise<void> | undefined;
 
   const queue = async (name: string) => {
+    const existing = queues.get(name);
+    if (existing) return existing;
+    const client = await connected();
+    // Another operation may have made it while this one waited.
     let found = queues.get(name);
     if (!found) {
       const location = queueLocation(redisConfig, name);
-      found = new Queue(location.name, { connection: await connected(), prefix: location.prefix });
+      found = new Queue(location.name, { connection: client, prefix: location.prefix });
       found.on('error', (error) =>
         throttle.log('warn', errorKey('queue', error), { err: error }, 'delivery queue error'),
       );
