@@ -286,26 +286,18 @@ export function createCatalogController(deps: {
       ]);
       // Open or closed, and maintenance, are of this moment: the kept copy is of the catalog version and
       // of what they say now, so it changes when the desk opens or closes.
-      const { availability, access, openingHours, jsonLd } = sheetParts(
+      const { availability, access, desk, jsonLd } = sheetParts(service, body, version, lang, new Date());
+      const locals = () => ({
         service,
         body,
-        version,
-        lang,
-        new Date(),
-      );
-      const locals = () => {
-        return {
-          service,
-          body,
-          availability,
-          access,
-          desk: { ...serviceDesk(service, body), openingHours },
-          jsonLd,
-          favourite,
-          query: {},
-          ...extra.locals,
-        };
-      };
+        availability,
+        access,
+        desk,
+        jsonLd,
+        favourite,
+        query: {},
+        ...extra.locals,
+      });
       // The sheet at its own address is the same for every anonymous visitor: kept per catalog version,
       // which names the service and its body.
       if (!citizen && req.originalUrl === `/services/${service.id}`)

@@ -241,7 +241,7 @@ export function createAvailabilityNow(maxEntries = 5000) {
 export type AvailabilityNow = ReturnType<typeof createAvailabilityNow>;
 
 /**
- * What an information sheet shows of the catalog alone (its desk's hours in words, how it is reached,
+ * What an information sheet shows of the catalog alone (its office and desk hours in words, how it is reached,
  * its JSON-LD), worked out once per catalog version and language rather than for every citizen who
  * opens it, and whether it is open now (availabilityNow). Nothing of a visitor is in it. Bounded;
  * cleared when full.
@@ -249,7 +249,7 @@ export type AvailabilityNow = ReturnType<typeof createAvailabilityNow>;
 export function createSheetParts(publicUrl: string, availabilityNow: AvailabilityNow, maxEntries = 2000) {
   interface Kept {
     access: AccessMode;
-    openingHours: string[];
+    desk: ReturnType<typeof serviceDesk> & { openingHours: string[] };
     jsonLd: string;
   }
   const kept = new Map<string, Kept>();
@@ -258,9 +258,10 @@ export function createSheetParts(publicUrl: string, availabilityNow: Availabilit
     let parts = kept.get(key);
     if (!parts) {
       if (kept.size >= maxEntries) kept.clear();
+      const desk = serviceDesk(service, body);
       parts = {
         access: accessMode(service, publicUrl),
-        openingHours: serviceDesk(service, body).openingHours.map((h) => describeOpeningHours(h, lang)),
+        desk: { ...desk, openingHours: desk.openingHours.map((h) => describeOpeningHours(h, lang)) },
         jsonLd: jsonForScript(governmentServiceJsonLd(service, body, publicUrl, lang)),
       };
       kept.set(key, parts);

@@ -40,6 +40,13 @@ export async function startDemo(config: Readonly<Config>, logger: Logger, redis:
   const cie = cieConfigured ? undefined : await demoCie(config, descriptors);
   const log = logger.child({ module: 'demo' });
   const mailbox = createDemoMailbox(redis);
+  // The catalog and the statistics are seeded from the same files: read once.
+  const seeds = new Map<string, ReturnType<typeof readSeedCatalog>>();
+  const seedOf = (dir: string) => {
+    let seed = seeds.get(dir);
+    if (!seed) seeds.set(dir, (seed = readSeedCatalog(dir)));
+    return seed;
+  };
 
   return {
     /** Keeps a copy of every message sent, for the mailbox page (the mail module is told to call it). */
@@ -52,7 +59,7 @@ export async function startDemo(config: Readonly<Config>, logger: Logger, redis:
 
     /** The Prato network's catalog (config/catalog), written through the catalog's writer. */
     async seedCatalog(writer: CatalogWriter, seedDir = 'config/catalog') {
-      const seeded = await seedCatalog(writer, readSeedCatalog(seedDir), {
+      const seeded = await seedCatalog(writer, seedOf(seedDir), {
         publicUrl: config.http.publicUrl,
       });
       log.info(seeded, 'demo catalog seeded');
@@ -70,7 +77,7 @@ export async function startDemo(config: Readonly<Config>, logger: Logger, redis:
     /** A year of the demo network's use for the statistics pages (once; `stats.demoHistory`). */
     async seedStatistics(seedDir = 'config/catalog') {
       if (!config.stats.demoHistory) return;
-      const { services } = readSeedCatalog(seedDir);
+      const { services } = seedOf(seedDir);
       const seeded = await seedDemoStatistics(redis, config.stats, services);
       if (seeded > 0) log.info({ days: seeded }, 'demo statistics seeded');
     },
